@@ -1,0 +1,3 @@
+"""neira-factory: Neira's Factory System (Фабрикаторы) in Python."""
+
+__version__ = "0.1.0"

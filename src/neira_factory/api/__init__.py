@@ -1,0 +1,1 @@
+"""HTTP entrypoint: the FastAPI app factory, its routers, auth and error handling."""

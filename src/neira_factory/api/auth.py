@@ -1,0 +1,30 @@
+"""Who is calling: `Authorization: Bearer T` or `x-auth-token: T`, resolved to an Actor."""
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from ..domain.actors import Actor
+from ..domain.errors import Unauthorized
+from ..services.factory import Factory
+
+bearer = HTTPBearer(auto_error=False, description="Bearer token (admin, write or read)")
+header_token = APIKeyHeader(name="x-auth-token", auto_error=False, description="Neira's token header")
+
+
+def current_actor(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    token: str | None = Depends(header_token),
+) -> Actor:
+    given = credentials.credentials if credentials else token
+    if not given:
+        raise Unauthorized("a token is required: Authorization: Bearer T or x-auth-token: T")
+    actor = request.app.state.tokens.actor_for(given)
+    if actor is None:
+        raise Unauthorized("the token is not known")
+    return actor
+
+
+def factory(request: Request) -> Factory:
+    return request.app.state.factory

@@ -1,0 +1,167 @@
+"""Request and response models of the HTTP API: the one source of its OpenAPI document."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain.capabilities import GateState
+
+
+class ErrorBody(BaseModel):
+    code: str
+    reason: str
+    capability: str | None = None
+    required_role: str | None = None
+    suggestions: list[str] | None = None
+    field: str | None = None
+    allowed: list[str] | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+class DryRunResult(BaseModel):
+    ok: bool
+    report: dict[str, Any] = Field(description="deps, compat, links, risks, selector, examples")
+
+
+class NodeCreated(BaseModel):
+    id: str
+    state: str
+    route: str
+    sha256: str
+
+
+class NodeSummary(BaseModel):
+    id: str
+    route: str
+    version: str
+    kind: str
+    node_type: str
+    backend: str
+    state: str
+    prev_state: str | None
+    artifact_sha256: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    row_version: int
+
+
+class Transition(BaseModel):
+    action: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str | None
+    forced: bool
+    ts: str
+
+
+class NodeDetail(NodeSummary):
+    template: dict[str, Any]
+    report: dict[str, Any] | None
+    allowed: list[str]
+    history: list[Transition]
+
+
+class TransitionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "dry-run clean, looks good"}]})
+    reason: str | None = Field(default=None, max_length=2000)
+    force: bool = Field(default=False, description="admin only: skip a failed or missing analysis (needs a reason)")
+
+
+class TransitionResult(BaseModel):
+    id: str
+    state: str
+    previous: str
+    forced: bool
+    allowed: list[str]
+
+
+class RunBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"input": {"text": " Привет "}}]})
+    input: Any = None
+
+
+class RunResult(BaseModel):
+    output: Any
+    node_id: str
+    version: str
+    state: str
+    dry_run: bool
+    ms: float
+
+
+class CapabilityRow(BaseModel):
+    state: str
+    updated_by: str
+    updated_at: str
+
+
+class CapabilityList(BaseModel):
+    capabilities: dict[str, CapabilityRow]
+    safe_mode: bool
+
+
+class CapabilityBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"state": "experimental"}]})
+    state: GateState
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CapabilityChange(BaseModel):
+    name: str
+    state: str
+    previous: str
+
+
+class SafeModeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"on": True, "reason": "incident"}]})
+    on: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class SafeModeResult(BaseModel):
+    safe_mode: bool
+    previous: bool
+
+
+class AuditEntryModel(BaseModel):
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    resource: str
+    before: Any
+    after: Any
+    reason: str | None
+    prev_hash: str
+    hash: str
+
+
+class AuditProblem(BaseModel):
+    seq: int
+    problem: str
+
+
+class AuditVerify(BaseModel):
+    ok: bool
+    checked: int
+    problems: list[AuditProblem]
+    head: str
+
+
+class IntrospectionStatus(BaseModel):
+    service: str
+    version: str
+    replica: str
+    database: str
+    safe_mode: bool
+    capabilities: dict[str, str]
+    factory: dict[str, Any]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in ((401, "no or unknown token"), (403, "refused by policy"), (422, "bad input"))
+}

@@ -1,0 +1,137 @@
+"""Adapter backend: no-code nodes that bind a library implementation or chain linked nodes.
+
+Order of work for one call: optional `map` (JMESPath over the input) builds the
+call's input; the first `routes` rule whose condition holds picks a target (a
+linked node or an implementation); otherwise the node's own target runs (its
+`impl`, the implementation named by its type, or its links as a chain). A
+`confidence` below `confidence_threshold` sends the input to `fallback`, or
+marks the result `uncertain`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+
+from .. import library
+from ..domain.report import Risk
+from ..domain.templates import NodeTemplate
+from .base import ExecContext, ExecutionError
+
+Target = tuple[str, Any]  # ("impl", name) | ("node", id) | ("chain", [ids])
+
+
+@lru_cache(maxsize=4096)
+def _compiled(expression: str):
+    return jmespath.compile(expression)
+
+
+def jmes(expression: str, data: Any, where: str) -> Any:
+    try:
+        return _compiled(expression).search(data)
+    except JMESPathError as exc:
+        raise ExecutionError(f"{where}: bad JMESPath {expression!r}: {exc}", kind="bad_input") from None
+
+
+def impl_name(template: NodeTemplate) -> str | None:
+    """The library implementation the node binds, if any."""
+    spec = template.adapter
+    if spec and spec.impl:
+        return spec.impl
+    if spec and spec.chain:
+        return None
+    return template.node_type if template.node_type in library.names() else None
+
+
+def default_target(template: NodeTemplate) -> Target | None:
+    spec = template.adapter
+    name = impl_name(template)
+    if name:
+        return ("impl", name)
+    chain = (spec.chain if spec and spec.chain else None) or template.links
+    return ("chain", list(chain)) if chain else None
+
+
+def target_of(ref: str, template: NodeTemplate) -> Target:
+    """A route/fallback reference: a linked node id, else an implementation name."""
+    return ("node", ref) if ref in template.links else ("impl", ref)
+
+
+class AdapterBackend:
+    name = "adapter"
+
+    def check(self, template: NodeTemplate) -> list[Risk]:
+        risks: list[Risk] = []
+        spec = template.adapter
+        target = default_target(template)
+        if target is None:
+            risks.append(Risk("no_implementation", "blocking",
+                              f"no adapter.impl, no library implementation named {template.node_type!r}, and no links "
+                              f"to chain; known implementations: {', '.join(library.names())}", "adapter.impl"))
+        elif target[0] == "impl" and target[1] not in library.names():
+            risks.append(Risk("unknown_impl", "blocking", f"unknown implementation {target[1]!r}; known: "
+                              f"{', '.join(library.names())}", "adapter.impl"))
+        refs = [(f"adapter.routes.{i}.to", r.to) for i, r in enumerate(spec.routes)] if spec else []
+        if spec and spec.fallback:
+            refs.append(("adapter.fallback", spec.fallback))
+        if spec and spec.chain:
+            refs += [(f"adapter.chain.{i}", ref) for i, ref in enumerate(spec.chain) if ref not in template.links]
+        for where, ref in refs:
+            if ref not in template.links and ref not in library.names():
+                risks.append(Risk("unknown_target", "blocking",
+                                  f"{ref!r} is neither a linked node nor a library implementation", where))
+        expressions = [(f"adapter.routes.{i}.when", r.when) for i, r in enumerate(spec.routes)] if spec else []
+        expressions += [(f"adapter.map.{k}", v) for k, v in (spec.map or {}).items()] if spec else []
+        for where, expression in expressions:
+            try:
+                _compiled(expression)
+            except JMESPathError as exc:
+                risks.append(Risk("bad_jmespath", "blocking", f"{expression!r}: {exc}", where))
+        return risks
+
+    def side_effects(self, template: NodeTemplate) -> bool:
+        target = default_target(template)
+        return bool(target and target[0] == "impl" and target[1] in library.names()
+                    and library.get(target[1]).side_effects)
+
+    def run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
+        spec = template.adapter
+        if spec and spec.map:
+            data = {key: jmes(expr, data, f"adapter.map.{key}") for key, expr in spec.map.items()}
+        target = default_target(template)
+        for rule in spec.routes if spec else []:
+            if jmes(rule.when, data, "adapter.routes.when"):
+                target = target_of(rule.to, template)
+                break
+        if target is None:
+            raise ExecutionError(f"{template.id} has nothing to run", kind="exception", node=template.id)
+        output = self._call(target, data, template, ctx)
+        threshold = template.confidence_threshold
+        confidence = output.get("confidence") if isinstance(output, dict) else None
+        if threshold is not None and isinstance(confidence, int | float) and confidence < threshold:
+            if spec and spec.fallback:
+                return self._call(target_of(spec.fallback, template), data, template, ctx)
+            return {**output, "uncertain": True}
+        return output
+
+    def _call(self, target: Target, data: Any, template: NodeTemplate, ctx: ExecContext) -> Any:
+        how, what = target
+        if how == "impl":
+            return self._impl(what, data, template, ctx)
+        for node_id in [what] if how == "node" else what:
+            linked = ctx.resolve(node_id)
+            if linked is None:
+                raise ExecutionError(f"linked node {node_id} is not registered", kind="exception", node=template.id)
+            data = ctx.execute(linked.template, data, ctx.deeper())
+        return data
+
+    def _impl(self, name: str, data: Any, template: NodeTemplate, ctx: ExecContext) -> Any:
+        try:
+            impl = library.get(name)
+            return impl.func(data, template.param_values(),
+                             library.ImplContext(side_effects=ctx.side_effects, output_dir=ctx.output_dir))
+        except library.ImplError as exc:
+            kind = "bad_input" if exc.code in ("bad_input", "bad_params") else "exception"
+            raise ExecutionError(f"{template.id}: {exc.reason}", kind=kind, node=template.id, field=exc.field) from None

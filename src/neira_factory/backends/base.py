@@ -1,0 +1,64 @@
+"""The Backend protocol and the per-invocation context every backend receives."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..domain.errors import FactoryError
+from ..domain.report import Risk
+from ..domain.templates import NodeTemplate
+
+MAX_LINK_DEPTH = 8
+
+
+class ExecutionError(FactoryError):
+    """A node failed while running; `kind` is the error class the statistics count
+    (bad_input, exception, timeout, limit, policy, bad_output)."""
+
+    status = 502
+    code = "execution_failed"
+
+    def __init__(self, reason: str, *, kind: str = "exception", node: str | None = None, **extra: Any):
+        status = 422 if kind == "bad_input" else None
+        super().__init__(reason, status=status, kind=kind, node=node, **extra)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class ResolvedNode:
+    """A linked node as the backend sees it: its template and lifecycle state."""
+
+    template: NodeTemplate
+    state: str
+
+
+@dataclass
+class ExecContext:
+    """What one invocation may use: whether side effects are on, and how to reach linked nodes."""
+
+    side_effects: bool
+    resolve: Callable[[str], ResolvedNode | None]
+    execute: Callable[[NodeTemplate, Any, "ExecContext"], Any]
+    output_dir: Path | None = None
+    depth: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def deeper(self) -> "ExecContext":
+        if self.depth + 1 > MAX_LINK_DEPTH:
+            raise ExecutionError(f"links nest deeper than {MAX_LINK_DEPTH}", kind="policy")
+        return ExecContext(self.side_effects, self.resolve, self.execute, self.output_dir, self.depth + 1, self.log)
+
+
+class Backend(Protocol):
+    name: str
+
+    def check(self, template: NodeTemplate) -> list[Risk]:
+        """Static findings about the template (no execution)."""
+
+    def run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
+        """Execute the node on `data`; raise ExecutionError on failure."""
+
+    def side_effects(self, template: NodeTemplate) -> bool:
+        """Whether running this node acts on the world."""

@@ -1,0 +1,22 @@
+"""Who is acting: a named actor with a scope (read < write < admin)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCOPES = ("read", "write", "admin")
+
+
+def scope_rank(scope: str) -> int:
+    return SCOPES.index(scope) if scope in SCOPES else -1
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    scope: str  # read | write | admin
+
+    def has(self, scope: str) -> bool:
+        return scope_rank(self.scope) >= scope_rank(scope)
+
+
+SYSTEM = Actor("system", "admin")

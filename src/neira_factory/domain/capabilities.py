@@ -1,0 +1,33 @@
+"""Capability gates: their states, defaults, and which gate each backend needs."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class GateState(str, Enum):
+    LOCKED = "locked"  # off until an admin unlocks it
+    EXPERIMENTAL = "experimental"  # on; dry-run and HITL mandatory
+    STABLE = "stable"  # on
+    DEPRECATED = "deprecated"  # off
+    DISABLED = "disabled"  # off
+
+
+OPEN = (GateState.EXPERIMENTAL, GateState.STABLE)
+
+DEFAULT_GATES: dict[str, GateState] = {
+    "factory_adapter": GateState.EXPERIMENTAL,
+    "factory_script": GateState.LOCKED,
+    "factory_wasm": GateState.LOCKED,
+    "organs_builder": GateState.EXPERIMENTAL,
+    "self_edit": GateState.LOCKED,
+    "organ_voice": GateState.EXPERIMENTAL,
+    "organ_vision_readonly": GateState.EXPERIMENTAL,
+    "organ_echo": GateState.EXPERIMENTAL,
+    "organ_reverse": GateState.EXPERIMENTAL,
+}
+
+BACKEND_GATES = {"adapter": "factory_adapter", "script": "factory_script", "wasm": "factory_wasm"}
+
+
+def is_open(state: GateState | str) -> bool:
+    return GateState(state) in OPEN

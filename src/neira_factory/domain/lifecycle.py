@@ -1,0 +1,88 @@
+"""The node lifecycle of DESIGN §3 as one table: (state, action) -> rule.
+
+Organs use the same table. The services consult it; nothing else decides
+which transitions exist.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import InvalidTransition
+
+
+class State(str, Enum):
+    DRAFT = "draft"
+    CANARY = "canary"
+    EXPERIMENTAL = "experimental"
+    STABLE = "stable"
+    DEPRECATED = "deprecated"
+    ROLLED_BACK = "rolled_back"
+    DISABLED = "disabled"
+    QUARANTINED = "quarantined"
+    FAILED = "failed"
+
+
+class Action(str, Enum):
+    APPROVE = "approve"
+    SUPERSEDE = "supersede"
+    ROLLBACK = "rollback"
+    DISABLE = "disable"
+    QUARANTINE = "quarantine"
+    RELEASE = "release"
+    FAIL = "fail"
+
+
+class Guard(str, Enum):
+    """Checks a service must pass before the transition may happen."""
+
+    NONE = "none"
+    DRY_RUN_CLEAN = "dry_run_clean"  # no blocking risk in the dry-run report, integrity ok
+    ANALYSIS_PASSED = "analysis_passed"  # runtime analysis passed (or admin force + reason)
+    INTEGRITY = "integrity"  # integrity re-check passes
+
+
+@dataclass(frozen=True)
+class Rule:
+    to: State | None  # None: back to the state before quarantine
+    role: str  # minimal scope of a human actor: write or admin; "system" for internal moves
+    guard: Guard = Guard.NONE
+
+
+LIVE = (State.CANARY, State.EXPERIMENTAL, State.STABLE)
+ACTIVE = (State.DRAFT, *LIVE)
+SERVING = (*LIVE, State.DEPRECATED)
+
+TABLE: dict[tuple[State, Action], Rule] = {
+    (State.DRAFT, Action.APPROVE): Rule(State.CANARY, "write", Guard.DRY_RUN_CLEAN),
+    (State.CANARY, Action.APPROVE): Rule(State.EXPERIMENTAL, "write", Guard.ANALYSIS_PASSED),
+    (State.EXPERIMENTAL, Action.APPROVE): Rule(State.STABLE, "write", Guard.ANALYSIS_PASSED),
+    (State.STABLE, Action.SUPERSEDE): Rule(State.DEPRECATED, "system"),
+    **{(s, Action.ROLLBACK): Rule(State.ROLLED_BACK, "write") for s in LIVE},
+    **{(s, Action.DISABLE): Rule(State.DISABLED, "write") for s in ACTIVE},
+    **{(s, Action.FAIL): Rule(State.FAILED, "write") for s in (State.DRAFT,)},
+    **{(s, Action.QUARANTINE): Rule(State.QUARANTINED, "admin") for s in State if s is not State.QUARANTINED},
+    (State.QUARANTINED, Action.RELEASE): Rule(None, "admin", Guard.INTEGRITY),
+}
+
+HUMAN_ACTIONS = (Action.APPROVE, Action.ROLLBACK, Action.DISABLE, Action.QUARANTINE, Action.RELEASE)
+
+
+def allowed_actions(state: State | str) -> list[str]:
+    """Actions a human may take from this state, in table order."""
+    state = State(state)
+    return [a.value for (s, a), rule in TABLE.items() if s is state and rule.role != "system"]
+
+
+def rule_for(state: State | str, action: Action | str) -> Rule:
+    """The rule for (state, action), or InvalidTransition naming what is allowed instead."""
+    state, action = State(state), Action(action)
+    rule = TABLE.get((state, action))
+    if rule is None:
+        allowed = allowed_actions(state)
+        raise InvalidTransition(
+            f"cannot {action.value} from {state.value}; allowed: {', '.join(allowed) or 'nothing'}",
+            state=state.value,
+            allowed=allowed,
+        )
+    return rule

@@ -1,0 +1,261 @@
+"""Descriptors: NodeTemplate, FactorySpec, FabricationRequest and OrganTemplate.
+
+Neira's own fields are accepted as its Rust server writes them; our extensions
+(`backend`, `io`, `adapter`, `script`, `wasm`, `params`, `limits`, `examples`,
+`rollout`) are optional and strict: an unknown field in them is an error.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .ids import is_valid_id, route_of
+
+Backend = Literal["adapter", "script", "wasm"]
+Kind = Literal["analysis", "action", "memory"]
+KIND_FIELDS: dict[str, Kind] = {"analysis_type": "analysis", "action_type": "action", "memory_type": "memory"}
+BACKEND_PAYLOADS: tuple[Backend, ...] = ("adapter", "script", "wasm")
+MAX_EXAMPLES = 100
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class IOSpec(Strict):
+    """JSON Schemas of a node's input and output."""
+
+    input: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    output: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+
+
+class RouteRule(Strict):
+    """An adapter routing rule: when the JMESPath condition holds on the input, send it to `to`."""
+
+    when: str = Field(min_length=1, max_length=1000, description="JMESPath condition over the input")
+    to: str = Field(description="id of a linked node or a library implementation name")
+
+
+class AdapterSpec(Strict):
+    """Adapter backend payload: a built-in implementation or a chain of linked nodes."""
+
+    impl: str | None = Field(default=None, description="library implementation; defaults to the template's *_type")
+    chain: list[str] | None = Field(default=None, description="linked node ids run in order, each output feeding the next")
+    map: dict[str, str] | None = Field(default=None, description="output field -> JMESPath over the input, applied before the call")
+    routes: list[RouteRule] = Field(default_factory=list)
+    fallback: str | None = Field(default=None, description="node id or impl used when confidence is below the threshold")
+
+
+class ScriptSpec(Strict):
+    source: str = Field(min_length=1, max_length=200_000)
+
+
+class WasmSpec(Strict):
+    module: str = Field(min_length=1, description="path of the .wasm file or its base64 content")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    abi: Literal["neira-json-v1", "wasi-command"] = "neira-json-v1"
+
+
+class ParamSpec(Strict):
+    """A declared parameter; tunable ones can be trained (within min/max/step or choices)."""
+
+    value: Any = None
+    min: float | None = None
+    max: float | None = None
+    step: float | None = Field(default=None, gt=0)
+    choices: list[Any] | None = None
+    tunable: bool = False
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "ParamSpec":
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class Limits(Strict):
+    max_operations: int = Field(default=1_000_000, gt=0, le=10_000_000_000)
+    timeout_ms: int = Field(default=1000, gt=0, le=600_000)
+    memory_mb: int = Field(default=64, gt=0, le=4096)
+    fuel: int = Field(default=10_000_000, gt=0, le=10_000_000_000_000)
+
+
+class Example(Strict):
+    input: Any
+    expected: Any = None
+
+
+class SLO(Strict):
+    error_rate_max: float | None = Field(default=None, ge=0, le=1)
+    p95_ms_max: float | None = Field(default=None, gt=0)
+    p99_ms_max: float | None = Field(default=None, gt=0)
+    max_operations_p95: float | None = Field(default=None, gt=0)
+    mismatch_rate_max: float | None = Field(default=None, ge=0, le=1)
+
+
+class RolloutPolicy(Strict):
+    mode: Literal["split", "shadow"] = "split"
+    canary_weight: float = Field(default=0.05, ge=0, le=1)
+    experimental_weight: float = Field(default=0.5, ge=0, le=1)
+    min_requests: int = Field(default=200, ge=0)
+    slo: SLO = Field(default_factory=SLO)
+    auto_graduate: bool = False
+    auto_rollback: bool = True
+    failure_limit: int = Field(default=0, ge=0)
+    inconclusive_limit: int = Field(default=0, ge=0)
+
+
+class NodeTemplate(BaseModel):
+    """One node version. Neira's fields first, then our optional extensions."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(description="kind.namespace.name[.vN]", examples=["analysis.text_normalize.v1"])
+    version: str = Field(min_length=1, max_length=64, examples=["0.1.0"])
+    analysis_type: str | None = Field(default=None, max_length=100)
+    action_type: str | None = Field(default=None, max_length=100)
+    memory_type: str | None = Field(default=None, max_length=100)
+    links: list[str] = Field(default_factory=list, max_length=64)
+    confidence_threshold: float | None = Field(default=None, ge=0, le=1)
+    draft_content: str | None = Field(default=None, max_length=100_000)
+    metadata: dict[str, Any] = Field(default_factory=lambda: {"schema": "v1"})
+    # extensions
+    backend: Backend | None = None
+    route: str | None = Field(default=None, description="explicit route; default: id without its .vN suffix")
+    io: IOSpec = Field(default_factory=IOSpec)
+    adapter: AdapterSpec | None = None
+    script: ScriptSpec | None = None
+    wasm: WasmSpec | None = None
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    examples: list[Example] = Field(default_factory=list, max_length=MAX_EXAMPLES)
+    rollout: RolloutPolicy = Field(default_factory=RolloutPolicy)
+
+    @field_validator("id", "route")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_id(value):
+            raise ValueError("must look like kind.namespace.name[.vN]: lowercase letters, digits, _ and -, dot-separated")
+        return value
+
+    @field_validator("links")
+    @classmethod
+    def _valid_links(cls, value: list[str]) -> list[str]:
+        for link in value:
+            if not is_valid_id(link):
+                raise ValueError(f"link {link!r} is not a node id")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_and_backend(self) -> "NodeTemplate":
+        given = [f for f in KIND_FIELDS if getattr(self, f)]
+        if len(given) != 1:
+            raise ValueError("exactly one of analysis_type, action_type, memory_type is required (it gives the kind)")
+        payloads = [b for b in BACKEND_PAYLOADS if getattr(self, b) is not None]
+        if self.backend is None:
+            self.backend = payloads[0] if len(payloads) == 1 else "adapter"
+        if self.backend == "script" and self.script is None:
+            raise ValueError("backend 'script' needs a `script: {source}` payload")
+        if self.backend == "wasm" and self.wasm is None:
+            raise ValueError("backend 'wasm' needs a `wasm: {module, sha256, abi}` payload")
+        if self.id in self.links:
+            raise ValueError("a node cannot link to itself")
+        return self
+
+    @property
+    def kind(self) -> Kind:
+        return next(KIND_FIELDS[f] for f in KIND_FIELDS if getattr(self, f))
+
+    @property
+    def node_type(self) -> str:
+        return next(getattr(self, f) for f in KIND_FIELDS if getattr(self, f))
+
+    @property
+    def route_name(self) -> str:
+        return self.route or route_of(self.id)
+
+    def param_values(self) -> dict[str, Any]:
+        return {name: spec.value for name, spec in self.params.items() if spec.value is not None}
+
+    def to_document(self) -> dict[str, Any]:
+        """The template as stored and shown: JSON-ready, without unset defaults noise."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class FactorySpec(BaseModel):
+    """Neira's `{backend, template}` pair."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Backend | None = None
+    template: NodeTemplate
+
+
+REQUEST_FIELDS = ("reason", "requester", "dry_run", "hitl")
+
+
+class FabricationRequest(BaseModel):
+    """"Make me a node": a template plus why, who, and the dry-run / HITL flags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: NodeTemplate
+    reason: str | None = Field(default=None, max_length=2000)
+    requester: str | None = Field(default=None, max_length=200)
+    dry_run: bool = False
+    hitl: bool = True
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    nodes: list[str] = Field(min_length=1, max_length=64)
+
+
+class OrganPolicies(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hitl: bool = True
+    gates: list[str] = Field(default_factory=list)
+
+
+class OrganTemplate(BaseModel):
+    """A typed graph of nodes with roles, ordered channels and the gates it needs."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    version: str = "0.1.0"
+    roles: list[str] | dict[str, str] = Field(default_factory=list)
+    nodes: list[str] = Field(default_factory=list, alias="cells")
+    channels: list[Channel] = Field(default_factory=list, alias="pathways")
+    policies: OrganPolicies = Field(default_factory=OrganPolicies)
+    rollout: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not is_valid_id(value):
+            raise ValueError("must look like organ.name[.vN]")
+        return value
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _cells_as_ids(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v.get("id") if isinstance(v, dict) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _needs_nodes(self) -> "OrganTemplate":
+        if not self.nodes and not self.channels:
+            raise ValueError("an organ needs `nodes` (or `cells`) or `channels` (or `pathways`)")
+        if not self.nodes:
+            seen: dict[str, None] = {}
+            for channel in self.channels:
+                seen.update(dict.fromkeys(channel.nodes))
+            self.nodes = list(seen)
+        return self

@@ -1,0 +1,1 @@
+"""Immune System: hash-chained audit trail, artifact integrity, quarantine, safe-mode."""

@@ -1,0 +1,125 @@
+"""The shapes every built-in implementation shares.
+
+``LibraryImpl`` is one implementation: a function ``(input, params, ctx) ->
+output`` plus its JSON Schemas, declared params and whether it acts on the
+world. ``define`` builds one and wraps its function so that every call
+
+* checks the input against the input schema (``ImplError("bad_input")``),
+* merges the declared param defaults under the given params and checks the
+  numeric ranges and choices that are declared (``ImplError("bad_params")``),
+* passes a default ``ImplContext`` when none is given.
+
+The wrapped function receives a valid input and a complete params dict, so an
+implementation only checks what the schema cannot say. Params that are not
+declared are ignored: a template's params may serve other parts of a node.
+
+Error codes: ``bad_input``, ``bad_params``, ``unknown_impl``, ``timeout``,
+``unavailable`` (a tool such as espeak-ng is missing), ``failed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neira_factory.library.schema import problems
+
+DEFAULT_OUTPUT_DIR = Path("var/output")
+
+
+class ImplError(Exception):
+    """Bad input or a failure inside an implementation."""
+
+    def __init__(self, code: str, reason: str, field: str | None = None) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.field = field
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "reason": self.reason}
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+
+@dataclass(frozen=True)
+class ImplContext:
+    side_effects: bool = True  # False during dry-run: nothing written outside memory
+    output_dir: Path | None = None  # where side-effecting impls write files; default ./var/output
+
+    def resolved_output_dir(self) -> Path:
+        return Path(self.output_dir) if self.output_dir is not None else DEFAULT_OUTPUT_DIR
+
+
+ImplFunc = Callable[[dict, dict, ImplContext], dict]
+
+
+@dataclass(frozen=True)
+class LibraryImpl:
+    name: str
+    func: ImplFunc  # (input, params, ctx) -> output JSON dict
+    input_schema: dict  # JSON Schema of input (type object, properties, required)
+    output_schema: dict  # JSON Schema of output
+    description: str
+    side_effects: bool = False  # True for impls that act on the world (write files)
+    params: dict = field(default_factory=dict)  # {name: {value, min?, max?, step?, choices?, tunable?}}
+
+
+def define(
+    name: str,
+    run: ImplFunc,
+    *,
+    input_schema: dict,
+    output_schema: dict,
+    description: str,
+    side_effects: bool = False,
+    params: dict | None = None,
+) -> LibraryImpl:
+    """Build a ``LibraryImpl`` whose ``func`` validates before calling ``run``."""
+    declared = params or {}
+
+    def func(input: Any, params: Any = None, ctx: ImplContext | None = None) -> dict:
+        found = problems(input, input_schema)
+        if found:
+            raise ImplError("bad_input", "; ".join(found), field=found[0].split(":", 1)[0])
+        return run(input, merge_params(declared, params), ctx or ImplContext())
+
+    func.__name__ = func.__qualname__ = f"{name}_impl"
+    func.__doc__ = description
+    return LibraryImpl(name, func, input_schema, output_schema, description, side_effects, declared)
+
+
+def merge_params(declared: dict, given: Any) -> dict:
+    """Declared defaults overlaid by ``given``; ranges and choices checked."""
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise ImplError("bad_params", f"params must be an object, got {type(given).__name__}", "params")
+    merged = {key: spec["value"] for key, spec in declared.items()} | given
+    for key, spec in declared.items():
+        value = merged[key]
+        if "choices" in spec and value not in spec["choices"]:
+            raise ImplError("bad_params", f"{key} must be one of {spec['choices']}, got {value!r}", f"params.{key}")
+        if "min" in spec or "max" in spec:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ImplError("bad_params", f"{key} must be a number, got {value!r}", f"params.{key}")
+            low, high = spec.get("min", value), spec.get("max", value)
+            if not low <= value <= high:
+                raise ImplError("bad_params", f"{key} must be within [{low}, {high}], got {value}", f"params.{key}")
+    return merged
+
+
+def require_param(params: dict, key: str, kind: type | tuple[type, ...], what: str) -> Any:
+    """``params[key]`` when it is a non-empty ``kind``, else ``ImplError``."""
+    value = params.get(key)
+    if isinstance(value, bool) or not isinstance(value, kind) or (not value and value != 0):
+        raise ImplError("bad_params", f"{key} must be {what}, got {value!r}", f"params.{key}")
+    return value
+
+
+def text_of(input: dict, keys: tuple[str, ...] = ("text",)) -> str:
+    """The first of ``keys`` present in ``input`` (the schema made it a string)."""
+    return next(input[key] for key in keys if key in input)

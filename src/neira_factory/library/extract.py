@@ -1,0 +1,114 @@
+"""``regex_extract``: the matches of a regular expression from an untrusted template.
+
+Params: ``pattern``, ``group`` (number or name, default 0: the whole match)
+and ``flags`` (letters from ``imsx``). Input ``{text}`` → ``{matches, match,
+truncated}``: every match's group (null where the group took no part), the
+first one (null when none) and whether matches were left off.
+
+Patterns come from templates nobody has to trust, so:
+
+* before compiling, ``expanded_size`` bounds what the pattern unrolls to
+  (the ``regex`` module expands counted repeats at compile time, so
+  ``((a{100}){100}){100}`` would take gigabytes); over ``MAX_PATTERN_SIZE``
+  is ``ImplError("bad_params")``;
+* matching runs on the ``regex`` module with one ``REGEX_TIMEOUT_S`` deadline
+  over the whole scan, so catastrophic backtracking ends in
+  ``ImplError("timeout")``; the GIL is released while it runs;
+* the text is capped at ``MAX_TEXT_CHARS`` and the result at ``MAX_MATCHES``.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from neira_factory.library.core import ImplContext, ImplError, define, require_param
+from neira_factory.library.text import TEXT_INPUT
+
+MAX_MATCHES = 1_000
+MAX_PATTERN_SIZE = 50_000
+REGEX_TIMEOUT_S = 0.25
+_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
+_TOKEN = regex.compile(
+    r"""
+      \\.                                   # an escape: one atom
+    | \[\^?\]?(?:\\.|\[[^\]]*\]|[^\]])*\]   # a character class: one atom
+    | \{(\d*),?(\d*)\}                      # a counted repeat of the atom before
+    | [()]                                  # a group opens or closes
+    | .                                     # anything else: one atom
+    """,
+    regex.VERBOSE | regex.DOTALL,
+)
+
+
+def expanded_size(pattern: str) -> int:
+    """An upper estimate of the atoms ``pattern`` unrolls to (counted repeats multiplied out)."""
+    stack = [[0, 0]]  # per open group: [its size so far, the size of its last atom]
+    for token in _TOKEN.finditer(pattern):
+        frame = stack[-1]
+        if token.group(1) is not None:
+            bound = max(int(token.group(1) or 0), int(token.group(2) or 0), 1)
+            frame[0] += frame[1] * (bound - 1)
+            frame[1] *= bound
+        elif token.group() == "(":
+            stack.append([0, 0])
+        elif token.group() == ")" and len(stack) > 1:
+            size = stack.pop()[0]
+            stack[-1][0] += size
+            stack[-1][1] = size
+        else:
+            frame[0] += 1
+            frame[1] = 1
+    return sum(frame[0] for frame in stack)
+
+
+def _compile(params: dict) -> tuple[regex.Pattern, int | str]:
+    pattern = require_param(params, "pattern", str, "a non-empty regular expression")
+    if expanded_size(pattern) > MAX_PATTERN_SIZE:
+        raise ImplError("bad_params", f"pattern unrolls to more than {MAX_PATTERN_SIZE} atoms", "params.pattern")
+    flags = params["flags"]
+    if not isinstance(flags, str) or any(letter not in _FLAGS for letter in flags):
+        raise ImplError("bad_params", f"flags must be letters from {''.join(_FLAGS)}, got {flags!r}", "params.flags")
+    try:
+        compiled = regex.compile(pattern, sum(_FLAGS[letter] for letter in set(flags)))
+    except regex.error as error:
+        raise ImplError("bad_params", f"bad pattern: {error}", "params.pattern") from error
+    group = require_param(params, "group", (int, str), "a group number or name")
+    group = int(group) if isinstance(group, str) and group.isdigit() else group
+    if group not in compiled.groupindex and not (isinstance(group, int) and 0 <= group <= compiled.groups):
+        raise ImplError("bad_params", f"pattern has no group {group!r}", "params.group")
+    return compiled, group
+
+
+def _regex_extract(input: dict, params: dict, ctx: ImplContext) -> dict:
+    compiled, group = _compile(params)
+    matches: list[str | None] = []
+    truncated = False
+    try:
+        for found in compiled.finditer(input["text"], timeout=REGEX_TIMEOUT_S, concurrent=True):
+            if len(matches) == MAX_MATCHES:
+                truncated = True
+                break
+            matches.append(found.group(group))
+    except TimeoutError as error:
+        raise ImplError("timeout", f"pattern ran longer than {REGEX_TIMEOUT_S}s", "params.pattern") from error
+    return {"matches": matches, "match": matches[0] if matches else None, "truncated": truncated}
+
+
+IMPLS = (
+    define(
+        "regex_extract",
+        _regex_extract,
+        input_schema=TEXT_INPUT,
+        output_schema={
+            "type": "object",
+            "properties": {
+                "matches": {"type": "array", "items": {"type": ["string", "null"]}},
+                "match": {"type": ["string", "null"]},
+                "truncated": {"type": "boolean"},
+            },
+            "required": ["matches", "match", "truncated"],
+        },
+        description="Extracts the matches of a regular expression (size-bounded, time-boxed, capped).",
+        params={"pattern": {"value": ""}, "group": {"value": 0}, "flags": {"value": ""}},
+    ),
+)

@@ -1,0 +1,1 @@
+"""Nervous System: Prometheus metrics and the event stream."""

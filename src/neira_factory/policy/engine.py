@@ -1,0 +1,69 @@
+"""Policy decisions with reasons: scopes, safe-mode, capability gates, four-eyes.
+
+Every decision names why, and a refusal carries the code the API returns
+(`insufficient_scope`, `safe_mode`, `capability_disabled`, `four_eyes`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain.actors import Actor
+from ..domain.capabilities import GateState, is_open
+from ..domain.errors import Forbidden
+from .rules import ACTIONS
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """What the engine needs to know about the world right now."""
+
+    gates: dict[str, str]
+    safe_mode: bool = False
+    four_eyes: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    code: str = "allowed"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def enforce(self) -> "Decision":
+        if not self.allowed:
+            raise Forbidden(self.reason, code=self.code, **self.extra)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allowed": self.allowed, "code": self.code, "reason": self.reason, **self.extra}
+
+
+class PolicyEngine:
+    def decide(
+        self,
+        actor: Actor,
+        action: str,
+        state: PolicyState,
+        *,
+        gates: Iterable[str] = (),
+        owner: str | None = None,
+    ) -> Decision:
+        rule = ACTIONS[action]
+        needed = "admin" if rule.mutates and state.safe_mode else rule.scope
+        if not actor.has(needed):
+            if needed != rule.scope:
+                return Decision(False, f"safe-mode is on: {action} needs admin", "safe_mode", {"required_role": "admin"})
+            return Decision(False, f"{action} needs scope {needed}; {actor.name} has {actor.scope}",
+                            "insufficient_scope", {"required_role": needed})
+        for gate in gates:
+            gate_state = state.gates.get(gate)
+            if gate_state is None or not is_open(gate_state):
+                shown = gate_state or "unknown"
+                hint = "an admin can unlock it" if gate_state == GateState.LOCKED.value else "it is off"
+                return Decision(False, f"capability {gate} is {shown}; {hint}", "capability_disabled",
+                                {"capability": gate})
+        if rule.human and state.four_eyes and owner is not None and owner == actor.name:
+            return Decision(False, f"four-eyes rule: {actor.name} created this and cannot approve it", "four_eyes")
+        return Decision(True, f"{actor.name} ({actor.scope}) may {action}")

@@ -1,0 +1,302 @@
+"""Tokenizer for Rhai source text.
+
+Produces ``Token`` objects with a kind (``INT``, ``FLOAT``, ``STR``, ``CHAR``,
+``ISTR`` for back-tick strings with ``${}`` interpolation, ``IDENT``, ``EOF`` or the
+punctuation symbol itself) and a 1-based line/column.  Comments (line, nested
+block and doc comments) are skipped.
+"""
+
+from __future__ import annotations
+
+from .errors import parse_error
+
+SYMBOLS = sorted(
+    """
+    #{ ?. ?[ ?? ??= :: => -> ..= .. **= ** <<= >>= << >> <= >= == != && || += -= *= /= %= &= |= ^= !in
+    + - * / % & | ^ ! = < > ( ) [ ] { } , ; : . ? @ #
+    """.split(),
+    key=len,
+    reverse=True,
+)
+
+RESERVED = frozenset(
+    """var static shared goto exit match case public protected new use with module package super
+    spawn thread go sync async await yield default void null nil""".split()
+)
+
+KEYWORDS = frozenset(
+    """let const if else switch while loop do until for in break continue return throw try catch
+    fn private import export as true false this global""".split()
+)
+
+
+class Token:
+    __slots__ = ("kind", "value", "line", "col")
+
+    def __init__(self, kind, value, line, col):
+        self.kind, self.value, self.line, self.col = kind, value, line, col
+
+    def __repr__(self):
+        return f"Token({self.kind!r}, {self.value!r}, {self.line}:{self.col})"
+
+
+_ESC = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0", "`": "`", "$": "$"}
+
+
+class Lexer:
+    """Turns source text into a list of tokens (one pass, no backtracking)."""
+
+    def __init__(self, src: str, max_string_size: int = 0):
+        self.src = src
+        self.i = 0
+        self.line = 1
+        self.line_start = 0
+        self.max_string_size = max_string_size
+
+    def error(self, inner, msg, line=None, col=None):
+        return parse_error(inner, msg, line or self.line, col or self.i - self.line_start + 1)
+
+    def newline(self, at):
+        self.line += 1
+        self.line_start = at + 1
+
+    def tokenize(self, in_interp=False) -> list:
+        toks = []
+        src, n = self.src, len(self.src)
+        depth = 0
+        while True:
+            self.skip_space()
+            if self.i >= n:
+                if in_interp:
+                    raise self.error("MissingSymbol", "unterminated string interpolation")
+                toks.append(Token("EOF", None, self.line, self.i - self.line_start + 1))
+                return toks
+            c = src[self.i]
+            line, col = self.line, self.i - self.line_start + 1
+            if in_interp:
+                if c == "{":
+                    depth += 1
+                elif c == "}":
+                    if depth == 0:
+                        self.i += 1
+                        toks.append(Token("EOF", None, line, col))
+                        return toks
+                    depth -= 1
+            if c.isdigit():
+                toks.append(self.number(line, col))
+            elif c.isalpha() or c == "_":
+                j = self.i
+                while j < n and (src[j].isalnum() or src[j] == "_"):
+                    j += 1
+                word = src[self.i:j]
+                if not word.isascii() or not any(ch.isalpha() for ch in word):
+                    raise self.error("BadInput", f"invalid identifier: {word}", line, col)
+                self.i = j
+                toks.append(Token("IDENT", word, line, col))
+            elif c == '"':
+                toks.append(Token("STR", self.quoted('"', line, col), line, col))
+            elif c == "'":
+                s = self.quoted("'", line, col)
+                if len(s) != 1:
+                    raise self.error("MalformedChar", "a character literal must hold exactly one character", line, col)
+                toks.append(Token("CHAR", s, line, col))
+            elif c == "`":
+                toks.append(Token("ISTR", self.backtick(line, col), line, col))
+            elif c == "#" and src.startswith(('#"', "##"), self.i):
+                toks.append(Token("STR", self.raw(line, col), line, col))
+            else:
+                for sym in SYMBOLS:
+                    if src.startswith(sym, self.i):
+                        break
+                else:
+                    raise self.error("BadInput", f"unexpected character {c!r}", line, col)
+                if sym == "!in" and self.i + 3 < n and (src[self.i + 3].isalnum() or src[self.i + 3] == "_"):
+                    sym = "!"
+                self.i += len(sym)
+                toks.append(Token(sym, sym, line, col))
+
+    def skip_space(self):
+        src, n = self.src, len(self.src)
+        while self.i < n:
+            c = src[self.i]
+            if c == "\n":
+                self.newline(self.i)
+                self.i += 1
+            elif c.isspace():
+                self.i += 1
+            elif src.startswith("//", self.i):
+                j = src.find("\n", self.i)
+                self.i = n if j < 0 else j
+            elif src.startswith("/*", self.i):
+                line, col = self.line, self.i - self.line_start + 1
+                level, j = 0, self.i
+                while True:
+                    if j >= n:
+                        raise self.error("UnterminatedComment", "unterminated block comment", line, col)
+                    if src.startswith("/*", j):
+                        level += 1
+                        j += 2
+                    elif src.startswith("*/", j):
+                        level -= 1
+                        j += 2
+                        if level == 0:
+                            break
+                    else:
+                        if src[j] == "\n":
+                            self.newline(j)
+                        j += 1
+                self.i = j
+            else:
+                return
+
+    def number(self, line, col):
+        src, n, start = self.src, len(self.src), self.i
+        if src.startswith(("0x", "0X", "0o", "0O", "0b", "0B"), start):
+            base = {"x": 16, "o": 8, "b": 2}[src[start + 1].lower()]
+            j = start + 2
+            while j < n and (src[j].isalnum() or src[j] == "_"):
+                j += 1
+            text = src[start + 2:j].replace("_", "")
+            self.i = j
+            if j < n and src[j] == "." and j + 1 < n and src[j + 1].isdigit():
+                raise self.error("MalformedNumber", "malformed number", line, col)
+            try:
+                v = int(text, base)
+            except ValueError:
+                raise self.error("MalformedNumber", f"malformed number: {src[start:j]}", line, col) from None
+            if v >= 1 << 64:
+                raise self.error("MalformedNumber", f"number too large: {src[start:j]}", line, col)
+            return Token("INT", v - (1 << 64) if v >= 1 << 63 else v, line, col)
+        j = start
+        while j < n and (src[j].isdigit() or src[j] == "_"):
+            j += 1
+        is_float = False
+        if j < n and src[j] == "." and (j + 1 >= n or src[j + 1] != "."):
+            k = j + 1
+            if k < n and src[k].isdigit():
+                is_float = True
+                j = k
+                while j < n and (src[j].isdigit() or src[j] == "_"):
+                    j += 1
+            elif k >= n or not (src[k].isalpha() or src[k] == "_"):
+                is_float = True
+                j = k
+        if j < n and src[j] in "eE":
+            k = j + 1
+            if k < n and src[k] in "+-":
+                k += 1
+            if k < n and src[k].isdigit():
+                is_float = True
+                j = k
+                while j < n and src[j].isdigit():
+                    j += 1
+        text = src[start:j].replace("_", "")
+        self.i = j
+        if j < n and (src[j].isalnum() or (src[j] == "." and j + 1 < n and src[j + 1].isdigit())):
+            raise self.error("MalformedNumber", f"malformed number: {src[start:j + 1]}", line, col)
+        if is_float:
+            return Token("FLOAT", float(text), line, col)
+        v = int(text)
+        if v > (1 << 63) - 1:
+            raise self.error("MalformedNumber", f"integer literal too large: {text}", line, col)
+        return Token("INT", v, line, col)
+
+    def escape(self, line, col):
+        src = self.src
+        c = src[self.i] if self.i < len(src) else ""
+        self.i += 1
+        if c in _ESC:
+            return _ESC[c]
+        width = {"x": 2, "u": 4, "U": 8}.get(c)
+        if width is None:
+            raise self.error("MalformedEscapeSequence", f"invalid escape \\{c}", line, col)
+        digits = src[self.i:self.i + width]
+        try:
+            code = int(digits, 16)
+            if len(digits) != width:
+                raise ValueError
+            ch = chr(code)
+        except (ValueError, OverflowError):
+            raise self.error("MalformedEscapeSequence", f"invalid escape \\{c}{digits}", line, col) from None
+        self.i += width
+        return ch
+
+    def check_size(self, s, line, col):
+        if self.max_string_size and len(s) > self.max_string_size:
+            raise self.error("LiteralTooLarge", "string literal is too large", line, col)
+        return s
+
+    def quoted(self, quote, line, col):
+        src, n = self.src, len(self.src)
+        self.i += 1
+        out = []
+        while True:
+            if self.i >= n:
+                raise self.error("UnterminatedString", "unterminated string literal", line, col)
+            c = src[self.i]
+            if c == quote:
+                self.i += 1
+                return self.check_size("".join(out), line, col)
+            if c == "\\":
+                self.i += 1
+                if self.i < n and src[self.i] == "\n" and quote == '"':
+                    self.newline(self.i)
+                    self.i += 1
+                    while self.i < n and src[self.i] in " \t\r":
+                        self.i += 1
+                    continue
+                out.append(self.escape(line, col))
+                continue
+            if c == "\n":
+                raise self.error("UnterminatedString", "unterminated string literal", line, col)
+            out.append(c)
+            self.i += 1
+
+    def raw(self, line, col):
+        src = self.src
+        j = self.i
+        while src[j] == "#":
+            j += 1
+        hashes = j - self.i
+        if j >= len(src) or src[j] != '"':
+            raise self.error("BadInput", "malformed raw string", line, col)
+        end = src.find('"' + "#" * hashes, j + 1)
+        if end < 0:
+            raise self.error("UnterminatedString", "unterminated raw string", line, col)
+        body = src[j + 1:end]
+        for k, ch in enumerate(body):
+            if ch == "\n":
+                self.newline(j + 1 + k)
+        self.i = end + 1 + hashes
+        return self.check_size(body, line, col)
+
+    def backtick(self, line, col):
+        """Back-tick string: list of literal strings and token lists (``${...}``)."""
+        src, n = self.src, len(self.src)
+        self.i += 1
+        parts, buf = [], []
+        while True:
+            if self.i >= n:
+                raise self.error("UnterminatedString", "unterminated string literal", line, col)
+            c = src[self.i]
+            if c == "`":
+                self.i += 1
+                if buf or not parts:
+                    parts.append("".join(buf))
+                self.check_size("".join(p for p in parts if isinstance(p, str)), line, col)
+                return parts
+            if c == "$" and src.startswith("${", self.i):
+                if buf:
+                    parts.append("".join(buf))
+                    buf = []
+                self.i += 2
+                parts.append(self.tokenize(in_interp=True))
+                continue
+            if c == "\n":
+                self.newline(self.i)
+            buf.append(c)
+            self.i += 1
+
+
+def tokenize(src: str, max_string_size: int = 0) -> list:
+    return Lexer(src, max_string_size).tokenize()

@@ -1,0 +1,1 @@
+"""Runtime support for compiled Rhai scripts: values, operators, calls, limits."""

@@ -1,0 +1,309 @@
+"""Rhai operators on runtime values: arithmetic (checked i64), comparison,
+membership, and the strict boolean checks used by conditions.
+
+Compiled code inlines the int fast paths; these functions are the general case.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import ErrorArithmetic, ErrorMismatchDataType, fn_not_found
+from .values import INT_MAX, INT_MIN, Char, RhaiRange, copy, to_display, type_name
+
+NUM = (int, float)
+
+
+def no_op(op, *args):
+    return fn_not_found(f"{op} ({', '.join(type_name(a) for a in args)})")
+
+
+def overflow(op="arithmetic"):
+    raise ErrorArithmetic(f"arithmetic overflow in {op}")
+
+
+def ci(r, op="+"):
+    """Check an int result is within i64."""
+    if INT_MIN <= r <= INT_MAX:
+        return r
+    raise ErrorArithmetic(f"arithmetic overflow: {op}")
+
+
+def _nums(a, b):
+    ta, tb = type(a), type(b)
+    return (ta is int or ta is float) and (tb is int or tb is float)
+
+
+def _is_text(v):
+    t = type(v)
+    return t is str or t is Char
+
+
+def add(a, b):
+    ta, tb = type(a), type(b)
+    if ta is int and tb is int:
+        return ci(a + b)
+    if _nums(a, b):
+        return float(a) + float(b)
+    if _is_text(a) and _is_text(b):
+        return str.__add__(a, b)
+    if ta is str and b is not None and tb not in (list, dict):
+        return a + to_display(b)
+    if tb is str and a is not None and ta not in (list, dict):
+        return to_display(a) + b
+    if ta is str and b is None:
+        return a
+    if tb is str and a is None:
+        return b
+    if ta is list and tb is list:
+        return a + copy(b)
+    if ta is dict and tb is dict:
+        r = dict(a)
+        r.update(copy(b))
+        return r
+    if ta is bytearray and tb is bytearray:
+        return a + b
+    raise no_op("+", a, b)
+
+
+def add_assign(a, b):
+    """``a += b``: arrays grow in place (appending ``b`` or its elements)."""
+    ta = type(a)
+    if ta is list:
+        if type(b) is list:
+            a.extend(copy(b))
+        else:
+            a.append(copy(b))
+        return a
+    if ta is dict and type(b) is dict:
+        a.update(copy(b))
+        return a
+    if ta is bytearray:
+        if type(b) is int:
+            a.append(b & 0xFF)
+        elif type(b) is bytearray:
+            a.extend(b)
+        else:
+            raise no_op("+=", a, b)
+        return a
+    return add(a, b)
+
+
+def sub(a, b):
+    ta, tb = type(a), type(b)
+    if ta is int and tb is int:
+        return ci(a - b, "-")
+    if _nums(a, b):
+        return float(a) - float(b)
+    if ta is str and _is_text(b):
+        return a.replace(b, "")
+    raise no_op("-", a, b)
+
+
+def mul(a, b):
+    if type(a) is int and type(b) is int:
+        return ci(a * b, "*")
+    if _nums(a, b):
+        return float(a) * float(b)
+    raise no_op("*", a, b)
+
+
+def div(a, b):
+    if type(a) is int and type(b) is int:
+        if b == 0:
+            raise ErrorArithmetic("division by zero")
+        q = abs(a) // abs(b)
+        return ci(q if (a < 0) == (b < 0) else -q, "/")
+    if _nums(a, b):
+        a, b = float(a), float(b)
+        if b == 0.0:
+            if a == 0.0 or a != a:
+                return math.nan
+            return math.copysign(math.inf, a) * math.copysign(1.0, b)
+        return a / b
+    raise no_op("/", a, b)
+
+
+def mod(a, b):
+    if type(a) is int and type(b) is int:
+        if b == 0:
+            raise ErrorArithmetic("modulo by zero")
+        r = abs(a) % abs(b)
+        return -r if a < 0 else r
+    if _nums(a, b):
+        a, b = float(a), float(b)
+        return math.fmod(a, b) if b != 0.0 else math.nan
+    raise no_op("%", a, b)
+
+
+def power(a, b):
+    ta, tb = type(a), type(b)
+    if ta is int and tb is int:
+        if b < 0:
+            raise ErrorArithmetic(f"integer raised to a negative power: {a} ** {b}")
+        if a in (0, 1) or b == 0:
+            return 1 if b == 0 else a
+        if a == -1:
+            return 1 if b % 2 == 0 else -1
+        if b >= 64:
+            overflow("**")
+        return ci(a ** b, "**")
+    if _nums(a, b):
+        try:
+            return math.pow(float(a), float(b))
+        except OverflowError:
+            return math.inf
+        except ValueError:
+            return math.nan
+    raise no_op("**", a, b)
+
+
+def _wrap(v):
+    v &= (1 << 64) - 1
+    return v - (1 << 64) if v > INT_MAX else v
+
+
+def shl(a, b):
+    if type(a) is int and type(b) is int:
+        if b < 0:
+            return shr(a, -b)
+        if b >= 64:
+            raise ErrorArithmetic(f"shift overflow: {a} << {b}")
+        return _wrap(a << b)
+    raise no_op("<<", a, b)
+
+
+def shr(a, b):
+    if type(a) is int and type(b) is int:
+        if b < 0:
+            return shl(a, -b)
+        if b >= 64:
+            raise ErrorArithmetic(f"shift overflow: {a} >> {b}")
+        return a >> b
+    raise no_op(">>", a, b)
+
+
+def _bitwise(op, fn):
+    def run(a, b):
+        ta, tb = type(a), type(b)
+        if (ta is int and tb is int) or (ta is bool and tb is bool):
+            return fn(a, b)
+        raise no_op(op, a, b)
+
+    run.__name__ = f"bit_{fn.__name__}"
+    return run
+
+
+band = _bitwise("&", lambda a, b: a & b)
+bor = _bitwise("|", lambda a, b: a | b)
+bxor = _bitwise("^", lambda a, b: a ^ b)
+
+
+def neg(a):
+    t = type(a)
+    if t is int:
+        return ci(-a, "-")
+    if t is float:
+        return -a
+    raise no_op("-", a)
+
+
+def pos(a):
+    if type(a) in NUM:
+        return a
+    raise no_op("+", a)
+
+
+def not_(a):
+    if type(a) is bool:
+        return not a
+    raise no_op("!", a)
+
+
+def truth(v):
+    """A condition value: must be a bool."""
+    if type(v) is bool:
+        return v
+    raise ErrorMismatchDataType(f"Boolean expected, found {type_name(v)}")
+
+
+# -- comparison ------------------------------------------------------------
+def _comparable(a, b):
+    """Normalise a pair for ordering; None when Rhai has no ordering for the pair."""
+    ta, tb = type(a), type(b)
+    if ta is tb and ta in (int, float, str, Char, bool):
+        return a, b
+    if _nums(a, b):
+        return a, b
+    if _is_text(a) and _is_text(b):
+        return str(a), str(b)
+    return None
+
+
+def eq(a, b):
+    ta, tb = type(a), type(b)
+    if ta is tb:
+        if ta is list:
+            return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b))
+        if ta is dict:
+            return a.keys() == b.keys() and all(eq(a[k], b[k]) for k in a)
+        return a == b
+    if _nums(a, b) or (_is_text(a) and _is_text(b)):
+        return a == b
+    return False
+
+
+def ne(a, b):
+    return not eq(a, b)
+
+
+def _ordering(op, test):
+    def run(a, b):
+        pair = _comparable(a, b)
+        if pair is None:
+            return False
+        return test(*pair)
+
+    run.__name__ = op
+    return run
+
+
+lt = _ordering("lt", lambda a, b: a < b)
+le = _ordering("le", lambda a, b: a <= b)
+gt = _ordering("gt", lambda a, b: a > b)
+ge = _ordering("ge", lambda a, b: a >= b)
+
+
+def contains(container, item):
+    """``item in container``."""
+    t = type(container)
+    if t is list:
+        return any(eq(x, item) for x in container)
+    if t is dict:
+        if _is_text(item):
+            return str(item) in container
+        raise no_op("contains", container, item)
+    if t is str:
+        if _is_text(item):
+            return item in container
+        raise no_op("contains", container, item)
+    if t is RhaiRange:
+        if type(item) is int:
+            return item in container.as_range()
+        raise no_op("contains", container, item)
+    if t is bytearray and type(item) is int:
+        return item in container
+    raise no_op("contains", container, item)
+
+
+def make_range(a, b, inclusive):
+    if type(a) is int and type(b) is int:
+        return RhaiRange(a, b, inclusive)
+    raise no_op("..=" if inclusive else "..", a, b)
+
+
+BINARY = {
+    "+": add, "-": sub, "*": mul, "/": div, "%": mod, "**": power,
+    "<<": shl, ">>": shr, "&": band, "|": bor, "^": bxor,
+    "==": eq, "!=": ne, "<": lt, "<=": le, ">": gt, ">=": ge,
+}

@@ -1,0 +1,85 @@
+"""Start-up: open and migrate the database, seed capability gates, load examples on an empty factory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..backends import Backends
+from ..backends.adapter import AdapterBackend
+from ..config import Settings
+from ..domain.actors import SYSTEM
+from ..domain.capabilities import DEFAULT_GATES, GateState
+from ..domain.errors import FactoryError
+from ..store import Database
+from .factory import Factory
+from .fabricate import create
+
+log = logging.getLogger(__name__)
+KIND_KEYS = ("analysis_type", "action_type", "memory_type")
+
+
+def read_gates(path: Path) -> dict[str, str]:
+    """Gates from capabilities.yaml over the defaults; a bad state is an error at start-up."""
+    gates = {name: state.value for name, state in DEFAULT_GATES.items()}
+    if path.exists():
+        data = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of gate -> state")
+        for name, state in data.items():
+            gates[str(name)] = GateState(state).value
+    return gates
+
+
+def build_factory(settings: Settings) -> Factory:
+    db = Database(settings.database_url)
+    db.migrate()
+    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend()))
+    with factory.write() as uow:
+        added = uow.capabilities.seed(read_gates(settings.capabilities_file), SYSTEM.name)
+        if added:
+            uow.audit.append(SYSTEM.name, "capability.seed", "capabilities", after={n: "seeded" for n in added})
+        factory.metrics.safe_mode.set(1 if uow.settings.get("safe_mode", False) else 0)
+    return factory
+
+
+def read_descriptor(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def node_templates(directory: Path) -> list[dict[str, Any]]:
+    """Node templates among the example files, ordered so that links come before the nodes that use them."""
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.y*ml")) + sorted(directory.glob("*.json")):
+        data = read_descriptor(path)
+        if isinstance(data, dict) and any(k in data for k in KIND_KEYS) and "id" in data:
+            found[data["id"]] = data
+    ordered: list[dict[str, Any]] = []
+
+    def visit(node_id: str, trail: tuple[str, ...] = ()) -> None:
+        data = found.get(node_id)
+        if data is None or data in ordered or node_id in trail:
+            return
+        for link in data.get("links", []):
+            visit(link, (*trail, node_id))
+        ordered.append(data)
+
+    for node_id in found:
+        visit(node_id)
+    return ordered
+
+
+def load_examples(factory: Factory, directory: Path) -> list[str]:
+    """Create the example nodes as drafts, but only into an empty factory."""
+    with factory.read() as uow:
+        if uow.nodes.list(limit=1):
+            return []
+    created = []
+    for template in node_templates(directory):
+        try:
+            created.append(create(factory, SYSTEM, {"template": template, "reason": "example loaded at start-up"})["id"])
+        except FactoryError as exc:
+            log.warning("example %s not loaded: %s", template.get("id"), exc.reason)
+    return created

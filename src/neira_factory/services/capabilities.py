@@ -1,0 +1,45 @@
+"""Capability gates and safe-mode: read by anyone, changed by an admin, every change audited."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.actors import Actor
+from ..domain.capabilities import GateState
+from ..domain.errors import BadInput, NotFound
+from ..domain.events import Event
+from .factory import SAFE_MODE_KEY, Factory
+
+
+def list_capabilities(f: Factory, actor: Actor) -> dict[str, Any]:
+    with f.read() as uow:
+        f.authorize(uow, actor, "capabilities.read")
+        return {"capabilities": uow.capabilities.all(), "safe_mode": bool(uow.settings.get(SAFE_MODE_KEY, False))}
+
+
+def set_capability(f: Factory, actor: Actor, name: str, state: str, reason: str | None = None) -> dict[str, Any]:
+    try:
+        new = GateState(state)
+    except ValueError:
+        raise BadInput(f"state must be one of {[s.value for s in GateState]}", field="state") from None
+    with f.write() as uow:
+        f.authorize(uow, actor, "capabilities.set")
+        old = uow.capabilities.get(name)
+        if old is None:
+            raise NotFound(f"capability {name} does not exist", capability=name)
+        uow.capabilities.put(name, new.value, actor.name)
+        uow.audit.append(actor.name, "capability.set", f"capability:{name}", before={"state": old},
+                         after={"state": new.value}, reason=reason)
+        uow.announce(Event("capability.changed", name, {"from": old, "to": new.value, "actor": actor.name}))
+    return {"name": name, "state": new.value, "previous": old}
+
+
+def set_safe_mode(f: Factory, actor: Actor, on: bool, reason: str | None = None) -> dict[str, Any]:
+    with f.write() as uow:
+        f.authorize(uow, actor, "safe_mode.set")
+        old = bool(uow.settings.get(SAFE_MODE_KEY, False))
+        uow.settings.put(SAFE_MODE_KEY, on)
+        uow.audit.append(actor.name, "safe_mode.set", "safe_mode", before={"on": old}, after={"on": on},
+                         reason=reason)
+        uow.announce(Event("safe_mode.changed", "safe_mode", {"on": on, "actor": actor.name}))
+    f.metrics.safe_mode.set(1 if on else 0)
+    return {"safe_mode": on, "previous": old}

@@ -1,0 +1,109 @@
+"""The dry-run report: deps, links, io compatibility, risks, the selector's view, and examples run
+with side effects off. Create and approve refuse a report with a blocking risk."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..backends import ExecutionError
+from ..domain.capabilities import BACKEND_GATES, GateState, is_open
+from ..domain.lifecycle import State
+from ..domain.report import Risk, blocking
+from ..domain.schemas import schema_fits
+from ..domain.templates import FabricationRequest, NodeTemplate
+from ..policy import PolicyState
+from ..store import UnitOfWork
+from .factory import Factory
+
+
+def _links(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk]) -> tuple[list, list, dict]:
+    deps, links, found = [], [], {}
+    for i, link in enumerate(template.links):
+        record = uow.nodes.get(link)
+        if record is None:
+            deps.append({"id": link, "status": "missing"})
+            risks.append(Risk("missing_link", "blocking", f"linked node {link} does not exist", f"links.{i}"))
+            continue
+        linked = f.load_template(uow, record)
+        found[link] = linked
+        deps.append({"id": link, "status": "found", "state": record.state})
+        links.append({"id": link, "state": record.state, "kind": linked.kind, "type": linked.node_type})
+        if record.state != State.STABLE.value:
+            severity = "blocking" if record.state in ("disabled", "quarantined", "rolled_back", "failed") else "warning"
+            risks.append(Risk("link_not_stable", severity, f"linked node {link} is {record.state}", f"links.{i}"))
+    return deps, links, found
+
+
+def _compat(template: NodeTemplate, found: dict[str, NodeTemplate], risks: list[Risk]) -> list[dict[str, Any]]:
+    """io fit along the chain: the node's input → each link in order → the node's output."""
+    chain = [template.id, *[link for link in template.links if link in found], template.id]
+    if len(chain) == 2:
+        return []
+    schemas = {link: found[link].io for link in found}
+    checks = []
+    for a, b in zip(chain, chain[1:]):
+        produced = template.io.input if a == template.id else schemas[a].output
+        expected = template.io.output if b == template.id else schemas[b].input
+        problems = schema_fits(produced, expected)
+        checks.append({"from": a, "to": b, "ok": not problems, "problems": problems})
+        for problem in problems:
+            risks.append(Risk("io_mismatch", "blocking", f"{a} → {b}: {problem}", "io"))
+    return checks
+
+
+def _matches(expected: Any, actual: Any) -> bool:
+    """Expected is a subset of actual: every expected key present with a matching value."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return all(k in actual and _matches(v, actual[k]) for k, v in expected.items())
+    return expected == actual
+
+
+def _examples(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk]) -> list[dict[str, Any]]:
+    if not template.examples:
+        risks.append(Risk("no_examples", "warning", "no examples: the dry-run cannot show the node works", "examples"))
+        return []
+    results = []
+    ctx = f.exec_context(uow, side_effects=False)
+    for i, example in enumerate(template.examples):
+        entry: dict[str, Any] = {"input": example.input, "expected": example.expected}
+        try:
+            output = f.backends.execute(template, example.input, ctx)
+            entry.update(output=output, ok=example.expected is None or _matches(example.expected, output))
+        except ExecutionError as exc:
+            entry.update(output=None, ok=False, error=exc.body())
+        if not entry["ok"]:
+            risks.append(Risk("example_failed", "blocking", f"example {i} did not give the expected output",
+                              f"examples.{i}"))
+        results.append(entry)
+    return results
+
+
+def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, policy: PolicyState) -> dict[str, Any]:
+    template = request.template
+    risks: list[Risk] = []
+    gate = BACKEND_GATES[template.backend]
+    gate_state = policy.gates.get(gate, "unknown")
+    if not is_open(gate_state):
+        risks.append(Risk("backend_locked", "blocking", f"backend {template.backend} needs gate {gate}, which is "
+                          f"{gate_state}", "backend"))
+    elif gate_state == GateState.EXPERIMENTAL.value and not request.hitl:
+        risks.append(Risk("hitl_required", "blocking", f"gate {gate} is experimental: a human must approve each "
+                          "step (hitl cannot be false)", "hitl"))
+    if uow.nodes.get(template.id) is not None:
+        risks.append(Risk("conflict", "blocking", f"node {template.id} already exists; a new version needs a new id "
+                          "(….v2)", "id"))
+    backend = f.backends.get(template.backend)
+    risks += backend.check(template)
+    deps, links, found = _links(f, uow, template, risks)
+    compat = _compat(template, found, risks)
+    if template.kind == "action" or backend.side_effects(template):
+        risks.append(Risk("side_effects", "warning", "this node acts on the world; dry-runs keep side effects off"))
+    selector = f.selector.decide(uow, template)
+    if selector.decision == "reuse" and selector.candidates and selector.candidates[0].id != template.id:
+        risks.append(Risk("reuse_possible", "info", f"{selector.candidates[0].id} already fits: "
+                          f"{selector.candidates[0].explanation}"))
+    examples = _examples(f, uow, template, risks) if not blocking([r.to_dict() for r in risks]) else []
+    risk_dicts = [r.to_dict() for r in risks]
+    return {"ok": not blocking(risk_dicts), "report": {
+        "id": template.id, "route": template.route_name, "kind": template.kind, "backend": template.backend,
+        "deps": deps, "compat": compat, "links": links, "risks": risk_dicts, "selector": selector.to_dict(),
+        "examples": examples}}

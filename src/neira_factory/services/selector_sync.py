@@ -1,0 +1,50 @@
+"""Keeps this replica's SelectorIndex in step with the database.
+
+The index lives in memory; the database is the truth. Before a decision, one
+aggregate query tells whether any node was added or moved (by this replica or
+another); only the changed rows are then reloaded.
+"""
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from ..immune.integrity import verified
+from ..domain.templates import NodeTemplate
+from ..selector import SelectorDecision, SelectorIndex, entry_for, query_for
+from ..store import Database, UnitOfWork
+from ..store import tables as t
+
+
+class SelectorSync:
+    def __init__(self, db: Database):
+        self.db = db
+        self.index = SelectorIndex()
+        self._known: dict[str, int] = {}
+        self._mark: tuple | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self, uow: UnitOfWork) -> None:
+        conn = uow.conn
+        mark = tuple(conn.execute(select(func.count(), func.coalesce(func.sum(t.nodes.c.row_version), 0))).one())
+        if mark == self._mark:
+            return
+        with self._lock:
+            rows = conn.execute(select(t.nodes.c.id, t.nodes.c.row_version)).all()
+            changed = [node_id for node_id, version in rows if self._known.get(node_id) != version]
+            for gone in set(self._known) - {node_id for node_id, _ in rows}:
+                self.index.remove(gone)
+                del self._known[gone]
+            for node_id in changed:
+                record = uow.nodes.get(node_id)
+                if record is None:
+                    continue
+                content = verified(uow.artifacts.get(record.artifact_sha256) or b"", record.artifact_sha256, node_id)
+                self.index.upsert(entry_for(NodeTemplate.model_validate_json(content), record.state))
+                self._known[node_id] = record.row_version
+            self._mark = mark
+
+    def decide(self, uow: UnitOfWork, template: NodeTemplate, **options) -> SelectorDecision:
+        self.refresh(uow)
+        return self.index.select(query_for(template, **options))

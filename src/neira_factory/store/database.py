@@ -1,0 +1,77 @@
+"""The database: engine set-up (SQLite WAL or PostgreSQL), migrations, and units of work."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+from .uow import UnitOfWork
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=8, max_overflow=8)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised by every SQLite test
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        # Writers take the write lock up front, so two writers never deadlock on an upgrade.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("neira_write", True) else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """One factory database. `unit_of_work()` is the only way services touch it."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(url)
+        else:
+            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+    def alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return cfg
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (Alembic `upgrade head`)."""
+        with self.engine.connect() as conn:
+            cfg = self.alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+
+    @contextmanager
+    def unit_of_work(self, write: bool = True) -> Iterator[UnitOfWork]:
+        """A transaction: commits when the block ends, rolls back on any exception."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(neira_write=write)
+            with conn.begin():
+                yield UnitOfWork(conn, postgres=not self.is_sqlite)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

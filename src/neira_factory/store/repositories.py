@@ -1,0 +1,198 @@
+"""Repositories over one connection: nodes, transitions, audit, capabilities, settings, artifacts, idempotency."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.errors import Conflict
+from ..immune.chain import GENESIS, entry_hash
+from . import tables as t
+from .records import AuditEntry, NodeRecord, TransitionRecord
+
+AUDIT_LOCK_KEY = 0x6E65697261  # "neira": serialises audit appends across PostgreSQL replicas
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _node(row: Any) -> NodeRecord:
+    data = dict(row._mapping)
+    data["created_at"], data["updated_at"] = _aware(data["created_at"]), _aware(data["updated_at"])
+    return NodeRecord(**data)
+
+
+class NodeRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, record: NodeRecord) -> None:
+        values = {**record.__dict__}
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(t.nodes).values(**values))
+        except IntegrityError:
+            raise Conflict(f"node {record.id} already exists", id=record.id) from None
+
+    def get(self, node_id: str) -> NodeRecord | None:
+        row = self.conn.execute(select(t.nodes).where(t.nodes.c.id == node_id)).first()
+        return _node(row) if row else None
+
+    def list(
+        self,
+        *,
+        state: str | None = None,
+        route: str | None = None,
+        kind: str | None = None,
+        backend: str | None = None,
+        search: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[NodeRecord]:
+        q = select(t.nodes)
+        for column, value in (("state", state), ("route", route), ("kind", kind), ("backend", backend)):
+            if value is not None:
+                q = q.where(t.nodes.c[column] == value)
+        if search:
+            q = q.where(t.nodes.c.id.contains(search, autoescape=True))
+        rows = self.conn.execute(q.order_by(t.nodes.c.created_at.desc(), t.nodes.c.id).limit(limit).offset(offset))
+        return [_node(r) for r in rows]
+
+    def all(self) -> list[NodeRecord]:
+        return [_node(r) for r in self.conn.execute(select(t.nodes))]
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self.conn.execute(select(t.nodes.c.state, func.count()).group_by(t.nodes.c.state))
+        return {state: n for state, n in rows}
+
+    def move(self, record: NodeRecord, to_state: str, *, prev_state: str | None) -> NodeRecord | None:
+        """Conditional update on (state, row_version): None when someone else moved it first."""
+        stamp = now()
+        result = self.conn.execute(
+            update(t.nodes)
+            .where(t.nodes.c.id == record.id, t.nodes.c.state == record.state, t.nodes.c.row_version == record.row_version)
+            .values(state=to_state, prev_state=prev_state, updated_at=stamp, row_version=record.row_version + 1)
+        )
+        if result.rowcount != 1:
+            return None
+        return NodeRecord(**{**record.__dict__, "state": to_state, "prev_state": prev_state, "updated_at": stamp,
+                             "row_version": record.row_version + 1})
+
+    def add_transition(self, node_id: str, action: str, from_state: str | None, to_state: str, actor: str,
+                       reason: str | None, forced: bool = False) -> None:
+        self.conn.execute(insert(t.transitions).values(
+            node_id=node_id, action=action, from_state=from_state, to_state=to_state, actor=actor,
+            reason=reason, forced=forced, ts=now()))
+
+    def history(self, node_id: str) -> list[TransitionRecord]:
+        rows = self.conn.execute(
+            select(t.transitions).where(t.transitions.c.node_id == node_id).order_by(t.transitions.c.id))
+        return [TransitionRecord(action=r.action, from_state=r.from_state, to_state=r.to_state, actor=r.actor,
+                                 reason=r.reason, forced=r.forced, ts=_aware(r.ts)) for r in rows]
+
+
+class AuditRepository:
+    """Append-only, hash-chained. Appends are serialised (SQLite: the write lock; PostgreSQL: an advisory lock)."""
+
+    def __init__(self, conn: Connection, postgres: bool):
+        self.conn = conn
+        self.postgres = postgres
+
+    def append(self, actor: str, action: str, resource: str, *, before: Any = None, after: Any = None,
+               reason: str | None = None) -> AuditEntry:
+        if self.postgres:
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+        last = self.conn.execute(select(t.audit.c.seq, t.audit.c.hash).order_by(t.audit.c.seq.desc()).limit(1)).first()
+        prev_hash = last.hash if last else GENESIS
+        fields = {"ts": now().isoformat(), "actor": actor, "action": action, "resource": resource,
+                  "before": before, "after": after, "reason": reason}
+        digest = entry_hash(prev_hash, fields)
+        seq = self.conn.execute(insert(t.audit).values(**fields, prev_hash=prev_hash, hash=digest)).inserted_primary_key[0]
+        return AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
+
+    def list(self, *, resource: str | None = None, actor: str | None = None, action: str | None = None,
+             limit: int = 100, offset: int = 0, newest_first: bool = True) -> list[AuditEntry]:
+        q = select(t.audit)
+        for column, value in (("resource", resource), ("actor", actor), ("action", action)):
+            if value is not None:
+                q = q.where(t.audit.c[column] == value)
+        order = t.audit.c.seq.desc() if newest_first else t.audit.c.seq
+        return [AuditEntry(**r._mapping) for r in self.conn.execute(q.order_by(order).limit(limit).offset(offset))]
+
+    def iter_all(self) -> list[dict[str, Any]]:
+        return [dict(r._mapping) for r in self.conn.execute(select(t.audit).order_by(t.audit.c.seq))]
+
+
+class CapabilityRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        rows = self.conn.execute(select(t.capabilities).order_by(t.capabilities.c.name))
+        return {r.name: {"state": r.state, "updated_by": r.updated_by, "updated_at": _aware(r.updated_at).isoformat()}
+                for r in rows}
+
+    def get(self, name: str) -> str | None:
+        return self.conn.execute(select(t.capabilities.c.state).where(t.capabilities.c.name == name)).scalar()
+
+    def put(self, name: str, state: str, actor: str) -> None:
+        values = {"state": state, "updated_by": actor, "updated_at": now()}
+        if self.conn.execute(update(t.capabilities).where(t.capabilities.c.name == name).values(**values)).rowcount == 0:
+            self.conn.execute(insert(t.capabilities).values(name=name, **values))
+
+    def seed(self, defaults: dict[str, str], actor: str) -> list[str]:
+        """Insert gates the database does not know yet; returns their names."""
+        known = set(self.all())
+        added = [name for name in defaults if name not in known]
+        for name in added:
+            self.conn.execute(insert(t.capabilities).values(name=name, state=defaults[name], updated_by=actor,
+                                                            updated_at=now()))
+        return added
+
+
+class SettingsRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).first()
+        return row.value if row else default
+
+    def put(self, key: str, value: Any) -> None:
+        if self.conn.execute(update(t.settings).where(t.settings.c.key == key).values(value=value)).rowcount == 0:
+            self.conn.execute(insert(t.settings).values(key=key, value=value))
+
+
+class ArtifactRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def put(self, sha256: str, content: bytes, media_type: str) -> None:
+        exists = self.conn.execute(select(t.artifacts.c.sha256).where(t.artifacts.c.sha256 == sha256)).first()
+        if not exists:
+            self.conn.execute(insert(t.artifacts).values(sha256=sha256, content=content, media_type=media_type,
+                                                         created_at=now()))
+
+    def get(self, sha256: str) -> bytes | None:
+        return self.conn.execute(select(t.artifacts.c.content).where(t.artifacts.c.sha256 == sha256)).scalar()
+
+
+class IdempotencyRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def get(self, key: str) -> tuple[str, int, Any] | None:
+        row = self.conn.execute(select(t.idempotency).where(t.idempotency.c.key == key)).first()
+        return (row.request_hash, row.status_code, row.response) if row else None
+
+    def put(self, key: str, request_hash: str, status_code: int, response: Any) -> None:
+        self.conn.execute(insert(t.idempotency).values(key=key, request_hash=request_hash, status_code=status_code,
+                                                       response=response, created_at=now()))

@@ -1,0 +1,89 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create them; keep both in step."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("route", String(200), nullable=False, index=True),
+    Column("version", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("node_type", String(100), nullable=False),
+    Column("backend", String(16), nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("prev_state", String(20)),
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("report", JSON),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("row_version", Integer, nullable=False, default=1),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", String(200), ForeignKey("nodes.id"), nullable=False, index=True),
+    Column("action", String(20), nullable=False),
+    Column("from_state", String(20)),
+    Column("to_state", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text),
+    Column("forced", Boolean, nullable=False, default=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("ts", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False, index=True),
+    Column("resource", String(300), nullable=False, index=True),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("reason", Text),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+capabilities = Table(
+    "capabilities",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(100), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

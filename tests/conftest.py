@@ -1,0 +1,77 @@
+"""Shared fixtures: a PostgreSQL server for the whole session, a fresh database per test."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import secrets
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _load_pg():
+    # Loaded by path so it works whether or not tests/ is a package.
+    name = "neira_tests_pg"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("pg.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+def pytest_collection_modifyitems(items):
+    # Tests that use the PostgreSQL fixtures carry the `postgres` marker (-m "not postgres").
+    for item in items:
+        if {"postgres_url", "fresh_pg_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """NEIRA_TEST_POSTGRES_URL, or a throwaway cluster started for this session. Never skips."""
+    url = os.environ.get("NEIRA_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    pg = _load_pg()
+    cluster, error = None, None
+    try:
+        cluster = pg.start()
+    except Exception as e:  # noqa: BLE001 - any failure here is "no PostgreSQL"
+        error = e
+    if cluster is None:
+        pytest.fail(
+            "PostgreSQL tests need a server: set NEIRA_TEST_POSTGRES_URL=postgresql+psycopg://... "
+            f"or install PostgreSQL (./scripts/setup.sh). Starting a throwaway cluster failed: {error}",
+            pytrace=False,
+        )
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def fresh_pg_url(postgres_url, request):
+    """URL of a new, empty database on the session's server; dropped after the test."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url)
+    slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40].strip("_")
+    name = f"t_{slug}_{secrets.token_hex(4)}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as e:
+        pytest.fail(f"cannot create a test database on {base!r}: {e}", pytrace=False)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
