@@ -75,3 +75,50 @@ def fresh_pg_url(postgres_url, request):
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the factory under test -----------------------------------------------------------------
+
+TOKENS = {"admin": "admin-token-for-tests", "write": "write-token-for-tests", "read": "read-token-for-tests"}
+
+
+def auth(scope: str) -> dict[str, str]:
+    """Headers for a caller with `scope` (admin, write, read)."""
+    return {"Authorization": f"Bearer {TOKENS[scope]}"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """The store under test: embedded SQLite, then a fresh database on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'factory.db'}"
+    return request.getfixturevalue("fresh_pg_url")
+
+
+def make_settings(tmp_path: Path, url: str | None = None, **overrides):
+    from neira_factory.config import Settings
+
+    return Settings(var_dir=tmp_path, database_url=url or f"sqlite:///{tmp_path / 'factory.db'}",
+                    admin_token=TOKENS["admin"], write_token=TOKENS["write"], read_token=TOKENS["read"],
+                    capabilities_file=Path(__file__).resolve().parents[1] / "capabilities.yaml", **overrides)
+
+
+@pytest.fixture
+def factory(tmp_path):
+    from neira_factory.services.bootstrap import build_factory
+
+    f = build_factory(make_settings(tmp_path))
+    yield f
+    f.db.dispose()
+
+
+@pytest.fixture
+def client(factory):
+    """An HTTP client on the real app (in-process ASGI) over the `factory` fixture."""
+    from fastapi.testclient import TestClient
+
+    from neira_factory.api.app import create_app
+    from neira_factory.tokens import TokenRegistry
+
+    with TestClient(create_app(factory, TokenRegistry.load(factory.settings))) as c:
+        yield c

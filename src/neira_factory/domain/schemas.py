@@ -27,13 +27,14 @@ presence and type are left to run-time validation. Keywords outside the subset
 (``minimum``, ``maxLength``, ``pattern``, ``format``, ``anyOf``, …) are not
 compared.
 
-``signature(schema)`` is a cheap key for indexes, and ``signatures_compatible``
-a necessary condition of ``schema_fits`` on two keys: when it is false, the
-schemas cannot fit, so an index may skip them without calling ``schema_fits``.
+``signature(schema)`` is a cheap key for indexes; ``signatures_compatible`` on two
+keys (taken apart by ``parse_signature``) is a necessary condition of
+``schema_fits``: when it is false the schemas cannot fit, so an index may skip
+them without calling ``schema_fits``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 _TYPES_OF_PY = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
                 (type(None), "null"), (list, "array"), (dict, "object"))
@@ -59,18 +60,31 @@ def signature(schema: dict | bool) -> frozenset[str]:
     )
 
 
-def signatures_compatible(produced: frozenset[str], expected: frozenset[str]) -> bool:
+class SignatureParts(NamedTuple):
+    """A signature taken apart once, so that `signatures_compatible` is a few set operations."""
+
+    types: frozenset[str]  # declared or implied top-level types; empty: any
+    accepts: frozenset[str]  # the types values may have to be accepted (`number` takes `integer` too)
+    present: frozenset[str]  # fields declared (in properties or required)
+    required: frozenset[str]
+    nothing: bool  # the schema `false`
+
+
+def parse_signature(sig: frozenset[str]) -> SignatureParts:
+    types = _tokens(sig, "type:")
+    accepts = types | {"integer"} if "number" in types else types
+    required = _tokens(sig, "req:")
+    return SignatureParts(types, accepts, _tokens(sig, "prop:") | required, required, _NOTHING in sig)
+
+
+def signatures_compatible(produced: SignatureParts, expected: SignatureParts) -> bool:
     """False only when schemas with these signatures cannot fit (the type or a required field clashes)."""
-    if _NOTHING in produced:
+    if produced.nothing:
         return True
-    p_types, e_types = _tokens(produced, "type:"), _tokens(expected, "type:")
-    if e_types and not p_types:
+    if expected.types and not (produced.types and produced.types <= expected.accepts):
         return False
-    if e_types and any(not _accepts(e_types, t) for t in p_types):
-        return False
-    present = _tokens(produced, "prop:") | _tokens(produced, "req:")
-    may_be_object = (not p_types or "object" in p_types) and (not e_types or "object" in e_types)
-    return not (may_be_object and present and not _tokens(expected, "req:") <= present)
+    may_be_object = (not produced.types or "object" in produced.types) and (not expected.types or "object" in expected.types)
+    return not (may_be_object and produced.present and not expected.required <= produced.present)
 
 
 def _fits(produced: Any, expected: Any, path: str) -> list[str]:
@@ -178,8 +192,8 @@ def _properties(schema: dict) -> dict:
     return props if isinstance(props, dict) else {}
 
 
-def _tokens(sig: frozenset[str], prefix: str) -> set[str]:
-    return {token[len(prefix):] for token in sig if token.startswith(prefix)}
+def _tokens(sig: frozenset[str], prefix: str) -> frozenset[str]:
+    return frozenset(token[len(prefix):] for token in sig if token.startswith(prefix))
 
 
 def _names(types) -> str:

@@ -118,8 +118,3 @@ def require_param(params: dict, key: str, kind: type | tuple[type, ...], what: s
     if isinstance(value, bool) or not isinstance(value, kind) or (not value and value != 0):
         raise ImplError("bad_params", f"{key} must be {what}, got {value!r}", f"params.{key}")
     return value
-
-
-def text_of(input: dict, keys: tuple[str, ...] = ("text",)) -> str:
-    """The first of ``keys`` present in ``input`` (the schema made it a string)."""
-    return next(input[key] for key in keys if key in input)

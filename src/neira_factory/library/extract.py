@@ -1,7 +1,7 @@
 """``regex_extract``: the matches of a regular expression from an untrusted template.
 
 Params: ``pattern``, ``group`` (number or name, default 0: the whole match)
-and ``flags`` (letters from ``imsx``). Input ``{text}`` → ``{matches, match,
+and ``flags`` (letters from ``ims``). Input ``{text}`` → ``{matches, match,
 truncated}``: every match's group (null where the group took no part), the
 first one (null when none) and whether matches were left off.
 
@@ -10,7 +10,10 @@ Patterns come from templates nobody has to trust, so:
 * before compiling, ``expanded_size`` bounds what the pattern unrolls to
   (the ``regex`` module expands counted repeats at compile time, so
   ``((a{100}){100}){100}`` would take gigabytes); over ``MAX_PATTERN_SIZE``
-  is ``ImplError("bad_params")``;
+  is ``ImplError("bad_params")``. To keep that measure sound, verbose mode
+  (``#`` comments) and ``V1`` (nested sets) are refused, since text they
+  hide or nest could fool it, and so is a pattern whose groups it cannot
+  balance;
 * matching runs on the ``regex`` module with one ``REGEX_TIMEOUT_S`` deadline
   over the whole scan, so catastrophic backtracking ends in
   ``ImplError("timeout")``; the GIL is released while it runs;
@@ -27,21 +30,26 @@ from neira_factory.library.text import TEXT_INPUT
 MAX_MATCHES = 1_000
 MAX_PATTERN_SIZE = 50_000
 REGEX_TIMEOUT_S = 0.25
-_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
+_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL}
+_UNMEASURABLE = regex.compile(r"\(\?[a-zA-Z^-]*(?:x|V1)")  # verbose comments, nested sets
 _TOKEN = regex.compile(
     r"""
-      \\.                                   # an escape: one atom
-    | \[\^?\]?(?:\\.|\[[^\]]*\]|[^\]])*\]   # a character class: one atom
-    | \{(\d*),?(\d*)\}                      # a counted repeat of the atom before
-    | [()]                                  # a group opens or closes
-    | .                                     # anything else: one atom
+      \(\?\#(?:\\.|[^)\\])*\)                   # a comment: one atom
+    | \\.                                       # an escape: one atom
+    | \[\^?\]?(?:\\.|\[:\^?\w+:\]|[^\]\\])*\]   # a character class (V0 rules): one atom
+    | \{(\d*),?(\d*)\}                          # a counted repeat of the atom before
+    | [()]                                      # a group opens or closes
+    | .                                         # anything else: one atom
     """,
     regex.VERBOSE | regex.DOTALL,
 )
 
 
-def expanded_size(pattern: str) -> int:
-    """An upper estimate of the atoms ``pattern`` unrolls to (counted repeats multiplied out)."""
+def expanded_size(pattern: str) -> int | None:
+    """An upper estimate of the atoms ``pattern`` unrolls to, counted repeats multiplied out.
+
+    ``None`` when its groups do not balance: then it cannot be measured.
+    """
     stack = [[0, 0]]  # per open group: [its size so far, the size of its last atom]
     for token in _TOKEN.finditer(pattern):
         frame = stack[-1]
@@ -51,20 +59,33 @@ def expanded_size(pattern: str) -> int:
             frame[1] *= bound
         elif token.group() == "(":
             stack.append([0, 0])
-        elif token.group() == ")" and len(stack) > 1:
+        elif token.group() == ")":
+            if len(stack) == 1:
+                return None
             size = stack.pop()[0]
             stack[-1][0] += size
             stack[-1][1] = size
         else:
             frame[0] += 1
             frame[1] = 1
-    return sum(frame[0] for frame in stack)
+    return stack[0][0] if len(stack) == 1 else None
+
+
+def _measured(pattern: str) -> str:
+    """``pattern`` when it is safe to compile, else ``ImplError("bad_params")``."""
+    if _UNMEASURABLE.search(pattern):
+        reason = "inline flags x (verbose) and V1 are not supported"
+    elif (size := expanded_size(pattern)) is None:
+        reason = "bad pattern: unbalanced parentheses"
+    elif size > MAX_PATTERN_SIZE:
+        reason = f"pattern unrolls to {size} atoms, more than {MAX_PATTERN_SIZE}"
+    else:
+        return pattern
+    raise ImplError("bad_params", reason, "params.pattern")
 
 
 def _compile(params: dict) -> tuple[regex.Pattern, int | str]:
-    pattern = require_param(params, "pattern", str, "a non-empty regular expression")
-    if expanded_size(pattern) > MAX_PATTERN_SIZE:
-        raise ImplError("bad_params", f"pattern unrolls to more than {MAX_PATTERN_SIZE} atoms", "params.pattern")
+    pattern = _measured(require_param(params, "pattern", str, "a non-empty regular expression"))
     flags = params["flags"]
     if not isinstance(flags, str) or any(letter not in _FLAGS for letter in flags):
         raise ImplError("bad_params", f"flags must be letters from {''.join(_FLAGS)}, got {flags!r}", "params.flags")

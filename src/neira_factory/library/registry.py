@@ -17,7 +17,9 @@ from neira_factory.library.core import ImplContext, ImplError, LibraryImpl
 
 __all__ = ["ImplContext", "ImplError", "LibraryImpl", "get", "io_schema", "names"]
 
-_REGISTRY = MappingProxyType({impl.name: impl for module in (text, extract, classify, jsonmap, voice) for impl in module.IMPLS})
+_REGISTRY = MappingProxyType(
+    {impl.name: impl for module in (text, extract, classify, jsonmap, voice) for impl in module.IMPLS}
+)
 
 
 def get(name: str) -> LibraryImpl:

@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 from neira_factory.library import espeak
-from neira_factory.library.core import ImplContext, ImplError, define, text_of
+from neira_factory.library.core import ImplContext, ImplError, define
 from neira_factory.library.language import resolve_lang
 
 MAX_SPEECH_CHARS = 5_000
@@ -42,7 +42,7 @@ SPEECH_INPUT = {
 
 def _speech(input: dict) -> tuple[str, str]:
     """The text to say and its language."""
-    text = text_of(input, _TEXT_KEYS).strip()
+    text = next(input[key] for key in _TEXT_KEYS if key in input).strip()  # the schema wants one
     if not re.search(r"\w", text):
         raise ImplError("bad_input", "text has nothing to pronounce", "input.text")
     return text, resolve_lang(input.get("lang"), text)

@@ -51,12 +51,11 @@ class PolicyEngine:
         owner: str | None = None,
     ) -> Decision:
         rule = ACTIONS[action]
-        needed = "admin" if rule.mutates and state.safe_mode else rule.scope
-        if not actor.has(needed):
-            if needed != rule.scope:
-                return Decision(False, f"safe-mode is on: {action} needs admin", "safe_mode", {"required_role": "admin"})
-            return Decision(False, f"{action} needs scope {needed}; {actor.name} has {actor.scope}",
-                            "insufficient_scope", {"required_role": needed})
+        if not actor.has(rule.scope):
+            return Decision(False, f"{action} needs scope {rule.scope}; {actor.name} has {actor.scope}",
+                            "insufficient_scope", {"required_role": rule.scope})
+        if rule.mutates and state.safe_mode and not actor.has("admin"):
+            return Decision(False, f"safe-mode is on: {action} needs admin", "safe_mode", {"required_role": "admin"})
         for gate in gates:
             gate_state = state.gates.get(gate)
             if gate_state is None or not is_open(gate_state):

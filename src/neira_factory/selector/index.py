@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from neira_factory.domain.schemas import signature, signatures_compatible
+from neira_factory.domain.schemas import SignatureParts, parse_signature, signature, signatures_compatible
 
 from .matching import why_not
 from .models import REUSABLE_STATES, NodeEntry, SelectorDecision, SelectorQuery
@@ -19,7 +19,25 @@ from .ranking import decide
 from .weights import SelectorWeights
 
 Signatures = tuple[frozenset[str], frozenset[str]]  # (input, output)
-Groups = dict[Signatures, dict[str, NodeEntry]]
+
+
+class _Group:
+    """The reusable nodes of one bucket that share io signatures, with those signatures taken apart."""
+
+    __slots__ = ("input", "output", "entries")
+
+    def __init__(self, key: Signatures):
+        self.input, self.output = parse_signature(key[0]), parse_signature(key[1])
+        self.entries: dict[str, NodeEntry] = {}
+
+    def may_fit(self, wanted_in: SignatureParts | None, wanted_out: SignatureParts | None) -> bool:
+        """False when no node of the group can fit the query's io (see `signatures_compatible`)."""
+        return (wanted_in is None or signatures_compatible(wanted_in, self.input)) and (
+            wanted_out is None or signatures_compatible(self.output, wanted_out)
+        )
+
+
+Groups = dict[Signatures, _Group]
 
 
 class SelectorIndex:
@@ -44,7 +62,8 @@ class SelectorIndex:
             if entry.state in REUSABLE_STATES:
                 key = _signatures(entry)
                 for index, bucket in self._homes(entry):
-                    index.setdefault(bucket, {}).setdefault(key, {})[entry.id] = entry
+                    groups = index.setdefault(bucket, {})
+                    (groups.get(key) or groups.setdefault(key, _Group(key))).entries[entry.id] = entry
 
     def remove(self, node_id: str) -> None:
         """Forget a node; forgetting an unknown id does nothing."""
@@ -53,23 +72,21 @@ class SelectorIndex:
 
     def select(self, query: SelectorQuery) -> SelectorDecision:
         """Reuse the best fitting node, or say why one must be created."""
-        wanted_in, wanted_out = query.signatures()
+        wanted_in, wanted_out = (None if sig is None else parse_signature(sig) for sig in query.signatures())
         fitting: list[NodeEntry] = []
         example: str | None = None
         with self._lock:
             groups = self._by_type.get((query.kind, query.node_type)) if query.node_type else self._by_kind.get(query.kind)
-            for (have_in, have_out), group in (groups or {}).items():
-                if (wanted_in is None or signatures_compatible(wanted_in, have_in)) and (
-                    wanted_out is None or signatures_compatible(have_out, wanted_out)
-                ):
-                    for entry in group.values():
+            for group in (groups or {}).values():
+                if group.may_fit(wanted_in, wanted_out):
+                    for entry in group.entries.values():
                         why = why_not(entry, query)
                         if why is None:
                             fitting.append(entry)
                         else:
                             example = example or why
                 elif example is None:
-                    example = why_not(next(iter(group.values())), query)
+                    example = why_not(next(iter(group.entries.values())), query)
         return decide(query, fitting, example, self.weights)
 
     def _homes(self, entry: NodeEntry) -> tuple[tuple[dict, object], ...]:
@@ -82,8 +99,8 @@ class SelectorIndex:
         key = _signatures(old)
         for index, bucket in self._homes(old):
             groups = index[bucket]
-            del groups[key][node_id]
-            if not groups[key]:
+            del groups[key].entries[node_id]
+            if not groups[key].entries:
                 del groups[key]
             if not groups:
                 del index[bucket]

@@ -8,9 +8,10 @@ from ..immune.chain import verify
 from .factory import Factory
 
 
-def list_audit(f: Factory, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
+def list_audit(f: Factory, caller: Actor, **filters: Any) -> list[dict[str, Any]]:
+    """Entries filtered by resource, actor or action (the filter `actor` is a name, not the caller)."""
     with f.read() as uow:
-        f.authorize(uow, actor, "audit.read")
+        f.authorize(uow, caller, "audit.read")
         return [e.to_dict() for e in uow.audit.list(**filters)]
 
 

@@ -1,14 +1,12 @@
-"""echo, reverse, text_normalize, regex_extract."""
+"""echo, reverse, text_normalize."""
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from neira_factory.library import ImplError
-from neira_factory.library.extract import MAX_MATCHES, MAX_PATTERN_SIZE, expanded_size
 from neira_factory.library.text import MAX_TEXT_CHARS
 
 
@@ -79,62 +77,3 @@ def test_normalize_is_thread_safe(call):
     expected = [call("text_normalize", {"text": text}) for text in texts]
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(lambda text: call("text_normalize", {"text": text}), texts)) == expected
-
-
-def test_regex_extract_whole_match_by_default(call):
-    out = call("regex_extract", {"text": "a1 b22 c333"}, {"pattern": r"\d+"})
-    assert out == {"matches": ["1", "22", "333"], "match": "1", "truncated": False}
-
-
-def test_regex_extract_named_group_and_flags(call):
-    params = {"pattern": r"заказ\s+№(?P<id>\d+)", "group": "id", "flags": "i"}
-    out = call("regex_extract", {"text": "ЗАКАЗ №17 и заказ №42"}, params)
-    assert out["matches"] == ["17", "42"]
-
-
-def test_regex_extract_numbered_group_given_as_text(call):
-    out = call("regex_extract", {"text": "x=1, y=2"}, {"pattern": r"(\w)=(\d)", "group": "2"})
-    assert out["matches"] == ["1", "2"]
-
-
-def test_regex_extract_no_match_is_null(call):
-    assert call("regex_extract", {"text": "abc"}, {"pattern": r"\d"}) == {
-        "matches": [],
-        "match": None,
-        "truncated": False,
-    }
-
-
-def test_regex_extract_caps_the_matches(call):
-    out = call("regex_extract", {"text": "a" * (MAX_MATCHES + 10)}, {"pattern": "a"})
-    assert len(out["matches"]) == MAX_MATCHES
-    assert out["truncated"] is True
-
-
-def test_regex_extract_stops_catastrophic_backtracking(call):
-    started = time.monotonic()
-    with pytest.raises(ImplError) as caught:
-        call("regex_extract", {"text": "a" * 40 + "b"}, {"pattern": r"(a|aa)+$"})
-    assert caught.value.code == "timeout"
-    assert time.monotonic() - started < 5
-
-
-@pytest.mark.parametrize(
-    ("params", "field", "needle"),
-    [
-        ({"pattern": "("}, "params.pattern", "missing )"),
-        ({}, "params.pattern", "non-empty"),
-        ({"pattern": "a", "flags": "q"}, "params.flags", "imsx"),
-        ({"pattern": "a", "flags": 1}, "params.flags", "imsx"),
-        ({"pattern": "(a)", "group": 2}, "params.group", "no group"),
-        ({"pattern": "(a)", "group": "name"}, "params.group", "no group"),
-        ({"pattern": "(a)", "group": [1]}, "params.group", "group number or name"),
-        ({"pattern": 5}, "params.pattern", "non-empty"),
-    ],
-)
-def test_regex_extract_bad_params(call, params, field, needle):
-    with pytest.raises(ImplError) as caught:
-        call("regex_extract", {"text": "aaa"}, params)
-    assert caught.value.code == "bad_params"
-    assert caught.value.field == field
-    assert needle in caught.value.reason

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import (ErrorArrayBounds, ErrorBitFieldBounds, ErrorDotExpr, ErrorIndexingType,
                       ErrorPropertyNotFound, ErrorStringBounds)
-from .values import Char, RhaiRange, copy, type_name
+from .values import INT_MAX, Char, RhaiRange, copy, type_name
 
 
 def _norm(i, n, err, what):
@@ -88,8 +88,6 @@ def set_index(target, idx, value):
             a, b = slice_bounds(idx, len(target))
             return target[:a] + value + target[b:]
     if t is int:
-        from .values import INT_MAX
-
         if ti is int and tv is bool:
             if not -64 <= idx < 64:
                 raise ErrorBitFieldBounds(f"bit index {idx} out of bounds")

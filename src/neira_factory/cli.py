@@ -1,0 +1,349 @@
+"""The `neira-factory` command: `serve` runs the factory; every other command is a client of its HTTP API.
+
+Client commands talk to NEIRA_URL (or --url) with NEIRA_TOKEN (or --token) as a bearer
+token. Exit codes: 0 done; 1 the factory (or the CLI) refused, with `error: <code>:
+<reason>` on stderr; 2 the factory could not be reached (or a usage error).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+import yaml
+from typer.core import TyperGroup
+
+from . import cli_render as render
+from .cli_client import DEFAULT_URL, ApiError, FactoryClient, Unreachable
+from .domain.capabilities import GateState
+
+DEFAULT_EXAMPLES = Path("examples")
+
+
+class CliError(Exception):
+    """A refusal by the CLI itself (a malformed file, a missing confirmation): exit 1."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+class FactoryGroup(TyperGroup):
+    """Turns every command's errors into `error: <code>: <reason>` on stderr and an exit code, in one place."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ApiError as exc:
+            render.error(exc.code, exc.reason, exc.extra)
+            raise typer.Exit(1) from None
+        except CliError as exc:
+            render.error(exc.code, exc.reason, {})
+            raise typer.Exit(1) from None
+        except Unreachable as exc:
+            render.error("unreachable", str(exc), {})
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=FactoryGroup, no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+                  help=__doc__)
+caps_app = typer.Typer(no_args_is_help=True, help="Capability gates: which backends and organs are open.")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+app.add_typer(caps_app, name="caps")
+app.add_typer(audit_app, name="audit")
+
+
+@dataclass
+class Session:
+    """The global options, and the client made from them on first use."""
+
+    url: str
+    token: str | None
+    as_json: bool
+    _client: FactoryClient | None = None
+
+    @property
+    def client(self) -> FactoryClient:
+        if self._client is None:
+            self._client = FactoryClient(self.url, self.token)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def show(self, data: Any, renderer: Callable[[Any], None]) -> None:
+        render.print_json(data) if self.as_json else renderer(data)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Option("--url", envvar="NEIRA_URL", help="The factory's base URL.")] = DEFAULT_URL,
+    token: Annotated[Optional[str], typer.Option("--token", envvar="NEIRA_TOKEN", show_default=False,
+                                                 help="Bearer token (admin, write or read scope).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON instead of tables.")] = False,
+) -> None:
+    session = Session(url, token, as_json)
+    ctx.obj = session
+    ctx.call_on_close(session.close)
+
+
+# ---- descriptors -------------------------------------------------------------------------------
+
+def parse_descriptor(text: str, name: str) -> Any:
+    """YAML or JSON (YAML's flow style reads JSON); errors name the line and column."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        yaml_error = exc
+    if text.lstrip().startswith(("{", "[")):  # JSON that YAML refuses (tab indentation): JSON has the last word
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CliError("invalid_file", f"{name}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    mark = getattr(yaml_error, "problem_mark", None) or getattr(yaml_error, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(yaml_error, "problem", None) or str(yaml_error)
+    raise CliError("invalid_file", f"{name}: {where}{problem}")
+
+
+def read_descriptor(source: str) -> dict[str, Any]:
+    """A node template (or `{template}` / `{spec}` request) from a file, or from stdin for `-`."""
+    name = "<stdin>" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError("invalid_file", f"cannot read {name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CliError("invalid_file", f"{name} is not UTF-8 text: {exc}") from None
+    document = parse_descriptor(text, name)
+    if not isinstance(document, dict):
+        found = "an empty document" if document is None else f"a {type(document).__name__}"
+        raise CliError("invalid_file", f"{name}: expected a node template (a mapping of fields), found {found}")
+    return document
+
+
+# ---- nodes -------------------------------------------------------------------------------------
+
+FileArg = Annotated[str, typer.Argument(metavar="FILE", show_default=False,
+                                        help="Node template, YAML or JSON; - reads stdin.")]
+NodeId = Annotated[str, typer.Argument(metavar="ID", show_default=False,
+                                       help="Node id, e.g. analysis.text_normalize.v1.")]
+Reason = Annotated[Optional[str], typer.Option("--reason", "-r", help="Why; kept in the audit trail.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal).")]
+
+
+@app.command()
+def dryrun(ctx: typer.Context, file: FileArg) -> None:
+    """Dry-run a node template: risks, dependencies, and its examples run with side effects off.
+
+    Creates nothing. Exits 1 when the report is not ok (it has a blocking risk).
+    """
+    session: Session = ctx.obj
+    data = session.client.dryrun(read_descriptor(file))
+    session.show(data, render.dryrun)
+    if not data.get("ok"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    file: FileArg,
+    idempotency_key: Annotated[Optional[str], typer.Option(
+        "--idempotency-key", metavar="KEY", help="Retry-safe: a repeat with the same KEY and file creates nothing "
+        "new and gets the first answer.")] = None,
+) -> None:
+    """Create a draft node from a template (the factory dry-runs it first and refuses blocking risks)."""
+    session: Session = ctx.obj
+    session.show(session.client.create(read_descriptor(file), idempotency_key), render.created)
+
+
+@app.command("list")
+def list_nodes(
+    ctx: typer.Context,
+    state: Annotated[Optional[str], typer.Option(help="Only nodes in this state (draft, canary, stable, …).")] = None,
+    route: Annotated[Optional[str], typer.Option(help="Only versions of this route.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only this kind: analysis, action or memory.")] = None,
+    backend: Annotated[Optional[str], typer.Option(help="Only this backend: adapter, script or wasm.")] = None,
+    search: Annotated[Optional[str], typer.Option(help="Text to look for in ids.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many nodes.")] = None,
+) -> None:
+    """List nodes: id, state, backend, route, version, creator."""
+    session: Session = ctx.obj
+    found = session.client.nodes(state=state, route=route, kind=kind, backend=backend, search=search,
+                                 limit=limit)
+    session.show(found, render.nodes)
+
+
+@app.command()
+def show(ctx: typer.Context, node_id: NodeId) -> None:
+    """Show one node: summary, the actions allowed now, its transition history and dry-run risks."""
+    session: Session = ctx.obj
+    session.show(session.client.node(node_id), render.node)
+
+
+def _transition(ctx: typer.Context, action: str, node_id: str, reason: str | None, yes: bool,
+                force: bool = False) -> None:
+    """The lifecycle commands: confirm (a human in the loop), then POST the action."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CliError("confirmation_required", f"refusing to {action} {node_id} without confirmation: input is "
+                           "not a terminal; pass --yes to confirm")
+        typer.confirm(f"{action}{' (forced)' if force else ''} node {node_id}?", abort=True)
+    session: Session = ctx.obj
+    session.show(session.client.transition(node_id, action, reason, force),
+                 lambda data: render.transitioned(action, data))
+
+
+@app.command()
+def approve(
+    ctx: typer.Context, node_id: NodeId, reason: Reason = None, yes: Yes = False,
+    force: Annotated[bool, typer.Option("--force", help="Admin only: approve past an analysis that has not passed "
+                                              "(give a --reason; it is audited).")] = False,
+) -> None:
+    """Approve a node's next step: draft → canary → experimental → stable."""
+    _transition(ctx, "approve", node_id, reason, yes, force)
+
+
+@app.command()
+def disable(ctx: typer.Context, node_id: NodeId, reason: Reason = None, yes: Yes = False) -> None:
+    """Disable a node: it stops serving and stops running."""
+    _transition(ctx, "disable", node_id, reason, yes)
+
+
+@app.command()
+def rollback(ctx: typer.Context, node_id: NodeId, reason: Reason = None, yes: Yes = False) -> None:
+    """Roll a canary, experimental or stable node back: traffic returns to the previous stable version."""
+    _transition(ctx, "rollback", node_id, reason, yes)
+
+
+# ---- capabilities, audit, immune, introspection ------------------------------------------------
+
+@caps_app.command("list")
+def caps_list(ctx: typer.Context) -> None:
+    """List the capability gates with their states, and whether safe mode is on."""
+    session: Session = ctx.obj
+    session.show(session.client.capabilities(), render.capabilities)
+
+
+@caps_app.command("set")
+def caps_set(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Gate name, e.g. factory_script.")],
+    state: Annotated[GateState, typer.Argument(metavar="STATE", help="The gate's new state.")],
+    reason: Reason = None,
+) -> None:
+    """Set a capability gate's state (admin; audited)."""
+    session: Session = ctx.obj
+    session.show(session.client.set_capability(name, state.value, reason), render.capability_set)
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    resource: Annotated[Optional[str], typer.Option(help="Only entries about this resource (a node id, …).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many entries, newest first.")] = None,
+) -> None:
+    """List audit entries, newest first."""
+    session: Session = ctx.obj
+    session.show(session.client.audit(resource=resource, limit=limit), render.audit)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Verify the audit chain's hashes and sequence. Exits 1 when it is broken."""
+    session: Session = ctx.obj
+    data = session.client.audit_verify()
+    session.show(data, render.audit_verified)
+    if not data.get("ok"):
+        raise typer.Exit(1)
+
+
+class Switch(str, Enum):
+    on = "on"
+    off = "off"
+
+
+@app.command("safe-mode")
+def safe_mode(
+    ctx: typer.Context,
+    switch: Annotated[Switch, typer.Argument(metavar="MODE", help="on or off.")],
+    reason: Reason = None,
+) -> None:
+    """Turn safe mode on or off (admin; audited). In safe mode every write needs an admin token."""
+    session: Session = ctx.obj
+    session.show(session.client.safe_mode(switch is Switch.on, reason), render.safe_mode)
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """The factory's introspection status: version, database, safe mode, gates, nodes by state."""
+    session: Session = ctx.obj
+    session.show(session.client.status(), render.status)
+
+
+# ---- serve -------------------------------------------------------------------------------------
+
+def _masked(database_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
+    examples: Annotated[Optional[Path], typer.Option(
+        metavar="DIR", exists=True, file_okay=False, show_default=False,
+        help="Load the example templates in DIR, as drafts, into an empty database "
+             f"(default: ./{DEFAULT_EXAMPLES}, if it exists).")] = None,
+    no_examples: Annotated[bool, typer.Option("--no-examples", help="Load no examples.")] = False,
+) -> None:
+    """Run the factory: the HTTP API, the admin UI at /admin and the API docs at /docs.
+
+    Reads NEIRA_DATABASE_URL (default: SQLite under ./var), NEIRA_ADMIN_TOKEN, NEIRA_WRITE_TOKEN,
+    NEIRA_READ_TOKEN and NEIRA_TOKENS_FILE. With no token configured, the first run generates an
+    admin token into a file and says where it is.
+    """
+    if examples and no_examples:
+        raise typer.BadParameter("give --examples DIR or --no-examples, not both", param_hint="--examples")
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .api.app import create_app
+    from .config import Settings
+    from .services.bootstrap import build_factory, load_examples
+    from .tokens import TokenRegistry
+
+    examples_dir = None if no_examples else examples or (DEFAULT_EXAMPLES if DEFAULT_EXAMPLES.is_dir() else None)
+    try:
+        settings = Settings.from_env()
+        factory = build_factory(settings)
+        created = load_examples(factory, examples_dir) if examples_dir else []
+        tokens = TokenRegistry.load(settings)
+    except (OSError, ValueError, SQLAlchemyError) as exc:
+        raise CliError("startup_failed", str(exc)) from None
+    if examples_dir is None:
+        examples_fact = "off (--no-examples)" if no_examples else f"none (no ./{DEFAULT_EXAMPLES} directory)"
+    else:
+        examples_fact = f"{len(created)} loaded from {examples_dir}" + (
+            "" if created else " (examples load only into an empty database)")
+    if tokens.generated_admin_file:
+        token_fact = f"generated, in {tokens.generated_admin_file} (send it as NEIRA_TOKEN)"
+    elif settings.admin_token:
+        token_fact = "admin token from NEIRA_ADMIN_TOKEN"
+    elif settings.tokens_file:
+        token_fact = f"from the tokens file {settings.tokens_file}"
+    else:
+        token_fact = "none (only write/read tokens are configured)"
+    url_host = f"[{host}]" if ":" in host else host
+    render.serving(f"http://{url_host}:{port}", {
+        "database": _masked(settings.database_url), "examples": examples_fact, "admin token": token_fact})
+    uvicorn.run(create_app(factory, tokens), host=host, port=port, log_level="info")

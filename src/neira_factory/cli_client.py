@@ -1,0 +1,103 @@
+"""The CLI's HTTP client: one method per factory endpoint, errors as exceptions the CLI turns into exit codes."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+TIMEOUT_S = 30.0
+
+
+def _path(*segments: str) -> str:
+    """A URL path from segments, each quoted whole (an id never splits into two segments)."""
+    return "/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+class ApiError(Exception):
+    """The factory answered with an error body `{"code", "reason", ...}` (or something that is not one)."""
+
+    def __init__(self, status: int, body: dict[str, Any]):
+        self.status = status
+        self.code = str(body.get("code") or f"http_{status}")
+        self.reason = str(body.get("reason") or "no reason given")
+        self.extra = {k: v for k, v in body.items() if k not in ("code", "reason")}
+        super().__init__(f"{self.code}: {self.reason}")
+
+
+def _listing(data: Any) -> list[dict[str, Any]]:
+    if not isinstance(data, list):
+        raise ApiError(200, {"code": "bad_response", "reason": "expected a JSON list"})
+    return data
+
+
+class Unreachable(Exception):
+    """No answer at all: connection refused, DNS failure, timeout."""
+
+
+class FactoryClient:
+    def __init__(self, url: str, token: str | None = None):
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=TIMEOUT_S)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+              headers: dict[str, str] | None = None) -> Any:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self._http.request(method, path, json=body, params=query, headers=headers)
+        except httpx.ConnectError as exc:
+            raise Unreachable(f"cannot connect to the factory at {self.url} ({exc}); is `neira-factory serve` "
+                              "running there? Set NEIRA_URL or --url to point elsewhere.") from None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"no answer from the factory at {self.url}: {exc.__class__.__name__}: {exc}") from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.is_error:
+            body = data if isinstance(data, dict) else {"reason": response.text.strip() or response.reason_phrase}
+            raise ApiError(response.status_code, body)
+        if data is None:
+            raise ApiError(response.status_code, {"code": "bad_response",
+                                                  "reason": f"{method} {path} did not answer with JSON"})
+        return data
+
+    def dryrun(self, document: Any) -> dict[str, Any]:
+        return self._call("POST", "/factory/nodes/dryrun", body=document)
+
+    def create(self, document: Any, idempotency_key: str | None = None) -> dict[str, Any]:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", "/factory/nodes", body=document, headers=headers)
+
+    def nodes(self, **filters: Any) -> list[dict[str, Any]]:
+        return _listing(self._call("GET", "/factory/nodes", params=filters))
+
+    def node(self, node_id: str) -> dict[str, Any]:
+        return self._call("GET", _path("factory", "nodes", node_id))
+
+    def transition(self, node_id: str, action: str, reason: str | None, force: bool) -> dict[str, Any]:
+        return self._call("POST", _path("factory", "nodes", node_id, action),
+                          body={"reason": reason, "force": force})
+
+    def capabilities(self) -> dict[str, Any]:
+        return self._call("GET", "/capabilities")
+
+    def set_capability(self, name: str, state: str, reason: str | None) -> dict[str, Any]:
+        return self._call("PUT", _path("capabilities", name), body={"state": state, "reason": reason})
+
+    def audit(self, **filters: Any) -> list[dict[str, Any]]:
+        return _listing(self._call("GET", "/audit", params=filters))
+
+    def audit_verify(self) -> dict[str, Any]:
+        return self._call("GET", "/audit/verify")
+
+    def safe_mode(self, on: bool, reason: str | None) -> dict[str, Any]:
+        return self._call("POST", "/immune/safe-mode", body={"on": on, "reason": reason})
+
+    def status(self) -> dict[str, Any]:
+        return self._call("GET", "/api/neira/introspection/status")

@@ -1,0 +1,197 @@
+"""Rich rendering of the factory's answers for the CLI: one small function per answer shape.
+
+Values from the server are wrapped in `Text`, so a reason that contains `[brackets]`
+is shown as written, never read as Rich markup.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+STATE_STYLES = {
+    "stable": "green", "canary": "yellow", "experimental": "yellow", "draft": "cyan",
+    "deprecated": "dim", "disabled": "red", "rolled_back": "red", "quarantined": "bold red", "failed": "red",
+}
+SEVERITY_STYLES = {"blocking": "bold red", "warning": "yellow", "info": "dim"}
+GATE_STYLES = {"locked": "red", "experimental": "yellow", "stable": "green", "deprecated": "dim", "disabled": "red"}
+
+
+def cell(value: Any, style: str = "") -> Text:
+    if value is None:
+        return Text("-", style="dim")
+    if isinstance(value, (dict, list)):
+        return Text(json.dumps(value, ensure_ascii=False), style=style)
+    return Text(str(value), style=style)
+
+
+def styled(value: Any, styles: dict[str, str]) -> Text:
+    return cell(value, styles.get(str(value), ""))
+
+
+def print_json(data: Any) -> None:
+    """Raw JSON on stdout, never wrapped or coloured, so it pipes into jq as it is."""
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def table(title: str | None, columns: list[str], body: list[list[Text]]) -> Table:
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        t.add_column(column)
+    for row in body:
+        t.add_row(*row)
+    return t
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested mappings as dotted keys, for a key/value view of any answer."""
+    items: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            items += flatten(value, f"{name}.")
+        else:
+            items.append((name, value))
+    return items
+
+
+def key_values(data: dict[str, Any], title: str | None = None) -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.title, t.title_justify = title, "left"
+    t.add_column(style="bold")
+    t.add_column()
+    for key, value in flatten(data):
+        styles = STATE_STYLES if key.endswith("state") else GATE_STYLES if key.startswith("capabilities.") else {}
+        t.add_row(key, styled(value, styles))
+    return t
+
+
+def risks_table(risks: list[dict[str, Any]], title: str = "risks") -> Table:
+    return table(title, ["severity", "code", "message", "field"], [
+        [styled(r.get("severity"), SEVERITY_STYLES), cell(r.get("code")), cell(r.get("message")), cell(r.get("field"))]
+        for r in risks])
+
+
+def verdict(ok: bool, yes: str, no: str) -> Text:
+    return Text(yes, style="bold green") if ok else Text(no, style="bold red")
+
+
+def dryrun(data: dict[str, Any]) -> None:
+    report = data.get("report") or {}
+    out.print(Text.assemble(verdict(data.get("ok", False), "ok", "not ok"), "  ",
+                            cell(report.get("id")), Text(f"  ({report.get('kind')}, {report.get('backend')})",
+                                                         style="dim")))
+    if report.get("risks"):
+        out.print(risks_table(report["risks"]))
+    if report.get("deps"):
+        out.print(table("deps", ["id", "status", "state"], [
+            [cell(d.get("id")), cell(d.get("status")), styled(d.get("state"), STATE_STYLES)] for d in report["deps"]]))
+    if report.get("examples"):
+        out.print(table("examples", ["ok", "input", "output"], [
+            [verdict(e.get("ok", False), "yes", "no"), cell(e.get("input")),
+             cell(e.get("output") if e.get("error") is None else e["error"])] for e in report["examples"]]))
+
+
+def created(data: dict[str, Any]) -> None:
+    out.print(Text.assemble("created ", cell(data.get("id"), "bold"), " in state ",
+                            styled(data.get("state"), STATE_STYLES)))
+
+
+def nodes(found: list[dict[str, Any]]) -> None:
+    out.print(table(f"{len(found)} node(s)", ["id", "state", "backend", "route", "version", "created_by"], [
+        [cell(n.get("id")), styled(n.get("state"), STATE_STYLES), cell(n.get("backend")), cell(n.get("route")),
+         cell(n.get("version")), cell(n.get("created_by"))] for n in found]))
+
+
+def node(data: dict[str, Any]) -> None:
+    summary = {k: v for k, v in data.items() if k not in ("template", "report", "allowed", "history")}
+    out.print(key_values(summary, title=f"node {data.get('id')}"))
+    allowed = data.get("allowed") or []
+    out.print(Text.assemble(Text("allowed actions: ", style="bold"), cell(", ".join(allowed) or "none")))
+    history = data.get("history") or []
+    if history:
+        out.print(table("history", ["when", "action", "from", "to", "actor", "reason"], [
+            [cell(h.get("ts")), cell(f"{h.get('action')}{' (forced)' if h.get('forced') else ''}"),
+             styled(h.get("from_state"), STATE_STYLES), styled(h.get("to_state"), STATE_STYLES),
+             cell(h.get("actor")), cell(h.get("reason"))] for h in history]))
+    risks = (data.get("report") or {}).get("risks") or []
+    if risks:
+        out.print(risks_table(risks, "risks (from the dry-run at create)"))
+
+
+def transitioned(action: str, data: dict[str, Any]) -> None:
+    line = Text.assemble(f"{action}: ", cell(data.get("id"), "bold"), " ",
+                         styled(data.get("previous"), STATE_STYLES), " → ", styled(data.get("state"), STATE_STYLES))
+    if data.get("forced"):
+        line.append(" (forced)", style="bold yellow")
+    out.print(line)
+    out.print(Text.assemble(Text("allowed next: ", style="bold"), cell(", ".join(data.get("allowed") or []) or "none")))
+
+
+def capabilities(data: dict[str, Any]) -> None:
+    caps = data.get("capabilities") or {}
+    out.print(table("capabilities", ["name", "state", "updated_by", "updated_at"], [
+        [cell(name), styled(row.get("state"), GATE_STYLES), cell(row.get("updated_by")), cell(row.get("updated_at"))]
+        for name, row in sorted(caps.items())]))
+    safe_mode(data)
+
+
+def capability_set(data: dict[str, Any]) -> None:
+    out.print(Text.assemble(cell(data.get("name"), "bold"), ": ", styled(data.get("previous"), GATE_STYLES), " → ",
+                            styled(data.get("state"), GATE_STYLES)))
+
+
+def safe_mode(data: dict[str, Any]) -> None:
+    line = Text.assemble(Text("safe mode: ", style="bold"), verdict(not data.get("safe_mode"), "off", "ON"))
+    if "previous" in data:
+        line.append(f" (was {'on' if data['previous'] else 'off'})", style="dim")
+    out.print(line)
+
+
+def audit(entries: list[dict[str, Any]]) -> None:
+    out.print(table(f"{len(entries)} audit entr{'y' if len(entries) == 1 else 'ies'}",
+                    ["seq", "when", "actor", "action", "resource", "reason"], [
+        [cell(e.get("seq")), cell(e.get("ts")), cell(e.get("actor")), cell(e.get("action")), cell(e.get("resource")),
+         cell(e.get("reason"))] for e in entries]))
+
+
+def audit_verified(data: dict[str, Any]) -> None:
+    out.print(Text.assemble(verdict(data.get("ok", False), "audit chain intact", "audit chain BROKEN"),
+                            f"  ({data.get('checked', 0)} entries checked; head {str(data.get('head'))[:16]}…)"))
+    problems = data.get("problems") or []
+    if problems:
+        out.print(table("problems", ["seq", "problem"], [[cell(p.get("seq")), cell(p.get("problem"))]
+                                                        for p in problems]))
+
+
+def status(data: dict[str, Any]) -> None:
+    out.print(key_values(data, title="factory status"))
+
+
+def error(code: str, reason: str, extra: dict[str, Any]) -> None:
+    """`error: <code>: <reason>` on stderr, then whatever else the error carries (field, capability, risks)."""
+    err.print(Text(f"error: {code}: {reason}"), soft_wrap=True)
+    for key, value in extra.items():
+        if key != "report":
+            err.print(Text(f"  {key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"),
+                      soft_wrap=True)
+    risks = (extra.get("report") or {}).get("risks") if isinstance(extra.get("report"), dict) else None
+    if risks:
+        err.print(risks_table(risks))
+
+
+def serving(url: str, facts: dict[str, str]) -> None:
+    """The start-up banner of `serve`: where to go, and what the factory started with."""
+    out.print(Text.assemble(Text("neira-factory", style="bold"), " serving at ", Text(url, style="bold cyan")))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in {"admin UI": f"{url}/admin", "API docs": f"{url}/docs", **facts}.items():
+        grid.add_row(key, Text(value))
+    out.print(grid)

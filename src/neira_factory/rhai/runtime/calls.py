@@ -1,0 +1,154 @@
+"""Function-call machinery: native dispatch by argument types, method calls,
+function-pointer calls and the ``this`` write-back protocol.
+
+Script functions are compiled to Python functions ``f(c, depth, this, *args)``
+and live in ``Context.fns`` keyed by (name, arity).  Calls that may mutate a
+value held in an immutable Python object (string ``this``) return the new value
+so the compiled caller can store it back.
+"""
+
+from __future__ import annotations
+
+from ..errors import ErrorFunctionNotFound, ErrorInFunctionCall, RhaiError, fn_not_found
+from ..packages.registry import FUNCS, GETTERS
+from .values import FnPtr, type_name
+
+
+class Unbound:
+    """Marker for a missing ``this``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<unbound this>"
+
+
+UNBOUND = Unbound()
+_cache: dict = {}
+
+
+def signature(name, args):
+    return f"{name} ({', '.join(type_name(a) for a in args)})"
+
+
+def resolve(name, args):
+    """The native overload for ``name`` and these argument types, or None."""
+    key = (name, *map(type, args))
+    ov = _cache.get(key)
+    if ov is None:
+        for cand in FUNCS.get((name, len(args)), ()):
+            if cand.matches(args):
+                ov = cand
+                break
+        else:
+            return None
+        _cache[key] = ov
+    return ov
+
+
+def call_native(c, d, name, args):
+    """Call a native function; returns (result, new first argument)."""
+    ov = resolve(name, args)
+    if ov is None:
+        raise fn_not_found(signature(name, args))
+    r = ov.fn(c, d, *args) if ov.ctx else ov.fn(*args)
+    if ov.strmut and type(args[0]) is str:
+        return r[1], r[0]
+    return r, args[0] if args else None
+
+
+def has_native(name, arity):
+    return (name, arity) in FUNCS
+
+
+def call_script(c, d, f, this, args):
+    """Call a compiled script function; returns (result, this after the call)."""
+    c.this_out = this
+    r = f(c, d + 1, this, *args)
+    return r, c.this_out
+
+
+def call_fn(c, d, name, args):
+    """``name(args)`` resolved at run time: script functions first, then natives."""
+    f = c.fns.get((name, len(args)))
+    if f is not None:
+        return f(c, d + 1, UNBOUND, *args)
+    return call_native(c, d, name, args)[0]
+
+
+def call_fn_ref(c, d, name, args):
+    """Like ``call_fn`` but the first argument is a variable passed by reference:
+    returns (result, new first argument)."""
+    f = c.fns.get((name, len(args)))
+    if f is not None:
+        return f(c, d + 1, UNBOUND, *args), args[0]
+    return call_native(c, d, name, args)
+
+
+def call_method(c, d, name, this, args):
+    """``this.name(args)``; returns (result, new this)."""
+    f = c.fns.get((name, len(args)))
+    if f is not None:
+        return call_script(c, d, f, this, args)
+    if type(this) is dict:
+        p = this.get(name)
+        if type(p) is FnPtr:
+            return call_ptr(c, d, p, args, this)
+    elif type(this) is FnPtr and name == "call":
+        return call_ptr(c, d, this, args)[0], this
+    return call_native(c, d, name, [this, *args])
+
+
+def arity_of(fn):
+    return fn.__code__.co_argcount - 3
+
+
+def call_ptr(c, d, ptr, args, this=UNBOUND):
+    """Call a function pointer (closure or named function); returns (result, new this)."""
+    args = [*ptr.curry, *args]
+    if ptr.fn is not None:
+        if arity_of(ptr.fn) != len(args):
+            raise ErrorFunctionNotFound(f"Function not found: {ptr.name} with {len(args)} arguments")
+        return call_script(c, d, ptr.fn, this, args)
+    f = c.fns.get((ptr.name, len(args)))
+    if f is not None:
+        return call_script(c, d, f, this, args)
+    if this is UNBOUND:
+        return call_native(c, d, ptr.name, args)[0], this
+    return call_native(c, d, ptr.name, [this, *args])
+
+
+def callback(c, d, ptr, this, *args):
+    """Call ``ptr`` from a native function (map, filter, ...), passing only as
+    many of ``args`` as it accepts and binding ``this``; returns (result, new this)."""
+    if type(ptr) is not FnPtr:
+        raise ErrorFunctionNotFound(f"expected a function pointer, found {type_name(ptr)}")
+    n = len(ptr.curry)
+    if ptr.fn is not None:
+        want = arity_of(ptr.fn) - n
+    else:
+        want = next((k for k in range(len(args), -1, -1) if (ptr.name, n + k) in c.fns), len(args))
+    return call_ptr(c, d, ptr, list(args[:max(want, 0)]), this)
+
+
+def getter(name, target):
+    """Native property getter ``target.name`` or None."""
+    if name not in GETTERS:
+        return None
+    ov = resolve(name, [target])
+    return ov.fn if ov is not None and not ov.ctx else None
+
+
+def wrap_fn_error(err, name):
+    """Errors leaving a script function are wrapped in ErrorInFunctionCall,
+    except system errors (limits), as Rhai does."""
+    if not err.catchable:
+        return err
+    w = ErrorInFunctionCall(f"Error in call to function '{name}': {err.message}", value=err.value,
+                            line=err.line, column=err.column)
+    w.inner_error = err
+    return w
+
+
+def is_rhai_error(e):
+    return isinstance(e, RhaiError)

@@ -1,0 +1,139 @@
+"""The names compiled scripts can see: the globals dictionary every generated
+module starts from.  Nothing here exposes host objects to scripts; generated
+code only calls these helpers."""
+
+from __future__ import annotations
+
+from ..errors import (ErrorAssignmentToConstant, ErrorFor, ErrorMismatchDataType, ErrorRuntime,
+                      ErrorStackOverflow, ErrorDataTooLarge, ErrorTooManyVariables,
+                      ErrorUnboundThis, ErrorVariableNotFound, RhaiError, thrown)
+from . import access, calls, ops
+from .values import INT_MAX, INT_MIN, Char, FnPtr, RhaiRange, copy, to_display
+
+
+def scope_get(S, name):
+    try:
+        return S.values[name]
+    except KeyError:
+        raise ErrorVariableNotFound(f"Variable not found: {name}") from None
+
+
+def scope_set(S, name, value):
+    if name not in S.values:
+        raise ErrorVariableNotFound(f"Variable not found: {name}")
+    if name in S.constants:
+        raise ErrorAssignmentToConstant(f"Cannot modify constant: {name}")
+    S.values[name] = value
+
+
+def no_var(name):
+    raise ErrorVariableNotFound(f"Variable not found: {name}")
+
+
+def unbound():
+    raise ErrorUnboundThis("'this' is not bound")
+
+
+def overflow():
+    ops.overflow()
+
+
+def too_many_vars():
+    raise ErrorTooManyVariables("too many variables")
+
+
+def stack_overflow():
+    raise ErrorStackOverflow("stack overflow: too many nested function calls")
+
+
+def global_const(c, name):
+    try:
+        return c.constants[name]
+    except KeyError:
+        raise ErrorVariableNotFound(f"Variable not found: global::{name}") from None
+
+
+def iterate(v):
+    """The sequence a ``for`` loop walks."""
+    t = type(v)
+    if t is list:
+        return list(v)
+    if t is RhaiRange:
+        return v.as_range()
+    if t is str:
+        return [Char(ch) for ch in v]
+    if t is bytearray:
+        return list(v)
+    if t is range:
+        return v
+    raise ErrorFor(f"cannot iterate over {type(v).__name__ if t not in (dict, int, float) else to_display(v)}")
+
+
+def int_range(a, b, inclusive):
+    if type(a) is int and type(b) is int:
+        return range(a, b + 1 if inclusive else b)
+    raise ops.no_op("..=" if inclusive else "..", a, b)
+
+
+def same(a, b):
+    """Switch-case match: same type and equal."""
+    return type(a) is type(b) and ops.eq(a, b)
+
+
+def interp(*parts):
+    return "".join(to_display(p) for p in parts)
+
+
+def throw(value):
+    raise thrown(value)
+
+
+def caught(e):
+    """Value bound by ``catch (err)``; re-raise what scripts cannot catch."""
+    if isinstance(e, RecursionError):
+        raise ErrorStackOverflow("stack overflow") from e
+    if isinstance(e, MemoryError):
+        raise ErrorDataTooLarge("out of memory") from e
+    if not isinstance(e, RhaiError):
+        raise e
+    if not e.catchable:
+        raise e
+    inner = e
+    while getattr(inner, "inner_error", None) is not None:
+        inner = inner.inner_error
+    if type(inner) is ErrorRuntime:
+        return inner.value
+    info = {"message": str(e.message), "error": e.kind}
+    if e.line:
+        info["line"], info["position"] = e.line, e.column
+    return info
+
+
+def check_bool(v):
+    if type(v) is bool:
+        return v
+    raise ErrorMismatchDataType(f"Boolean expected, found {to_display(v)!r}")
+
+
+PRELUDE = {
+    "__builtins__": {},
+    "_MIN": INT_MIN, "_MAX": INT_MAX,
+    "_ci": ops.ci, "_ovf": overflow,
+    "_add": ops.add, "_adda": ops.add_assign, "_sub": ops.sub, "_mul": ops.mul, "_div": ops.div,
+    "_mod": ops.mod, "_pow": ops.power, "_shl": ops.shl, "_shr": ops.shr,
+    "_band": ops.band, "_bor": ops.bor, "_bxor": ops.bxor,
+    "_eq": ops.eq, "_ne": ops.ne, "_lt": ops.lt, "_le": ops.le, "_gt": ops.gt, "_ge": ops.ge,
+    "_neg": ops.neg, "_pos": ops.pos, "_not": ops.not_, "_truth": ops.truth, "_bool": check_bool,
+    "_in": ops.contains, "_range": ops.make_range, "_irange": int_range,
+    "_getidx": access.get_index, "_setidx": access.set_index,
+    "_getprop": access.get_prop, "_setprop": access.set_prop,
+    "_cp": copy, "_call": calls.call_fn, "_callr": calls.call_fn_ref, "_cm": calls.call_method,
+    "_cptr": calls.call_ptr, "_wrap": calls.wrap_fn_error, "_UNB": calls.UNBOUND,
+    "_FnPtr": FnPtr, "_Char": Char, "_RhaiError": RhaiError,
+    "_sget": scope_get, "_sset": scope_set, "_novar": no_var, "_unbound": unbound,
+    "_tmv": too_many_vars, "_stk": stack_overflow, "_gconst": global_const,
+    "_iter": iterate, "_same": same, "_interp": interp, "_throw": throw, "_caught": caught,
+    "type": type, "int": int, "str": str, "float": float, "bool": bool, "list": list, "dict": dict,
+    "range": range, "enumerate": enumerate, "Exception": Exception, "BaseException": BaseException,
+    "locals": locals, "len": len,
+}

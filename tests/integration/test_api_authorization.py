@@ -1,0 +1,111 @@
+"""Every endpoint × no token / read / write / admin × safe-mode off/on, over the real app.
+
+Only the allowed combinations succeed, and every refusal says why (code + reason).
+"""
+import pytest
+from fastapi.testclient import TestClient
+
+from neira_factory.api.app import create_app
+from neira_factory.domain.actors import SYSTEM
+from neira_factory.policy import ACTIONS
+from neira_factory.services import capabilities, fabricate, lifecycle
+from neira_factory.services.bootstrap import build_factory
+from neira_factory.tokens import TokenRegistry
+
+from conftest import auth, make_settings
+
+DRAFT, CANARY, QUARANTINED = "analysis.reverse.v1", "analysis.echo.v1", "analysis.text_normalize.v1"
+TEMPLATE = {"id": "analysis.reverse.v2", "version": "0.2.0", "analysis_type": "reverse"}
+
+# (method, path, body, policy action)
+ENDPOINTS = [
+    ("POST", "/factory/nodes/dryrun", TEMPLATE, "nodes.dryrun"),
+    ("POST", "/factory/nodes", TEMPLATE, "nodes.create"),
+    ("POST", "/factory/cells", {"template": TEMPLATE}, "nodes.create"),
+    ("POST", f"/factory/nodes/{DRAFT}/approve", {"reason": "clean"}, "nodes.approve"),
+    ("POST", f"/factory/cells/{DRAFT}/approve", {}, "nodes.approve"),
+    ("POST", f"/factory/nodes/{CANARY}/rollback", {"reason": "bad"}, "nodes.rollback"),
+    ("POST", f"/factory/nodes/{DRAFT}/disable", {}, "nodes.disable"),
+    ("POST", f"/factory/nodes/{DRAFT}/quarantine", {"reason": "suspect"}, "nodes.quarantine"),
+    ("POST", f"/factory/nodes/{QUARANTINED}/release", {}, "nodes.release"),
+    ("POST", f"/factory/nodes/{DRAFT}/run", {"input": {"text": "abc"}}, "nodes.run"),
+    ("PUT", "/capabilities/factory_script", {"state": "experimental"}, "capabilities.set"),
+    ("POST", "/immune/safe-mode", {"on": True}, "safe_mode.set"),
+    ("GET", "/factory/nodes", None, "nodes.read"),
+    ("GET", f"/factory/nodes/{DRAFT}", None, "nodes.read"),
+    ("GET", "/capabilities", None, "capabilities.read"),
+    ("GET", "/audit", None, "audit.read"),
+    ("GET", "/audit/verify", None, "audit.read"),
+    ("GET", "/api/neira/introspection/status", None, "introspection.read"),
+]
+RANK = {"read": 0, "write": 1, "admin": 2}
+
+
+def seeded_client(tmp_path, safe_mode: bool) -> TestClient:
+    f = build_factory(make_settings(tmp_path))
+    for node_id, node_type in ((DRAFT, "reverse"), (CANARY, "echo"), (QUARANTINED, "text_normalize")):
+        fabricate.create(f, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": node_type})
+    lifecycle.transition(f, SYSTEM, CANARY, "approve")
+    lifecycle.transition(f, SYSTEM, QUARANTINED, "quarantine", reason="test")
+    if safe_mode:
+        capabilities.set_safe_mode(f, SYSTEM, True)
+    return TestClient(create_app(f, TokenRegistry.load(f.settings)))
+
+
+def expectation(action: str, scope: str | None, safe_mode: bool) -> tuple[int, str | None]:
+    rule = ACTIONS[action]
+    if scope is None:
+        return 401, "unauthorized"
+    if RANK[scope] < RANK[rule.scope]:
+        return 403, "insufficient_scope"
+    if rule.mutates and safe_mode and scope != "admin":
+        return 403, "safe_mode"
+    return 200, None
+
+
+def test_every_action_is_exercised():
+    assert {action for *_, action in ENDPOINTS} == set(ACTIONS) - {"nodes.force"}
+
+
+@pytest.mark.parametrize("safe_mode", [False, True], ids=["normal", "safe-mode"])
+@pytest.mark.parametrize("scope", [None, "read", "write", "admin"], ids=["no-token", "read", "write", "admin"])
+@pytest.mark.parametrize("method,path,body,action", ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS])
+def test_matrix(tmp_path, method, path, body, action, scope, safe_mode):
+    client = seeded_client(tmp_path, safe_mode)
+    headers = auth(scope) if scope else {}
+    response = client.request(method, path, json=body, headers=headers)
+    status, code = expectation(action, scope, safe_mode)
+    if status == 200:
+        assert response.status_code in (200, 201), response.text
+    else:
+        assert response.status_code == status, response.text
+        assert response.json()["code"] == code
+        assert response.json()["reason"]
+    with client:
+        pass
+
+
+def test_x_auth_token_header_is_accepted(client):
+    from conftest import TOKENS
+
+    assert client.get("/capabilities", headers={"x-auth-token": TOKENS["read"]}).status_code == 200
+    response = client.get("/capabilities", headers={"x-auth-token": "wrong"})
+    assert response.status_code == 401 and response.json()["code"] == "unauthorized"
+
+
+def test_locked_backend_gate_refuses_create_with_the_capability(client):
+    body = {"id": "analysis.script_thing.v1", "version": "0.1.0", "analysis_type": "thing",
+            "script": {"source": "fn run(input) { input }"}}
+    response = client.post("/factory/nodes", json=body, headers=auth("admin"))
+    assert response.status_code == 403
+    assert response.json()["code"] == "capability_disabled"
+    assert response.json()["capability"] == "factory_script"
+
+
+def test_four_eyes_refuses_the_creator(tmp_path):
+    f = build_factory(make_settings(tmp_path, four_eyes=True))
+    client = TestClient(create_app(f, TokenRegistry.load(f.settings)))
+    assert client.post("/factory/nodes", json=TEMPLATE, headers=auth("write")).status_code == 201
+    refused = client.post("/factory/nodes/analysis.reverse.v2/approve", json={}, headers=auth("write"))
+    assert refused.status_code == 403 and refused.json()["code"] == "four_eyes"
+    assert client.post("/factory/nodes/analysis.reverse.v2/approve", json={}, headers=auth("admin")).status_code == 200
