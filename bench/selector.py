@@ -15,7 +15,14 @@ import random
 import statistics
 import time
 
-from neira_factory.selector import REUSABLE_STATES, NodeEntry, SelectorDecision, SelectorIndex, SelectorQuery, SelectorWeights
+from neira_factory.selector import (
+    REUSABLE_STATES,
+    NodeEntry,
+    SelectorDecision,
+    SelectorIndex,
+    SelectorQuery,
+    SelectorWeights,
+)
 from neira_factory.selector.matching import why_not
 from neira_factory.selector.ranking import decide
 

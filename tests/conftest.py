@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from support import make_settings
+
 
 def _load_pg():
     # Loaded by path so it works whether or not tests/ is a package.
@@ -79,13 +81,6 @@ def fresh_pg_url(postgres_url, request):
 
 # -- the factory under test -----------------------------------------------------------------
 
-TOKENS = {"admin": "admin-token-for-tests", "write": "write-token-for-tests", "read": "read-token-for-tests"}
-
-
-def auth(scope: str) -> dict[str, str]:
-    """Headers for a caller with `scope` (admin, write, read)."""
-    return {"Authorization": f"Bearer {TOKENS[scope]}"}
-
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path):
@@ -93,14 +88,6 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'factory.db'}"
     return request.getfixturevalue("fresh_pg_url")
-
-
-def make_settings(tmp_path: Path, url: str | None = None, **overrides):
-    from neira_factory.config import Settings
-
-    return Settings(var_dir=tmp_path, database_url=url or f"sqlite:///{tmp_path / 'factory.db'}",
-                    admin_token=TOKENS["admin"], write_token=TOKENS["write"], read_token=TOKENS["read"],
-                    capabilities_file=Path(__file__).resolve().parents[1] / "capabilities.yaml", **overrides)
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -77,15 +78,18 @@ class Session:
             self._client.close()
 
     def show(self, data: Any, renderer: Callable[[Any], None]) -> None:
-        render.print_json(data) if self.as_json else renderer(data)
+        if self.as_json:
+            render.print_json(data)
+        else:
+            renderer(data)
 
 
 @app.callback()
 def main(
     ctx: typer.Context,
     url: Annotated[str, typer.Option("--url", envvar="NEIRA_URL", help="The factory's base URL.")] = DEFAULT_URL,
-    token: Annotated[Optional[str], typer.Option("--token", envvar="NEIRA_TOKEN", show_default=False,
-                                                 help="Bearer token (admin, write or read scope).")] = None,
+    token: Annotated[str | None, typer.Option("--token", envvar="NEIRA_TOKEN", show_default=False,
+                                              help="Bearer token (admin, write or read scope).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON instead of tables.")] = False,
 ) -> None:
     session = Session(url, token, as_json)
@@ -109,7 +113,8 @@ def parse_descriptor(text: str, name: str) -> Any:
     mark = getattr(yaml_error, "problem_mark", None) or getattr(yaml_error, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     problem = getattr(yaml_error, "problem", None) or str(yaml_error)
-    raise CliError("invalid_file", f"{name}: {where}{problem}")
+    context = getattr(yaml_error, "context", None)
+    raise CliError("invalid_file", f"{name}: {where}{problem}" + (f" ({context})" if context else ""))
 
 
 def read_descriptor(source: str) -> dict[str, Any]:
@@ -134,7 +139,7 @@ FileArg = Annotated[str, typer.Argument(metavar="FILE", show_default=False,
                                         help="Node template, YAML or JSON; - reads stdin.")]
 NodeId = Annotated[str, typer.Argument(metavar="ID", show_default=False,
                                        help="Node id, e.g. analysis.text_normalize.v1.")]
-Reason = Annotated[Optional[str], typer.Option("--reason", "-r", help="Why; kept in the audit trail.")]
+Reason = Annotated[str | None, typer.Option("--reason", "-r", help="Why; kept in the audit trail.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal).")]
 
 
@@ -155,7 +160,7 @@ def dryrun(ctx: typer.Context, file: FileArg) -> None:
 def create(
     ctx: typer.Context,
     file: FileArg,
-    idempotency_key: Annotated[Optional[str], typer.Option(
+    idempotency_key: Annotated[str | None, typer.Option(
         "--idempotency-key", metavar="KEY", help="Retry-safe: a repeat with the same KEY and file creates nothing "
         "new and gets the first answer.")] = None,
 ) -> None:
@@ -167,12 +172,12 @@ def create(
 @app.command("list")
 def list_nodes(
     ctx: typer.Context,
-    state: Annotated[Optional[str], typer.Option(help="Only nodes in this state (draft, canary, stable, …).")] = None,
-    route: Annotated[Optional[str], typer.Option(help="Only versions of this route.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="Only this kind: analysis, action or memory.")] = None,
-    backend: Annotated[Optional[str], typer.Option(help="Only this backend: adapter, script or wasm.")] = None,
-    search: Annotated[Optional[str], typer.Option(help="Text to look for in ids.")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many nodes.")] = None,
+    state: Annotated[str | None, typer.Option(help="Only nodes in this state (draft, canary, stable, …).")] = None,
+    route: Annotated[str | None, typer.Option(help="Only versions of this route.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind: analysis, action or memory.")] = None,
+    backend: Annotated[str | None, typer.Option(help="Only this backend: adapter, script or wasm.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text to look for in ids.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many nodes.")] = None,
 ) -> None:
     """List nodes: id, state, backend, route, version, creator."""
     session: Session = ctx.obj
@@ -247,8 +252,8 @@ def caps_set(
 @audit_app.command("list")
 def audit_list(
     ctx: typer.Context,
-    resource: Annotated[Optional[str], typer.Option(help="Only entries about this resource (a node id, …).")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many entries, newest first.")] = None,
+    resource: Annotated[str | None, typer.Option(help="Only entries about this resource (a node id, …).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many entries, newest first.")] = None,
 ) -> None:
     """List audit entries, newest first."""
     session: Session = ctx.obj
@@ -265,7 +270,7 @@ def audit_verify(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
-class Switch(str, Enum):
+class Switch(StrEnum):
     on = "on"
     off = "off"
 
@@ -300,7 +305,7 @@ def _masked(database_url: str) -> str:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
-    examples: Annotated[Optional[Path], typer.Option(
+    examples: Annotated[Path | None, typer.Option(
         metavar="DIR", exists=True, file_okay=False, show_default=False,
         help="Load the example templates in DIR, as drafts, into an empty database "
              f"(default: ./{DEFAULT_EXAMPLES}, if it exists).")] = None,

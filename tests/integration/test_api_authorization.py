@@ -12,7 +12,7 @@ from neira_factory.services import capabilities, fabricate, lifecycle
 from neira_factory.services.bootstrap import build_factory
 from neira_factory.tokens import TokenRegistry
 
-from conftest import auth, make_settings
+from support import auth, make_settings
 
 DRAFT, CANARY, QUARANTINED = "analysis.reverse.v1", "analysis.echo.v1", "analysis.text_normalize.v1"
 TEMPLATE = {"id": "analysis.reverse.v2", "version": "0.2.0", "analysis_type": "reverse"}
@@ -86,7 +86,7 @@ def test_matrix(tmp_path, method, path, body, action, scope, safe_mode):
 
 
 def test_x_auth_token_header_is_accepted(client):
-    from conftest import TOKENS
+    from support import TOKENS
 
     assert client.get("/capabilities", headers={"x-auth-token": TOKENS["read"]}).status_code == 200
     response = client.get("/capabilities", headers={"x-auth-token": "wrong"})

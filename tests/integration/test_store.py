@@ -10,7 +10,7 @@ from neira_factory.domain.errors import Conflict, FactoryError
 from neira_factory.services import audit, fabricate, lifecycle
 from neira_factory.services.bootstrap import build_factory
 
-from conftest import make_settings
+from support import make_settings
 
 WRITER = Actor("writer", "write")
 ADMIN = Actor("admin", "admin")

@@ -107,9 +107,19 @@ def test_neiras_minimal_voice_template_is_accepted():
 @pytest.mark.parametrize(("field", "kind"), [("analysis_type", "analysis"), ("action_type", "action"),
                                              ("memory_type", "memory")])
 def test_kind_comes_from_the_type_field(field, kind):
-    template = parse_fabrication(tpl(analysis_type=None, **{field: "speak_adapter"})).template
+    body = {k: v for k, v in BASE.items() if k != "analysis_type"} | {field: "speak_adapter",
+                                                                       "id": f"{kind}.speak_adapter.v1"}
+    template = parse_fabrication(body).template
     assert template.kind == kind
     assert template.node_type == "speak_adapter"
+
+
+def test_id_prefix_must_agree_with_the_kind():
+    body = {k: v for k, v in BASE.items() if k != "analysis_type"} | {"action_type": "speak_adapter",
+                                                                       "id": "analysis.speak_adapter.v1"}
+    with pytest.raises(BadInput) as info:
+        parse_fabrication(body)
+    assert "action node" in info.value.reason
 
 
 @pytest.mark.parametrize(("payload", "backend"), [
@@ -262,15 +272,15 @@ def test_script_backend_from_the_spec_needs_a_payload():
 @pytest.mark.parametrize("body", [
     {"spec": {"backend": "script", "template": tpl(backend="adapter")}},
     {"backend": "wasm", "template": tpl(backend="adapter")},
-    tpl(backend="adapter") | {"backend": "adapter"} | {"script": {"source": "x"}} | {"backend": "adapter"},
+    {"backend": "script", "tpl": tpl(backend="adapter", script={"source": "x"})},
 ])
-def test_backend_mismatch(body):
-    if body.get("backend") == "adapter" and "template" not in body:
-        # same value twice is no mismatch: the flat form's backend *is* the template's
-        assert parse_fabrication(body).template.backend == "adapter"
-        return
-    err = bad(body, "backend")
-    assert "differs" in err.reason
+def test_backend_mismatch_between_body_and_template(body):
+    assert "differs" in bad(body, "backend").reason
+
+
+def test_same_backend_twice_is_no_mismatch():
+    body = {"spec": {"backend": "script", "template": tpl(backend="script", script={"source": "x"})}}
+    assert parse_fabrication(body).template.backend == "script"
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -292,6 +302,12 @@ def test_backend_mismatch(body):
 ])
 def test_bad_body_points_at_the_field(body, field):
     bad(body, field)
+
+
+def test_unknown_empty_key_still_names_a_field():
+    with pytest.raises(BadInput) as info:
+        parse_fabrication({"template": BASE, "": None})
+    assert info.value.extra["field"] != ""
 
 
 def test_all_problems_are_listed_first_leads():
@@ -394,7 +410,7 @@ def _parse_only_bad_input(body):
     try:
         request = parse_fabrication(body)
     except BadInput as err:
-        assert err.extra.get("field"), "a BadInput always names a field"
+        assert isinstance(err.extra.get("field"), str), "a BadInput always carries a field path"
         assert isinstance(err.reason, str) and err.reason
         return
     assert isinstance(request, FabricationRequest)

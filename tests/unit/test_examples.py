@@ -1,7 +1,6 @@
 """examples/: every file parses as its model, and node examples really give their expected output."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ ORGAN_FILES = [f for f in FILES if f.name.startswith("organ.")]
 NODE_FILES = [f for f in FILES if f not in ORGAN_FILES]
 VOICE = ["analysis.text_normalize.v1", "analysis.text_to_phonemes.v1", "analysis.speak_adapter.v1",
          "action.speak_adapter.v1"]
-NEEDS_ESPEAK = {"text_to_phonemes", "speak_adapter"}
 NEIRA_FIELDS = ("id", "version", "links", "confidence_threshold", "draft_content", "metadata")
 
 
@@ -82,10 +80,7 @@ def _cases():
     for path in NODE_FILES:
         template = node(path)
         for i, example in enumerate(template.examples):
-            marks = []
-            if impl_name(template) in NEEDS_ESPEAK:
-                marks.append(pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed"))
-            yield pytest.param(path, i, id=f"{path.name}[{i}]", marks=marks)
+            yield pytest.param(path, i, id=f"{path.name}[{i}]")
 
 
 def _no_links(node_id):

@@ -5,7 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neira_factory.domain.schemas import parse_signature, schema_fits, signature, signatures_compatible
+from neira_factory.domain.schemas import (
+    parse_signature,
+    schema_fits,
+    signature,
+    signatures_compatible,
+)
 
 TEXT = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
 

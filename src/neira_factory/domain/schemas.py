@@ -71,6 +71,7 @@ class SignatureParts(NamedTuple):
 
 
 def parse_signature(sig: frozenset[str]) -> SignatureParts:
+    """Take a `signature` apart (once per schema, where an index stores it)."""
     types = _tokens(sig, "type:")
     accepts = types | {"integer"} if "number" in types else types
     required = _tokens(sig, "req:")

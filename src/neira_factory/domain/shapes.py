@@ -48,6 +48,8 @@ def parse_fabrication(body: Any) -> FabricationRequest:
         if unknown:
             raise BadInput(f"spec: unknown fields {sorted(unknown)}", field="spec")
         template, prefix = dict(spec["template"]), ("spec", "template")
+        if backend is not None and spec.get("backend") not in (None, backend):
+            raise BadInput("backend: differs from spec.backend", field="backend")
         backend = spec.get("backend", backend)
     elif any(k in body for k in TEMPLATE_KEYS):
         key = next(k for k in TEMPLATE_KEYS if k in body)
@@ -59,7 +61,7 @@ def parse_fabrication(body: Any) -> FabricationRequest:
         template = body
         body = {}
     if body:
-        raise BadInput(f"body: unknown fields {sorted(body)}", field=sorted(body)[0])
+        raise BadInput(f"body: unknown fields {sorted(body)}", field=sorted(body)[0] or "body")
     if backend is not None:
         if template.get("backend") not in (None, backend):
             raise BadInput("backend: differs from the template's own backend", field="backend")

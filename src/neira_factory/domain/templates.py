@@ -19,6 +19,14 @@ BACKEND_PAYLOADS: tuple[Backend, ...] = ("adapter", "script", "wasm")
 MAX_EXAMPLES = 100
 
 
+def node_ids(value: list[str]) -> list[str]:
+    """Validator body: every entry is a node id."""
+    for node_id in value:
+        if not is_valid_id(node_id):
+            raise ValueError(f"{node_id!r} is not a node id")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -113,9 +121,9 @@ class NodeTemplate(BaseModel):
 
     id: str = Field(description="kind.namespace.name[.vN]", examples=["analysis.text_normalize.v1"])
     version: str = Field(min_length=1, max_length=64, examples=["0.1.0"])
-    analysis_type: str | None = Field(default=None, max_length=100)
-    action_type: str | None = Field(default=None, max_length=100)
-    memory_type: str | None = Field(default=None, max_length=100)
+    analysis_type: str | None = Field(default=None, min_length=1, max_length=100)
+    action_type: str | None = Field(default=None, min_length=1, max_length=100)
+    memory_type: str | None = Field(default=None, min_length=1, max_length=100)
     links: list[str] = Field(default_factory=list, max_length=64)
     confidence_threshold: float | None = Field(default=None, ge=0, le=1)
     draft_content: str | None = Field(default=None, max_length=100_000)
@@ -139,22 +147,21 @@ class NodeTemplate(BaseModel):
             raise ValueError("must look like kind.namespace.name[.vN]: lowercase letters, digits, _ and -, dot-separated")
         return value
 
-    @field_validator("links")
-    @classmethod
-    def _valid_links(cls, value: list[str]) -> list[str]:
-        for link in value:
-            if not is_valid_id(link):
-                raise ValueError(f"link {link!r} is not a node id")
-        return value
+    _valid_links = field_validator("links")(lambda value: node_ids(value))
 
     @model_validator(mode="after")
     def _kind_and_backend(self) -> "NodeTemplate":
         given = [f for f in KIND_FIELDS if getattr(self, f)]
         if len(given) != 1:
             raise ValueError("exactly one of analysis_type, action_type, memory_type is required (it gives the kind)")
+        prefix = self.id.split(".", 1)[0]
+        if prefix in KIND_FIELDS.values() and prefix != self.kind:
+            raise ValueError(f"id starts with {prefix!r} but {given[0]} makes it a {self.kind} node")
         payloads = [b for b in BACKEND_PAYLOADS if getattr(self, b) is not None]
         if self.backend is None:
-            self.backend = payloads[0] if len(payloads) == 1 else "adapter"
+            if len(payloads) > 1:
+                raise ValueError(f"several backend payloads ({', '.join(payloads)}): say which with `backend`")
+            self.backend = payloads[0] if payloads else "adapter"
         if self.backend == "script" and self.script is None:
             raise ValueError("backend 'script' needs a `script: {source}` payload")
         if self.backend == "wasm" and self.wasm is None:
@@ -213,10 +220,13 @@ class Channel(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     nodes: list[str] = Field(min_length=1, max_length=64)
 
+    _node_ids = field_validator("nodes")(lambda value: node_ids(value))
+
 
 class OrganPolicies(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    stage: str | None = Field(default=None, max_length=50, description="Neira's informational stage, e.g. draft")
     hitl: bool = True
     gates: list[str] = Field(default_factory=list)
 
@@ -248,6 +258,8 @@ class OrganTemplate(BaseModel):
         if isinstance(value, list):
             return [v.get("id") if isinstance(v, dict) else v for v in value]
         return value
+
+    _node_ids = field_validator("nodes")(lambda value: node_ids(value))
 
     @model_validator(mode="after")
     def _needs_nodes(self) -> "OrganTemplate":

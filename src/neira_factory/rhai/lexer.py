@@ -89,7 +89,7 @@ class Lexer:
                 while j < n and (src[j].isalnum() or src[j] == "_"):
                     j += 1
                 word = src[self.i:j]
-                if not word.isascii() or not any(ch.isalpha() for ch in word):
+                if not word.isascii() or not (word == "_" or any(ch.isalpha() for ch in word)):
                     raise self.error("BadInput", f"invalid identifier: {word}", line, col)
                 self.i = j
                 toks.append(Token("IDENT", word, line, col))
@@ -197,7 +197,7 @@ class Lexer:
         if is_float:
             return Token("FLOAT", float(text), line, col)
         v = int(text)
-        if v > (1 << 63) - 1:
+        if v > 1 << 63:
             raise self.error("MalformedNumber", f"integer literal too large: {text}", line, col)
         return Token("INT", v, line, col)
 
@@ -274,11 +274,24 @@ class Lexer:
         """Back-tick string: list of literal strings and token lists (``${...}``)."""
         src, n = self.src, len(self.src)
         self.i += 1
+        for nl in ("\r\n", "\n"):
+            if src.startswith(nl, self.i):
+                self.i += len(nl)
+                self.newline(self.i - 1)
+                break
         parts, buf = [], []
         while True:
             if self.i >= n:
                 raise self.error("UnterminatedString", "unterminated string literal", line, col)
             c = src[self.i]
+            if src.startswith("``", self.i):
+                buf.append("`")
+                self.i += 2
+                continue
+            if src.startswith("\\${", self.i):
+                buf.append("${")
+                self.i += 3
+                continue
             if c == "`":
                 self.i += 1
                 if buf or not parts:

@@ -173,7 +173,7 @@ class Parser:
     def is_lvalue(self, e):
         if isinstance(e, (A.Var, A.This)):
             return True
-        if isinstance(e, (A.Index, A.Prop)) and not e.safe:
+        if isinstance(e, (A.Index, A.Prop)):
             return self.is_lvalue(e.target)
         return False
 
@@ -238,10 +238,16 @@ class Parser:
             self.next()
             self.enter()
             levels += 1
+            if op in ("..", "..=") and self.at_range_end():
+                lhs = A.Binary(self.pos(t), "..", lhs, A.Const(self.pos(t), (1 << 63) - 1))
+                continue
             rhs = self.binary(prec if op == "**" else prec + 1)
             lhs = A.Binary(self.pos(t), op, lhs, rhs)
         self.depth -= levels
         return lhs
+
+    def at_range_end(self):
+        return self.tok.kind in ("]", ")", ",", "EOF", ";", "}")
 
     def unary(self):
         t = self.tok
@@ -252,10 +258,17 @@ class Parser:
             self.depth -= 1
             if t.kind == "-" and isinstance(operand, A.Const) and type(operand.value) in (int, float):
                 return A.Const(self.pos(t), -operand.value)
+            self.check_int_literal(operand)
             if t.kind == "+" and isinstance(operand, A.Const) and type(operand.value) in (int, float):
                 return operand
             return A.Unary(self.pos(t), t.kind, operand)
-        return self.postfix(self.primary())
+        e = self.postfix(self.primary())
+        self.check_int_literal(e)
+        return e
+
+    def check_int_literal(self, e):
+        if isinstance(e, A.Const) and type(e.value) is int and e.value > (1 << 63) - 1:
+            raise parse_error("MalformedNumber", f"integer literal too large: {e.value}", e.line, e.col)
 
     def args(self):
         self.expect("(")
@@ -276,6 +289,7 @@ class Parser:
                 idx = self.expr()
                 self.expect("]")
                 self.depth -= 1
+                self.check_literal_index(e, idx)
                 e = A.Index(self.pos(t), e, idx, t.kind == "?[")
             elif t.kind in (".", "?."):
                 self.next()
@@ -291,6 +305,18 @@ class Parser:
                     e = A.Prop(self.pos(name_tok), e, name_tok.value, t.kind == "?.")
             else:
                 return e
+
+    def check_literal_index(self, target, idx):
+        """Indexing a literal with a constant of the wrong type is a parse error."""
+        if isinstance(idx, A.Const):
+            want = {A.ArrayLit: int, A.MapLit: str}.get(type(target))
+            bad = type(idx.value) is not want
+        else:
+            want = A.MapLit if isinstance(target, A.MapLit) else None
+            bad = want is not None and isinstance(idx, (A.Binary, A.Unary, A.ArrayLit, A.MapLit)) \
+                and not (isinstance(idx, A.Binary) and idx.op == "+")
+        if want is not None and bad:
+            raise parse_error("MalformedIndexExpr", "invalid index type for a literal", idx.line, idx.col)
 
     def primary(self):
         t = self.tok
@@ -326,6 +352,10 @@ class Parser:
             return self.closure()
         if k == "IDENT":
             return self.ident_expr(t)
+        if k in ("..", "..="):
+            self.next()
+            end = A.Const(pos, (1 << 63) - 1) if self.at_range_end() else self.binary(PRECEDENCE[".."] + 1)
+            return A.Binary(pos, "..=" if k == "..=" and not self.toks[self.p - 1].kind == k else k, A.Const(pos, 0), end)
         raise self.error("BadInput", f"expecting expression, found {self.describe()}")
 
     def interp(self, t):
@@ -389,7 +419,7 @@ class Parser:
             self.next()
         saved = (self.loops, self.in_fn)
         self.loops, self.in_fn = 0, True
-        body = self.expr()
+        body = self.statement()
         self.loops, self.in_fn = saved
         return A.Closure(self.pos(start), params, body)
 
@@ -504,6 +534,8 @@ class Parser:
                 if default is not None:
                     raise self.error("WrongSwitchDefaultCase", "the default case must be the last")
                 values, ranges = [], []
+                if any(c.ranges for c in cases) and not self.range_ahead():
+                    raise self.error("WrongSwitchCaseCondition", "value cases must come before range cases")
                 while True:
                     self.case_pattern(values, ranges)
                     if not self.at("|"):
@@ -521,6 +553,14 @@ class Parser:
                 raise self.error("MissingToken", f"expecting ',' in switch, found {self.describe()}")
         self.next()
         return A.Switch(self.pos(t), subject, cases, default)
+
+    def range_ahead(self):
+        j = self.p
+        while self.toks[j].kind not in ("=>", "EOF"):
+            if self.toks[j].kind in ("..", "..="):
+                return True
+            j += 1
+        return False
 
     def case_body(self):
         if self.at("{"):

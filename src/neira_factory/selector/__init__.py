@@ -5,7 +5,13 @@
 and the reason. Only experimental and stable nodes are reused.
 """
 from .index import SelectorIndex
-from .models import REUSABLE_STATES, Candidate, NodeEntry, SelectorDecision, SelectorQuery
+from .models import (
+    REUSABLE_STATES,
+    Candidate,
+    NodeEntry,
+    SelectorDecision,
+    SelectorQuery,
+)
 from .templates import entry_for, query_for
 from .weights import SelectorWeights
 

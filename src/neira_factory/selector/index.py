@@ -1,54 +1,33 @@
 """SelectorIndex: the registered nodes, indexed so that a decision touches only plausible ones.
 
-Reusable (experimental or stable) nodes sit in groups keyed by their io
-signatures (`domain.schemas.signature` of input and output), and the groups sit
-in two buckets: by (kind, node_type) for queries naming a type, by kind for
-queries naming only a kind. A query visits its bucket's groups, skips every
-group whose signatures cannot fit (`signatures_compatible`), and runs the full
-check (`matching.mismatch`) only on the nodes of the rest.
+Reusable (experimental or stable) nodes sit in two kinds of buckets: by
+(kind, node_type) for queries naming a type, by kind for queries naming only a
+kind. Inside a bucket, nodes are grouped by io signature and found through
+postings (see `buckets`); only the nodes of plausible groups get the full check
+(`matching.why_not`). Other states are registered but never indexed as reusable.
 """
 from __future__ import annotations
 
 import threading
 
-from neira_factory.domain.schemas import SignatureParts, parse_signature, signature, signatures_compatible
+from neira_factory.domain.schemas import parse_signature, signature
 
+from .buckets import Bucket, Signatures
 from .matching import why_not
 from .models import REUSABLE_STATES, NodeEntry, SelectorDecision, SelectorQuery
 from .ranking import decide
 from .weights import SelectorWeights
 
-Signatures = tuple[frozenset[str], frozenset[str]]  # (input, output)
-
-
-class _Group:
-    """The reusable nodes of one bucket that share io signatures, with those signatures taken apart."""
-
-    __slots__ = ("input", "output", "entries")
-
-    def __init__(self, key: Signatures):
-        self.input, self.output = parse_signature(key[0]), parse_signature(key[1])
-        self.entries: dict[str, NodeEntry] = {}
-
-    def may_fit(self, wanted_in: SignatureParts | None, wanted_out: SignatureParts | None) -> bool:
-        """False when no node of the group can fit the query's io (see `signatures_compatible`)."""
-        return (wanted_in is None or signatures_compatible(wanted_in, self.input)) and (
-            wanted_out is None or signatures_compatible(self.output, wanted_out)
-        )
-
-
-Groups = dict[Signatures, _Group]
-
 
 class SelectorIndex:
     """Reuse-or-create decisions over registered nodes; safe to share between threads."""
 
-    def __init__(self, weights: SelectorWeights = SelectorWeights()):
+    def __init__(self, weights: SelectorWeights = SelectorWeights()):  # noqa: B008 - frozen, safe to share
         self.weights = weights
         self._lock = threading.Lock()
         self._entries: dict[str, NodeEntry] = {}
-        self._by_type: dict[tuple[str, str], Groups] = {}
-        self._by_kind: dict[str, Groups] = {}
+        self._by_type: dict[tuple[str, str], Bucket] = {}
+        self._by_kind: dict[str, Bucket] = {}
 
     def __len__(self) -> int:
         """Registered nodes, in any state."""
@@ -61,9 +40,9 @@ class SelectorIndex:
             self._entries[entry.id] = entry
             if entry.state in REUSABLE_STATES:
                 key = _signatures(entry)
-                for index, bucket in self._homes(entry):
-                    groups = index.setdefault(bucket, {})
-                    (groups.get(key) or groups.setdefault(key, _Group(key))).entries[entry.id] = entry
+                parts = parse_signature(key[0]), parse_signature(key[1])
+                for buckets, name in self._homes(entry):
+                    buckets.setdefault(name, Bucket()).add(key, parts, entry)
 
     def remove(self, node_id: str) -> None:
         """Forget a node; forgetting an unknown id does nothing."""
@@ -76,17 +55,16 @@ class SelectorIndex:
         fitting: list[NodeEntry] = []
         example: str | None = None
         with self._lock:
-            groups = self._by_type.get((query.kind, query.node_type)) if query.node_type else self._by_kind.get(query.kind)
-            for group in (groups or {}).values():
-                if group.may_fit(wanted_in, wanted_out):
-                    for entry in group.entries.values():
-                        why = why_not(entry, query)
-                        if why is None:
-                            fitting.append(entry)
-                        else:
-                            example = example or why
-                elif example is None:
-                    example = why_not(next(iter(group.entries.values())), query)
+            bucket = self._by_type.get((query.kind, query.node_type)) if query.node_type else self._by_kind.get(query.kind)
+            for group in bucket.plausible(wanted_in, wanted_out) if bucket else ():
+                for entry in group.entries.values():
+                    why = why_not(entry, query)
+                    if why is None:
+                        fitting.append(entry)
+                    else:
+                        example = example or why
+            if bucket and not fitting and example is None:  # every group was implausible: any node says why
+                example = why_not(next(iter(next(iter(bucket.groups.values())).entries.values())), query)
         return decide(query, fitting, example, self.weights)
 
     def _homes(self, entry: NodeEntry) -> tuple[tuple[dict, object], ...]:
@@ -97,13 +75,10 @@ class SelectorIndex:
         if old is None or old.state not in REUSABLE_STATES:
             return
         key = _signatures(old)
-        for index, bucket in self._homes(old):
-            groups = index[bucket]
-            del groups[key].entries[node_id]
-            if not groups[key].entries:
-                del groups[key]
-            if not groups:
-                del index[bucket]
+        for buckets, name in self._homes(old):
+            buckets[name].discard(key, node_id)
+            if not buckets[name].groups:
+                del buckets[name]
 
 
 def _signatures(entry: NodeEntry) -> Signatures:

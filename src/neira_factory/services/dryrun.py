@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import ExecutionError
+from ..backends.adapter import default_target
 from ..domain.capabilities import BACKEND_GATES, GateState, is_open
 from ..domain.lifecycle import State
 from ..domain.report import Risk, blocking
@@ -34,15 +35,22 @@ def _links(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk
 
 
 def _compat(template: NodeTemplate, found: dict[str, NodeTemplate], risks: list[Risk]) -> list[dict[str, Any]]:
-    """io fit along the chain: the node's input → each link in order → the node's output."""
-    chain = [template.id, *[link for link in template.links if link in found], template.id]
-    if len(chain) == 2:
+    """io fit along the links. A chaining adapter runs them in order (input → links → output); a node
+    that binds an implementation reads from its links, so each link's output must fit its input."""
+    present = [link for link in template.links if link in found]
+    if not present:
         return []
-    schemas = {link: found[link].io for link in found}
+    target = default_target(template) if template.backend == "adapter" else None
+    if target and target[0] == "chain":
+        chain = [link for link in target[1] if link in found]
+        schemas = [template.io.input, *[s for link in chain for s in (found[link].io.input, found[link].io.output)],
+                   template.io.output]
+        names = [template.id, *chain, template.id]
+        pairs = [(names[i], schemas[2 * i], names[i + 1], schemas[2 * i + 1]) for i in range(len(names) - 1)]
+    else:
+        pairs = [(link, found[link].io.output, template.id, template.io.input) for link in present]
     checks = []
-    for a, b in zip(chain, chain[1:]):
-        produced = template.io.input if a == template.id else schemas[a].output
-        expected = template.io.output if b == template.id else schemas[b].input
+    for a, produced, b, expected in pairs:
         problems = schema_fits(produced, expected)
         checks.append({"from": a, "to": b, "ok": not problems, "problems": problems})
         for problem in problems:

@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selector_support import NORMALIZED_OUT, TEXT_IN, make_entry
 
-from neira_factory.selector import NodeEntry, SelectorIndex, SelectorQuery, SelectorWeights
+from neira_factory.selector import (
+    NodeEntry,
+    SelectorIndex,
+    SelectorQuery,
+    SelectorWeights,
+)
 from neira_factory.selector.matching import why_not
 from neira_factory.selector.ranking import decide
 
@@ -41,6 +46,28 @@ def test_state_changes_come_through_upsert(index_of):
         index.upsert(replace(draft, state=state))
         assert index.select(QUERY).decision == decision, state
     assert len(index) == 1
+
+
+def test_open_and_non_object_outputs_stay_plausible(index_of):
+    index = index_of(make_entry("analysis.text_normalize.open", output_schema={"type": "object"}),
+                     make_entry("analysis.text_normalize.other", output_schema={"type": "object", "properties": {"x": {}}}),
+                     make_entry("analysis.text_normalize.str", output_schema={"type": "string", "properties": {"x": {}}}))
+    either = {**NORMALIZED_OUT, "type": ["object", "string"]}
+    assert [c.id for c in index.select(replace(QUERY, output_schema=either)).candidates] == [
+        "analysis.text_normalize.open", "analysis.text_normalize.str"]
+
+
+def test_inputs_requiring_declared_fields_stay_plausible(index_of):
+    def needs(*fields):
+        return {"type": "object", "properties": {f: {"type": "string"} for f in fields}, "required": list(fields)}
+
+    index = index_of(make_entry("analysis.text_normalize.none", input_schema={"type": "object"}),
+                     make_entry("analysis.text_normalize.one", input_schema=needs("text")),
+                     make_entry("analysis.text_normalize.both", input_schema=needs("text", "lang")),
+                     make_entry("analysis.text_normalize.more", input_schema=needs("text", "lang", "x")))
+    query = replace(QUERY, input_schema=needs("text", "lang"))
+    assert sorted(c.id for c in index.select(query).candidates) == [
+        "analysis.text_normalize.both", "analysis.text_normalize.none", "analysis.text_normalize.one"]
 
 
 def test_remove(index_of):
@@ -95,17 +122,17 @@ _schemas = st.builds(
     lambda props, req, typ: {"type": "object", "properties": {p: {"type": typ} for p in props}, "required": sorted(req & props)},
     st.sets(st.sampled_from(_FIELDS), max_size=3), st.sets(st.sampled_from(_FIELDS), max_size=2),
     st.sampled_from(["string", "integer"]),
-) | st.just({"type": "object"})
+) | st.sampled_from([{"type": "object"}, {"type": "string"}, {"type": ["object", "null"]}, {}])
 _entries = st.builds(
     lambda n, kind, typ, state, ver, i, o: NodeEntry(f"{kind}.{typ}.v{n}", f"{kind}.{typ}", f"0.{ver}.0", kind, typ, state, i, o),
-    st.integers(1, 30), st.sampled_from(["analysis", "action"]), st.sampled_from(["a", "b", "c"]),
-    st.sampled_from(["draft", "canary", "experimental", "stable", "deprecated"]), st.integers(0, 3), _schemas, _schemas,
+    st.integers(1, 30), st.sampled_from(["analysis", "analysis", "action"]), st.sampled_from(["a", "a", "b", "c"]),
+    st.sampled_from(["draft", "experimental", "stable", "stable"]), st.integers(0, 3), _schemas, _schemas,
 )
 _queries = st.builds(
     SelectorQuery, kind=st.sampled_from(["analysis", "action"]), node_type=st.sampled_from([None, "a", "b"]),
     input_schema=st.none() | _schemas, output_schema=st.none() | _schemas,
-    blocked_types=st.frozensets(st.sampled_from(["a", "b", "c"]), max_size=1),
-    allowed_types=st.none() | st.frozensets(st.sampled_from(["a", "b", "c"]), min_size=1),
+    blocked_types=st.sampled_from([frozenset(), frozenset(), frozenset({"b"})]),
+    allowed_types=st.sampled_from([None, None, frozenset({"a", "b"})]),
     prefer_id=st.none() | st.sampled_from(["analysis.a.v1", "action.b.v2"]), limit=st.integers(1, 4),
 )
 

@@ -1,0 +1,192 @@
+"""Public API: ``Engine`` (limits, compile, eval, run, call_fn), ``AST`` and ``Scope``.
+
+Each evaluation gets its own ``Context``, so one ``Engine`` can be shared by
+many threads.  ``print``/``debug`` output goes to a per-run log list (never to
+stdout): pass ``log=[]`` to collect it, or read ``engine.log`` afterwards (the
+last run's log in the calling thread).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from . import packages  # noqa: F401  (registers the standard packages)
+from .compiler import compile_script
+from .errors import (ErrorDataTooLarge, ErrorFunctionNotFound, ErrorRuntime, ErrorStackOverflow,
+                     RhaiError, parse_error)
+from .limits import Limits
+from .parser import parse
+from .runtime.calls import UNBOUND
+from .runtime.context import Context
+from .runtime.values import from_python, to_python
+
+
+class Scope:
+    """Variables and constants visible to a script's top level; persists
+    top-level ``let``/``const`` declarations across runs (like Rhai's Scope)."""
+
+    def __init__(self, values=None, constants=None):
+        self.values: dict = {}
+        self.constants: set = set()
+        for k, v in (values or {}).items():
+            self.push(k, v)
+        for k, v in (constants or {}).items():
+            self.push_constant(k, v)
+
+    def push(self, name, value):
+        self.values[name] = from_python(value)
+        self.constants.discard(name)
+        return self
+
+    def push_constant(self, name, value):
+        self.values[name] = from_python(value)
+        self.constants.add(name)
+        return self
+
+    def get_value(self, name):
+        return to_python(self.values.get(name))
+
+    def set_value(self, name, value):
+        if name in self.constants:
+            from .errors import ErrorAssignmentToConstant
+
+            raise ErrorAssignmentToConstant(f"Cannot modify constant: {name}")
+        self.values[name] = from_python(value)
+
+    def contains(self, name):
+        return name in self.values
+
+    def clear(self):
+        self.values.clear()
+        self.constants.clear()
+
+    def __len__(self):
+        return len(self.values)
+
+    def export(self, frame_locals, entries):
+        """Called by compiled code on exit: keep the top-level declarations."""
+        for name, py, const in entries:
+            if py in frame_locals:
+                self.values[name] = frame_locals[py]
+                if const:
+                    self.constants.add(name)
+                else:
+                    self.constants.discard(name)
+
+
+class AST:
+    """A parsed script, compiled to Python lazily once per set of limits."""
+
+    def __init__(self, script):
+        self.script = script
+        self._compiled: dict = {}
+
+    @property
+    def source(self):
+        return self.script.source
+
+    def compiled(self, limits):
+        entry = self._compiled.get(limits)
+        if entry is None:
+            compiled = compile_script(self.script, limits)
+            entry = (compiled, *compiled.instantiate())
+            self._compiled[limits] = entry
+        return entry
+
+    def has_function(self, name, arity):
+        return (name, arity) in self.script.functions
+
+
+def _locate(err, tb):
+    """Set the error position from the innermost generated-code frame."""
+    pos = None
+    while tb is not None:
+        posmap = tb.tb_frame.f_globals.get("__rhai_pos__")
+        if posmap is not None and 0 < tb.tb_lineno <= len(posmap):
+            pos = posmap[tb.tb_lineno - 1]
+        tb = tb.tb_next
+    if pos is not None:
+        err.at(*pos)
+    return err
+
+
+class Engine:
+    """A Rhai script engine with Rhai's limits (0 or None = unlimited)."""
+
+    def __init__(self, max_operations=0, max_call_levels=64, max_expr_depths=(64, 32),
+                 max_string_size=0, max_array_size=0, max_map_size=0, max_variables=0,
+                 timeout_ms=0, fail_on_invalid_map_property=False, disabled_symbols=()):
+        self.limits = Limits.build(
+            max_expr_depths=max_expr_depths, max_operations=max_operations,
+            max_call_levels=max_call_levels, max_string_size=max_string_size,
+            max_array_size=max_array_size, max_map_size=max_map_size,
+            max_variables=max_variables, timeout_ms=timeout_ms,
+        )
+        self.fail_on_invalid_map_property = fail_on_invalid_map_property
+        self.disabled_symbols = frozenset(disabled_symbols)
+        self._local = threading.local()
+
+    @property
+    def log(self) -> list:
+        """print/debug output of the last run in this thread."""
+        return getattr(self._local, "log", [])
+
+    # -- compiling ---------------------------------------------------------
+    def compile(self, source: str, expression_only=False) -> AST:
+        try:
+            return AST(parse(source, self.limits, expression_only, self.disabled_symbols))
+        except RecursionError:
+            raise parse_error("ExprTooDeep", "expression nested too deeply") from None
+
+    def compile_expression(self, source: str) -> AST:
+        return self.compile(source, expression_only=True)
+
+    # -- running -------------------------------------------------------------
+    def eval(self, source: str, scope=None, constants=None, log=None):
+        return self.eval_ast(self.compile(source), scope, constants, log)
+
+    def run(self, source: str, scope=None, constants=None, log=None) -> None:
+        self.eval_ast(self.compile(source), scope, constants, log)
+
+    def eval_expression(self, source: str, scope=None, constants=None, log=None):
+        return self.eval_ast(self.compile_expression(source), scope, constants, log)
+
+    def eval_ast(self, ast: AST, scope=None, constants=None, log=None):
+        return to_python(self._execute(ast, scope, constants, log, None))
+
+    def run_ast(self, ast: AST, scope=None, constants=None, log=None) -> None:
+        self._execute(ast, scope, constants, log, None)
+
+    def call_fn(self, ast: AST, name: str, *args, scope=None, constants=None, log=None):
+        """Run the script's top level (defining its constants), then call ``name(args)``."""
+        rargs = [from_python(a) for a in args]
+        return to_python(self._execute(ast, scope, constants, log, (name, rargs)))
+
+    def _execute(self, ast, scope, constants, log, call):
+        if isinstance(scope, Scope):
+            for k, v in (constants or {}).items():
+                scope.push_constant(k, v)
+            S = scope
+        else:
+            S = Scope(scope, constants)
+        log = [] if log is None else log
+        self._local.log = log
+        try:
+            compiled, main, fns = ast.compiled(self.limits)
+            c = Context(self.limits, fns, self, log, {k: S.values[k] for k in S.constants})
+            result = main(c, S)
+            if call is not None:
+                name, args = call
+                f = fns.get((name, len(args)))
+                if f is None:
+                    raise ErrorFunctionNotFound(f"Function not found: {name} with {len(args)} arguments")
+                result = f(c, 1, UNBOUND, *args)
+            return result
+        except RhaiError as e:
+            raise _locate(e, e.__traceback__) from None
+        except RecursionError:
+            raise ErrorStackOverflow("stack overflow") from None
+        except MemoryError:
+            raise ErrorDataTooLarge("out of memory") from None
+        except Exception as e:  # a bug in a helper must still surface as a RhaiError
+            raise _locate(ErrorRuntime(f"internal error: {type(e).__name__}: {e}"), e.__traceback__) from e

@@ -1,0 +1,342 @@
+"""Array package: mutation (push, insert, remove, ...), queries and the
+higher-order functions (map, filter, reduce, sort, ...) that call back into
+script functions.  Callbacks get the element as ``this`` and, when they accept
+them, the element and its index as arguments."""
+
+from __future__ import annotations
+
+from functools import cmp_to_key
+
+from ..errors import ErrorDataTooLarge, ErrorFunctionNotFound, ErrorMismatchDataType
+from ..runtime.access import slice_bounds
+from ..runtime.calls import callback
+from ..runtime.ops import eq
+from ..runtime.values import Char, FnPtr, copy, type_name
+from .registry import ANY, native
+from .types import ARR, FNP, INT, RNG
+
+MAX_PAD = 1 << 24
+
+
+def _pos(arr, i):
+    n = len(arr)
+    return max(n + i, 0) if i < 0 else min(i, n)
+
+
+def _fn(f):
+    """A callback given as a function pointer or a function name."""
+    return FnPtr(f) if type(f) is str else f
+
+
+def _pred(c, d, f, arr, i):
+    r, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+    if type(r) is not bool:
+        raise ErrorMismatchDataType(f"Boolean expected from callback, found {type_name(r)}")
+    return r
+
+
+native("len", ARR, getter=True)(len)
+
+
+@native("is_empty", ARR, getter=True)
+def is_empty(arr):
+    return not arr
+
+
+@native("push", ARR, ANY, ctx=True, aliases=("append",))
+def push(c, d, arr, v):
+    arr.append(copy(v))
+    c.check_size(arr)
+
+
+@native("append", ARR, ARR, ctx=True, aliases=("extend",))
+def append(c, d, arr, other):
+    arr.extend(copy(other))
+    c.check_size(arr)
+
+
+@native("insert", ARR, INT, ANY, ctx=True)
+def insert(c, d, arr, i, v):
+    arr.insert(_pos(arr, i), copy(v))
+    c.check_size(arr)
+
+
+@native("pop", ARR)
+def pop(arr):
+    return arr.pop() if arr else None
+
+
+@native("shift", ARR)
+def shift(arr):
+    return arr.pop(0) if arr else None
+
+
+@native("remove", ARR, INT)
+def remove(arr, i):
+    n = len(arr)
+    j = n + i if i < 0 else i
+    return arr.pop(j) if 0 <= j < n else None
+
+
+@native("clear", ARR)
+def clear(arr):
+    arr.clear()
+
+
+@native("truncate", ARR, INT)
+def truncate(arr, n):
+    del arr[max(n, 0):]
+
+
+@native("chop", ARR, INT)
+def chop(arr, n):
+    if n > 0:
+        del arr[:max(len(arr) - n, 0)]
+
+
+@native("reverse", ARR)
+def reverse(arr):
+    arr.reverse()
+
+
+@native("pad", ARR, INT, ANY, ctx=True)
+def pad(c, d, arr, n, v):
+    if n > MAX_PAD and not c.limits.max_array_size:
+        raise ErrorDataTooLarge("size of array too large")
+    lim = c.limits.max_array_size
+    if lim and n > lim:
+        raise ErrorDataTooLarge("size of array too large")
+    while len(arr) < n:
+        arr.append(copy(v))
+    c.check_size(arr)
+
+
+@native("get", ARR, INT)
+def get(arr, i):
+    n = len(arr)
+    j = n + i if i < 0 else i
+    return arr[j] if 0 <= j < n else None
+
+
+@native("set", ARR, INT, ANY)
+def set_(arr, i, v):
+    n = len(arr)
+    j = n + i if i < 0 else i
+    if 0 <= j < n:
+        arr[j] = copy(v)
+
+
+@native("first", ARR)
+def first(arr):
+    return arr[0] if arr else None
+
+
+@native("last", ARR)
+def last(arr):
+    return arr[-1] if arr else None
+
+
+@native("contains", ARR, ANY)
+def contains(arr, v):
+    return any(eq(x, v) for x in arr)
+
+
+@native("index_of", ARR, ANY, ctx=True)
+def index_of(c, d, arr, v):
+    return index_of_from(c, d, arr, v, 0)
+
+
+@native("index_of", ARR, ANY, INT, ctx=True)
+def index_of_from(c, d, arr, v, start):
+    start = _pos(arr, start)
+    if type(v) in (FnPtr, str) and (type(v) is FnPtr or ((v, 1) in c.fns)):
+        for i in range(start, len(arr)):
+            if _pred(c, d, _fn(v), arr, i):
+                return i
+        return -1
+    for i in range(start, len(arr)):
+        if eq(arr[i], v):
+            return i
+    return -1
+
+
+@native("extract", ARR, INT)
+def extract_from(arr, start):
+    return arr[_pos(arr, start):]
+
+
+@native("extract", ARR, INT, INT)
+def extract(arr, start, n):
+    a = _pos(arr, start)
+    return arr[a:a + max(n, 0)]
+
+
+@native("extract", ARR, RNG)
+def extract_range(arr, r):
+    a, b = slice_bounds(r, len(arr))
+    return arr[a:b]
+
+
+@native("split", ARR, INT)
+def split(arr, i):
+    a = _pos(arr, i)
+    tail = arr[a:]
+    del arr[a:]
+    return tail
+
+
+@native("splice", ARR, INT, INT, ARR)
+def splice(arr, start, n, items):
+    a = _pos(arr, start)
+    arr[a:a + max(n, 0)] = copy(items)
+
+
+@native("dedup", ARR)
+def dedup(arr):
+    out = [x for i, x in enumerate(arr) if i == 0 or not eq(x, arr[i - 1])]
+    arr[:] = out
+
+
+@native("zip", ARR, ARR, FNP, ctx=True)
+def zip_(c, d, a, b, f):
+    return [callback(c, d, f, None, x, y)[0] for x, y in zip(a, b)]
+
+
+# -- higher-order ----------------------------------------------------------------
+@native("map", ARR, (FnPtr, str), ctx=True)
+def map_(c, d, arr, f):
+    f = _fn(f)
+    out = []
+    for i in range(len(arr)):
+        r, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+        out.append(r)
+    return out
+
+
+@native("for_each", ARR, FNP, ctx=True)
+def for_each(c, d, arr, f):
+    for i in range(len(arr)):
+        _, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+
+
+@native("filter", ARR, (FnPtr, str), ctx=True)
+def filter_(c, d, arr, f):
+    f = _fn(f)
+    return [arr[i] for i in range(len(arr)) if _pred(c, d, f, arr, i)]
+
+
+@native("retain", ARR, (FnPtr, str), ctx=True)
+def retain(c, d, arr, f):
+    f = _fn(f)
+    keep = [i for i in range(len(arr)) if _pred(c, d, f, arr, i)]
+    removed = [x for i, x in enumerate(arr) if i not in set(keep)]
+    arr[:] = [arr[i] for i in keep]
+    return removed
+
+
+@native("drain", ARR, (FnPtr, str), ctx=True)
+def drain(c, d, arr, f):
+    f = _fn(f)
+    hit = [i for i in range(len(arr)) if _pred(c, d, f, arr, i)]
+    drained = [arr[i] for i in hit]
+    arr[:] = [x for i, x in enumerate(arr) if i not in set(hit)]
+    return drained
+
+
+@native("drain", ARR, RNG)
+def drain_range(arr, r):
+    a, b = slice_bounds(r, len(arr))
+    out = arr[a:b]
+    del arr[a:b]
+    return out
+
+
+@native("some", ARR, (FnPtr, str), ctx=True, aliases=("any",))
+def some(c, d, arr, f):
+    f = _fn(f)
+    return any(_pred(c, d, f, arr, i) for i in range(len(arr)))
+
+
+@native("all", ARR, (FnPtr, str), ctx=True)
+def all_(c, d, arr, f):
+    f = _fn(f)
+    return all(_pred(c, d, f, arr, i) for i in range(len(arr)))
+
+
+@native("find", ARR, (FnPtr, str), ctx=True)
+def find(c, d, arr, f):
+    f = _fn(f)
+    for i in range(len(arr)):
+        if _pred(c, d, f, arr, i):
+            return arr[i]
+    return None
+
+
+@native("find_map", ARR, (FnPtr, str), ctx=True)
+def find_map(c, d, arr, f):
+    f = _fn(f)
+    for i in range(len(arr)):
+        r, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+        if r is not None:
+            return r
+    return None
+
+
+def _reduce(c, d, arr, f, acc, order):
+    f = _fn(f)
+    for i in order:
+        acc, _ = callback(c, d, f, arr[i], acc, arr[i], i)
+    return acc
+
+
+@native("reduce", ARR, (FnPtr, str), ctx=True)
+def reduce(c, d, arr, f):
+    return _reduce(c, d, arr, f, None, range(len(arr)))
+
+
+@native("reduce", ARR, (FnPtr, str), ANY, ctx=True)
+def reduce_init(c, d, arr, f, init):
+    return _reduce(c, d, arr, f, init, range(len(arr)))
+
+
+@native("reduce_rev", ARR, (FnPtr, str), ctx=True)
+def reduce_rev(c, d, arr, f):
+    return _reduce(c, d, arr, f, None, range(len(arr) - 1, -1, -1))
+
+
+@native("reduce_rev", ARR, (FnPtr, str), ANY, ctx=True)
+def reduce_rev_init(c, d, arr, f, init):
+    return _reduce(c, d, arr, f, init, range(len(arr) - 1, -1, -1))
+
+
+SORTABLE = frozenset({int, float, str, Char, bool})
+
+
+@native("sort", ARR)
+def sort(arr):
+    kinds = {type(x) for x in arr}
+    if kinds <= SORTABLE and (len(kinds) <= 1 or kinds == {int, float}):
+        arr.sort()
+        return
+    raise ErrorFunctionNotFound(f"cannot sort an array of {', '.join(sorted(map(type_name, arr)))}")
+
+
+@native("sort", ARR, (FnPtr, str), ctx=True)
+def sort_by(c, d, arr, f):
+    f = _fn(f)
+
+    def cmp(a, b):
+        r = callback(c, d, f, None, a, b)[0]
+        if type(r) is bool:
+            return -1 if r else 1
+        if type(r) is not int:
+            raise ErrorMismatchDataType(f"sort comparer must return an integer, found {type_name(r)}")
+        return r
+
+    arr.sort(key=cmp_to_key(cmp))
+
+
+@native("sort_desc", ARR)
+def sort_desc(arr):
+    sort(arr)
+    arr.reverse()

@@ -1,0 +1,265 @@
+"""Math and number-conversion package: abs, min/max, rounding, roots,
+trigonometry, parse_int/parse_float, to_int/to_float, bit fields."""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import ErrorArithmetic, ErrorBitFieldBounds
+from ..runtime.ops import ci
+from ..runtime.values import INT_MAX, INT_MIN
+from .registry import native
+from .types import FLT, INT, NUM, STR
+
+
+@native("abs", INT)
+def abs_int(x):
+    return ci(abs(x), "abs")
+
+
+native("abs", FLT)(abs)
+
+
+@native("sign", INT)
+def sign_int(x):
+    return (x > 0) - (x < 0)
+
+
+@native("sign", FLT)
+def sign_float(x):
+    return 0 if x == 0 or x != x else (1 if x > 0 else -1)
+
+
+@native("min", INT, INT)
+def min_int(a, b):
+    return min(a, b)
+
+
+@native("max", INT, INT)
+def max_int(a, b):
+    return max(a, b)
+
+
+@native("min", NUM, NUM)
+def min_num(a, b):
+    return float(min(a, b))
+
+
+@native("max", NUM, NUM)
+def max_num(a, b):
+    return float(max(a, b))
+
+
+def _float_fn(name, fn):
+    def run(x):
+        try:
+            return fn(float(x))
+        except (ValueError, ZeroDivisionError):
+            return math.nan
+        except OverflowError:
+            return math.inf
+
+    run.__name__ = name
+    native(name, NUM)(run)
+
+
+for _name, _fn in {
+    "sqrt": math.sqrt, "exp": math.exp, "ln": math.log, "log": math.log10,
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos,
+    "atan": math.atan, "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh,
+    "asinh": math.asinh, "acosh": math.acosh, "atanh": math.atanh,
+    "to_degrees": math.degrees, "to_radians": math.radians,
+}.items():
+    _float_fn(_name, _fn)
+
+
+@native("log", NUM, NUM)
+def log_base(x, base):
+    try:
+        return math.log(float(x), float(base))
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+
+
+@native("atan", NUM, NUM)
+def atan2(y, x):
+    return math.atan2(float(y), float(x))
+
+
+@native("hypot", NUM, NUM)
+def hypot(x, y):
+    return math.hypot(float(x), float(y))
+
+
+@native("PI")
+def pi():
+    return math.pi
+
+
+@native("E")
+def e():
+    return math.e
+
+
+def _finite(x, what):
+    if x != x or x in (math.inf, -math.inf):
+        raise ErrorArithmetic(f"cannot {what} {x}")
+
+
+@native("floor", FLT, getter=True)
+def floor(x):
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+@native("ceiling", FLT, getter=True)
+def ceiling(x):
+    return float(math.ceil(x)) if math.isfinite(x) else x
+
+
+@native("round", FLT, getter=True)
+def round_(x):
+    if not math.isfinite(x):
+        return x
+    return float(math.floor(x + 0.5)) if x >= 0 else float(math.ceil(x - 0.5))
+
+
+@native("int", FLT, getter=True)
+def int_part(x):
+    return float(math.trunc(x)) if math.isfinite(x) else x
+
+
+@native("fraction", FLT, getter=True)
+def fraction(x):
+    return x - math.trunc(x) if math.isfinite(x) else x
+
+
+@native("is_nan", FLT, getter=True)
+def is_nan(x):
+    return x != x
+
+
+@native("is_finite", FLT, getter=True)
+def is_finite(x):
+    return math.isfinite(x)
+
+
+@native("is_infinite", FLT, getter=True)
+def is_infinite(x):
+    return math.isinf(x)
+
+
+@native("is_even", INT, getter=True)
+def is_even(x):
+    return x % 2 == 0
+
+
+@native("is_odd", INT, getter=True)
+def is_odd(x):
+    return x % 2 == 1
+
+
+@native("is_zero", NUM, getter=True)
+def is_zero(x):
+    return x == 0
+
+
+@native("to_int", INT)
+def int_to_int(x):
+    return x
+
+
+@native("to_int", FLT)
+def to_int(x):
+    _finite(x, "convert to integer")
+    v = math.trunc(x)
+    if not INT_MIN <= v <= INT_MAX:
+        raise ErrorArithmetic(f"integer overflow converting {x}")
+    return v
+
+
+@native("to_float", NUM)
+def to_float(x):
+    return float(x)
+
+
+@native("parse_int", STR)
+def parse_int(s):
+    return parse_int_radix(s, 10)
+
+
+@native("parse_int", STR, INT)
+def parse_int_radix(s, radix):
+    if not 2 <= radix <= 36:
+        raise ErrorArithmetic(f"invalid radix: {radix}")
+    text = s.strip()
+    try:
+        if not text or "_" in text or text[0] in "+-" and len(text) > 1 and text[1] in "+-":
+            raise ValueError
+        v = int(text, radix)
+    except ValueError:
+        raise ErrorArithmetic(f"error parsing integer: {s!r}") from None
+    return ci(v, "parse_int")
+
+
+@native("parse_float", STR)
+def parse_float(s):
+    text = s.strip()
+    try:
+        if not text or "_" in text or text.lower().strip("+-") in ("nan", "infinity"):
+            raise ValueError
+        return float(text)
+    except ValueError:
+        raise ErrorArithmetic(f"error parsing float: {s!r}") from None
+
+
+def _radix_str(x, fmt):
+    return format(x & ((1 << 64) - 1) if x < 0 else x, fmt)
+
+
+@native("to_hex", INT)
+def to_hex(x):
+    return _radix_str(x, "x")
+
+
+@native("to_octal", INT)
+def to_octal(x):
+    return _radix_str(x, "o")
+
+
+@native("to_binary", INT)
+def to_binary(x):
+    return _radix_str(x, "b")
+
+
+# -- bit fields -------------------------------------------------------------------
+def _bits(start, n):
+    if start < 0:
+        start += 64
+    if not 0 <= start < 64 or n < 0:
+        raise ErrorBitFieldBounds(f"bit-field {start}..+{n} out of bounds")
+    return start, min(n, 64 - start)
+
+
+@native("get_bits", INT, INT, INT)
+def get_bits(x, start, n):
+    start, n = _bits(start, n)
+    return (x >> start) & ((1 << n) - 1)
+
+
+@native("set_bits", INT, INT, INT, INT, strmut=True)
+def set_bits(x, start, n, value):
+    start, n = _bits(start, n)
+    mask = ((1 << n) - 1) << start
+    r = ((x & ~mask) | ((value << start) & mask)) & ((1 << 64) - 1)
+    return (r - (1 << 64) if r > INT_MAX else r), None
+
+
+@native("bits", INT, INT, INT)
+def bits(x, start, n):
+    start, n = _bits(start, n)
+    return [bool((x >> i) & 1) for i in range(start, start + n)]
+
+
+@native("bits", INT)
+def all_bits(x):
+    return [bool((x >> i) & 1) for i in range(64)]
