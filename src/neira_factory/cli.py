@@ -311,7 +311,7 @@ def serve(
              f"(default: ./{DEFAULT_EXAMPLES}, if it exists).")] = None,
     no_examples: Annotated[bool, typer.Option("--no-examples", help="Load no examples.")] = False,
 ) -> None:
-    """Run the factory: the HTTP API, the admin UI at /admin and the API docs at /docs.
+    """Run the factory: the HTTP API and its interactive docs at /docs.
 
     Reads NEIRA_DATABASE_URL (default: SQLite under ./var), NEIRA_ADMIN_TOKEN, NEIRA_WRITE_TOKEN,
     NEIRA_READ_TOKEN and NEIRA_TOKENS_FILE. With no token configured, the first run generates an

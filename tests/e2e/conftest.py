@@ -10,18 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from e2e_support import BIN, ROOT, Server, base_env, free_port, token_env, wait_healthy
 
 
 @pytest.fixture
 def start_server(tmp_path_factory):
-    """Factory fixture: `start_server(env=..., tokens=True, examples=False|Path, database_url=None)` -> Server."""
+    """Factory fixture: `start_server(env=, tokens=True, examples=False|True|DIR, database_url=, var_dir=)` -> Server.
+
+    tokens: the test tokens in NEIRA_*_TOKEN (False: none, so the server generates an admin token);
+    examples: False `--no-examples`, True the default `./examples` (cwd is the repository root), or a DIR.
+    """
     started: list[Server] = []
 
     def start(*, env: dict[str, str] | None = None, tokens: bool = True, examples: bool | Path = False,
-              database_url: str | None = None, args: tuple[str, ...] = ()) -> Server:
-        var_dir = tmp_path_factory.mktemp("var")
+              database_url: str | None = None, var_dir: Path | None = None,
+              args: tuple[str, ...] = ()) -> Server:
+        var_dir = var_dir or tmp_path_factory.mktemp("var")
         log_dir = tmp_path_factory.mktemp("serverlog")
         extra: dict[str, Any] = {"NEIRA_VAR_DIR": str(var_dir), **(token_env() if tokens else {})}
         if database_url:

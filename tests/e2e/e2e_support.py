@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from support import ROOT, TOKENS
 
 BIN = Path(sys.executable).with_name("neira-factory")
@@ -93,7 +92,7 @@ def run_cli(*args: str, token: str | None, url: str, stdin: str | None = None,
             timeout: float = 30.0) -> subprocess.CompletedProcess:
     """The `neira-factory` CLI as a user runs it: NEIRA_URL / NEIRA_TOKEN in the environment."""
     env = base_env(NEIRA_URL=url, **({"NEIRA_TOKEN": token} if token else {}))
-    return subprocess.run([str(BIN), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([str(BIN), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
                           input=stdin if stdin is not None else "")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from e2e_support import NODE_ID, TEMPLATE, metrics, walk_lifecycle
+from support import TOKENS
 
 MAX_BODY = 20_000
 
@@ -24,7 +24,6 @@ def test_x_auth_token_header_and_unknown_tokens(server):
     assert r.status_code == 401 and r.json()["code"] == "unauthorized"
     r = anon.get("/factory/nodes", headers={"x-auth-token": "not-a-token"})
     assert r.status_code == 401 and r.json()["code"] == "unauthorized"
-    from support import TOKENS
     r = anon.post("/factory/nodes", json=TEMPLATE, headers={"x-auth-token": TOKENS["write"]})
     assert r.status_code == 201, r.text
     r = server.client("read").post("/factory/nodes/dryrun", json=TEMPLATE)
@@ -93,7 +92,7 @@ def test_bad_input_is_refused_and_nothing_is_half_written(small_server):
     refused(writer.post("/factory/nodes", json=failing), 422, "dry_run_failed")
 
     # unknown node
-    for method, path, payload in (("GET", f"/factory/nodes/analysis.nope.v1", None),
+    for method, path, payload in (("GET", "/factory/nodes/analysis.nope.v1", None),
                                   ("POST", "/factory/nodes/analysis.nope.v1/approve", {"reason": "r"}),
                                   ("POST", "/factory/cells/analysis.nope.v1/disable", {}),
                                   ("POST", "/factory/nodes/analysis.nope.v1/run", {"input": {"text": "a"}})):

@@ -52,6 +52,23 @@ def _simple(code: str) -> bool:
     return code.isidentifier() or code.lstrip("(-").rstrip(")").replace(".", "", 1).isdigit()
 
 
+def mentions_this(node) -> bool:
+    """Whether ``this`` appears anywhere inside ``node``."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.This):
+            return True
+        for f in n.fields:
+            v = getattr(n, f)
+            for item in v if isinstance(v, list) else (v,):
+                if isinstance(item, tuple):
+                    item = item[-1]
+                if isinstance(item, A.Node):
+                    stack.append(item)
+    return False
+
+
 class Loop:
     """How `break`/`continue` are emitted inside one loop."""
 
@@ -86,8 +103,9 @@ class Module:
 class FnCompiler:
     """Compiles the body of one Python function (main, script function or closure)."""
 
-    def __init__(self, module: Module, kind, parent=None, params=(), has_scope=False):
+    def __init__(self, module: Module, kind, parent=None, params=(), has_scope=False, body=None):
         self.m = module
+        self.uses_this = body is not None and mentions_this(body)
         self.kind = kind
         self.parent = parent
         self.lines = Lines()
@@ -101,6 +119,7 @@ class FnCompiler:
         self.counting = module.limits.counting
         self.sized = module.limits.sized
         self.exports: list[Binding] = []
+        self.catching: list[str] = []
         self.params = [self.declare(p, False) for p in params]
 
     # -- helpers -----------------------------------------------------------
@@ -122,8 +141,9 @@ class FnCompiler:
 
     def declare(self, name, const):
         b = self.m.new_binding(name, const, self)
+        if name not in self.scopes[-1]:
+            self.live += 1
         self.scopes[-1][name] = b
-        self.live += 1
         if self.max_live and self.live > self.max_live:
             self.emit("_tmv()")
         return b
@@ -253,7 +273,7 @@ class FnCompiler:
         self.assign(target, lambda old: self.compound_value(node.op, old, value))
 
     def compound_value(self, op, old: Val, value: Val) -> Val:
-        if op == "+" and old.ty not in ("int", "float", "str"):
+        if op == "+" and old.ty not in ("int", "float", "str", None):
             return self.checked(Val(f"_adda({old.code}, {self.owned(value)})", "any", True))
         if op == "??":
             return Val(f"({old.code} if {old.code} is not None else {value.code})", "any")
@@ -280,14 +300,20 @@ class FnCompiler:
         self.emit_return(v)
 
     def emit_return(self, v: Val):
-        if self.counting or self.kind != "main":
+        if self.uses_this or self.kind == "closure":
+            v = Val(self.owned(v), v.ty, True)
+        if self.counting or self.uses_this:
             v = self.materialize(v)
         self.sync_out()
-        if self.kind != "main":
+        if self.uses_this:
             self.emit("c.this_out = this")
         self.emit(f"return {v.code}")
 
     def s_throw(self, node):
+        if node.value is None and self.catching:
+            self.sync_out()
+            self.emit(f"raise {self.catching[-1]}")
+            return
         v = self.expr(node.value) if node.value is not None else UNIT
         self.sync_out()
         self.emit(f"_throw({v.code})")
@@ -316,7 +342,22 @@ class FnCompiler:
             v = make(Val("this"))
             self.emit(f"this = {self.owned(v)}")
             return
+        root = target
+        while isinstance(root, (A.Index, A.Prop)):
+            root = root.target
+        b = self.lookup(root.name) if isinstance(root, A.Var) else None
+        if b is not None and b.const:
+            self.emit(f"_cerr({self.k(b.name)})")
+            return
         base = self.materialize(self.expr(target.target))
+        if target.safe:
+            self.emit(f"if {base.code} is not None:")
+            with self.indent():
+                self.assign_member(target, base, make)
+            return
+        self.assign_member(target, base, make)
+
+    def assign_member(self, target, base, make):
         if isinstance(target, A.Index):
             idx = self.materialize(self.expr(target.index))
             old = Val(f"_getidx({base.code}, {idx.code})")
@@ -356,11 +397,11 @@ class FnCompiler:
         getattr(self, "x_" + type(node).__name__.lower())(node, result)
         if result is None:
             return UNIT
-        return Val(result, "any", True, True)
+        return Val(result, "any", False, True)
 
     def set_result(self, result, v: Val):
         if result is not None:
-            self.emit(f"{result} = {self.owned(v)}")
+            self.emit(f"{result} = {v.code}")
 
     def branch(self, body, result):
         with self.indent():
@@ -501,7 +542,8 @@ class FnCompiler:
             v = self.block(node.body.stmts, result is not None)
             self.set_result(result, v)
             self.sync_out()
-        self.emit("except BaseException as _e:")
+        err = self.tmp()
+        self.emit(f"except BaseException as {err}:")
         with self.indent():
             self.sync_in()
             self.scopes.append({})
@@ -509,10 +551,12 @@ class FnCompiler:
             if node.var is not None:
                 b = self.declare(node.var, False)
                 self.m.types.force(b.key)
-                self.emit(f"{b.py} = _caught(_e)")
+                self.emit(f"{b.py} = _caught({err})")
             else:
-                self.emit("_caught(_e)")
+                self.emit(f"_caught({err})")
+            self.catching.append(err)
             v = self.block(node.catch.stmts, result is not None)
+            self.catching.pop()
             self.set_result(result, v)
             self.scopes.pop()
             self.live = saved_live
@@ -627,6 +671,10 @@ class FnCompiler:
         helper = ARITH[op]
         if lt == rt == "int" and op in ("&", "|", "^"):
             return Val(f"({lc} {op} {rc})", "int", True)
+        if lt == rt == "int" and op in ("%", "/") and rc.isdigit() and int(rc) > 0:
+            t = self.tmp()
+            pyop = "%" if op == "%" else "//"
+            return Val(f"({t} {pyop} {rc} if ({t} := {lc}) >= 0 else {helper}({t}, {rc}))", "int", True)
         if op in ("+", "-", "*"):
             if lt == rt == "int":
                 return Val(self.checked_int(op, lc, rc, right), "int", True)
@@ -738,6 +786,11 @@ class FnCompiler:
         b = self.lookup(name)
         if b is not None:
             return self.call_code(f"_cptr(c, d, {b.py}, [{self.args_code(args)}])[0]")
+        if name == "is_def_var" and n == 1 and isinstance(node.args[0], A.Const):
+            known = self.lookup(str(node.args[0].value)) is not None
+            if known or not self.has_scope:
+                return Val(repr(known), "bool", True, True)
+            return Val(f"({args[0].code} in S.values)", "bool", True)
         kname = self.k(name)
         if args and name in STR_MUTATORS and self.assignable(node.args[0]):
             first = self.materialize(args[0])
@@ -756,7 +809,8 @@ class FnCompiler:
         vals = self.exprs([node.target, *node.args])
         target, args = self.materialize(vals[0]), vals[1:]
         call = f"_cm(c, d, {self.k(node.name)}, {target.code}, [{self.args_code(args)}])"
-        writes = node.name in STR_MUTATORS or node.name in self.m.fn_names or node.name == "call"
+        writes = node.name in self.m.fn_names or node.name == "call" or (
+            node.name in STR_MUTATORS and target.ty not in ("array", "map"))
         if node.safe:
             call = f"((None, None) if {target.code} is None else {call})"
         if not (writes and self.assignable(node.target)):
@@ -771,7 +825,7 @@ class FnCompiler:
     def e_closure(self, node):
         self.m.closures += 1
         name = f"_cl{self.m.closures}"
-        fc = FnCompiler(self.m, "closure", self, node.params, self.has_scope)
+        fc = FnCompiler(self.m, "closure", self, node.params, self.has_scope, node.body)
         fc.body_function(name, node.params, node.body, f"anon${self.m.closures}")
         self.lines.extend(fc.lines)
         return Val(f"_FnPtr({self.k(f'anon${self.m.closures}')}, None, {name})", "fnptr", True)
@@ -821,7 +875,7 @@ def _module_source(script, limits, types, all_any):
     m = Module(script, limits, types, all_any)
     out = Lines()
     for (name, arity), fn in script.functions.items():
-        fc = FnCompiler(m, "fn", None, fn.params)
+        fc = FnCompiler(m, "fn", None, fn.params, body=fn.body)
         fc.body_function(f"F_{name}_{arity}", fn.params, fn.body, name)
         out.extend(fc.lines)
     main = FnCompiler(m, "main", None, (), has_scope=True)

@@ -355,7 +355,7 @@ class Parser:
         if k in ("..", "..="):
             self.next()
             end = A.Const(pos, (1 << 63) - 1) if self.at_range_end() else self.binary(PRECEDENCE[".."] + 1)
-            return A.Binary(pos, "..=" if k == "..=" and not self.toks[self.p - 1].kind == k else k, A.Const(pos, 0), end)
+            return A.Binary(pos, k, A.Const(pos, 0), end)
         raise self.error("BadInput", f"expecting expression, found {self.describe()}")
 
     def interp(self, t):

@@ -11,7 +11,7 @@ from ..errors import ErrorDataTooLarge, ErrorFunctionNotFound, ErrorMismatchData
 from ..runtime.access import slice_bounds
 from ..runtime.calls import callback
 from ..runtime.ops import eq
-from ..runtime.values import Char, FnPtr, copy, type_name
+from ..runtime.values import CONTAINERS, Char, FnPtr, copy, type_name
 from .registry import ANY, native
 from .types import ARR, FNP, INT, RNG
 
@@ -45,8 +45,9 @@ def is_empty(arr):
 
 @native("push", ARR, ANY, ctx=True, aliases=("append",))
 def push(c, d, arr, v):
-    arr.append(copy(v))
-    c.check_size(arr)
+    arr.append(copy(v) if type(v) in CONTAINERS else v)
+    if c.sized:
+        c.check_size(arr)
 
 
 @native("append", ARR, ARR, ctx=True, aliases=("extend",))

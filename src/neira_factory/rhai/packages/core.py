@@ -7,6 +7,7 @@ import time
 
 from ..errors import ErrorArithmetic, ErrorFunctionNotFound, ErrorMismatchDataType
 from ..runtime.calls import UNBOUND, call_ptr
+from ..runtime.context import Context
 from ..runtime.values import FnPtr, RhaiRange, Timestamp, to_debug, to_display, type_name
 from .registry import ANY, native
 from .types import FNP, INT, NUM, STR, TS
@@ -82,6 +83,35 @@ def timestamp(c, d):
 @native("elapsed", TS, getter=True)
 def elapsed(ts):
     return time.monotonic() - ts.t
+
+
+@native("+", TS, NUM)
+def ts_add(ts, secs):
+    return Timestamp(ts.t + secs)
+
+
+@native("-", TS, NUM)
+def ts_sub(ts, secs):
+    return Timestamp(ts.t - secs)
+
+
+@native("-", TS, TS)
+def ts_diff(a, b):
+    return a.t - b.t
+
+
+@native("eval", STR, ctx=True)
+def eval_(c, d, script):
+    """Evaluate script text in a fresh scope (sharing functions, log and budget)."""
+    from ..engine import Scope
+
+    _, main, fns = c.engine.compile(script).compiled(c.limits)
+    sub = Context(c.limits, {**c.fns, **fns}, c.engine, c.log, c.constants)
+    sub.ops, sub.deadline, sub.lim = c.ops, c.deadline, c.lim
+    try:
+        return main(sub, Scope(), d + 1)
+    finally:
+        c.ops = sub.ops
 
 
 @native("range", INT, INT)

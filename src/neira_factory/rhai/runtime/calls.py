@@ -9,7 +9,7 @@ so the compiled caller can store it back.
 
 from __future__ import annotations
 
-from ..errors import ErrorFunctionNotFound, ErrorInFunctionCall, RhaiError, fn_not_found
+from ..errors import ErrorFunctionNotFound, ErrorInFunctionCall, fn_not_found
 from ..packages.registry import FUNCS, GETTERS
 from .values import FnPtr, type_name
 
@@ -52,7 +52,7 @@ def call_native(c, d, name, args):
     if ov is None:
         raise fn_not_found(signature(name, args))
     r = ov.fn(c, d, *args) if ov.ctx else ov.fn(*args)
-    if ov.strmut and type(args[0]) is str:
+    if ov.strmut:
         return r[1], r[0]
     return r, args[0] if args else None
 
@@ -90,6 +90,8 @@ def call_method(c, d, name, this, args):
     f = c.fns.get((name, len(args)))
     if f is not None:
         return call_script(c, d, f, this, args)
+    if name == "call" and args and type(args[0]) is FnPtr and type(this) is not FnPtr:
+        return call_ptr(c, d, args[0], args[1:], this)
     if type(this) is dict:
         p = this.get(name)
         if type(p) is FnPtr:
@@ -149,6 +151,3 @@ def wrap_fn_error(err, name):
     w.inner_error = err
     return w
 
-
-def is_rhai_error(e):
-    return isinstance(e, RhaiError)

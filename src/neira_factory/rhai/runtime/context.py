@@ -19,7 +19,7 @@ class Context:
     """Mutable state of one running script."""
 
     __slots__ = ("ops", "lim", "max_ops", "deadline", "limits", "log", "fns", "maxd",
-                 "this_out", "constants", "engine", "on_print")
+                 "this_out", "constants", "engine", "sized")
 
     def __init__(self, limits, fns, engine=None, log=None, constants=None):
         self.limits = limits
@@ -33,6 +33,7 @@ class Context:
         self.this_out = None
         self.constants = constants or {}
         self.engine = engine
+        self.sized = limits.sized
 
     def _next_limit(self):
         if self.deadline is None:
@@ -58,6 +59,8 @@ class Context:
     # -- data size limits ------------------------------------------------
     def check_size(self, v):
         """Raise ErrorDataTooLarge if ``v`` exceeds the configured data limits."""
+        if not self.sized:
+            return v
         lim = self.limits
         t = type(v)
         if t is str or t is Char:

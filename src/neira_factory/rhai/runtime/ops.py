@@ -9,13 +9,22 @@ from __future__ import annotations
 import math
 
 from ..errors import ErrorArithmetic, ErrorMismatchDataType, fn_not_found
-from .values import INT_MAX, INT_MIN, Char, RhaiRange, copy, to_display, type_name
+from .calls import resolve
+from .values import INT_MAX, INT_MIN, Char, RhaiRange, Timestamp, copy, to_display, type_name
 
 NUM = (int, float)
 
 
 def no_op(op, *args):
     return fn_not_found(f"{op} ({', '.join(type_name(a) for a in args)})")
+
+
+def native_op(op, a, b):
+    """Operator overloads registered by packages (e.g. timestamp arithmetic)."""
+    ov = resolve(op, [a, b])
+    if ov is None:
+        raise no_op(op, a, b)
+    return ov.fn(a, b)
 
 
 def overflow(op="arithmetic"):
@@ -63,7 +72,7 @@ def add(a, b):
         return r
     if ta is bytearray and tb is bytearray:
         return a + b
-    raise no_op("+", a, b)
+    return native_op("+", a, b)
 
 
 def add_assign(a, b):
@@ -97,7 +106,7 @@ def sub(a, b):
         return float(a) - float(b)
     if ta is str and _is_text(b):
         return a.replace(b, "")
-    raise no_op("-", a, b)
+    return native_op("-", a, b)
 
 
 def mul(a, b):
@@ -237,6 +246,8 @@ def _comparable(a, b):
         return a, b
     if _is_text(a) and _is_text(b):
         return str(a), str(b)
+    if ta is tb is Timestamp:
+        return a.t, b.t
     return None
 
 

@@ -26,6 +26,10 @@ def scope_set(S, name, value):
     S.values[name] = value
 
 
+def const_error(name):
+    raise ErrorAssignmentToConstant(f"Cannot modify constant: {name}")
+
+
 def no_var(name):
     raise ErrorVariableNotFound(f"Variable not found: {name}")
 
@@ -130,7 +134,7 @@ PRELUDE = {
     "_cp": copy, "_call": calls.call_fn, "_callr": calls.call_fn_ref, "_cm": calls.call_method,
     "_cptr": calls.call_ptr, "_wrap": calls.wrap_fn_error, "_UNB": calls.UNBOUND,
     "_FnPtr": FnPtr, "_Char": Char, "_RhaiError": RhaiError,
-    "_sget": scope_get, "_sset": scope_set, "_novar": no_var, "_unbound": unbound,
+    "_sget": scope_get, "_sset": scope_set, "_novar": no_var, "_cerr": const_error, "_unbound": unbound,
     "_tmv": too_many_vars, "_stk": stack_overflow, "_gconst": global_const,
     "_iter": iterate, "_same": same, "_interp": interp, "_throw": throw, "_caught": caught,
     "type": type, "int": int, "str": str, "float": float, "bool": bool, "list": list, "dict": dict,
