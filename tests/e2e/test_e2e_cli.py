@@ -41,7 +41,7 @@ def test_cli_create_to_stable(server, tmp_path):
     out = cli("list").stdout
     assert "1 node(s)" in out and NODE_ID in out and "draft" in out and "writer" in out
     out = cli("show", NODE_ID).stdout
-    assert f"node {NODE_ID}" in out and "allowed actions: approve, disable, fail, quarantine" in out
+    assert f"node {NODE_ID}" in out and "allowed actions: approve, disable, quarantine" in out
 
     # approve without --yes and without a terminal: refused, nothing moves
     assert "confirmation_required" in cli("approve", NODE_ID, code=1).stderr

@@ -102,7 +102,7 @@ def test_bad_input_is_refused_and_nothing_is_half_written(small_server):
     for action in ("release", "rollback"):
         body = refused(admin.post(f"/factory/nodes/{NODE_ID}/{action}", json={"reason": "r"}), 409,
                        "invalid_transition")
-        assert body["allowed"] == ["approve", "disable", "fail", "quarantine"] and body["state"] == "draft"
+        assert body["allowed"] == ["approve", "disable", "quarantine"] and body["state"] == "draft"
 
     # bad transition bodies
     refused(writer.post(f"/factory/nodes/{NODE_ID}/approve", json={"reason": "r", "bogus": True}),

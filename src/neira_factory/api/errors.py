@@ -14,6 +14,15 @@ log = logging.getLogger(__name__)
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 401: "unauthorized"}
 
 
+def _describe(error: dict) -> dict:
+    """One validation error as {field, reason}; malformed JSON names its position, not a fake field."""
+    loc = error.get("loc", ())
+    if error.get("type") == "json_invalid":
+        detail = (error.get("ctx") or {}).get("error", "invalid JSON")
+        return {"field": "body", "reason": f"malformed JSON at character {loc[-1] if loc else 0}: {detail}"}
+    return {"field": ".".join(str(p) for p in loc), "reason": error.get("msg", "invalid")}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FactoryError)
     async def factory_error(_request: Request, exc: FactoryError) -> JSONResponse:
@@ -22,8 +31,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e.get("loc", ())), "reason": e.get("msg", "invalid")}
-                  for e in exc.errors()]
+        errors = [_describe(e) for e in exc.errors()]
         first = errors[0] if errors else {"field": "body", "reason": "invalid"}
         return JSONResponse({"code": "invalid_input", "reason": f"{first['field']}: {first['reason']}",
                              "field": first["field"], "errors": errors}, status_code=422)

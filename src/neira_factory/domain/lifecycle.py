@@ -20,7 +20,6 @@ class State(str, Enum):
     ROLLED_BACK = "rolled_back"
     DISABLED = "disabled"
     QUARANTINED = "quarantined"
-    FAILED = "failed"
 
 
 class Action(str, Enum):
@@ -30,7 +29,6 @@ class Action(str, Enum):
     DISABLE = "disable"
     QUARANTINE = "quarantine"
     RELEASE = "release"
-    FAIL = "fail"
 
 
 class Guard(str, Enum):
@@ -60,7 +58,6 @@ TABLE: dict[tuple[State, Action], Rule] = {
     (State.STABLE, Action.SUPERSEDE): Rule(State.DEPRECATED, "system"),
     **{(s, Action.ROLLBACK): Rule(State.ROLLED_BACK, "write") for s in LIVE},
     **{(s, Action.DISABLE): Rule(State.DISABLED, "write") for s in ACTIVE},
-    **{(s, Action.FAIL): Rule(State.FAILED, "write") for s in (State.DRAFT,)},
     **{(s, Action.QUARANTINE): Rule(State.QUARANTINED, "admin") for s in State if s is not State.QUARANTINED},
     (State.QUARANTINED, Action.RELEASE): Rule(None, "admin", Guard.INTEGRITY),
 }

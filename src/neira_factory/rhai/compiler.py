@@ -21,7 +21,7 @@ from .emitter import Constants, Indent, Lines
 from .errors import parse_error
 from .packages.registry import CALLBACK_NAMES, FUNCS
 from .scopes import SCALARS, Binding, TypeTable
-from .runtime.values import Char, FnPtr
+from .runtime.values import Char, RhaiRange
 
 MIN_LIT, MAX_LIT = "-9223372036854775808", "9223372036854775807"
 MAX_PASSES = 6
@@ -50,6 +50,16 @@ UNIT = Val("None", "unit", True, True)
 
 def _simple(code: str) -> bool:
     return code.isidentifier() or code.lstrip("(-").rstrip(")").replace(".", "", 1).isdigit()
+
+
+def after_elvis(node) -> bool:
+    """Whether ``node`` is an access chain containing ``?.``/``?[`` (which
+    short-circuits the rest of the chain on ``()``)."""
+    while isinstance(node, (A.Prop, A.Index, A.MethodCall)):
+        if node.safe:
+            return True
+        node = node.target
+    return False
 
 
 def mentions_this(node) -> bool:
@@ -429,37 +439,32 @@ class FnCompiler:
 
     def x_switch(self, node, result):
         subject = self.materialize(self.expr(node.subject))
+        matched = self.tmp()
         self.flush()
-        first = True
+        self.emit(f"{matched} = False")
         for case in [c for c in node.cases if c.values] + [c for c in node.cases if not c.values]:
             tests = [f"_same({subject.code}, {self.k(v)})" for v in case.values]
             for lo, hi, incl in case.ranges:
                 op = "<=" if incl else "<"
                 tests.append(f"(type({subject.code}) is int and {lo} <= {subject.code} {op} {hi})")
-            test = " or ".join(tests)
-            if case.cond is not None:
-                mark = self.lines.mark()
-                guard = self.cond(case.cond)
-                if len(self.lines.items) > mark[0]:
-                    raise parse_error("WrongSwitchCaseCondition", "switch guard too complex",
-                                      case.line, case.col)
-                test = f"({test}) and {guard}"
-            self.emit(f"{'if' if first else 'elif'} {test}:")
-            first = False
-            self.branch(case.body, result)
+                tests.append(f"_same({subject.code}, {self.k(RhaiRange(lo, hi, incl))})")
+            self.emit(f"if not {matched} and ({' or '.join(tests)}):")
+            with self.indent():
+                if case.cond is not None:
+                    self.emit(f"if {self.cond(case.cond)}:")
+                    with self.indent():
+                        self.emit(f"{matched} = True")
+                    self.emit(f"if {matched}:")
+                else:
+                    self.emit(f"{matched} = True")
+                    self.emit("if True:")
+                self.branch(case.body, result)
+        self.emit(f"if not {matched}:")
         if node.default is not None:
-            if first:
-                self.emit("if True:")
-            else:
-                self.emit("else:")
             self.branch(node.default, result)
-        elif result is not None:
-            if first:
-                self.emit(f"{result} = None")
-            else:
-                self.emit("else:")
-                with self.indent():
-                    self.emit(f"{result} = None")
+        else:
+            with self.indent():
+                self.set_result(result, UNIT)
 
     def loop_body(self, body, loop: Loop):
         self.loops.append(loop)
@@ -735,7 +740,7 @@ class FnCompiler:
         rhs_lines, self.lines.items = self.lines.items, saved
         if not rhs_lines:
             if node.op == "??":
-                if _simple(left.code):
+                if left.code.isidentifier():
                     return Val(f"({left.code} if {left.code} is not None else {right.code})", "any")
                 t = self.tmp()
                 return Val(f"({t} if ({t} := {left.code}) is not None else {right.code})", "any")
@@ -759,7 +764,7 @@ class FnCompiler:
     def e_index(self, node):
         target, idx = self.exprs([node.target, node.index])
         code = f"_getidx({target.code}, {idx.code})"
-        if node.safe:
+        if node.safe or after_elvis(node.target):
             target = self.materialize(target)
             code = f"(None if {target.code} is None else _getidx({target.code}, {idx.code}))"
         return Val(code)
@@ -767,7 +772,7 @@ class FnCompiler:
     def e_prop(self, node):
         target = self.expr(node.target)
         code = f"_getprop(c, {target.code}, {self.k(node.name)})"
-        if node.safe:
+        if node.safe or after_elvis(node.target):
             target = self.materialize(target)
             code = f"(None if {target.code} is None else _getprop(c, {target.code}, {self.k(node.name)}))"
         return Val(code)
@@ -933,4 +938,4 @@ def compile_script(script, limits) -> Compiled:
     return Compiled(code, m.consts.values, posmap, text, list(script.functions))
 
 
-__all__ = ["compile_script", "Compiled", "FnPtr"]
+__all__ = ["compile_script", "Compiled"]

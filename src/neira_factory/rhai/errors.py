@@ -76,6 +76,3 @@ def thrown(value) -> RhaiError:
 def fn_not_found(signature: str) -> RhaiError:
     return ErrorFunctionNotFound(f"Function not found: {signature}")
 
-
-def arithmetic(message: str) -> RhaiError:
-    return ErrorArithmetic(message)

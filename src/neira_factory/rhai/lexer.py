@@ -74,7 +74,7 @@ class Lexer:
             c = src[self.i]
             line, col = self.line, self.i - self.line_start + 1
             if in_interp:
-                if c == "{":
+                if c == "{" or src.startswith("#{", self.i):
                     depth += 1
                 elif c == "}":
                     if depth == 0:
@@ -242,8 +242,11 @@ class Lexer:
                 if self.i < n and src[self.i] == "\n" and quote == '"':
                     self.newline(self.i)
                     self.i += 1
+                    start = self.i
                     while self.i < n and src[self.i] in " \t\r":
                         self.i += 1
+                    if self.i > start:
+                        out.append(" ")
                     continue
                 out.append(self.escape(line, col))
                 continue

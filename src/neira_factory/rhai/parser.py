@@ -226,6 +226,7 @@ class Parser:
 
     def binary(self, min_prec):
         lhs = self.unary()
+        self.check_int_literal(lhs)
         levels = 0
         while True:
             t = self.tok
@@ -262,9 +263,7 @@ class Parser:
             if t.kind == "+" and isinstance(operand, A.Const) and type(operand.value) in (int, float):
                 return operand
             return A.Unary(self.pos(t), t.kind, operand)
-        e = self.postfix(self.primary())
-        self.check_int_literal(e)
-        return e
+        return self.postfix(self.primary())
 
     def check_int_literal(self, e):
         if isinstance(e, A.Const) and type(e.value) is int and e.value > (1 << 63) - 1:
@@ -534,13 +533,13 @@ class Parser:
                 if default is not None:
                     raise self.error("WrongSwitchDefaultCase", "the default case must be the last")
                 values, ranges = [], []
-                if any(c.ranges for c in cases) and not self.range_ahead():
-                    raise self.error("WrongSwitchCaseCondition", "value cases must come before range cases")
                 while True:
                     self.case_pattern(values, ranges)
                     if not self.at("|"):
                         break
                     self.next()
+                if any(c.ranges for c in cases) and any(type(v) is int for v in values):
+                    raise self.error("WrongSwitchCaseCondition", "integer cases must come before range cases", ct)
                 cond = None
                 if self.at_kw("if"):
                     self.next()
@@ -553,14 +552,6 @@ class Parser:
                 raise self.error("MissingToken", f"expecting ',' in switch, found {self.describe()}")
         self.next()
         return A.Switch(self.pos(t), subject, cases, default)
-
-    def range_ahead(self):
-        j = self.p
-        while self.toks[j].kind not in ("=>", "EOF"):
-            if self.toks[j].kind in ("..", "..="):
-                return True
-            j += 1
-        return False
 
     def case_body(self):
         if self.at("{"):

@@ -29,7 +29,7 @@ def _links(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk
         deps.append({"id": link, "status": "found", "state": record.state})
         links.append({"id": link, "state": record.state, "kind": linked.kind, "type": linked.node_type})
         if record.state != State.STABLE.value:
-            severity = "blocking" if record.state in ("disabled", "quarantined", "rolled_back", "failed") else "warning"
+            severity = "blocking" if record.state in ("disabled", "quarantined", "rolled_back") else "warning"
             risks.append(Risk("link_not_stable", severity, f"linked node {link} is {record.state}", f"links.{i}"))
     return deps, links, found
 

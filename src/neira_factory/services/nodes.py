@@ -10,7 +10,7 @@ from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from .factory import Factory
 
-NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.value)
+NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value)
 
 
 def list_nodes(f: Factory, actor: Actor, **filters: Any) -> list[dict[str, Any]]:

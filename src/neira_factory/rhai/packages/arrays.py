@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from ..errors import ErrorDataTooLarge, ErrorFunctionNotFound, ErrorMismatchDataType
-from ..runtime.access import slice_bounds
+from ..runtime.access import clamp_start, slice_bounds
 from ..runtime.calls import callback
 from ..runtime.ops import eq
 from ..runtime.values import CONTAINERS, Char, FnPtr, copy, type_name
@@ -19,8 +19,7 @@ MAX_PAD = 1 << 24
 
 
 def _pos(arr, i):
-    n = len(arr)
-    return max(n + i, 0) if i < 0 else min(i, n)
+    return clamp_start(i, len(arr))
 
 
 def _fn(f):
@@ -45,9 +44,13 @@ def is_empty(arr):
 
 @native("push", ARR, ANY, ctx=True, aliases=("append",))
 def push(c, d, arr, v):
-    arr.append(copy(v) if type(v) in CONTAINERS else v)
-    if c.sized:
+    if type(v) in CONTAINERS:
+        arr.append(copy(v))
         c.check_size(arr)
+    else:
+        arr.append(v)
+        if c.sized:
+            c.check_length(arr)
 
 
 @native("append", ARR, ARR, ctx=True, aliases=("extend",))
@@ -59,7 +62,7 @@ def append(c, d, arr, other):
 @native("insert", ARR, INT, ANY, ctx=True)
 def insert(c, d, arr, i, v):
     arr.insert(_pos(arr, i), copy(v))
-    c.check_size(arr)
+    c.check_length(arr) if type(v) not in CONTAINERS else c.check_size(arr)
 
 
 @native("pop", ARR)
@@ -217,7 +220,7 @@ def map_(c, d, arr, f):
 @native("for_each", ARR, FNP, ctx=True)
 def for_each(c, d, arr, f):
     for i in range(len(arr)):
-        _, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+        _, arr[i] = callback(c, d, f, arr[i], i)
 
 
 @native("filter", ARR, (FnPtr, str), ctx=True)

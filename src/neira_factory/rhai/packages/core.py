@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import ErrorArithmetic, ErrorFunctionNotFound, ErrorMismatchDataType
+from ..errors import ErrorArithmetic, ErrorFunctionNotFound
 from ..runtime.calls import UNBOUND, call_ptr
 from ..runtime.context import Context
 from ..runtime.values import FnPtr, RhaiRange, Timestamp, to_debug, to_display, type_name
@@ -106,7 +106,7 @@ def eval_(c, d, script):
     from ..engine import Scope
 
     _, main, fns = c.engine.compile(script).compiled(c.limits)
-    sub = Context(c.limits, {**c.fns, **fns}, c.engine, c.log, c.constants)
+    sub = Context(c.limits, {**c.fns, **fns}, c.engine, c.log, dict(c.constants))
     sub.ops, sub.deadline, sub.lim = c.ops, c.deadline, c.lim
     try:
         return main(sub, Scope(), d + 1)
@@ -166,8 +166,3 @@ def range_len(r):
 def range_contains(r, x):
     return x in r.as_range()
 
-
-def expect_bool(v):
-    if type(v) is not bool:
-        raise ErrorMismatchDataType(f"Boolean expected, found {type_name(v)}")
-    return v

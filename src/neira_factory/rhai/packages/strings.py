@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..errors import ErrorDataTooLarge
-from ..runtime.access import slice_bounds
+from ..runtime.access import clamp_start, slice_bounds
 from ..runtime.values import Char, to_display
 from .registry import ANY, native
 from .types import ARR, CHR, INT, RNG, STR, TXT
@@ -13,11 +13,7 @@ MAX_PAD = 1 << 24
 
 
 def _start(s, i):
-    """Rhai start-position semantics: negative counts from the end, clamped."""
-    n = len(s)
-    if i < 0:
-        return max(n + i, 0)
-    return min(i, n)
+    return clamp_start(i, len(s))
 
 
 native("len", STR, getter=True)(len)

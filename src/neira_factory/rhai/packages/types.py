@@ -14,4 +14,3 @@ BOOL = bool
 FNP = FnPtr
 RNG = RhaiRange
 TS = Timestamp
-BLOB = bytearray

@@ -18,6 +18,11 @@ def _norm(i, n, err, what):
     return j
 
 
+def clamp_start(i: int, n: int) -> int:
+    """A start position as Rhai reads it: negative counts from the end; clamped to 0..n."""
+    return max(n + i, 0) if i < 0 else min(i, n)
+
+
 def slice_bounds(r: RhaiRange, n: int):
     """Clamp a range used as a string/array index the way Rhai does."""
     start, end = r.start, r.end + (1 if r.inclusive else 0)

@@ -57,10 +57,6 @@ def call_native(c, d, name, args):
     return r, args[0] if args else None
 
 
-def has_native(name, arity):
-    return (name, arity) in FUNCS
-
-
 def call_script(c, d, f, this, args):
     """Call a compiled script function; returns (result, this after the call)."""
     c.this_out = this

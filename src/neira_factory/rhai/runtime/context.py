@@ -57,6 +57,11 @@ class Context:
             self.tick(self.ops)
 
     # -- data size limits ------------------------------------------------
+    def check_length(self, arr):
+        """Cheap check after adding one scalar element to an array."""
+        if self.limits.max_array_size and len(arr) > self.limits.max_array_size:
+            raise ErrorDataTooLarge("size of array too large")
+
     def check_size(self, v):
         """Raise ErrorDataTooLarge if ``v`` exceeds the configured data limits."""
         if not self.sized:

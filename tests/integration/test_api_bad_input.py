@@ -1,0 +1,34 @@
+"""Bad input over the real app: a 4xx naming the field, and nothing written."""
+from support import auth
+
+
+def node_count(client) -> int:
+    return len(client.get("/factory/nodes", headers=auth("read")).json())
+
+
+def test_malformed_json_names_its_position(client):
+    response = client.post("/factory/nodes", content=b'{"id": "analysis.x.v1",\n "version": }',
+                           headers={**auth("write"), "content-type": "application/json"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "body" and "malformed JSON at character" in body["reason"]
+    assert node_count(client) == 0
+
+
+def test_unknown_extension_field_points_at_it(client):
+    template = {"id": "analysis.reverse.v1", "version": "0.1.0", "analysis_type": "reverse",
+                "limits": {"timeout_ms": 100, "cpu": 2}}
+    response = client.post("/factory/nodes", json={"spec": {"backend": "adapter", "template": template}},
+                           headers=auth("write"))
+    assert response.status_code == 422
+    assert response.json()["field"] == "spec.template.limits.cpu"
+    assert node_count(client) == 0
+
+
+def test_invalid_transition_lists_the_allowed_actions(client):
+    template = {"id": "analysis.reverse.v1", "version": "0.1.0", "analysis_type": "reverse"}
+    assert client.post("/factory/nodes", json=template, headers=auth("write")).status_code == 201
+    response = client.post("/factory/nodes/analysis.reverse.v1/rollback", json={}, headers=auth("write"))
+    assert response.status_code == 409
+    assert response.json() | {"reason": ""} == {"code": "invalid_transition", "reason": "", "state": "draft",
+                                                "allowed": ["approve", "disable", "quarantine"]}
