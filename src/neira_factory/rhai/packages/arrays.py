@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from ..errors import ErrorDataTooLarge, ErrorFunctionNotFound, ErrorMismatchDataType
-from ..runtime.access import clamp_start, slice_bounds
+from ..runtime.access import slice_bounds, span, start_of, tail_from, within
 from ..runtime.calls import callback
 from ..runtime.ops import eq
 from ..runtime.values import CONTAINERS, Char, FnPtr, copy, type_name
@@ -16,10 +16,6 @@ from .registry import ANY, native
 from .types import ARR, FNP, INT, RNG
 
 MAX_PAD = 1 << 24
-
-
-def _pos(arr, i):
-    return clamp_start(i, len(arr))
 
 
 def _fn(f):
@@ -61,7 +57,7 @@ def append(c, d, arr, other):
 
 @native("insert", ARR, INT, ANY, ctx=True)
 def insert(c, d, arr, i, v):
-    arr.insert(_pos(arr, i), copy(v))
+    arr.insert(start_of(arr, i), copy(v))
     c.check_length(arr) if type(v) not in CONTAINERS else c.check_size(arr)
 
 
@@ -152,7 +148,7 @@ def index_of(c, d, arr, v):
 
 @native("index_of", ARR, ANY, INT, ctx=True)
 def index_of_from(c, d, arr, v, start):
-    start = _pos(arr, start)
+    start = start_of(arr, start)
     if type(v) in (FnPtr, str) and (type(v) is FnPtr or ((v, 1) in c.fns)):
         for i in range(start, len(arr)):
             if _pred(c, d, _fn(v), arr, i):
@@ -164,26 +160,14 @@ def index_of_from(c, d, arr, v, start):
     return -1
 
 
-@native("extract", ARR, INT)
-def extract_from(arr, start):
-    return arr[_pos(arr, start):]
-
-
-@native("extract", ARR, INT, INT)
-def extract(arr, start, n):
-    a = _pos(arr, start)
-    return arr[a:a + max(n, 0)]
-
-
-@native("extract", ARR, RNG)
-def extract_range(arr, r):
-    a, b = slice_bounds(r, len(arr))
-    return arr[a:b]
+native("extract", ARR, INT)(tail_from)
+native("extract", ARR, INT, INT)(span)
+native("extract", ARR, RNG)(within)
 
 
 @native("split", ARR, INT)
 def split(arr, i):
-    a = _pos(arr, i)
+    a = start_of(arr, i)
     tail = arr[a:]
     del arr[a:]
     return tail
@@ -191,7 +175,7 @@ def split(arr, i):
 
 @native("splice", ARR, INT, INT, ARR)
 def splice(arr, start, n, items):
-    a = _pos(arr, start)
+    a = start_of(arr, start)
     arr[a:a + max(n, 0)] = copy(items)
 
 
@@ -229,21 +213,26 @@ def filter_(c, d, arr, f):
     return [arr[i] for i in range(len(arr)) if _pred(c, d, f, arr, i)]
 
 
+
+def _partition(c, d, f, arr):
+    """(elements the predicate holds for, the others), each in order; one pass."""
+    hit, rest = [], []
+    for i, x in enumerate(arr):
+        (hit if _pred(c, d, f, arr, i) else rest).append(x)
+    return hit, rest
+
+
 @native("retain", ARR, (FnPtr, str), ctx=True)
 def retain(c, d, arr, f):
-    f = _fn(f)
-    keep = [i for i in range(len(arr)) if _pred(c, d, f, arr, i)]
-    removed = [x for i, x in enumerate(arr) if i not in set(keep)]
-    arr[:] = [arr[i] for i in keep]
+    kept, removed = _partition(c, d, _fn(f), arr)
+    arr[:] = kept
     return removed
 
 
 @native("drain", ARR, (FnPtr, str), ctx=True)
 def drain(c, d, arr, f):
-    f = _fn(f)
-    hit = [i for i in range(len(arr)) if _pred(c, d, f, arr, i)]
-    drained = [arr[i] for i in hit]
-    arr[:] = [x for i, x in enumerate(arr) if i not in set(hit)]
+    drained, kept = _partition(c, d, _fn(f), arr)
+    arr[:] = kept
     return drained
 
 

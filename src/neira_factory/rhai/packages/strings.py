@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 from ..errors import ErrorDataTooLarge
-from ..runtime.access import clamp_start, slice_bounds
+from ..runtime.access import span, start_of, tail_from, within
 from ..runtime.values import Char, to_display
 from .registry import ANY, native
 from .types import ARR, CHR, INT, RNG, STR, TXT
 
 MAX_PAD = 1 << 24
-
-
-def _start(s, i):
-    return clamp_start(i, len(s))
 
 
 native("len", STR, getter=True)(len)
@@ -48,24 +44,12 @@ def index_of(s, sub):
 def index_of_from(s, sub, start):
     if start >= len(s):
         return -1
-    return s.find(sub, _start(s, start))
+    return s.find(sub, start_of(s, start))
 
 
-@native("sub_string", STR, INT)
-def sub_string_from(s, start):
-    return s[_start(s, start):]
-
-
-@native("sub_string", STR, INT, INT)
-def sub_string(s, start, length):
-    a = _start(s, start)
-    return s[a:a + max(length, 0)]
-
-
-@native("sub_string", STR, RNG)
-def sub_string_range(s, r):
-    a, b = slice_bounds(r, len(s))
-    return s[a:b]
+native("sub_string", STR, INT)(tail_from)
+native("sub_string", STR, INT, INT)(span)
+native("sub_string", STR, RNG)(within)
 
 
 @native("split", STR, TXT)
@@ -85,7 +69,7 @@ def split_ws(s):
 
 @native("split", STR, INT)
 def split_at(s, i):
-    a = _start(s, i)
+    a = start_of(s, i)
     return [s[:a], s[a:]]
 
 
@@ -128,8 +112,7 @@ def chars(s):
 
 @native("chars", STR, RNG)
 def chars_range(s, r):
-    a, b = slice_bounds(r, len(s))
-    return [Char(ch) for ch in s[a:b]]
+    return [Char(ch) for ch in within(s, r)]
 
 
 @native("bytes", STR, getter=True)
@@ -252,19 +235,17 @@ def pop_n(s, n):
 
 @native("crop", STR, INT, strmut=True)
 def crop_from(s, start):
-    return s[_start(s, start):], None
+    return tail_from(s, start), None
 
 
 @native("crop", STR, INT, INT, strmut=True)
 def crop(s, start, length):
-    a = _start(s, start)
-    return s[a:a + max(length, 0)], None
+    return span(s, start, length), None
 
 
 @native("crop", STR, RNG, strmut=True)
 def crop_range(s, r):
-    a, b = slice_bounds(r, len(s))
-    return s[a:b], None
+    return within(s, r), None
 
 
 @native("reverse", STR, strmut=True)

@@ -23,6 +23,28 @@ def clamp_start(i: int, n: int) -> int:
     return max(n + i, 0) if i < 0 else min(i, n)
 
 
+def start_of(seq, i: int) -> int:
+    """`clamp_start` of a position in a string or array."""
+    return clamp_start(i, len(seq))
+
+
+def tail_from(seq, start: int):
+    """`seq` from `start` on (strings' sub_string, arrays' extract)."""
+    return seq[start_of(seq, start):]
+
+
+def span(seq, start: int, length: int):
+    """`length` items of `seq` from `start` (clamped; a negative length is empty)."""
+    a = start_of(seq, start)
+    return seq[a:a + max(length, 0)]
+
+
+def within(seq, r: RhaiRange):
+    """The part of `seq` a range selects."""
+    a, b = slice_bounds(r, len(seq))
+    return seq[a:b]
+
+
 def slice_bounds(r: RhaiRange, n: int):
     """Clamp a range used as a string/array index the way Rhai does."""
     start, end = r.start, r.end + (1 if r.inclusive else 0)
