@@ -81,8 +81,6 @@ def test_matrix(tmp_path, method, path, body, action, scope, safe_mode):
         assert response.status_code == status, response.text
         assert response.json()["code"] == code
         assert response.json()["reason"]
-    with client:
-        pass
 
 
 def test_x_auth_token_header_is_accepted(client):

@@ -45,15 +45,11 @@ def build_factory(settings: Settings) -> Factory:
     return factory
 
 
-def read_descriptor(path: Path) -> Any:
-    return yaml.safe_load(path.read_text())
-
-
 def node_templates(directory: Path) -> list[dict[str, Any]]:
     """Node templates among the example files, ordered so that links come before the nodes that use them."""
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.y*ml")) + sorted(directory.glob("*.json")):
-        data = read_descriptor(path)
+        data = yaml.safe_load(path.read_text())
         if isinstance(data, dict) and any(k in data for k in KIND_KEYS) and "id" in data:
             found[data["id"]] = data
     ordered: list[dict[str, Any]] = []

@@ -109,7 +109,7 @@ def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, polic
     if selector.decision == "reuse" and selector.candidates and selector.candidates[0].id != template.id:
         risks.append(Risk("reuse_possible", "info", f"{selector.candidates[0].id} already fits: "
                           f"{selector.candidates[0].explanation}"))
-    examples = _examples(f, uow, template, risks) if not blocking([r.to_dict() for r in risks]) else []
+    examples = [] if any(r.severity == "blocking" for r in risks) else _examples(f, uow, template, risks)
     risk_dicts = [r.to_dict() for r in risks]
     return {"ok": not blocking(risk_dicts), "report": {
         "id": template.id, "route": template.route_name, "kind": template.kind, "backend": template.backend,

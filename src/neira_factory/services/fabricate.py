@@ -38,11 +38,12 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
     request = parse_fabrication(body)
     template = request.template
     key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
+    request_hash = _request_hash(body) if key else ""
     if key:
         with f.read() as uow:
             stored = uow.idempotency.get(key)
         if stored:
-            return _replay(stored, _request_hash(body))
+            return _replay(stored, request_hash)
     gate = BACKEND_GATES[template.backend]
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.create", gates=(gate,))
@@ -54,7 +55,7 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
         raise BadInput("the dry-run found blocking risks; see report", code="dry_run_failed", report=result["report"])
     with f.write() as uow:
         if key and (stored := uow.idempotency.get(key)):
-            return _replay(stored, _request_hash(body))
+            return _replay(stored, request_hash)
         f.authorize(uow, actor, "nodes.create", gates=(gate,))
         digest = f.store_template(uow, template)
         stamp = now()
@@ -68,7 +69,7 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
                          "backend": template.backend, "requester": request.requester}, reason=request.reason)
         response = {"id": template.id, "state": State.DRAFT.value, "route": template.route_name, "sha256": digest}
         if key:
-            uow.idempotency.put(key, _request_hash(body), 201, response)
+            uow.idempotency.put(key, request_hash, 201, response)
         uow.announce(Event("node.created", template.id, {"state": "draft", "actor": actor.name}))
     f.metrics.nodes_created.inc()
     f.metrics.transitions.labels("none", "draft").inc()
