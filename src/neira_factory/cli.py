@@ -216,16 +216,58 @@ def approve(
     _transition(ctx, "approve", node_id, reason, yes, force)
 
 
-@app.command()
-def disable(ctx: typer.Context, node_id: NodeId, reason: Reason = None, yes: Yes = False) -> None:
-    """Disable a node: it stops serving and stops running."""
-    _transition(ctx, "disable", node_id, reason, yes)
+SIMPLE_TRANSITIONS = {
+    "disable": "Disable a node: it stops serving and stops running.",
+    "rollback": "Roll a canary, experimental or stable node back: traffic returns to the previous stable version.",
+    "quarantine": "Admin: quarantine a node; it stops receiving traffic with the next request.",
+    "release": "Admin: release a quarantined node to its previous state (after an integrity re-check).",
+}
+
+
+def _add_transition_command(action: str, summary: str) -> None:
+    def command(ctx: typer.Context, node_id: NodeId, reason: Reason = None, yes: Yes = False) -> None:
+        _transition(ctx, action, node_id, reason, yes)
+
+    command.__doc__ = summary
+    app.command(action)(command)
+
+
+for _action, _summary in SIMPLE_TRANSITIONS.items():
+    _add_transition_command(_action, _summary)
 
 
 @app.command()
-def rollback(ctx: typer.Context, node_id: NodeId, reason: Reason = None, yes: Yes = False) -> None:
-    """Roll a canary, experimental or stable node back: traffic returns to the previous stable version."""
-    _transition(ctx, "rollback", node_id, reason, yes)
+def analysis(ctx: typer.Context, node_id: NodeId) -> None:
+    """A node's analysis: each SLO metric's value, threshold and verdict, the stable baseline, the phase."""
+    session: Session = ctx.obj
+    session.show(session.client.analysis(node_id), render.analysis)
+
+
+@app.command()
+def invoke(
+    ctx: typer.Context,
+    route: Annotated[str, typer.Argument(metavar="ROUTE", help="A node id without its .vN suffix, e.g. analysis.echo.")],
+    data: Annotated[str, typer.Option("--input", "-i", help="The input as JSON (or @FILE, or - for stdin).")] = "{}",
+    key: Annotated[str | None, typer.Option("--key", "-k", help="Sticky split: the same key reaches the same "
+                                                                "version.")] = None,
+) -> None:
+    """Invoke a route as traffic does: the stable version, or a canary/experimental candidate by its weight."""
+    session: Session = ctx.obj
+    session.show(session.client.invoke(route, _json_input(data), key), render.invoked)
+
+
+def _json_input(text: str) -> Any:
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise CliError("unreadable_input", f"cannot read {text[1:]}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError("bad_input", f"--input is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
 # ---- capabilities, audit, immune, introspection ------------------------------------------------
@@ -351,4 +393,4 @@ def serve(
     url_host = f"[{host}]" if ":" in host else host
     render.serving(f"http://{url_host}:{port}", {
         "database": _masked(settings.database_url), "examples": examples_fact, "admin token": token_fact})
-    uvicorn.run(create_app(factory, tokens), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(factory, tokens), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)

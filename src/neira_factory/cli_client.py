@@ -84,6 +84,12 @@ class FactoryClient:
         return self._call("POST", _path("factory", "nodes", node_id, action),
                           body={"reason": reason, "force": force})
 
+    def analysis(self, node_id: str) -> dict[str, Any]:
+        return self._call("GET", _path("factory", "nodes", node_id, "analysis"))
+
+    def invoke(self, route: str, data: Any, key: str | None) -> dict[str, Any]:
+        return self._call("POST", _path("invoke", route), body={"input": data, "key": key})
+
     def capabilities(self) -> dict[str, Any]:
         return self._call("GET", "/capabilities")
 

@@ -134,6 +134,30 @@ def transitioned(action: str, data: dict[str, Any]) -> None:
     out.print(Text.assemble(Text("allowed next: ", style="bold"), cell(", ".join(data.get("allowed") or []) or "none")))
 
 
+VERDICT_STYLES = {"pass": "green", "passed": "bold green", "fail": "red", "failed": "bold red",
+                  "inconclusive": "yellow", "running": "yellow"}
+
+
+def analysis(data: dict[str, Any]) -> None:
+    out.print(Text.assemble(cell(data.get("id"), "bold"), " ", styled(data.get("state"), STATE_STYLES), "  phase ",
+                            styled(data.get("phase"), VERDICT_STYLES), "  ", cell(data.get("reason"))))
+    out.print(table("metrics", ["metric", "value", "threshold", "verdict", "reason"], [
+        [cell(m.get("name")), cell(m.get("value")), cell(m.get("threshold")), styled(m.get("verdict"), VERDICT_STYLES),
+         cell(m.get("reason"))] for m in data.get("metrics") or []]))
+    baseline = data.get("baseline")
+    if baseline:
+        out.print(Text.assemble(Text("baseline: ", style="bold"), cell(baseline.get("id")),
+                                f"  {baseline.get('requests')} requests, p95 {baseline.get('p95_ms')} ms"))
+    if data.get("needs_human"):
+        out.print(Text("the analysis stays inconclusive: a human should look", style="bold yellow"))
+
+
+def invoked(data: dict[str, Any]) -> None:
+    out.print(Text.assemble(cell(data.get("node_id"), "bold"), " ", styled(data.get("state"), STATE_STYLES),
+                            Text(f"  {data.get('ms')} ms", style="dim")))
+    print_json(data.get("output"))
+
+
 def capabilities(data: dict[str, Any]) -> None:
     caps = data.get("capabilities") or {}
     out.print(table("capabilities", ["name", "state", "updated_by", "updated_at"], [

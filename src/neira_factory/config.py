@@ -11,6 +11,18 @@ def _flag(name: str, default: bool = False) -> bool:
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _int(name: str, default: int) -> int:
+    """A positive integer setting; NEIRA_<name> wins over <name>."""
+    names = (name,) if name.startswith("NEIRA_") else (f"NEIRA_{name}", name)
+    raw = next((os.environ[n] for n in names if os.environ.get(n)), None)
+    if raw is None:
+        return default
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     var_dir: Path = Path("var")
@@ -23,6 +35,13 @@ class Settings:
     examples_dir: Path | None = None
     four_eyes: bool = False
     max_body_bytes: int = 1_048_576
+    watchdog_soft_ms: int = 500  # an invocation slower than this is reported (watchdog_timeouts_total{kind="soft"})
+    watchdog_hard_ms: int = 10_000  # the cap on any node's limits.timeout_ms
+    stats_window_s: int = 10  # one statistics window = one analysis measurement
+    stats_flush_ms: int = 1000  # how often a replica writes its counters to the database
+    cache_ttl_ms: int = 1000  # how stale another replica's route or policy change may be seen here
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None
     replica: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     def __post_init__(self) -> None:
@@ -42,6 +61,13 @@ class Settings:
             capabilities_file=Path(env.get("NEIRA_CAPABILITIES_FILE", "capabilities.yaml")),
             four_eyes=_flag("NEIRA_FOUR_EYES"),
             max_body_bytes=int(env.get("NEIRA_MAX_BODY_BYTES", 1_048_576)),
+            watchdog_soft_ms=_int("WATCHDOG_SOFT_MS", 500),
+            watchdog_hard_ms=_int("WATCHDOG_HARD_MS", 10_000),
+            stats_window_s=_int("NEIRA_STATS_WINDOW_S", 10),
+            stats_flush_ms=_int("NEIRA_STATS_FLUSH_MS", 1000),
+            cache_ttl_ms=_int("NEIRA_CACHE_TTL_MS", 1000),
+            notify_webhook_url=env.get("NEIRA_NOTIFY_WEBHOOK_URL") or None,
+            notify_webhook_secret=env.get("NEIRA_NOTIFY_WEBHOOK_SECRET") or None,
         )
         values.update(overrides)
         return cls(**values)

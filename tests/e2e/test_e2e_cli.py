@@ -90,6 +90,17 @@ def test_cli_create_to_stable(server, tmp_path):
     cli("safe-mode", "off", scope="admin")
     assert "draft → canary" in cli("approve", "analysis.reverse.v2", "--yes", "--reason", "r").stdout
 
+    # traffic through the route (the stable version serves), the canary's analysis, quarantine and release
+    assert '"text": "cba"' in cli("invoke", "analysis.reverse", "--input", '{"text": "abc"}', "--key", "k1").stdout
+    invoked = json.loads(cli("--json", "invoke", "analysis.reverse", "-i", '{"text": "ab"}').stdout)
+    assert (invoked["output"], invoked["node_id"]) == ({"text": "ba"}, NODE_ID)
+    assert "error: bad_input" in cli("invoke", "analysis.reverse", "-i", "{nope", code=1).stderr
+    out = cli("analysis", "analysis.reverse.v2", scope="read").stdout
+    assert "phase inconclusive" in out and "requests" in out and "baseline_errors" in out
+    assert "insufficient_scope" in cli("quarantine", "analysis.reverse.v2", "--yes", code=1).stderr
+    assert "canary → quarantined" in cli("quarantine", "analysis.reverse.v2", "--yes", "-r", "x", scope="admin").stdout
+    assert "quarantined → canary" in cli("release", "analysis.reverse.v2", "--yes", scope="admin").stdout
+
     # an unknown token is refused (exit 1); an unreachable factory is exit 2
     done = run_cli("list", token="nope", url=url)
     assert done.returncode == 1 and "unauthorized" in done.stderr

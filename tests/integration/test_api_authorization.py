@@ -15,6 +15,7 @@ from neira_factory.tokens import TokenRegistry
 from support import auth, make_settings
 
 DRAFT, CANARY, QUARANTINED = "analysis.reverse.v1", "analysis.echo.v1", "analysis.text_normalize.v1"
+STABLE = "analysis.mirror.v1"
 TEMPLATE = {"id": "analysis.reverse.v2", "version": "0.2.0", "analysis_type": "reverse"}
 
 # (method, path, body, policy action)
@@ -29,10 +30,12 @@ ENDPOINTS = [
     ("POST", f"/factory/nodes/{DRAFT}/quarantine", {"reason": "suspect"}, "nodes.quarantine"),
     ("POST", f"/factory/nodes/{QUARANTINED}/release", {}, "nodes.release"),
     ("POST", f"/factory/nodes/{DRAFT}/run", {"input": {"text": "abc"}}, "nodes.run"),
+    ("POST", "/invoke/analysis.mirror", {"input": {"text": "abc"}, "key": "k"}, "routes.invoke"),
     ("PUT", "/capabilities/factory_script", {"state": "experimental"}, "capabilities.set"),
     ("POST", "/immune/safe-mode", {"on": True}, "safe_mode.set"),
     ("GET", "/factory/nodes", None, "nodes.read"),
     ("GET", f"/factory/nodes/{DRAFT}", None, "nodes.read"),
+    ("GET", f"/factory/nodes/{CANARY}/analysis", None, "nodes.read"),
     ("GET", "/capabilities", None, "capabilities.read"),
     ("GET", "/audit", None, "audit.read"),
     ("GET", "/audit/verify", None, "audit.read"),
@@ -45,6 +48,10 @@ def seeded_client(tmp_path, safe_mode: bool) -> TestClient:
     f = build_factory(make_settings(tmp_path))
     for node_id, node_type in ((DRAFT, "reverse"), (CANARY, "echo"), (QUARANTINED, "text_normalize")):
         fabricate.create(f, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": node_type})
+    fabricate.create(f, SYSTEM, {"id": STABLE, "version": "0.1.0", "analysis_type": "mirror", "adapter": {"impl": "echo"}})
+    lifecycle.transition(f, SYSTEM, STABLE, "approve")
+    for _ in range(2):
+        lifecycle.transition(f, SYSTEM, STABLE, "approve", force=True, reason="seed a stable route")
     lifecycle.transition(f, SYSTEM, CANARY, "approve")
     lifecycle.transition(f, SYSTEM, QUARANTINED, "quarantine", reason="test")
     if safe_mode:
@@ -64,7 +71,8 @@ def expectation(action: str, scope: str | None, safe_mode: bool) -> tuple[int, s
 
 
 def test_every_action_is_exercised():
-    assert {action for *_, action in ENDPOINTS} == set(ACTIONS) - {"nodes.force"}
+    # events.read is a never-ending stream: its authorization is tested in test_events_stream.py
+    assert {action for *_, action in ENDPOINTS} == set(ACTIONS) - {"nodes.force", "events.read"}
 
 
 @pytest.mark.parametrize("safe_mode", [False, True], ids=["normal", "safe-mode"])

@@ -1,6 +1,12 @@
 """The FastAPI app factory: routers, auth, error handling, body limit, metrics and OpenAPI."""
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
@@ -8,11 +14,14 @@ from fastapi.routing import APIRoute
 
 from .. import __version__
 from ..domain.templates import FabricationRequest, FactorySpec, NodeTemplate
+from ..nervous.events import EventBus
+from ..nervous.notify import WebhookNotifier
 from ..services.factory import Factory
+from ..services.supervisor import Supervisor
 from ..tokens import TokenRegistry
 from . import errors
 from .limits import BodyLimit
-from .routers import admin, nodes
+from .routers import admin, events, invoke, nodes
 
 
 def _unique_id(prefix: str):
@@ -39,10 +48,74 @@ def _fabrication_schemas() -> dict:
     return components
 
 
+def _lifespan(factory: Factory):
+    """What runs beside the API: the runtime's supervisor (flushes counters, measures candidates,
+    rolls back or graduates them) and the webhook notifier (when NEIRA_NOTIFY_WEBHOOK_URL is set).
+
+    At shutdown the supervisor stops and flushes what this replica counted, the bus is closed, so
+    open /events streams end, and the notifier delivers what is queued (for a few seconds at most).
+    """
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        restore_signals = _close_bus_on_exit_signal(factory.bus)
+        supervisor, notifier = Supervisor(factory), None
+        try:
+            notifier = WebhookNotifier.from_settings(factory.settings, factory.bus,
+                                                     factory.metrics.notify_deliveries)
+            if notifier:
+                notifier.start()
+            supervisor.start()
+            yield
+        finally:
+            restore_signals()
+            await asyncio.to_thread(supervisor.stop)
+            factory.bus.close()
+            if notifier:
+                await asyncio.to_thread(notifier.stop)
+
+    return lifespan
+
+
+def _close_bus_on_exit_signal(bus: EventBus) -> Callable[[], None]:
+    """Close the bus as soon as SIGINT or SIGTERM arrives, then let the server's own handler run.
+
+    uvicorn waits for open connections to finish before it runs the lifespan shutdown, so an open
+    /events stream would hold a graceful shutdown up for ever; closing the bus when the signal
+    arrives ends the streams and the shutdown goes on. Only where the server installed handlers
+    (the main thread); returns what puts the previous handlers back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    installed: dict[int, tuple[Callable, Callable]] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):  # default or ignored: not ours to change
+            continue
+
+        def handler(signum, frame, previous=previous) -> None:
+            try:  # not bus.close() here: the interrupted code may hold the bus's lock
+                loop.call_soon_threadsafe(bus.close)
+            except RuntimeError:  # the loop is closed already
+                pass
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
+        installed[sig] = (handler, previous)
+
+    def restore() -> None:
+        for sig, (handler, previous) in installed.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, previous)
+
+    return restore
+
+
 def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
     app = FastAPI(title="neira-factory", version=__version__,
                   description="Neira's Factory System: create nodes from descriptors, sandbox them, and move them "
-                              "through Draft → Canary → Experimental → Stable with a human in the loop.")
+                              "through Draft → Canary → Experimental → Stable with a human in the loop.",
+                  lifespan=_lifespan(factory))
     app.state.factory = factory
     app.state.tokens = tokens
     errors.install(app)
@@ -50,6 +123,8 @@ def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
         app.include_router(nodes.build_router(), prefix=prefix, tags=[tag],
                            generate_unique_id_function=_unique_id(prefix.rsplit("/", 1)[-1]))
     app.include_router(admin.router)
+    app.include_router(events.router)
+    app.include_router(invoke.router)
 
     @app.get("/metrics", tags=["nervous"], summary="Prometheus metrics", response_class=Response)
     def metrics() -> Response:

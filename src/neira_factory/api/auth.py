@@ -12,7 +12,7 @@ bearer = HTTPBearer(auto_error=False, description="Bearer token (admin, write or
 header_token = APIKeyHeader(name="x-auth-token", auto_error=False, description="Neira's token header")
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     token: str | None = Depends(header_token),
@@ -26,5 +26,5 @@ def current_actor(
     return actor
 
 
-def factory(request: Request) -> Factory:
+async def factory(request: Request) -> Factory:
     return request.app.state.factory

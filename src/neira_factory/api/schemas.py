@@ -92,6 +92,49 @@ class RunResult(BaseModel):
     ms: float
 
 
+class InvokeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"input": {"text": "hi"}, "key": "user-42"}]})
+    input: Any = None
+    key: str | None = Field(default=None, max_length=200,
+                            description="sticky split: the same key always reaches the same version")
+
+
+class InvokeResult(BaseModel):
+    output: Any
+    route: str
+    node_id: str
+    version: str
+    state: str
+    ms: float
+
+
+class MetricVerdict(BaseModel):
+    name: str
+    value: float | int | None
+    threshold: float | int | None
+    verdict: str = Field(description="pass | fail | inconclusive")
+    reason: str
+
+
+class AnalysisReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    route: str
+    state: str
+    candidate: bool = Field(description="canary or experimental: the analysis decides its graduation")
+    phase: str = Field(description="passed | failed | inconclusive | running")
+    reason: str
+    needs_human: bool
+    verdict: str = Field(description="the current measurement: pass | fail | inconclusive")
+    requests: int
+    min_requests: int
+    metrics: list[MetricVerdict]
+    stats: dict[str, Any] = Field(description="this version's numbers in its current state, all replicas")
+    baseline: dict[str, Any] | None = Field(description="the stable version compared with, and its numbers")
+    windows: list[dict[str, Any]] = Field(description="per-window totals over all replicas, oldest first")
+    history: list[dict[str, Any]] = Field(description="stored measurements, newest first")
+
+
 class CapabilityRow(BaseModel):
     state: str
     updated_by: str

@@ -20,6 +20,8 @@ from ..domain.report import Risk
 from ..domain.templates import NodeTemplate
 from .base import ExecContext, ExecutionError
 
+BLOCKED_STATES = ("disabled", "quarantined")  # a linked node in these states is not run
+IMPL_ERROR_KINDS = {"bad_input": "bad_input", "bad_params": "bad_input", "timeout": "timeout"}
 Target = tuple[str, Any]  # ("impl", name) | ("node", id) | ("chain", [ids])
 
 
@@ -61,6 +63,7 @@ def target_of(ref: str, template: NodeTemplate) -> Target:
 
 class AdapterBackend:
     name = "adapter"
+    interruptible = False
 
     def check(self, template: NodeTemplate) -> list[Risk]:
         risks: list[Risk] = []
@@ -124,6 +127,9 @@ class AdapterBackend:
             linked = ctx.resolve(node_id)
             if linked is None:
                 raise ExecutionError(f"linked node {node_id} is not registered", kind="exception", node=template.id)
+            if linked.state in BLOCKED_STATES:
+                raise ExecutionError(f"linked node {node_id} is {linked.state} and does not run", kind="policy",
+                                     node=template.id, linked=node_id)
             data = ctx.execute(linked.template, data, ctx.deeper())
         return data
 
@@ -133,5 +139,5 @@ class AdapterBackend:
             return impl.func(data, template.param_values(),
                              library.ImplContext(side_effects=ctx.side_effects, output_dir=ctx.output_dir))
         except library.ImplError as exc:
-            kind = "bad_input" if exc.code in ("bad_input", "bad_params") else "exception"
+            kind = IMPL_ERROR_KINDS.get(exc.code, "exception")
             raise ExecutionError(f"{template.id}: {exc.reason}", kind=kind, node=template.id, field=exc.field) from None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ class ExecutionError(FactoryError):
     code = "execution_failed"
 
     def __init__(self, reason: str, *, kind: str = "exception", node: str | None = None, **extra: Any):
-        status = 422 if kind == "bad_input" else None
+        status = {"bad_input": 422, "timeout": 504}.get(kind)
         super().__init__(reason, status=status, kind=kind, node=node, **extra)
         self.kind = kind
 
@@ -44,15 +44,18 @@ class ExecContext:
     output_dir: Path | None = None
     depth: int = 0
     log: list[str] = field(default_factory=list)
+    deadline: float | None = None  # time.monotonic() by which a self-interrupting sandbox must stop
+    usage: dict[str, int] = field(default_factory=dict)  # operations / memory_bytes a sandbox reports
 
     def deeper(self) -> "ExecContext":
         if self.depth + 1 > MAX_LINK_DEPTH:
             raise ExecutionError(f"links nest deeper than {MAX_LINK_DEPTH}", kind="policy")
-        return ExecContext(self.side_effects, self.resolve, self.execute, self.output_dir, self.depth + 1, self.log)
+        return replace(self, depth=self.depth + 1)
 
 
 class Backend(Protocol):
     name: str
+    interruptible: bool  # stops itself at ctx.deadline (sandboxes); else the watchdog abandons a worker
 
     def check(self, template: NodeTemplate) -> list[Risk]:
         """Static findings about the template (no execution)."""

@@ -20,3 +20,5 @@ class Actor:
 
 
 SYSTEM = Actor("system", "admin")
+WATCHDOG = Actor("watchdog", "admin")  # acts on analysis verdicts: automatic rollback and graduation
+IMMUNE = Actor("immune", "admin")  # quarantines on integrity mismatch, sandbox violation, repeated hard timeouts

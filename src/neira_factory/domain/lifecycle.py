@@ -25,6 +25,7 @@ class State(str, Enum):
 class Action(str, Enum):
     APPROVE = "approve"
     SUPERSEDE = "supersede"
+    REINSTATE = "reinstate"
     ROLLBACK = "rollback"
     DISABLE = "disable"
     QUARANTINE = "quarantine"
@@ -56,6 +57,7 @@ TABLE: dict[tuple[State, Action], Rule] = {
     (State.CANARY, Action.APPROVE): Rule(State.EXPERIMENTAL, "write", Guard.ANALYSIS_PASSED),
     (State.EXPERIMENTAL, Action.APPROVE): Rule(State.STABLE, "write", Guard.ANALYSIS_PASSED),
     (State.STABLE, Action.SUPERSEDE): Rule(State.DEPRECATED, "system"),
+    (State.DEPRECATED, Action.REINSTATE): Rule(State.STABLE, "system"),  # its successor was rolled back
     **{(s, Action.ROLLBACK): Rule(State.ROLLED_BACK, "write") for s in LIVE},
     **{(s, Action.DISABLE): Rule(State.DISABLED, "write") for s in ACTIVE},
     **{(s, Action.QUARANTINE): Rule(State.QUARANTINED, "admin") for s in State if s is not State.QUARANTINED},

@@ -95,11 +95,23 @@ class Example(Strict):
 
 
 class SLO(Strict):
-    error_rate_max: float | None = Field(default=None, ge=0, le=1)
+    """Absolute thresholds a candidate must meet; an unset one is not checked."""
+
+    error_rate_max: float | None = Field(default=0.05, ge=0, le=1)
     p95_ms_max: float | None = Field(default=None, gt=0)
     p99_ms_max: float | None = Field(default=None, gt=0)
     max_operations_p95: float | None = Field(default=None, gt=0)
     mismatch_rate_max: float | None = Field(default=None, ge=0, le=1)
+
+
+class BaselinePolicy(Strict):
+    """How a candidate is compared with the stable version of its route."""
+
+    enabled: bool = True
+    error_p_value: float = Field(default=0.05, gt=0, lt=1,
+                                 description="one-sided Fisher exact test: fail when p is below this")
+    latency_ratio_max: float = Field(default=1.5, ge=1, description="candidate p95 / stable p95")
+    latency_slack_ms: float = Field(default=2.0, ge=0, description="a p95 difference below this never fails")
 
 
 class RolloutPolicy(Strict):
@@ -112,6 +124,9 @@ class RolloutPolicy(Strict):
     auto_rollback: bool = True
     failure_limit: int = Field(default=0, ge=0)
     inconclusive_limit: int = Field(default=0, ge=0)
+    baseline: BaselinePolicy = Field(default_factory=BaselinePolicy)
+    serve_without_stable: bool = Field(
+        default=False, description="let the best candidate serve a route that has no stable version")
 
 
 class NodeTemplate(BaseModel):

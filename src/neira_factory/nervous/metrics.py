@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
+QUARANTINE_CAUSES = ("admin", "integrity", "violation", "timeouts")
+LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30)
+OPERATION_BUCKETS = tuple(10.0 ** e for e in range(2, 12))
+MEMORY_BUCKETS = tuple(2.0 ** e for e in range(16, 34, 2))
 EXEC_ERROR_KINDS = ("bad_input", "exception", "timeout", "limit", "policy", "bad_output")
+NOTIFY_OUTCOMES = ("delivered", "retried", "failed")
 
 
 class FactoryMetrics:
@@ -25,6 +30,41 @@ class FactoryMetrics:
         self.transitions = Counter("factory_state_transitions_total", "Lifecycle transitions", ["from", "to"],
                                    registry=r)
         self.safe_mode = Gauge("safe_mode", "1 while safe-mode is on", registry=r)
+        self.notify_deliveries = Counter("notify_deliveries_total", "Webhook delivery attempts by outcome "
+                                         "(delivered, retried, failed)", ["outcome"], registry=r)
+        for outcome in NOTIFY_OUTCOMES:
+            self.notify_deliveries.labels(outcome)
+        self._runtime(r)
+
+    def _runtime(self, r: CollectorRegistry) -> None:
+        """RED per node version, USE per sandbox, watchdogs, shadow comparisons, analysis and immune counters."""
+        self.node_requests = Counter("factory_node_requests_total", "Routed invocations per node version",
+                                     ["route", "version", "state", "outcome"], registry=r)
+        self.node_duration = Histogram("factory_node_duration_seconds", "Routed invocation latency",
+                                       ["route", "version"], buckets=LATENCY_BUCKETS, registry=r)
+        self.sandbox_operations = Histogram("factory_sandbox_operations", "Operations (or fuel) per invocation",
+                                            ["backend"], buckets=OPERATION_BUCKETS, registry=r)
+        self.sandbox_memory = Histogram("factory_sandbox_memory_peak_bytes", "Peak sandbox memory per invocation",
+                                        ["backend"], buckets=MEMORY_BUCKETS, registry=r)
+        self.sandbox_busy = Gauge("factory_sandbox_workers_busy", "Workers running a node (utilisation)",
+                                  registry=r)
+        self.sandbox_queued = Gauge("factory_sandbox_queue_length", "Invocations waiting for a worker (saturation)",
+                                    registry=r)
+        self.watchdog_timeouts = Counter("watchdog_timeouts_total", "Invocations past their soft or hard timeout",
+                                         ["kind"], registry=r)
+        for kind in ("soft", "hard"):
+            self.watchdog_timeouts.labels(kind)
+        self.shadow_comparisons = Counter("factory_shadow_comparisons_total", "Shadow copies compared with the "
+                                          "primary's output", ["route", "outcome"], registry=r)
+        self.analysis_verdicts = Counter("factory_analysis_verdicts_total", "Analysis phases reached by candidates",
+                                         ["phase"], registry=r)
+        self.quarantines = Counter("immune_quarantines_total", "Nodes quarantined, by cause", ["cause"], registry=r)
+        for cause in QUARANTINE_CAUSES:
+            self.quarantines.labels(cause)
+
+    def watch_sandbox(self, busy: Callable[[], float], queued: Callable[[], float]) -> None:
+        self.sandbox_busy.set_function(busy)
+        self.sandbox_queued.set_function(queued)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

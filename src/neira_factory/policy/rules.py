@@ -26,9 +26,11 @@ ACTIONS: dict[str, ActionRule] = {
     "nodes.release": ActionRule("admin", True),
     "nodes.force": ActionRule("admin", True),
     "nodes.run": ActionRule("write", False),
+    "routes.invoke": ActionRule("write", False),
     "capabilities.read": ActionRule("read", False),
     "capabilities.set": ActionRule("admin", True),
     "safe_mode.set": ActionRule("admin", True),
     "audit.read": ActionRule("read", False),
     "introspection.read": ActionRule("read", False),
+    "events.read": ActionRule("read", False),
 }

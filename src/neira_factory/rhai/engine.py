@@ -131,6 +131,11 @@ class Engine:
         """print/debug output of the last run in this thread."""
         return getattr(self._local, "log", [])
 
+    @property
+    def last_operations(self) -> int:
+        """Operations counted by the last run in this thread (as far as it got, if it failed)."""
+        return getattr(self._local, "ops", 0)
+
     # -- compiling ---------------------------------------------------------
     def compile(self, source: str, expression_only=False) -> AST:
         try:
@@ -171,6 +176,8 @@ class Engine:
             S = Scope(scope, constants)
         log = [] if log is None else log
         self._local.log = log
+        self._local.ops = 0
+        c = None
         try:
             compiled, main, fns = ast.compiled(self.limits)
             c = Context(self.limits, fns, self, log, {k: S.values[k] for k in S.constants})
@@ -190,3 +197,6 @@ class Engine:
             raise ErrorDataTooLarge("out of memory") from None
         except Exception as e:  # a bug in a helper must still surface as a RhaiError
             raise _locate(ErrorRuntime(f"internal error: {type(e).__name__}: {e}"), e.__traceback__) from e
+        finally:
+            if c is not None:
+                self._local.ops = c.ops

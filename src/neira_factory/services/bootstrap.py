@@ -9,6 +9,7 @@ import yaml
 
 from ..backends import Backends
 from ..backends.adapter import AdapterBackend
+from ..backends.script import ScriptBackend
 from ..config import Settings
 from ..domain.actors import SYSTEM
 from ..domain.capabilities import DEFAULT_GATES, GateState
@@ -36,7 +37,7 @@ def read_gates(path: Path) -> dict[str, str]:
 def build_factory(settings: Settings) -> Factory:
     db = Database(settings.database_url)
     db.migrate()
-    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend()))
+    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend()))
     with factory.write() as uow:
         added = uow.capabilities.seed(read_gates(settings.capabilities_file), SYSTEM.name)
         if added:

@@ -1,42 +1,36 @@
 """The Factory: the adapters every use case receives (database, policy, selector, backends,
-metrics, events) and the few helpers they all share (authorize, load a template, publish)."""
+metrics, events, the runtime's counters, watchdog and caches) and the few helpers they all share
+(authorize, load a template, publish and invalidate after a commit)."""
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ..backends import Backends, ExecContext, ResolvedNode
 from ..config import Settings
 from ..domain.actors import Actor
 from ..domain.errors import NotFound
+from ..domain.events import Event
+from ..domain.lifecycle import LIVE, State
 from ..domain.templates import NodeTemplate
-from ..immune.integrity import sha256_hex, verified
+from ..immune.integrity import IntegrityError, sha256_hex, verified
 from ..nervous.events import EventBus
 from ..nervous.metrics import FactoryMetrics
 from ..policy import Decision, PolicyEngine, PolicyState
 from ..store import Database, NodeRecord, UnitOfWork
+from ..runtime.cache import TTLCache
+from ..runtime.router import RouteTable, Version, sort_candidates
+from ..runtime.shadows import Shadows
+from ..runtime.stats import StatsRecorder
+from ..runtime.watchdog import HardTimeouts, Watchdog
 from .selector_sync import SelectorSync
 
 SAFE_MODE_KEY = "safe_mode"
 TEMPLATE_MEDIA_TYPE = "application/vnd.neira.node-template+json"
-
-
-class AnalysisGate(Protocol):
-    """Decides whether a live node's evidence lets it graduate."""
-
-    def verdict(self, uow: UnitOfWork, record: NodeRecord) -> dict[str, Any]:
-        """{passed: bool, reason: str, ...}"""
-
-
-class NoTrafficAnalysis:
-    """Until the runtime measures traffic there is no evidence: graduation needs admin force."""
-
-    def verdict(self, uow: UnitOfWork, record: NodeRecord) -> dict[str, Any]:
-        return {"passed": False, "verdict": "inconclusive",
-                "reason": "no traffic analysis is available yet; an admin may force it with a reason"}
+LIVE_STATES = frozenset(s.value for s in LIVE)
 
 
 def template_bytes(template: NodeTemplate) -> bytes:
@@ -50,17 +44,34 @@ class Factory:
     backends: Backends
     policy: PolicyEngine = field(default_factory=PolicyEngine)
     bus: EventBus = field(default_factory=EventBus)
-    analysis: AnalysisGate = field(default_factory=NoTrafficAnalysis)
 
     def __post_init__(self) -> None:
+        s = self.settings
+        ttl = s.cache_ttl_ms / 1000
         self.metrics = FactoryMetrics(self._count_active)
         self.selector = SelectorSync(self.db)
+        self.stats = StatsRecorder(s.replica, s.stats_window_s)
+        self.hard_timeouts = HardTimeouts()
+        self.watchdog = Watchdog(s.watchdog_soft_ms, s.watchdog_hard_ms, self._on_timeout)
+        self.shadows = Shadows()
+        self.metrics.watch_sandbox(lambda: self.watchdog.busy, lambda: self.watchdog.queued)
+        self.routes: TTLCache[str, RouteTable] = TTLCache(self._route_table, ttl)
+        self.resolved: TTLCache[str, ResolvedNode | None] = TTLCache(self._resolve, ttl)
+        self.policy_states: TTLCache[None, PolicyState] = TTLCache(self._read_policy_state, ttl)
 
     # -- policy ---------------------------------------------------------------------------
     def policy_state(self, uow: UnitOfWork) -> PolicyState:
         gates = {name: row["state"] for name, row in uow.capabilities.all().items()}
         return PolicyState(gates=gates, safe_mode=bool(uow.settings.get(SAFE_MODE_KEY, False)),
                            four_eyes=self.settings.four_eyes)
+
+    def _read_policy_state(self, _key: None) -> PolicyState:
+        with self.read() as uow:
+            return self.policy_state(uow)
+
+    def cached_policy_state(self) -> PolicyState:
+        """The policy state for the hot path (invocations): this replica's changes at once, others' within the TTL."""
+        return self.policy_states.get(None)
 
     def authorize(self, uow: UnitOfWork, actor: Actor, action: str, *, gates: tuple[str, ...] = (),
                   owner: str | None = None) -> Decision:
@@ -93,12 +104,70 @@ class Factory:
         return ExecContext(side_effects=side_effects, resolve=resolve, execute=self.backends.execute,
                            output_dir=self.settings.var_dir / "output")
 
+    def runtime_context(self, *, side_effects: bool, deadline: float) -> ExecContext:
+        """The context of a routed invocation: linked nodes come from the cache, not a transaction."""
+        return ExecContext(side_effects=side_effects, resolve=self.resolved.get, execute=self.backends.execute,
+                           output_dir=self.settings.var_dir / "output", deadline=deadline)
+
+    # -- runtime caches -----------------------------------------------------------------------
+    def _route_table(self, route: str) -> RouteTable:
+        """The live versions of a route, each template verified as it is loaded."""
+        with self.read() as uow:
+            records = uow.nodes.list(route=route, limit=1000)
+            if not records:
+                raise NotFound(f"route {route} has no nodes", route=route)
+            stable, candidates, idle, broken = None, [], [], []
+            for record in records:
+                if record.state not in LIVE_STATES:
+                    idle.append(f"{record.id} ({record.state})")
+                    continue
+                try:
+                    version = Version(record, self.load_template(uow, record))
+                except IntegrityError as exc:
+                    broken.append((record.id, exc.reason))
+                    continue
+                if record.state != State.STABLE.value:
+                    candidates.append(version)
+                elif stable is None:
+                    stable = version
+        return RouteTable(route, stable, sort_candidates(candidates), tuple(idle), tuple(broken))
+
+    def _resolve(self, node_id: str) -> ResolvedNode | None:
+        with self.read() as uow:
+            record = uow.nodes.get(node_id)
+            return ResolvedNode(self.load_template(uow, record), record.state) if record else None
+
+    def _on_timeout(self, kind: str, node_id: str) -> None:
+        self.metrics.watchdog_timeouts.labels(kind).inc()
+        if kind == "hard":
+            self.hard_timeouts.add(node_id)
+
+    def _invalidate(self, events: list[Event]) -> None:
+        for event in events:
+            if event.type.startswith("node."):
+                self.routes.invalidate(event.data.get("route"))
+                self.resolved.invalidate(event.resource)
+            elif event.type in ("capability.changed", "safe_mode.changed"):
+                self.policy_states.invalidate()
+
+    def flush_stats(self) -> int:
+        """Write this replica's changed counters to the database (one transaction)."""
+        if not self.stats.dirty:
+            return 0
+
+        def write(rows: list[dict[str, Any]]) -> None:
+            with self.db.unit_of_work(write=True) as uow:
+                uow.stats.put(rows)
+
+        return self.stats.flush(write)
+
     # -- units of work ---------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
         """A write transaction whose events are published once it has committed."""
         with self.db.unit_of_work(write=True) as uow:
             yield uow
+        self._invalidate(uow.events)
         self.bus.publish(uow.events)
 
     def read(self):

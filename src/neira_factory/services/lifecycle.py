@@ -1,7 +1,13 @@
 """Lifecycle transitions: approve, rollback, disable, quarantine, release — one transaction each,
-with the transition row, the audit entry and the conditional state update together."""
+with the transition row, the audit entry and the conditional state update together.
+
+`apply` is the transition inside a unit of work the caller holds (the watchdog's
+automatic rollback and graduation, the immune system's quarantine use it too);
+`transition` is the whole use case for a human.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.actors import SYSTEM, Actor
@@ -10,7 +16,16 @@ from ..domain.events import Event
 from ..domain.lifecycle import Action, Guard, State, allowed_actions, rule_for
 from ..domain.report import blocking
 from ..store import NodeRecord, UnitOfWork
+from . import analysis
 from .factory import Factory
+
+
+@dataclass
+class Applied:
+    node: NodeRecord
+    previous: str
+    forced: bool = False
+    moves: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _guard(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, guard: Guard, *, force: bool,
@@ -22,11 +37,11 @@ def _guard(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, guard:
             raise BadInput("the dry-run report has blocking risks", code="dry_run_failed")
         return False, None
     if guard is Guard.ANALYSIS_PASSED:
-        verdict = f.analysis.verdict(uow, record)
-        if verdict.get("passed"):
+        verdict = analysis.gate(f, uow, record)
+        if verdict["passed"]:
             return False, verdict
         if not force:
-            raise AnalysisNotPassed(f"analysis has not passed: {verdict.get('reason')}", analysis=verdict)
+            raise AnalysisNotPassed(f"analysis has not passed: {verdict['reason']}", analysis=verdict)
         f.authorize(uow, actor, "nodes.force")
         if not reason:
             raise BadInput("force needs a reason", field="reason")
@@ -51,8 +66,44 @@ def move(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, action: 
                             **({"evidence": evidence} if evidence else {})},
                      reason=reason)
     uow.announce(Event("node.transition", record.id, {"action": action.value, "from": record.state,
-                                                      "to": to.value, "actor": actor.name, "forced": forced}))
+                                                      "to": to.value, "route": record.route, "actor": actor.name,
+                                                      "forced": forced, "reason": reason}))
     return moved
+
+
+def apply(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, act: Action, *, reason: str | None,
+          force: bool = False, evidence: dict[str, Any] | None = None) -> Applied:
+    """Authorize, guard and make one transition, with its consequences on the route:
+    a new stable version deprecates the old one; rolling back a stable one reinstates its predecessor."""
+    rule = rule_for(record.state, act)
+    f.authorize(uow, actor, f"nodes.{act.value}", owner=record.created_by)
+    forced, verdict = _guard(f, uow, actor, record, rule.guard, force=force, reason=reason)
+    to = rule.to or State(record.prev_state or State.DRAFT.value)
+    moved = move(f, uow, actor, record, act, to, reason=reason, forced=forced, evidence=evidence or verdict)
+    done = Applied(moved, record.state, forced, [(record.state, to.value)])
+    if to is State.STABLE:
+        for old in uow.nodes.list(route=record.route, state=State.STABLE.value):
+            if old.id != record.id:
+                move(f, uow, SYSTEM, old, Action.SUPERSEDE, State.DEPRECATED, reason=f"superseded by {record.id}")
+                done.moves.append((State.STABLE.value, State.DEPRECATED.value))
+    if act is Action.ROLLBACK and record.state == State.STABLE.value:
+        previous = uow.nodes.list(route=record.route, state=State.DEPRECATED.value, limit=1)
+        if previous:
+            move(f, uow, SYSTEM, previous[0], Action.REINSTATE, State.STABLE, reason=f"{record.id} was rolled back")
+            done.moves.append((State.DEPRECATED.value, State.STABLE.value))
+    return done
+
+
+def count(f: Factory, act: Action, done: Applied, cause: str = "admin") -> None:
+    """Metrics for a committed transition."""
+    for source, target in done.moves:
+        f.metrics.transitions.labels(source, target).inc()
+    if act is Action.APPROVE:
+        f.metrics.approvals.inc()
+    elif act is Action.ROLLBACK:
+        f.metrics.rollbacks.inc()
+    elif act is Action.QUARANTINE:
+        f.metrics.quarantines.labels(cause).inc()
 
 
 def transition(f: Factory, actor: Actor, node_id: str, action: str, *, reason: str | None = None,
@@ -61,25 +112,11 @@ def transition(f: Factory, actor: Actor, node_id: str, action: str, *, reason: s
         act = Action(action)
     except ValueError:
         raise BadInput(f"unknown action {action!r}", field="action") from None
-    moves: list[tuple[str, str]] = []
+    if act is Action.APPROVE:
+        f.flush_stats()  # the analysis must see this replica's latest counters
     with f.write() as uow:
         record = f.node(uow, node_id)
-        rule = rule_for(record.state, act)
-        f.authorize(uow, actor, f"nodes.{act.value}", owner=record.created_by)
-        forced, evidence = _guard(f, uow, actor, record, rule.guard, force=force, reason=reason)
-        to = rule.to or State(record.prev_state or State.DRAFT.value)
-        moved = move(f, uow, actor, record, act, to, reason=reason, forced=forced, evidence=evidence)
-        moves.append((record.state, to.value))
-        if to is State.STABLE:
-            for old in uow.nodes.list(route=record.route, state=State.STABLE.value):
-                if old.id != record.id:
-                    move(f, uow, SYSTEM, old, Action.SUPERSEDE, State.DEPRECATED, reason=f"superseded by {record.id}")
-                    moves.append((State.STABLE.value, State.DEPRECATED.value))
-    for source, target in moves:
-        f.metrics.transitions.labels(source, target).inc()
-    if act is Action.APPROVE:
-        f.metrics.approvals.inc()
-    if act is Action.ROLLBACK:
-        f.metrics.rollbacks.inc()
-    return {"id": moved.id, "state": moved.state, "previous": record.state, "forced": forced,
-            "allowed": allowed_actions(moved.state)}
+        done = apply(f, uow, actor, record, act, reason=reason, force=force)
+    count(f, act, done)
+    return {"id": done.node.id, "state": done.node.state, "previous": done.previous, "forced": done.forced,
+            "allowed": allowed_actions(done.node.state)}

@@ -1,14 +1,13 @@
 """Reading nodes, and running one: a dry-run execution for drafts, a real one otherwise."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from ..backends import ExecutionError
 from ..domain.actors import Actor
 from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from .factory import Factory
+from .invoke import guarded
 
 NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value)
 
@@ -30,6 +29,7 @@ def get_node(f: Factory, actor: Actor, node_id: str) -> dict[str, Any]:
 
 
 def run_node(f: Factory, actor: Actor, node_id: str, data: Any) -> dict[str, Any]:
+    """One version directly, under its watchdog (not counted as route traffic)."""
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.run")
         record = f.node(uow, node_id)
@@ -37,12 +37,9 @@ def run_node(f: Factory, actor: Actor, node_id: str, data: Any) -> dict[str, Any
             raise Conflict(f"node {node_id} is {record.state} and does not run", code="not_runnable",
                            state=record.state)
         template = f.load_template(uow, record)
-        dry = record.state == State.DRAFT.value
-        started = time.perf_counter()
-        try:
-            output = f.backends.execute(template, data, f.exec_context(uow, side_effects=not dry))
-        except ExecutionError as exc:
-            f.metrics.exec_errors.labels(exc.kind).inc()
-            raise
-    return {"output": output, "node_id": node_id, "version": record.version, "state": record.state,
-            "dry_run": dry, "ms": round((time.perf_counter() - started) * 1000, 3)}
+    dry = record.state == State.DRAFT.value
+    outcome, _, _ = guarded(f, template, node_id, data, side_effects=not dry)
+    if outcome.error is not None:
+        raise outcome.error
+    return {"output": outcome.output, "node_id": node_id, "version": record.version, "state": record.state,
+            "dry_run": dry, "ms": round(outcome.ms, 3)}

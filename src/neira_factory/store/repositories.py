@@ -1,10 +1,13 @@
-"""Repositories over one connection: nodes, transitions, audit, capabilities, settings, artifacts, idempotency."""
+"""Repositories over one connection: nodes, transitions, audit, capabilities, settings, artifacts, idempotency,
+runtime statistics and analysis measurements."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -196,3 +199,64 @@ class IdempotencyRepository:
     def put(self, key: str, request_hash: str, status_code: int, response: Any) -> None:
         self.conn.execute(insert(t.idempotency).values(key=key, request_hash=request_hash, status_code=status_code,
                                                        response=response, created_at=now()))
+
+
+def _upsert(conn: Connection, postgres: bool, table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET the other columns, on SQLite or PostgreSQL."""
+    if not rows:
+        return
+    stmt = (pg_insert if postgres else sqlite_insert)(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={c: stmt.excluded[c] for c in rows[0] if c not in keys})
+    conn.execute(stmt, rows)
+
+
+class StatsRepository:
+    """Per-replica counters: each replica owns its rows and overwrites them with its running totals,
+    so replicas never contend and the analysis sums over replicas."""
+
+    KEYS = ("node_id", "state", "window_start", "replica")
+
+    def __init__(self, conn: Connection, postgres: bool):
+        self.conn = conn
+        self.postgres = postgres
+
+    def put(self, rows: list[dict[str, Any]]) -> None:
+        stamp = now()
+        _upsert(self.conn, self.postgres, t.node_stats, self.KEYS, [{**r, "updated_at": stamp} for r in rows])
+
+    def rows(self, node_id: str, state: str, since_window: int = 0) -> list[dict[str, Any]]:
+        q = select(t.node_stats).where(t.node_stats.c.node_id == node_id, t.node_stats.c.state == state,
+                                       t.node_stats.c.window_start >= since_window)
+        return [dict(r._mapping) for r in self.conn.execute(q.order_by(t.node_stats.c.window_start))]
+
+    def prune(self, before_window: int) -> int:
+        return self.conn.execute(delete(t.node_stats).where(t.node_stats.c.window_start < before_window)).rowcount
+
+
+class MeasurementRepository:
+    """One analysis measurement per node, state and window (the latest verdict in that window wins)."""
+
+    KEYS = ("node_id", "state", "window_start")
+
+    def __init__(self, conn: Connection, postgres: bool):
+        self.conn = conn
+        self.postgres = postgres
+
+    def put(self, node_id: str, state: str, window_start: int, verdict: str, requests: int, reason: str) -> None:
+        _upsert(self.conn, self.postgres, t.measurements, self.KEYS,
+                [{"node_id": node_id, "state": state, "window_start": window_start, "verdict": verdict,
+                  "requests": requests, "reason": reason, "at": now()}])
+
+    def counts(self, node_id: str, state: str, *, before_window: int | None = None) -> dict[str, int]:
+        m = t.measurements
+        q = select(m.c.verdict, func.count()).where(m.c.node_id == node_id, m.c.state == state)
+        if before_window is not None:
+            q = q.where(m.c.window_start < before_window)
+        rows = self.conn.execute(q.group_by(m.c.verdict))
+        return {verdict: n for verdict, n in rows}
+
+    def list(self, node_id: str, state: str, limit: int = 100) -> list[dict[str, Any]]:
+        m = t.measurements
+        q = select(m).where(m.c.node_id == node_id, m.c.state == state).order_by(m.c.window_start.desc()).limit(limit)
+        return [{**dict(r._mapping), "at": _aware(r.at).isoformat()} for r in self.conn.execute(q)]

@@ -1,7 +1,7 @@
 """Table definitions (SQLAlchemy Core). Alembic migrations create them; keep both in step."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -86,4 +86,33 @@ idempotency = Table(
     Column("status_code", Integer, nullable=False),
     Column("response", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+node_stats = Table(
+    "node_stats",
+    metadata,
+    Column("node_id", String(200), primary_key=True),
+    Column("state", String(20), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("replica", String(200), primary_key=True),
+    Column("requests", Integer, nullable=False),
+    Column("errors", JSON, nullable=False),
+    Column("latency_hist", JSON, nullable=False),
+    Column("ops_hist", JSON, nullable=False),
+    Column("memory_peak_bytes", BigInteger, nullable=False),
+    Column("shadow_compared", Integer, nullable=False),
+    Column("shadow_mismatched", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("node_id", String(200), primary_key=True),
+    Column("state", String(20), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("verdict", String(20), nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )

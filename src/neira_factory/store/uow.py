@@ -16,8 +16,10 @@ from .repositories import (
     AuditRepository,
     CapabilityRepository,
     IdempotencyRepository,
+    MeasurementRepository,
     NodeRepository,
     SettingsRepository,
+    StatsRepository,
 )
 
 
@@ -34,6 +36,8 @@ class UnitOfWork:
         self.settings = SettingsRepository(self.conn)
         self.artifacts = ArtifactRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
+        self.stats = StatsRepository(self.conn, self.postgres)
+        self.measurements = MeasurementRepository(self.conn, self.postgres)
 
     def announce(self, event: Event) -> None:
         self.events.append(event)

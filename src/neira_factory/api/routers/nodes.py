@@ -7,10 +7,10 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query
 
 from ...domain.actors import Actor
 from ...domain.lifecycle import HUMAN_ACTIONS
-from ...services import fabricate, lifecycle, nodes
+from ...services import analysis, fabricate, lifecycle, nodes
 from ...services.factory import Factory
 from ..auth import current_actor, factory
-from ..schemas import (ERRORS, DryRunResult, NodeCreated, NodeDetail, NodeSummary, RunBody, RunResult,
+from ..schemas import (ERRORS, AnalysisReport, DryRunResult, NodeCreated, NodeDetail, NodeSummary, RunBody, RunResult,
                        TransitionBody, TransitionResult)
 
 FLAT_EXAMPLE = {
@@ -62,6 +62,12 @@ def build_router() -> APIRouter:
                 summary="A node with its template, dry-run report and transition history")
     def get_node(node_id: str = NODE_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
         return nodes.get_node(f, actor, node_id)
+
+    @router.get("/{node_id}/analysis", response_model=AnalysisReport, responses={404: {"description": "unknown node"}},
+                summary="The node's analysis: each SLO metric's value, threshold, verdict and reason, the stable "
+                        "baseline, per-window numbers and stored measurements")
+    def get_analysis(node_id: str = NODE_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
+        return analysis.report(f, actor, node_id)
 
     for action in HUMAN_ACTIONS:
         _add_transition(router, action.value)

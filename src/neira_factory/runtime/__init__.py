@@ -1,0 +1,1 @@
+"""Runtime: routing traffic between versions (split/shadow), statistics, analysis and watchdogs."""

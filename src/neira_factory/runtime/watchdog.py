@@ -1,0 +1,156 @@
+"""Watchdogs: soft and hard timeouts per invocation.
+
+A soft timeout is reported and the call goes on; a hard timeout stops waiting
+and fails the call with kind `timeout`. Sandboxed backends interrupt themselves
+at the deadline they are given; in-process code runs on a worker thread that is
+abandoned at the hard timeout (Python cannot kill a thread; the pool is sized so
+that abandoned workers do not starve the others, and `busy` shows them).
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ..backends import ExecutionError
+
+T = TypeVar("T")
+WORKERS = 64
+SANDBOX_GRACE_S = 1.0  # a self-interrupting sandbox that overruns its deadline by this much is abandoned too
+REPEATED_HARD_TIMEOUTS = 3  # this many hard timeouts of one node …
+REPEATED_WITHIN_S = 60.0  # … within this many seconds quarantine it
+
+
+@dataclass(frozen=True)
+class Budget:
+    soft_s: float
+    hard_s: float
+
+    @property
+    def hard_ms(self) -> int:
+        return round(self.hard_s * 1000)
+
+
+class Watchdog:
+    def __init__(self, soft_ms: int, hard_ms: int, on_timeout: Callable[[str, str], None], workers: int = WORKERS):
+        self.soft_ms = soft_ms
+        self.hard_ms = hard_ms
+        self.on_timeout = on_timeout  # (kind "soft" | "hard", node id)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neira-node")
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def budget(self, timeout_ms: int) -> Budget:
+        """The node's own limit, capped by the global hard limit; soft is never above hard."""
+        hard = min(timeout_ms, self.hard_ms)
+        return Budget(min(self.soft_ms, hard) / 1000, hard / 1000)
+
+    @property
+    def busy(self) -> int:
+        """Workers running a node right now (abandoned ones included): the sandbox utilisation."""
+        return self._busy
+
+    @property
+    def queued(self) -> int:
+        """Calls waiting for a worker: the sandbox saturation."""
+        return self._pool._work_queue.qsize()
+
+    async def run_async(self, fn: Callable[[], T], node_id: str, budget: Budget, *, interruptible: bool) -> T:
+        """From the event loop: run on a worker, await the soft and hard timeouts without blocking.
+        A sandbox gets a grace period past its deadline to stop itself and say so."""
+        future = asyncio.wrap_future(self._pool.submit(self._tracked, fn))
+        hard_s = budget.hard_s + (SANDBOX_GRACE_S if interruptible else 0.0)
+        done, _ = await asyncio.wait((future,), timeout=budget.soft_s)
+        if not done:
+            self.on_timeout("soft", node_id)
+            done, _ = await asyncio.wait((future,), timeout=max(0.0, hard_s - budget.soft_s))
+        with self._hard_timeouts_counted(node_id):
+            if not done:
+                raise self._abandoned(node_id, budget)
+            return future.result()
+
+    def run_inline(self, fn: Callable[[], T], node_id: str, budget: Budget) -> T:
+        """For a backend that stops itself at its deadline: run here, report soft overruns."""
+        started = time.monotonic()
+        try:
+            with self._hard_timeouts_counted(node_id):
+                return fn()
+        finally:
+            if time.monotonic() - started > budget.soft_s:
+                self.on_timeout("soft", node_id)
+
+    def run_abandonable(self, fn: Callable[[], T], node_id: str, budget: Budget) -> T:
+        """For in-process code: run on a worker; at the hard timeout stop waiting and fail."""
+        future = self._pool.submit(self._tracked, fn)
+        with self._hard_timeouts_counted(node_id):
+            try:
+                return future.result(timeout=budget.soft_s)
+            except FutureTimeout:
+                self.on_timeout("soft", node_id)
+            try:
+                return future.result(timeout=max(0.0, budget.hard_s - budget.soft_s))
+            except FutureTimeout:
+                future.cancel()
+                raise self._abandoned(node_id, budget) from None
+
+    @contextmanager
+    def _hard_timeouts_counted(self, node_id: str) -> Iterator[None]:
+        """A `timeout` failure — ours, or the node's own deadline — counts as a hard timeout."""
+        try:
+            yield
+        except ExecutionError as exc:
+            if exc.kind == "timeout":
+                self.on_timeout("hard", node_id)
+            raise
+
+    @staticmethod
+    def _abandoned(node_id: str, budget: Budget) -> ExecutionError:
+        return ExecutionError(f"{node_id} ran past its hard timeout of {budget.hard_ms} ms and was abandoned",
+                              kind="timeout", node=node_id, limit_ms=budget.hard_ms)
+
+    def _tracked(self, fn: Callable[[], T]) -> T:
+        with self._lock:
+            self._busy += 1
+        try:
+            return fn()
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class HardTimeouts:
+    """Recent hard timeouts per node: repeated ones are a reason to quarantine."""
+
+    def __init__(self, limit: int = REPEATED_HARD_TIMEOUTS, within_s: float = REPEATED_WITHIN_S):
+        self.limit = limit
+        self.within_s = within_s
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def add(self, node_id: str) -> None:
+        with self._lock:
+            self._seen[node_id].append(time.monotonic())
+
+    def repeated(self, node_id: str) -> bool:
+        """True once the node has timed out `limit` times within the period (and forgets them)."""
+        with self._lock:
+            seen = self._seen.get(node_id)
+            if not seen:
+                return False
+            horizon = time.monotonic() - self.within_s
+            while seen and seen[0] < horizon:
+                seen.popleft()
+            if len(seen) < self.limit:
+                return False
+            seen.clear()
+            return True

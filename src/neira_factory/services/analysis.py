@@ -1,0 +1,83 @@
+"""A candidate's analysis from the database: its counters (all replicas) since it entered its state,
+the stable baseline over the same windows, the stored measurements, and the phase they make."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..domain.actors import Actor
+from ..domain.lifecycle import State
+from ..runtime.analysis import Analysis, Phase, decide, evaluate
+from ..runtime.measures import VersionStats
+from ..store import NodeRecord, UnitOfWork
+from .factory import Factory
+
+CANDIDATES = (State.CANARY.value, State.EXPERIMENTAL.value)
+
+
+def measurable(result: Analysis) -> bool:
+    """A window is measured once it has enough data, or when its failure is already certain."""
+    return result.requests >= result.min_requests or result.verdict == "fail"
+
+
+def since_window(f: Factory, record: NodeRecord) -> int:
+    """The window in which the node entered its current state."""
+    return f.stats.window(record.updated_at.timestamp())
+
+
+def baseline_of(uow: UnitOfWork, record: NodeRecord) -> NodeRecord | None:
+    if record.state not in CANDIDATES:
+        return None
+    return next((r for r in uow.nodes.list(route=record.route, state=State.STABLE.value) if r.id != record.id), None)
+
+
+def _merged(rows: list[dict[str, Any]]) -> VersionStats:
+    return VersionStats.merged(VersionStats.from_row(r) for r in rows)
+
+
+def evaluate_node(f: Factory, uow: UnitOfWork, record: NodeRecord) -> tuple[Analysis, Phase, dict[str, Any]]:
+    """The analysis, the phase with the stored measurements, and the evidence behind them."""
+    rollout = f.load_template(uow, record).rollout
+    since = since_window(f, record)
+    rows = uow.stats.rows(record.id, record.state, since)
+    candidate = _merged(rows)
+    stable = baseline_of(uow, record)
+    baseline = _merged(uow.stats.rows(stable.id, State.STABLE.value, since)) if stable else None
+    result = evaluate(candidate, baseline, rollout)
+    counts = uow.measurements.counts(record.id, record.state, before_window=f.stats.window())
+    if measurable(result):  # the current window's measurement is the verdict now
+        counts[result.verdict] = counts.get(result.verdict, 0) + 1
+    phase = decide(result, counts.get("fail", 0), counts.get("inconclusive", 0), rollout)
+    evidence = {"stats": candidate.summary(),
+                "baseline": {"id": stable.id, **baseline.summary()} if stable and baseline else None,
+                "measurements": counts, "windows": _windows(rows)}
+    return result, phase, evidence
+
+
+def _windows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-window totals over all replicas, oldest first (for charts)."""
+    by_window: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_window[row["window_start"]].append(row)
+    return [{"start": start, **_merged(group).summary()} for start, group in sorted(by_window.items())]
+
+
+def gate(f: Factory, uow: UnitOfWork, record: NodeRecord) -> dict[str, Any]:
+    """The graduation guard's view: passed or not, and why."""
+    result, phase, _ = evaluate_node(f, uow, record)
+    return {"passed": phase.phase == "passed", "phase": phase.phase, "verdict": result.verdict,
+            "reason": phase.reason, "metrics": [m.to_dict() for m in result.metrics]}
+
+
+def report(f: Factory, actor: Actor, node_id: str) -> dict[str, Any]:
+    """GET /factory/nodes/{id}/analysis."""
+    f.flush_stats()
+    with f.read() as uow:
+        f.authorize(uow, actor, "nodes.read")
+        record = f.node(uow, node_id)
+        result, phase, evidence = evaluate_node(f, uow, record)
+        history = uow.measurements.list(record.id, record.state)
+    return {**result.to_dict(), "id": record.id, "route": record.route, "state": record.state,
+            "candidate": record.state in CANDIDATES, "since_window": since_window(f, record),
+            "window_s": f.stats.window_s, "phase": phase.phase, "reason": phase.reason,
+            "needs_human": phase.needs_human, **evidence, "history": history}

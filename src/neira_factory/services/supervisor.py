@@ -1,0 +1,103 @@
+"""The runtime's background loop on each replica: flush this replica's counters, take one analysis
+measurement per candidate and window, and act on the phase — roll back a failing candidate
+(`rollout.auto_rollback`), graduate a passing experimental one (`rollout.auto_graduate`), and
+announce every change of verdict."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from ..domain.actors import WATCHDOG
+from ..domain.errors import FactoryError
+from ..domain.events import Event
+from ..domain.lifecycle import Action, State
+from ..store import NodeRecord, UnitOfWork
+from . import analysis
+from .factory import Factory
+from .lifecycle import Applied, apply, count
+
+log = logging.getLogger(__name__)
+
+
+class Supervisor:
+    def __init__(self, f: Factory, interval_s: float | None = None):
+        self.f = f
+        self.interval_s = interval_s if interval_s is not None else f.settings.stats_flush_ms / 1000
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen: dict[str, tuple[int, int, str]] = {}  # node id -> (requests, compared, phase) last checked
+        self._announced: dict[str, tuple[str, str, bool]] = {}  # node id -> (state, phase, needs_human) announced
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="neira-supervisor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.f.shadows.drain()
+        try:
+            self.f.flush_stats()
+        except Exception:  # shutting down with the database gone: say what was lost, do not hang
+            log.exception("the last statistics flush failed; up to one flush interval of counters is lost")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception:  # the loop must outlive a bad tick (a database blip); the next one retries
+                log.exception("supervisor tick failed")
+
+    def tick(self) -> list[dict[str, Any]]:
+        """One round: flush, then check every candidate with new evidence. Returns what was done."""
+        self.f.flush_stats()
+        with self.f.read() as uow:
+            candidates = [r for s in analysis.CANDIDATES for r in uow.nodes.list(state=s, limit=1000)]
+        return [done for record in candidates if (done := self.check(record)) is not None]
+
+    def check(self, record: NodeRecord) -> dict[str, Any] | None:
+        f = self.f
+        with f.read() as uow:
+            result, phase, evidence = analysis.evaluate_node(f, uow, record)
+        seen = (result.requests, evidence["stats"]["shadow_compared"], phase.phase)
+        if self._seen.get(record.id) == seen:
+            return None
+        self._seen[record.id] = seen
+        with f.write() as uow:
+            current = uow.nodes.get(record.id)
+            if current is None or current.state != record.state or current.row_version != record.row_version:
+                return None  # moved meanwhile (a human, or another replica)
+            if analysis.measurable(result):
+                uow.measurements.put(record.id, record.state, f.stats.window(), result.verdict, result.requests,
+                                     result.to_dict()["reason"])
+            if self._announced.get(record.id) != (record.state, phase.phase, phase.needs_human):
+                self._announced[record.id] = (record.state, phase.phase, phase.needs_human)
+                uow.announce(Event("analysis.verdict", record.id, {
+                    "route": record.route, "state": record.state, "phase": phase.phase, "verdict": result.verdict,
+                    "reason": phase.reason, "needs_human": phase.needs_human, "requests": result.requests}))
+            done = self._act(uow, current, phase.phase, phase.reason,
+                             {"analysis": result.to_dict(), "measurements": evidence["measurements"]})
+        f.metrics.analysis_verdicts.labels(phase.phase).inc()
+        if done is not None:
+            count(f, done[0], done[1])
+        return {"id": record.id, "phase": phase.phase, "action": done[0].value if done else None}
+
+    def _act(self, uow: UnitOfWork, record: NodeRecord, phase: str, reason: str,
+             evidence: dict[str, Any]) -> tuple[Action, Applied] | None:
+        rollout = self.f.load_template(uow, record).rollout
+        if phase == "failed" and rollout.auto_rollback:
+            act = Action.ROLLBACK
+            why = f"analysis failed: {reason}"
+        elif phase == "passed" and record.state == State.EXPERIMENTAL.value and rollout.auto_graduate:
+            act = Action.APPROVE
+            why = "analysis passed; rollout.auto_graduate"
+        else:
+            return None
+        try:
+            with uow.conn.begin_nested():
+                return act, apply(self.f, uow, WATCHDOG, record, act, reason=why, evidence=evidence)
+        except FactoryError as exc:  # e.g. a gate closed meanwhile: leave it to a human, say why
+            log.warning("watchdog could not %s %s: %s", act.value, record.id, exc.reason)
+            return None

@@ -1,0 +1,343 @@
+"""The event bus (ids, replay, close) and the webhook notifier against a real local HTTP receiver."""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import socket
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from neira_factory.domain.events import Event
+from neira_factory.nervous.events import CLOSED, EventBus
+from neira_factory.nervous.metrics import FactoryMetrics
+from neira_factory.nervous.notify import SECRET_FILE, WebhookNotifier, sign, verify_signature, webhook_secret
+
+from notify_support import Receiver
+from support import make_settings
+
+SECRET = "test-webhook-secret"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[..., Receiver]]:
+    made: list[Receiver] = []
+
+    def make(statuses: list[int] | None = None, default: int = 200) -> Receiver:
+        made.append(Receiver(statuses, default))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def metrics() -> FactoryMetrics:
+    return FactoryMetrics(lambda: 0.0)
+
+
+@pytest.fixture
+def notifier_for(metrics):
+    started: list[WebhookNotifier] = []
+
+    def make(url: str, bus: EventBus, **options) -> WebhookNotifier:
+        options = {"backoff_s": 0.01, "timeout_s": 2.0, **options}
+        n = WebhookNotifier(url, SECRET, bus, metrics.notify_deliveries, **options)
+        n.start()
+        started.append(n)
+        return n
+
+    yield make
+    for n in started:
+        n.stop(deadline_s=1.0)
+
+
+def outcome(metrics: FactoryMetrics, name: str) -> float:
+    return metrics.registry.get_sample_value("notify_deliveries_total", {"outcome": name})
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the condition")
+        time.sleep(0.01)
+
+
+def event(n: int = 0, type_: str = "node.transition") -> Event:
+    return Event(type_, f"analysis.n{n}.v1", {"n": n, "text": "привет"})
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"  # nothing listens there now: connection refused
+
+
+# ---- the bus ------------------------------------------------------------------------------
+
+def test_bus_numbers_events_and_replays_since_an_id():
+    bus = EventBus()
+    q = bus.subscribe()
+    bus.publish([event(1), event(2)])
+    bus.publish([event(3)])
+    assert bus.last_id == 3
+    assert [(i, e.data["n"]) for i, e in bus.recent] == [(1, 1), (2, 2), (3, 3)]
+    assert [q.get_nowait()[0] for _ in range(3)] == [1, 2, 3]
+    assert [i for i, _ in bus.since(0)] == [1, 2, 3]
+    assert [i for i, _ in bus.since(2)] == [3]
+    assert bus.since(3) == []
+    # an id this process never gave (a client of an earlier process): everything kept is new to it
+    assert [i for i, _ in bus.since(99)] == [1, 2, 3]
+
+
+def test_bus_keeps_only_the_recent_events():
+    bus = EventBus(recent=3)
+    bus.publish(event(n) for n in range(10))
+    assert [i for i, _ in bus.since(0)] == [8, 9, 10]
+
+
+def test_subscribe_after_replays_and_follows_without_gap_or_duplicate():
+    bus = EventBus()
+    bus.publish([event(1), event(2)])
+    backlog, q = bus.subscribe_after(1)
+    bus.publish([event(3)])
+    assert [i for i, _ in backlog] == [2]
+    assert q.get_nowait()[0] == 3 and q.empty()
+
+
+def test_close_wakes_subscribers_and_later_subscribers_and_publish_still_works():
+    bus = EventBus()
+    q = bus.subscribe()
+    bus.close()
+    assert q.get_nowait() is CLOSED
+    assert bus.subscribe().get_nowait() is CLOSED
+    bus.publish([event(1)])  # the notifier keeps reading after close: events still arrive
+    assert q.get_nowait()[0] == 1
+
+
+def test_a_stalled_subscriber_loses_events_but_publish_never_blocks(monkeypatch):
+    monkeypatch.setattr("neira_factory.nervous.events.QUEUE_SIZE", 2)
+    bus = EventBus()
+    q = bus.subscribe()
+    bus.publish(event(n) for n in range(5))
+    assert [q.get_nowait()[0] for _ in range(2)] == [1, 2] and q.empty()
+    bus.publish([event(6)])
+    bus.close()  # a full queue still gets the sentinel
+    bus.publish(event(n) for n in range(5))
+    items = []
+    while not q.empty():
+        items.append(q.get_nowait())
+    assert CLOSED in items
+
+
+def test_unsubscribe():
+    bus = EventBus()
+    q = bus.subscribe()
+    assert bus.subscriber_count == 1
+    bus.unsubscribe(q)
+    bus.unsubscribe(q)  # twice is harmless
+    assert bus.subscriber_count == 0
+    bus.publish([event(1)])
+    with pytest.raises(queue.Empty):
+        q.get_nowait()
+
+
+# ---- signatures -----------------------------------------------------------------------------
+
+def test_signature_verifies_and_a_tampered_body_fails():
+    body = b'{"id":1,"type":"node.transition"}'
+    header = sign(SECRET, 1700000000, body)
+    assert header.startswith("sha256=") and len(header) == len("sha256=") + 64
+    assert verify_signature(SECRET, 1700000000, body, header)
+    assert verify_signature(SECRET, "1700000000", body.decode(), header)  # str forms, as read from headers
+    assert not verify_signature(SECRET, 1700000000, body.replace(b"1", b"2"), header)
+    assert not verify_signature(SECRET, 1700000001, body, header)
+    assert not verify_signature("another-secret", 1700000000, body, header)
+    assert not verify_signature(SECRET, 1700000000, body, header.replace("sha256=", "sha1="))
+    assert not verify_signature(SECRET, 1700000000, body, None)
+    assert not verify_signature(SECRET, 1700000000, body, "")
+
+
+def test_signature_age_check():
+    body = b"{}"
+    header = sign(SECRET, 1000, body)
+    assert verify_signature(SECRET, 1000, body, header, max_age_s=300, now=1200)
+    assert not verify_signature(SECRET, 1000, body, header, max_age_s=300, now=1400)
+    assert not verify_signature(SECRET, "not-a-time", body, header, max_age_s=300)
+
+
+# ---- deliveries -----------------------------------------------------------------------------
+
+def test_a_delivery_carries_the_event_and_a_valid_signature(receiver, notifier_for, metrics):
+    r = receiver()
+    bus = EventBus()
+    notifier_for(r.url, bus)
+    e = Event("capability.changed", "factory_script", {"from": "off", "to": "experimental", "actor": "admin"})
+    bus.publish([e])
+    wait_for(lambda: outcome(metrics, "delivered") == 1)
+    (headers, body), = r.requests
+    assert json.loads(body) == {"id": 1, "type": "capability.changed", "resource": "factory_script",
+                                "data": {"from": "off", "to": "experimental", "actor": "admin"}, "ts": e.ts}
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-Neira-Event"] == "capability.changed"
+    assert len(headers["X-Neira-Delivery"]) == 36
+    assert abs(int(headers["X-Neira-Timestamp"]) - time.time()) < 60
+    assert verify_signature(SECRET, headers["X-Neira-Timestamp"], body, headers["X-Neira-Signature"], max_age_s=60)
+
+
+def test_retries_on_500_then_succeeds(receiver, notifier_for, metrics):
+    r = receiver([500, 500, 200])
+    bus = EventBus()
+    notifier_for(r.url, bus)
+    bus.publish([event(1)])
+    wait_for(lambda: outcome(metrics, "delivered") == 1)
+    assert len(r.requests) == 3
+    assert (outcome(metrics, "retried"), outcome(metrics, "failed")) == (2, 0)
+    # one delivery id for every attempt of the event; each attempt signed
+    assert len({h["X-Neira-Delivery"] for h, _ in r.requests}) == 1
+    assert all(verify_signature(SECRET, h["X-Neira-Timestamp"], b, h["X-Neira-Signature"]) for h, b in r.requests)
+
+
+def test_retries_on_429(receiver, notifier_for, metrics):
+    r = receiver([429, 200])
+    bus = EventBus()
+    notifier_for(r.url, bus)
+    bus.publish([event(1)])
+    wait_for(lambda: outcome(metrics, "delivered") == 1)
+    assert len(r.requests) == 2 and outcome(metrics, "retried") == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 410])
+def test_no_retry_on_other_4xx(receiver, notifier_for, metrics, status, caplog):
+    r = receiver([status, 200])
+    bus = EventBus()
+    notifier_for(r.url, bus)
+    with caplog.at_level(logging.WARNING, logger="neira_factory.nervous.notify"):
+        bus.publish([event(1)])
+        wait_for(lambda: outcome(metrics, "failed") == 1)
+    assert len(r.requests) == 1
+    assert (outcome(metrics, "retried"), outcome(metrics, "delivered")) == (0, 0)
+    assert f"HTTP {status}" in caplog.text and SECRET not in caplog.text
+
+
+def test_gives_up_after_the_attempts(receiver, notifier_for, metrics, caplog):
+    r = receiver(default=503)
+    bus = EventBus()
+    notifier_for(r.url, bus, attempts=3)
+    with caplog.at_level(logging.WARNING, logger="neira_factory.nervous.notify"):
+        bus.publish([event(1)])
+        wait_for(lambda: outcome(metrics, "failed") == 1)
+    assert len(r.requests) == 3
+    assert (outcome(metrics, "retried"), outcome(metrics, "delivered")) == (2, 0)
+    assert "not delivered" in caplog.text and "HTTP 503" in caplog.text
+
+
+def test_a_refused_connection_is_retried_then_fails(notifier_for, metrics):
+    bus = EventBus()
+    notifier_for(closed_port_url(), bus, attempts=2)
+    bus.publish([event(1)])
+    wait_for(lambda: outcome(metrics, "failed") == 1)
+    assert (outcome(metrics, "retried"), outcome(metrics, "delivered")) == (1, 0)
+
+
+def test_backoff_doubles(receiver, notifier_for, metrics):
+    r = receiver([500, 500, 200])
+    bus = EventBus()
+    start = time.monotonic()
+    notifier_for(r.url, bus, backoff_s=0.2)
+    bus.publish([event(1)])
+    wait_for(lambda: outcome(metrics, "delivered") == 1)
+    assert time.monotonic() - start >= 0.2 + 0.4
+
+
+def test_events_are_delivered_in_order(receiver, notifier_for, metrics):
+    r = receiver([500])  # the first event needs a retry: the rest still wait their turn
+    bus = EventBus()
+    notifier_for(r.url, bus)
+    bus.publish([event(0)])
+    for n in range(1, 20, 3):
+        bus.publish([event(n), event(n + 1), event(n + 2)])
+    wait_for(lambda: outcome(metrics, "delivered") == 22)
+    delivered = [b for b in r.bodies()]
+    assert [b["id"] for b in delivered] == [1] + list(range(1, 23))  # event 1 twice: the retry
+    assert [b["data"]["n"] for b in delivered[1:]] == list(range(22))
+
+
+def test_stop_delivers_what_is_queued(receiver, metrics):
+    r = receiver()
+    bus = EventBus()
+    n = WebhookNotifier(r.url, SECRET, bus, metrics.notify_deliveries)
+    n.start()
+    bus.publish(event(i) for i in range(10))
+    n.stop()
+    assert [b["id"] for b in r.bodies()] == list(range(1, 11))
+    assert not n.running and bus.subscriber_count == 0
+
+
+def test_stop_is_bounded_when_the_receiver_keeps_failing(receiver, metrics):
+    r = receiver(default=500)
+    bus = EventBus()
+    n = WebhookNotifier(r.url, SECRET, bus, metrics.notify_deliveries, attempts=10, backoff_s=5.0)
+    n.start()
+    bus.publish(event(i) for i in range(3))
+    wait_for(lambda: len(r.requests) >= 1)
+    start = time.monotonic()
+    n.stop(deadline_s=0.5)
+    assert time.monotonic() - start < 3.0
+    assert not n.running
+    assert outcome(metrics, "failed") == 3 and outcome(metrics, "delivered") == 0
+
+
+def test_the_bus_closing_does_not_stop_deliveries(receiver, notifier_for, metrics):
+    r = receiver()
+    bus = EventBus()
+    notifier_for(r.url, bus)
+    bus.close()  # streams end at shutdown; writes still in flight must still reach the webhook
+    bus.publish([event(1)])
+    wait_for(lambda: outcome(metrics, "delivered") == 1)
+
+
+def test_bad_configuration_is_refused(metrics):
+    bus = EventBus()
+    for url in ("ftp://example.org/hook", "not a url", "http://"):
+        with pytest.raises(ValueError, match="http"):
+            WebhookNotifier(url, SECRET, bus, metrics.notify_deliveries)
+    with pytest.raises(ValueError, match="secret"):
+        WebhookNotifier("http://127.0.0.1:9/hook", "", bus, metrics.notify_deliveries)
+
+
+def test_from_settings(tmp_path, metrics):
+    bus = EventBus()
+    assert WebhookNotifier.from_settings(make_settings(tmp_path), bus, metrics.notify_deliveries) is None
+    n = WebhookNotifier.from_settings(make_settings(tmp_path, notify_webhook_url="http://127.0.0.1:9/hook",
+                                                    notify_webhook_secret="s3cret"), bus, metrics.notify_deliveries)
+    assert n is not None and n.url == "http://127.0.0.1:9/hook" and not n.running
+
+
+# ---- the secret -----------------------------------------------------------------------------
+
+def test_a_configured_secret_wins(tmp_path):
+    assert webhook_secret(make_settings(tmp_path, notify_webhook_secret="from-env")) == "from-env"
+    assert not (tmp_path / SECRET_FILE).exists()
+
+
+def test_the_generated_secret_is_private_and_stable(tmp_path, caplog):
+    settings = make_settings(tmp_path / "var")
+    with caplog.at_level(logging.INFO, logger="neira_factory.nervous.notify"):
+        first = webhook_secret(settings)
+    path = tmp_path / "var" / SECRET_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 32
+    assert str(path) in caplog.text and first not in caplog.text
+    assert webhook_secret(settings) == first == path.read_text().strip()
+
+
+def test_an_empty_secret_file_is_refused(tmp_path):
+    (tmp_path / SECRET_FILE).write_text("\n")
+    with pytest.raises(ValueError, match="empty"):
+        webhook_secret(make_settings(tmp_path))
