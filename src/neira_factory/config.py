@@ -40,6 +40,7 @@ class Settings:
     stats_window_s: int = 10  # one statistics window = one analysis measurement
     stats_flush_ms: int = 1000  # how often a replica writes its counters to the database
     cache_ttl_ms: int = 1000  # how stale another replica's route or policy change may be seen here
+    stats_retention_h: int = 168  # statistics windows and measurements older than this are deleted
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
     replica: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
@@ -66,6 +67,7 @@ class Settings:
             stats_window_s=_int("NEIRA_STATS_WINDOW_S", 10),
             stats_flush_ms=_int("NEIRA_STATS_FLUSH_MS", 1000),
             cache_ttl_ms=_int("NEIRA_CACHE_TTL_MS", 1000),
+            stats_retention_h=_int("NEIRA_STATS_RETENTION_H", 168),
             notify_webhook_url=env.get("NEIRA_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_secret=env.get("NEIRA_NOTIFY_WEBHOOK_SECRET") or None,
         )

@@ -276,3 +276,21 @@ def test_script_operations_reach_the_statistics(scripts):
     report = analysis(client, v1)
     assert report["stats"]["operations_p95"] > 100
     assert metric(report, "operations_p95")["verdict"] == "fail"
+
+
+def test_old_windows_are_pruned_and_recent_ones_kept(rt):
+    client, f, supervisor = rt
+    make_stable(client, template(1))
+    v2 = make_candidate(client, template(2, canary_weight=1.0))
+    traffic(client, 5)
+    f.flush_stats()
+    old = f.stats.window() - f.settings.stats_retention_h * 3600 - 3 * f.settings.stats_window_s
+    with f.db.unit_of_work() as uow:
+        uow.stats.put([{"node_id": v2, "state": "canary", "window_start": old, "replica": "gone", "requests": 7,
+                        "errors": {}, "latency_hist": {}, "ops_hist": {}, "memory_peak_bytes": 0,
+                        "shadow_compared": 0, "shadow_mismatched": 0}])
+        uow.measurements.put(v2, "canary", old, "fail", 7, "long ago")
+    assert supervisor.prune() == 2
+    with f.read() as uow:
+        assert [r["requests"] for r in uow.stats.rows(v2, "canary")] == [5]
+        assert uow.measurements.counts(v2, "canary") == {}

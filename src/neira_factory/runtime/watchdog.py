@@ -93,10 +93,14 @@ class Watchdog:
             try:
                 return future.result(timeout=budget.soft_s)
             except FutureTimeout:
+                if future.done():  # the node itself raised TimeoutError: its failure, not our deadline
+                    raise
                 self.on_timeout("soft", node_id)
             try:
                 return future.result(timeout=max(0.0, budget.hard_s - budget.soft_s))
             except FutureTimeout:
+                if future.done():
+                    raise
                 future.cancel()
                 raise self._abandoned(node_id, budget) from None
 

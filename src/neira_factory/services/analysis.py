@@ -13,6 +13,7 @@ from ..store import NodeRecord, UnitOfWork
 from .factory import Factory
 
 CANDIDATES = (State.CANARY.value, State.EXPERIMENTAL.value)
+MAX_WINDOWS = 360  # the per-window series shown (an hour of 10 s windows); the analysis uses them all
 
 
 def measurable(result: Analysis) -> bool:
@@ -55,11 +56,12 @@ def evaluate_node(f: Factory, uow: UnitOfWork, record: NodeRecord) -> tuple[Anal
 
 
 def _windows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per-window totals over all replicas, oldest first (for charts)."""
+    """Per-window totals over all replicas, oldest first (for charts): the latest MAX_WINDOWS."""
     by_window: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_window[row["window_start"]].append(row)
-    return [{"start": start, **_merged(group).summary()} for start, group in sorted(by_window.items())]
+    recent = sorted(by_window.items())[-MAX_WINDOWS:]
+    return [{"start": start, **_merged(group).summary()} for start, group in recent]
 
 
 def gate(f: Factory, uow: UnitOfWork, record: NodeRecord) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from ..domain.actors import WATCHDOG
@@ -18,6 +19,7 @@ from .factory import Factory
 from .lifecycle import Applied, apply, count
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY_S = 3600.0
 
 
 class Supervisor:
@@ -28,6 +30,7 @@ class Supervisor:
         self._thread: threading.Thread | None = None
         self._seen: dict[str, tuple[int, int, str]] = {}  # node id -> (requests, compared, phase) last checked
         self._announced: dict[str, tuple[str, str, bool]] = {}  # node id -> (state, phase, needs_human) announced
+        self._next_prune = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="neira-supervisor", daemon=True)
@@ -51,11 +54,21 @@ class Supervisor:
                 log.exception("supervisor tick failed")
 
     def tick(self) -> list[dict[str, Any]]:
-        """One round: flush, then check every candidate with new evidence. Returns what was done."""
+        """One round: flush, prune old windows now and then, then check every candidate with new evidence.
+        Returns what was done."""
         self.f.flush_stats()
+        if time.monotonic() >= self._next_prune:
+            self.prune()
         with self.f.read() as uow:
             candidates = [r for s in analysis.CANDIDATES for r in uow.nodes.list(state=s, limit=1000)]
         return [done for record in candidates if (done := self.check(record)) is not None]
+
+    def prune(self) -> int:
+        """Delete statistics windows and measurements older than the retention period."""
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        horizon = self.f.stats.window(time.time() - self.f.settings.stats_retention_h * 3600)
+        with self.f.db.unit_of_work(write=True) as uow:
+            return uow.stats.prune(horizon) + uow.measurements.prune(horizon)
 
     def check(self, record: NodeRecord) -> dict[str, Any] | None:
         f = self.f

@@ -256,6 +256,9 @@ class MeasurementRepository:
         rows = self.conn.execute(q.group_by(m.c.verdict))
         return {verdict: n for verdict, n in rows}
 
+    def prune(self, before_window: int) -> int:
+        return self.conn.execute(delete(t.measurements).where(t.measurements.c.window_start < before_window)).rowcount
+
     def list(self, node_id: str, state: str, limit: int = 100) -> list[dict[str, Any]]:
         m = t.measurements
         q = select(m).where(m.c.node_id == node_id, m.c.state == state).order_by(m.c.window_start.desc()).limit(limit)
