@@ -13,6 +13,7 @@ APT_PACKAGES=(
   postgresql postgresql-client                          # store: PostgreSQL backend + tests
   espeak-ng                                             # library: voice (text_to_phonemes)
   graphviz                                              # organ graph rendering
+  fonts-dejavu-core                                     # a Cyrillic font: OCR tests draw text
   tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng     # library: vision (OCR)
   clang lld wasi-libc libclang-rt-dev-wasm32            # building WASI test modules
   chromium                                              # browser tests

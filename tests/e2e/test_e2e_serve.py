@@ -38,7 +38,10 @@ def test_serve_loads_examples_and_generates_an_admin_token(start_server):
     states = {n["id"]: n["state"] for n in nodes.json()}
     assert EXAMPLE_NODES <= set(states), states
     assert all(state == "draft" for state in states.values()), states
-    assert int(loaded.group(1)) == len(states)
+    organs = {o["id"]: o["state"] for o in admin.get("/organs").json()}
+    assert {"organ.voice.v1", "organ.vision.v2", "organ.speak-pipeline.v1"} <= set(organs), organs
+    assert set(organs.values()) == {"draft"}
+    assert int(loaded.group(1)) == len(states) + len(organs)
     assert all(n["created_by"] == "system" for n in nodes.json())
     # every example was dry-run at load: clean, its examples pass
     detail = admin.get(f"/factory/nodes/{NODE_ID}").json()

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from neira_factory.api.app import create_app
 from neira_factory.domain.actors import SYSTEM
 from neira_factory.policy import ACTIONS
-from neira_factory.services import capabilities, fabricate, lifecycle
+from neira_factory.services import capabilities, fabricate, lifecycle, organs
 from neira_factory.services.bootstrap import build_factory
 from neira_factory.tokens import TokenRegistry
 
@@ -16,6 +16,8 @@ from support import auth, make_settings
 
 DRAFT, CANARY, QUARANTINED = "analysis.reverse.v1", "analysis.echo.v1", "analysis.text_normalize.v1"
 STABLE = "analysis.mirror.v1"
+ORGAN = "organ.mirror.v1"
+NEW_ORGAN = {"id": "organ.other.v1", "nodes": [STABLE], "channels": [{"name": "main", "nodes": [STABLE]}]}
 TEMPLATE = {"id": "analysis.reverse.v2", "version": "0.2.0", "analysis_type": "reverse"}
 
 # (method, path, body, policy action)
@@ -36,6 +38,13 @@ ENDPOINTS = [
     ("GET", "/factory/nodes", None, "nodes.read"),
     ("GET", f"/factory/nodes/{DRAFT}", None, "nodes.read"),
     ("GET", f"/factory/nodes/{CANARY}/analysis", None, "nodes.read"),
+    ("POST", "/organs/build", {"organ_template": NEW_ORGAN}, "organs.dryrun"),
+    ("POST", "/organs/build", {"organ_template": NEW_ORGAN, "dryrun": False}, "organs.build"),
+    ("DELETE", f"/organs/{ORGAN}/build", None, "nodes.fail"),
+    ("POST", f"/organs/{ORGAN}/run", {"input": {"text": "abc"}}, "nodes.run"),
+    ("GET", "/organs", None, "nodes.read"),
+    ("GET", f"/organs/{ORGAN}/status", None, "nodes.read"),
+    ("GET", f"/organs/{ORGAN}/graph.svg", None, "nodes.read"),
     ("GET", "/capabilities", None, "capabilities.read"),
     ("GET", "/audit", None, "audit.read"),
     ("GET", "/audit/verify", None, "audit.read"),
@@ -54,6 +63,7 @@ def seeded_client(tmp_path, safe_mode: bool) -> TestClient:
         lifecycle.transition(f, SYSTEM, STABLE, "approve", force=True, reason="seed a stable route")
     lifecycle.transition(f, SYSTEM, CANARY, "approve")
     lifecycle.transition(f, SYSTEM, QUARANTINED, "quarantine", reason="test")
+    organs.build(f, SYSTEM, {"organ_template": {**NEW_ORGAN, "id": ORGAN}, "dryrun": False})
     if safe_mode:
         capabilities.set_safe_mode(f, SYSTEM, True)
     return TestClient(create_app(f, TokenRegistry.load(f.settings)))

@@ -259,7 +259,8 @@ def test_a_slower_candidate_fails_the_latency_comparison(scripts):
     client, _, _ = scripts
     make_stable(client, template(1))
     slow = "fn run(input) { let x = 0; while x < 60000 { x += 1; } input }"
-    v2 = make_candidate(client, script_template(2, slow, canary_weight=0.5, min_requests=20))
+    v2 = make_candidate(client, script_template(2, slow, canary_weight=0.5, min_requests=20,
+                                                baseline={"latency_slack_ms": 1}))
     traffic(client, 80)
     report = analysis(client, v2)
     latency = metric(report, "baseline_latency")

@@ -135,6 +135,49 @@ class AnalysisReport(BaseModel):
     history: list[dict[str, Any]] = Field(description="stored measurements, newest first")
 
 
+class OrganBuildBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"organ_template": {
+        "id": "organ.echo.v1", "roles": ["echo"], "nodes": ["analysis.echo.v1"],
+        "channels": [{"name": "main", "nodes": ["analysis.echo.v1"]}], "policies": {"gates": ["organ_echo"]}},
+        "dryrun": True}]})
+    organ_template: dict[str, Any] = Field(description="an OrganTemplate (Neira's `cells`/`pathways` welcome)")
+    dryrun: bool = Field(default=True, description="true: only the report; false: create the organ as a draft")
+
+
+class OrganBuilt(BaseModel):
+    organ_id: str | None
+    state: str = Field(description="dry_run | draft")
+    report: dict[str, Any] = Field(description="graph, roles, missing, fabrications, type_errors, risks, examples")
+
+
+class OrganNodeHealth(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    state: str
+    health: str = Field(description="ok | failing | no_data | down")
+    reason: str
+
+
+class OrganStatus(BaseModel):
+    id: str
+    route: str
+    version: str
+    state: str
+    allowed: list[str]
+    nodes: list[OrganNodeHealth]
+    metrics: dict[str, Any]
+
+
+class OrganRunResult(BaseModel):
+    output: Any
+    trace: list[dict[str, Any]] = Field(description="each node in order: {node, version, ms, ok}")
+    organ_id: str
+    version: str
+    state: str
+    dry_run: bool
+    ms: float
+
+
 class CapabilityRow(BaseModel):
     state: str
     updated_by: str

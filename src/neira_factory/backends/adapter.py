@@ -17,7 +17,7 @@ from jmespath.exceptions import JMESPathError
 
 from .. import library
 from ..domain.report import Risk
-from ..domain.templates import NodeTemplate
+from ..domain.templates import IOSpec, NodeTemplate
 from .base import ExecContext, ExecutionError
 
 BLOCKED_STATES = ("disabled", "quarantined")  # a linked node in these states is not run
@@ -45,6 +45,14 @@ def impl_name(template: NodeTemplate) -> str | None:
     if spec and spec.chain:
         return None
     return template.node_type if template.node_type in library.names() else None
+
+
+def effective_io(template: NodeTemplate) -> IOSpec:
+    """The template's io, or — where it was left at its default — the io of the implementation it binds."""
+    name = impl_name(template) if (template.backend or "adapter") == "adapter" else None
+    if name in library.names() and template.io == IOSpec():
+        return IOSpec(**library.io_schema(name))
+    return template.io
 
 
 def default_target(template: NodeTemplate) -> Target | None:

@@ -33,6 +33,10 @@ class ResolvedNode:
     template: NodeTemplate
     state: str
 
+    @property
+    def id(self) -> str:
+        return self.template.id
+
 
 @dataclass
 class ExecContext:
@@ -46,6 +50,8 @@ class ExecContext:
     log: list[str] = field(default_factory=list)
     deadline: float | None = None  # time.monotonic() by which a self-interrupting sandbox must stop
     usage: dict[str, int] = field(default_factory=dict)  # operations / memory_bytes a sandbox reports
+    trace: list[dict[str, Any]] = field(default_factory=list)  # an organ's steps: {node, version, ms, ok}
+    member: Callable[[ResolvedNode, Any, "ExecContext"], Any] | None = None  # runs an organ's node, guarded
 
     def deeper(self) -> "ExecContext":
         if self.depth + 1 > MAX_LINK_DEPTH:

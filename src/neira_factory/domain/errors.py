@@ -7,6 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# What a node's failure may be (statistics, metrics and the error body's `kind`): a client's bad input,
+# the node's own exception, a timeout, a sandbox limit (generic, or wasm's fuel / memory), a trap, a
+# policy refusal, or an output that is not what it should be.
+EXECUTION_ERROR_KINDS = ("bad_input", "exception", "timeout", "limit", "limit_fuel", "limit_memory", "trap",
+                         "policy", "bad_output")
+
 
 class FactoryError(Exception):
     """A refusal or failure the client can act on."""

@@ -20,6 +20,7 @@ class State(str, Enum):
     ROLLED_BACK = "rolled_back"
     DISABLED = "disabled"
     QUARANTINED = "quarantined"
+    FAILED = "failed"  # an organ build that was cancelled or could not complete
 
 
 class Action(str, Enum):
@@ -30,6 +31,7 @@ class Action(str, Enum):
     DISABLE = "disable"
     QUARANTINE = "quarantine"
     RELEASE = "release"
+    FAIL = "fail"
 
 
 class Guard(str, Enum):
@@ -60,25 +62,31 @@ TABLE: dict[tuple[State, Action], Rule] = {
     (State.DEPRECATED, Action.REINSTATE): Rule(State.STABLE, "system"),  # its successor was rolled back
     **{(s, Action.ROLLBACK): Rule(State.ROLLED_BACK, "write") for s in LIVE},
     **{(s, Action.DISABLE): Rule(State.DISABLED, "write") for s in ACTIVE},
-    **{(s, Action.QUARANTINE): Rule(State.QUARANTINED, "admin") for s in State if s is not State.QUARANTINED},
+    **{(s, Action.QUARANTINE): Rule(State.QUARANTINED, "admin") for s in State
+       if s not in (State.QUARANTINED, State.FAILED)},
     (State.QUARANTINED, Action.RELEASE): Rule(None, "admin", Guard.INTEGRITY),
+    **{(s, Action.FAIL): Rule(State.FAILED, "write") for s in (State.DRAFT, State.CANARY)},
 }
 
 HUMAN_ACTIONS = (Action.APPROVE, Action.ROLLBACK, Action.DISABLE, Action.QUARANTINE, Action.RELEASE)
 
 
-def allowed_actions(state: State | str) -> list[str]:
+ORGAN_ONLY = (Action.FAIL,)  # cancelling a build is an organ's transition, not a node's
+
+
+def allowed_actions(state: State | str, *, organ: bool = False) -> list[str]:
     """Actions a human may take from this state, in table order."""
     state = State(state)
-    return [a.value for (s, a), rule in TABLE.items() if s is state and rule.role != "system"]
+    return [a.value for (s, a), rule in TABLE.items()
+            if s is state and rule.role != "system" and (organ or a not in ORGAN_ONLY)]
 
 
-def rule_for(state: State | str, action: Action | str) -> Rule:
+def rule_for(state: State | str, action: Action | str, *, organ: bool = False) -> Rule:
     """The rule for (state, action), or InvalidTransition naming what is allowed instead."""
     state, action = State(state), Action(action)
-    rule = TABLE.get((state, action))
+    rule = TABLE.get((state, action)) if organ or action not in ORGAN_ONLY else None
     if rule is None:
-        allowed = allowed_actions(state)
+        allowed = allowed_actions(state, organ=organ)
         raise InvalidTransition(
             f"cannot {action.value} from {state.value}; allowed: {', '.join(allowed) or 'nothing'}",
             state=state.value,

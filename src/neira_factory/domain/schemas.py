@@ -109,6 +109,16 @@ def _fits(produced: Any, expected: Any, path: str) -> list[str]:
     return found
 
 
+def _required_choices(expected: dict) -> list[list[str]]:
+    """`anyOf` / `oneOf` alternatives that only name required fields ("text or normalized")."""
+    found = []
+    for key in ("anyOf", "oneOf"):
+        for alternative in expected.get(key, ()):
+            if isinstance(alternative, dict) and set(alternative) == {"required"}:
+                found.append(list(alternative["required"]))
+    return found
+
+
 def _value_problems(produced: dict, expected: dict, path: str) -> list[str]:
     allowed = _values(expected)
     if allowed is None:
@@ -126,6 +136,10 @@ def _object_problems(produced: dict, expected: dict, path: str) -> list[str]:
     declares = bool(present) or p_extra is False
     found = [f"missing required field {_join(path, r)!r}"
              for r in expected.get("required", ()) if declares and r not in present]
+    choices = _required_choices(expected)
+    if declares and choices and not any(set(choice) <= present for choice in choices):
+        options = " or ".join("+".join(repr(_join(path, r)) for r in choice) for choice in choices)
+        found.append(f"missing required field: needs {options}")
     for name, sub in e_props.items():
         if name in p_props:
             found += _fits(p_props[name], sub, _join(path, name))

@@ -6,7 +6,7 @@ Neira's own fields are accepted as its Rust server writes them; our extensions
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -17,6 +17,7 @@ Kind = Literal["analysis", "action", "memory"]
 KIND_FIELDS: dict[str, Kind] = {"analysis_type": "analysis", "action_type": "action", "memory_type": "memory"}
 BACKEND_PAYLOADS: tuple[Backend, ...] = ("adapter", "script", "wasm")
 MAX_EXAMPLES = 100
+ORGAN_TIMEOUT_MS = 10_000
 
 
 def node_ids(value: list[str]) -> list[str]:
@@ -258,12 +259,30 @@ class OrganTemplate(BaseModel):
     channels: list[Channel] = Field(default_factory=list, alias="pathways")
     policies: OrganPolicies = Field(default_factory=OrganPolicies)
     rollout: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    limits: Limits = Field(default_factory=lambda: Limits(timeout_ms=ORGAN_TIMEOUT_MS),
+                           description="the whole organ's budget; each node keeps its own limits inside it")
+    examples: list[Example] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    backend: ClassVar[str] = "organ"
+    kind: ClassVar[str] = "organ"
+
+    @property
+    def node_type(self) -> str:
+        """The organ's name: `organ.voice.v1` → voice."""
+        return route_of(self.id).split(".", 1)[-1]
+
+    @property
+    def route_name(self) -> str:
+        return route_of(self.id)
+
+    def to_document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        if not is_valid_id(value):
+        if not is_valid_id(value) or not value.startswith("organ."):
             raise ValueError("must look like organ.name[.vN]")
         return value
 

@@ -4,7 +4,9 @@
 returns the output JSON object or raises ``ImplError``. Text: ``echo``,
 ``reverse``, ``text_normalize``, ``regex_extract``; classification:
 ``keyword_classify``; mapping: ``json_map``; voice on espeak-ng:
-``text_to_phonemes``, ``speak_adapter``. See docs/library.md.
+``text_to_phonemes``, ``speak_adapter``; vision on Pillow and Tesseract:
+``image_downscale``, ``image_binarize``, ``image_grayscale``, ``ocr``.
+See docs/library.md.
 """
 
 from neira_factory.library.registry import ImplContext, ImplError, LibraryImpl, get, io_schema, names

@@ -5,12 +5,13 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from ..domain.errors import EXECUTION_ERROR_KINDS
+
 
 QUARANTINE_CAUSES = ("admin", "integrity", "violation", "timeouts")
 LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30)
 OPERATION_BUCKETS = tuple(10.0 ** e for e in range(2, 12))
 MEMORY_BUCKETS = tuple(2.0 ** e for e in range(16, 34, 2))
-EXEC_ERROR_KINDS = ("bad_input", "exception", "timeout", "limit", "policy", "bad_output")
 NOTIFY_OUTCOMES = ("delivered", "retried", "failed")
 
 
@@ -22,7 +23,7 @@ class FactoryMetrics:
         self.nodes_active = Gauge("factory_nodes_active", "Nodes in canary, experimental or stable", registry=r)
         self.nodes_active.set_function(active_nodes)
         self.exec_errors = Counter("factory_exec_errors_total", "Node execution errors", ["kind"], registry=r)
-        for kind in EXEC_ERROR_KINDS:
+        for kind in EXECUTION_ERROR_KINDS:
             self.exec_errors.labels(kind)
         self.dryrun_requests = Counter("factory_dryrun_requests_total", "Dry-run requests", registry=r)
         self.approvals = Counter("factory_approvals_total", "Approvals (each approve transition)", registry=r)
@@ -58,6 +59,10 @@ class FactoryMetrics:
                                           "primary's output", ["route", "outcome"], registry=r)
         self.analysis_verdicts = Counter("factory_analysis_verdicts_total", "Analysis phases reached by candidates",
                                          ["phase"], registry=r)
+        self.organ_build_attempts = Counter("organ_build_attempts_total", "Organ builds asked for (dry-run or not)",
+                                            registry=r)
+        self.organ_build_failures = Counter("organ_build_failures_total", "Organ builds refused or cancelled",
+                                            registry=r)
         self.quarantines = Counter("immune_quarantines_total", "Nodes quarantined, by cause", ["cause"], registry=r)
         for cause in QUARANTINE_CAUSES:
             self.quarantines.labels(cause)

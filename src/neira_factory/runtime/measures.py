@@ -9,9 +9,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.errors import EXECUTION_ERROR_KINDS
 from .histogram import Histogram
 
-ERROR_KINDS = ("bad_input", "exception", "timeout", "limit", "policy", "bad_output")
+ERROR_KINDS = EXECUTION_ERROR_KINDS
 CLIENT_ERRORS = frozenset({"bad_input"})  # the client's fault, not the node's
 
 

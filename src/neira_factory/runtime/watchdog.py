@@ -44,13 +44,17 @@ class Watchdog:
         self.hard_ms = hard_ms
         self.on_timeout = on_timeout  # (kind "soft" | "hard", node id)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neira-node")
+        self._nested = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neira-member")
         self._busy = 0
         self._lock = threading.Lock()
 
-    def budget(self, timeout_ms: int) -> Budget:
-        """The node's own limit, capped by the global hard limit; soft is never above hard."""
-        hard = min(timeout_ms, self.hard_ms)
-        return Budget(min(self.soft_ms, hard) / 1000, hard / 1000)
+    def budget(self, timeout_ms: int, cap_s: float | None = None) -> Budget:
+        """The node's own limit, capped by the global hard limit (and by `cap_s`, what is left of an
+        enclosing organ's budget); soft is never above hard."""
+        hard_s = min(timeout_ms, self.hard_ms) / 1000
+        if cap_s is not None:
+            hard_s = min(hard_s, cap_s)
+        return Budget(min(self.soft_ms / 1000, hard_s), hard_s)
 
     @property
     def busy(self) -> int:
@@ -60,7 +64,7 @@ class Watchdog:
     @property
     def queued(self) -> int:
         """Calls waiting for a worker: the sandbox saturation."""
-        return self._pool._work_queue.qsize()
+        return self._pool._work_queue.qsize() + self._nested._work_queue.qsize()
 
     async def run_async(self, fn: Callable[[], T], node_id: str, budget: Budget, *, interruptible: bool) -> T:
         """From the event loop: run on a worker, await the soft and hard timeouts without blocking.
@@ -86,9 +90,11 @@ class Watchdog:
             if time.monotonic() - started > budget.soft_s:
                 self.on_timeout("soft", node_id)
 
-    def run_abandonable(self, fn: Callable[[], T], node_id: str, budget: Budget) -> T:
-        """For in-process code: run on a worker; at the hard timeout stop waiting and fail."""
-        future = self._pool.submit(self._tracked, fn)
+    def run_abandonable(self, fn: Callable[[], T], node_id: str, budget: Budget, *, nested: bool = False) -> T:
+        """For in-process code: run on a worker; at the hard timeout stop waiting and fail. `nested`
+        calls (an organ's nodes, whose organ holds a worker already) use their own pool, so organs
+        filling one pool can never wait for themselves."""
+        future = (self._nested if nested else self._pool).submit(self._tracked, fn)
         with self._hard_timeouts_counted(node_id):
             try:
                 return future.result(timeout=budget.soft_s)
@@ -129,7 +135,8 @@ class Watchdog:
                 self._busy -= 1
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for pool in (self._pool, self._nested):
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class HardTimeouts:

@@ -9,6 +9,7 @@ import yaml
 
 from ..backends import Backends
 from ..backends.adapter import AdapterBackend
+from ..backends.organ import OrganBackend
 from ..backends.script import ScriptBackend
 from ..config import Settings
 from ..domain.actors import SYSTEM
@@ -16,6 +17,7 @@ from ..domain.capabilities import DEFAULT_GATES, GateState
 from ..domain.errors import FactoryError
 from ..store import Database
 from .factory import Factory
+from . import organs
 from .fabricate import create
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def read_gates(path: Path) -> dict[str, str]:
 def build_factory(settings: Settings) -> Factory:
     db = Database(settings.database_url)
     db.migrate()
-    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend()))
+    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend(), OrganBackend()))
     with factory.write() as uow:
         added = uow.capabilities.seed(read_gates(settings.capabilities_file), SYSTEM.name)
         if added:
@@ -46,13 +48,18 @@ def build_factory(settings: Settings) -> Factory:
     return factory
 
 
-def node_templates(directory: Path) -> list[dict[str, Any]]:
-    """Node templates among the example files, ordered so that links come before the nodes that use them."""
-    found: dict[str, dict[str, Any]] = {}
+def _documents(directory: Path) -> list[dict[str, Any]]:
+    found = []
     for path in sorted(directory.glob("*.y*ml")) + sorted(directory.glob("*.json")):
         data = yaml.safe_load(path.read_text())
-        if isinstance(data, dict) and any(k in data for k in KIND_KEYS) and "id" in data:
-            found[data["id"]] = data
+        if isinstance(data, dict) and "id" in data:
+            found.append(data)
+    return found
+
+
+def node_templates(directory: Path) -> list[dict[str, Any]]:
+    """Node templates among the example files, ordered so that links come before the nodes that use them."""
+    found = {data["id"]: data for data in _documents(directory) if any(k in data for k in KIND_KEYS)}
     ordered: list[dict[str, Any]] = []
 
     def visit(node_id: str, trail: tuple[str, ...] = ()) -> None:
@@ -68,8 +75,13 @@ def node_templates(directory: Path) -> list[dict[str, Any]]:
     return ordered
 
 
+def organ_templates(directory: Path) -> list[dict[str, Any]]:
+    """Organ templates among the example files (ids starting with `organ.`)."""
+    return [data for data in _documents(directory) if str(data["id"]).startswith("organ.")]
+
+
 def load_examples(factory: Factory, directory: Path) -> list[str]:
-    """Create the example nodes as drafts, but only into an empty factory."""
+    """Create the example nodes, then the example organs, as drafts — only into an empty factory."""
     with factory.read() as uow:
         if uow.nodes.list(limit=1):
             return []
@@ -79,4 +91,9 @@ def load_examples(factory: Factory, directory: Path) -> list[str]:
             created.append(create(factory, SYSTEM, {"template": template, "reason": "example loaded at start-up"})["id"])
         except FactoryError as exc:
             log.warning("example %s not loaded: %s", template.get("id"), exc.reason)
+    for organ in organ_templates(directory):
+        try:
+            created.append(organs.build(factory, SYSTEM, {"organ_template": organ, "dryrun": False})["organ_id"])
+        except FactoryError as exc:
+            log.warning("example organ %s not loaded: %s", organ.get("id"), exc.reason)
     return created

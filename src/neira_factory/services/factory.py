@@ -15,7 +15,7 @@ from ..domain.actors import Actor
 from ..domain.errors import NotFound
 from ..domain.events import Event
 from ..domain.lifecycle import LIVE, State
-from ..domain.templates import NodeTemplate
+from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError, sha256_hex, verified
 from ..nervous.events import EventBus
 from ..nervous.metrics import FactoryMetrics
@@ -33,7 +33,7 @@ TEMPLATE_MEDIA_TYPE = "application/vnd.neira.node-template+json"
 LIVE_STATES = frozenset(s.value for s in LIVE)
 
 
-def template_bytes(template: NodeTemplate) -> bytes:
+def template_bytes(template: NodeTemplate | OrganTemplate) -> bytes:
     return json.dumps(template.to_document(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -84,13 +84,14 @@ class Factory:
             raise NotFound(f"node {node_id} does not exist", id=node_id)
         return record
 
-    def load_template(self, uow: UnitOfWork, record: NodeRecord) -> NodeTemplate:
-        """The node's template, re-verified against its recorded sha256 at every load."""
+    def load_template(self, uow: UnitOfWork, record: NodeRecord) -> NodeTemplate | OrganTemplate:
+        """The node's (or organ's) template, re-verified against its recorded sha256 at every load."""
         content = uow.artifacts.get(record.artifact_sha256) or b""
-        return NodeTemplate.model_validate_json(verified(content, record.artifact_sha256, f"node {record.id}"))
+        model = OrganTemplate if record.is_organ else NodeTemplate
+        return model.model_validate_json(verified(content, record.artifact_sha256, f"{record.kind} {record.id}"))
 
     @staticmethod
-    def store_template(uow: UnitOfWork, template: NodeTemplate) -> str:
+    def store_template(uow: UnitOfWork, template: NodeTemplate | OrganTemplate) -> str:
         content = template_bytes(template)
         digest = sha256_hex(content)
         uow.artifacts.put(digest, content, TEMPLATE_MEDIA_TYPE)
@@ -98,8 +99,7 @@ class Factory:
 
     def exec_context(self, uow: UnitOfWork, *, side_effects: bool) -> ExecContext:
         def resolve(node_id: str) -> ResolvedNode | None:
-            record = uow.nodes.get(node_id)
-            return ResolvedNode(self.load_template(uow, record), record.state) if record else None
+            return self._resolved_in(uow, node_id)
 
         return ExecContext(side_effects=side_effects, resolve=resolve, execute=self.backends.execute,
                            output_dir=self.settings.var_dir / "output")
@@ -134,8 +134,14 @@ class Factory:
 
     def _resolve(self, node_id: str) -> ResolvedNode | None:
         with self.read() as uow:
-            record = uow.nodes.get(node_id)
-            return ResolvedNode(self.load_template(uow, record), record.state) if record else None
+            return self._resolved_in(uow, node_id)
+
+    def _resolved_in(self, uow: UnitOfWork, node_id: str) -> ResolvedNode | None:
+        """A node to link to or to run inside an organ (an organ is neither)."""
+        record = uow.nodes.get(node_id)
+        if record is None or record.is_organ:
+            return None
+        return ResolvedNode(self.load_template(uow, record), record.state)
 
     def _on_timeout(self, kind: str, node_id: str) -> None:
         self.metrics.watchdog_timeouts.labels(kind).inc()
@@ -144,7 +150,7 @@ class Factory:
 
     def _invalidate(self, events: list[Event]) -> None:
         for event in events:
-            if event.type.startswith("node."):
+            if event.type.startswith(("node.", "organ.")):
                 self.routes.invalidate(event.data.get("route"))
                 self.resolved.invalidate(event.resource)
             elif event.type in ("capability.changed", "safe_mode.changed"):

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.actors import SYSTEM, Actor
-from ..domain.errors import AnalysisNotPassed, BadInput, InvalidTransition
+from ..domain.errors import AnalysisNotPassed, BadInput, Conflict, InvalidTransition
 from ..domain.events import Event
 from ..domain.lifecycle import Action, Guard, State, allowed_actions, rule_for
 from ..domain.report import blocking
+from ..domain.templates import OrganTemplate
 from ..store import NodeRecord, UnitOfWork
 from . import analysis
-from .factory import Factory
+from .factory import LIVE_STATES, Factory
 
 
 @dataclass
@@ -28,13 +29,25 @@ class Applied:
     moves: list[tuple[str, str]] = field(default_factory=list)
 
 
+def members_serve(uow: UnitOfWork, organ: OrganTemplate) -> None:
+    """An organ leaves draft only when each of its nodes exists and is live (canary, experimental, stable)."""
+    for node_id in organ.nodes:
+        member = uow.nodes.get(node_id)
+        if member is None or member.state not in LIVE_STATES:
+            state = member.state if member else "missing"
+            raise Conflict(f"organ {organ.id} cannot leave draft: its node {node_id} is {state}; approve the node "
+                           f"first", code="organ_nodes_not_live", node=node_id, state=state)
+
+
 def _guard(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, guard: Guard, *, force: bool,
            reason: str | None) -> tuple[bool, dict[str, Any] | None]:
     """Run the rule's guard; returns (forced, evidence)."""
     if guard in (Guard.DRY_RUN_CLEAN, Guard.INTEGRITY):
-        f.load_template(uow, record)  # raises on an integrity mismatch
+        template = f.load_template(uow, record)  # raises on an integrity mismatch
         if guard is Guard.DRY_RUN_CLEAN and blocking((record.report or {}).get("risks", [])):
             raise BadInput("the dry-run report has blocking risks", code="dry_run_failed")
+        if guard is Guard.DRY_RUN_CLEAN and record.is_organ:
+            members_serve(uow, template)
         return False, None
     if guard is Guard.ANALYSIS_PASSED:
         verdict = analysis.gate(f, uow, record)
@@ -58,7 +71,7 @@ def move(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, action: 
         current = uow.nodes.get(record.id)
         state = current.state if current else "gone"
         raise InvalidTransition(f"{record.id} changed meanwhile (now {state}); retry from the new state",
-                                state=state, allowed=allowed_actions(state) if current else [])
+                                state=state, allowed=allowed_actions(state, organ=record.is_organ) if current else [])
     uow.nodes.add_transition(record.id, action.value, record.state, to.value, actor.name, reason, forced)
     uow.audit.append(actor.name, f"node.{action.value}", record.id,
                      before={"state": record.state, "row_version": record.row_version},
@@ -66,7 +79,8 @@ def move(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, action: 
                             **({"evidence": evidence} if evidence else {})},
                      reason=reason)
     uow.announce(Event("node.transition", record.id, {"action": action.value, "from": record.state,
-                                                      "to": to.value, "route": record.route, "actor": actor.name,
+                                                      "to": to.value, "route": record.route, "kind": record.kind,
+                                                      "actor": actor.name,
                                                       "forced": forced, "reason": reason}))
     return moved
 
@@ -75,7 +89,7 @@ def apply(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, act: Ac
           force: bool = False, evidence: dict[str, Any] | None = None) -> Applied:
     """Authorize, guard and make one transition, with its consequences on the route:
     a new stable version deprecates the old one; rolling back a stable one reinstates its predecessor."""
-    rule = rule_for(record.state, act)
+    rule = rule_for(record.state, act, organ=record.is_organ)
     f.authorize(uow, actor, f"nodes.{act.value}", owner=record.created_by)
     forced, verdict = _guard(f, uow, actor, record, rule.guard, force=force, reason=reason)
     to = rule.to or State(record.prev_state or State.DRAFT.value)
@@ -119,4 +133,4 @@ def transition(f: Factory, actor: Actor, node_id: str, action: str, *, reason: s
         done = apply(f, uow, actor, record, act, reason=reason, force=force)
     count(f, act, done)
     return {"id": done.node.id, "state": done.node.state, "previous": done.previous, "forced": done.forced,
-            "allowed": allowed_actions(done.node.state)}
+            "allowed": allowed_actions(done.node.state, organ=done.node.is_organ)}

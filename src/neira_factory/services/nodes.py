@@ -1,18 +1,23 @@
 """Reading nodes, and running one: a dry-run execution for drafts, a real one otherwise."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..domain.actors import Actor
 from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from .factory import Factory
-from .invoke import guarded
+from ..store import NodeRecord, UnitOfWork
+from .execution import Outcome, guarded
 
-NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value)
+NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.value)
 
 
 def list_nodes(f: Factory, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
+    """Nodes, newest first; organs (stored alongside) only when asked for with kind=organ."""
+    if filters.get("kind") is None:
+        filters["exclude_kind"] = "organ"
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
         return [r.summary() for r in uow.nodes.list(**filters)]
@@ -24,22 +29,32 @@ def get_node(f: Factory, actor: Actor, node_id: str) -> dict[str, Any]:
         record = f.node(uow, node_id)
         template = f.load_template(uow, record)
         return {**record.summary(), "template": template.to_document(), "report": record.report,
-                "allowed": allowed_actions(record.state),
+                "allowed": allowed_actions(record.state, organ=record.is_organ),
                 "history": [h.to_dict() for h in uow.nodes.history(node_id)]}
 
 
-def run_node(f: Factory, actor: Actor, node_id: str, data: Any) -> dict[str, Any]:
-    """One version directly, under its watchdog (not counted as route traffic)."""
+def run_version(f: Factory, actor: Actor, pick: Callable[[UnitOfWork], NodeRecord],
+                data: Any) -> tuple[NodeRecord, Outcome]:
+    """One node or organ version directly, under its watchdog (not counted as its route's traffic);
+    a draft runs with side effects off. Raises the node's error."""
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.run")
-        record = f.node(uow, node_id)
+        record = pick(uow)
         if record.state in NOT_RUNNABLE:
-            raise Conflict(f"node {node_id} is {record.state} and does not run", code="not_runnable",
+            raise Conflict(f"{record.kind} {record.id} is {record.state} and does not run", code="not_runnable",
                            state=record.state)
         template = f.load_template(uow, record)
-    dry = record.state == State.DRAFT.value
-    outcome, _, _ = guarded(f, template, node_id, data, side_effects=not dry)
+    outcome, _, _ = guarded(f, template, record.id, data, side_effects=not dry_run(record))
     if outcome.error is not None:
         raise outcome.error
+    return record, outcome
+
+
+def dry_run(record: NodeRecord) -> bool:
+    return record.state == State.DRAFT.value
+
+
+def run_node(f: Factory, actor: Actor, node_id: str, data: Any) -> dict[str, Any]:
+    record, outcome = run_version(f, actor, lambda uow: f.node(uow, node_id), data)
     return {"output": outcome.output, "node_id": node_id, "version": record.version, "state": record.state,
-            "dry_run": dry, "ms": round(outcome.ms, 3)}
+            "dry_run": dry_run(record), "ms": round(outcome.ms, 3)}

@@ -40,6 +40,9 @@ class SelectorSync:
                 record = uow.nodes.get(node_id)
                 if record is None:
                     continue
+                if record.is_organ:  # organs are not candidates for a node's place
+                    self._known[node_id] = record.row_version
+                    continue
                 content = verified(uow.artifacts.get(record.artifact_sha256) or b"", record.artifact_sha256, node_id)
                 self.index.upsert(entry_for(NodeTemplate.model_validate_json(content), record.state))
                 self._known[node_id] = record.row_version

@@ -23,6 +23,10 @@ class NodeRecord:
     updated_at: datetime
     row_version: int
 
+    @property
+    def is_organ(self) -> bool:
+        return self.kind == "organ"
+
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("report")

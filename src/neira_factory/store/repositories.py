@@ -57,10 +57,13 @@ class NodeRepository:
         kind: str | None = None,
         backend: str | None = None,
         search: str | None = None,
+        exclude_kind: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[NodeRecord]:
         q = select(t.nodes)
+        if exclude_kind is not None:
+            q = q.where(t.nodes.c.kind != exclude_kind)
         for column, value in (("state", state), ("route", route), ("kind", kind), ("backend", backend)):
             if value is not None:
                 q = q.where(t.nodes.c[column] == value)

@@ -16,6 +16,10 @@ EXPECTED = {
     "json_map",
     "text_to_phonemes",
     "speak_adapter",
+    "image_downscale",
+    "image_binarize",
+    "image_grayscale",
+    "ocr",
 }
 
 

@@ -1,0 +1,154 @@
+"""Running one node or organ version under its watchdog, and counting what happened.
+
+`guarded` runs a template under its budget (soft/hard timeouts: in place for a
+self-interrupting sandbox, on an abandonable worker otherwise) and never raises
+for the node's own failures; `count` puts the outcome into the version's
+statistics and the RED/USE metrics; the immune system reacts to violations and
+repeated hard timeouts. `run_member` is how an organ runs each of its nodes:
+each under its own watchdog, inside what is left of the organ's budget.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from ..backends import ExecContext, ExecutionError, ResolvedNode
+from ..domain.templates import NodeTemplate, OrganTemplate
+from .factory import Factory
+from .immune import quarantine
+
+log = logging.getLogger(__name__)
+Template = NodeTemplate | OrganTemplate
+
+
+@dataclass(frozen=True)
+class Outcome:
+    output: Any
+    error: ExecutionError | None
+    ms: float
+    trace: list[dict[str, Any]] = field(default_factory=list)  # an organ's steps
+
+    def comparable(self) -> tuple[str, Any]:
+        return ("error", self.error.kind) if self.error else ("ok", self.output)
+
+
+@dataclass(frozen=True)
+class Served:
+    """Which version an outcome is counted for."""
+
+    id: str
+    state: str
+    route: str
+    version: str
+
+
+@dataclass
+class Call:
+    """One guarded execution: the backend, the watchdog budget, the context it reports into."""
+
+    f: Factory
+    template: Template
+    node_id: str
+    data: Any
+    side_effects: bool
+    cap_s: float | None = None  # what is left of an enclosing organ's budget
+
+    def __post_init__(self) -> None:
+        self.backend = self.f.backends.get(self.template.backend or "adapter")
+        self.budget = self.f.watchdog.budget(self.template.limits.timeout_ms, cap_s=self.cap_s)
+        self.ctx = self.f.runtime_context(side_effects=self.side_effects,
+                                          deadline=time.monotonic() + self.budget.hard_s)
+        self.ctx.member = partial(run_member, self.f)
+        self.started = time.perf_counter()
+
+    def run(self) -> Any:
+        return self.backend.run(self.template, self.data, self.ctx)
+
+    def finish(self, output: Any, exc: Exception | None) -> tuple[Outcome, str, dict[str, int]]:
+        """(outcome, backend name, resource usage); a defect in the node's code becomes an `exception` error."""
+        error = exc if isinstance(exc, ExecutionError) or exc is None else self._defect(exc)
+        if error is not None:
+            self.f.metrics.exec_errors.labels(error.kind).inc()
+        outcome = Outcome(output, error, (time.perf_counter() - self.started) * 1000, self.ctx.trace)
+        return outcome, self.backend.name, self.ctx.usage
+
+    def _defect(self, exc: Exception) -> ExecutionError:
+        log.error("node %s raised", self.node_id, exc_info=exc)
+        return ExecutionError(f"{self.node_id} failed: {type(exc).__name__}: {exc}", kind="exception",
+                              node=self.node_id)
+
+
+def guarded(f: Factory, template: Template, node_id: str, data: Any, *, side_effects: bool,
+            cap_s: float | None = None) -> tuple[Outcome, str, dict[str, int]]:
+    """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker
+    (a nested one inside an organ). Never raises for the node's own failures."""
+    call = Call(f, template, node_id, data, side_effects, cap_s)
+    if call.backend.interruptible:
+        run = f.watchdog.run_inline
+    else:
+        run = partial(f.watchdog.run_abandonable, nested=cap_s is not None)
+    try:
+        done = call.finish(run(call.run, node_id, call.budget), None)
+    except Exception as exc:
+        done = call.finish(None, exc)
+    if _reacts(done[0].error):
+        _react(f, node_id, done[0].error)
+    return done
+
+
+async def guarded_async(f: Factory, template: Template, node_id: str, data: Any, *,
+                        side_effects: bool) -> tuple[Outcome, str, dict[str, int]]:
+    """`guarded` for the event loop: one hop to a worker, the timeouts awaited without blocking."""
+    call = Call(f, template, node_id, data, side_effects)
+    try:
+        done = call.finish(await f.watchdog.run_async(call.run, node_id, call.budget,
+                                                      interruptible=call.backend.interruptible), None)
+    except Exception as exc:
+        done = call.finish(None, exc)
+    if _reacts(done[0].error):
+        await asyncio.to_thread(_react, f, node_id, done[0].error)
+    return done
+
+
+def count(f: Factory, served: Served, backend: str, outcome: Outcome, usage: dict[str, int]) -> None:
+    """The outcome into the version's statistics and the metrics."""
+    m = f.metrics
+    kind = outcome.error.kind if outcome.error else None
+    operations, memory = usage.get("operations"), usage.get("memory_bytes")
+    f.stats.record(served.id, served.state, outcome.ms, kind, operations, memory)
+    m.node_requests.labels(served.route, served.version, served.state, kind or "ok").inc()
+    m.node_duration.labels(served.route, served.version).observe(outcome.ms / 1000)
+    if operations is not None:
+        m.sandbox_operations.labels(backend).observe(operations)
+    if memory is not None:
+        m.sandbox_memory.labels(backend).observe(memory)
+
+
+def run_member(f: Factory, member: ResolvedNode, data: Any, ctx: ExecContext) -> Any:
+    """One node of an organ: under its own watchdog, within the organ's remaining time; counted as
+    that node's traffic when the organ runs for real."""
+    template = member.template
+    left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
+    outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
+                                      cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000)
+    if ctx.side_effects:
+        count(f, Served(template.id, member.state, template.route_name, template.version), backend, outcome, usage)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.output
+
+
+def _reacts(error: ExecutionError | None) -> bool:
+    return error is not None and (error.kind == "timeout" or bool(error.extra.get("violation")))
+
+
+def _react(f: Factory, node_id: str, error: ExecutionError) -> None:
+    """Sandbox violations and repeated hard timeouts quarantine the node."""
+    if error.extra.get("violation"):
+        quarantine(f, node_id, "violation", f"sandbox violation: {error.reason}", {"error": error.body()})
+    elif f.hard_timeouts.repeated(node_id):
+        quarantine(f, node_id, "timeouts", "repeated hard timeouts", {"error": error.body()})

@@ -1,0 +1,252 @@
+"""Organs: build (a dry-run report, or a draft), list, status, run, cancel, and the graph picture.
+
+An organ is stored like a node (kind `organ`, backend `organ`) so it follows the
+same lifecycle, audit, statistics, routing and analysis: `organ.voice.v2` in
+canary takes its share of the traffic of `organ.voice`, and a failing analysis
+rolls it back like any node.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import library
+from ..backends.adapter import effective_io
+from ..domain.actors import SYSTEM, Actor
+from ..domain.errors import BadInput, Conflict, FactoryError, Forbidden, NotFound
+from ..domain.events import Event
+from ..domain.lifecycle import State, allowed_actions
+from ..domain.shapes import parse_organ
+from ..domain.templates import NodeTemplate, OrganTemplate
+from ..organs.graph import GraphReport, Member, validate
+from ..organs.picture import svg
+from ..runtime.measures import VersionStats
+from ..store import NodeRecord, UnitOfWork
+from ..store.repositories import now
+from .factory import Factory
+from .lifecycle import transition
+from .nodes import dry_run, run_version
+
+BUILD_GATE = "organs_builder"
+HEALTH_WINDOWS = 30  # node health looks at this many recent statistics windows
+DOWN_STATES = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.value)
+REFUSALS = ("capability_disabled", "insufficient_scope", "safe_mode")
+FIRST = (*REFUSALS, "missing_node", "cycle", "type_mismatch")  # which blocking finding the 4xx names
+
+
+# ---- build -------------------------------------------------------------------------------------
+
+def build(f: Factory, actor: Actor, body: Any) -> dict[str, Any]:
+    """POST /organs/build: `{organ_template, dryrun}` (dryrun defaults to true)."""
+    f.metrics.organ_build_attempts.inc()
+    try:
+        organ, dryrun = _parse(body)
+        return _dry_run(f, actor, organ) if dryrun else _create(f, actor, organ)
+    except FactoryError:
+        f.metrics.organ_build_failures.inc()
+        raise
+
+
+def _parse(body: Any) -> tuple[OrganTemplate, bool]:
+    if not isinstance(body, dict):
+        raise BadInput("expected a JSON object {organ_template, dryrun}", field="body")
+    unknown = sorted(set(body) - {"organ_template", "dryrun"})
+    if unknown:
+        raise BadInput(f"unknown field {unknown[0]!r}; expected organ_template and dryrun", field=unknown[0])
+    if "organ_template" not in body:
+        raise BadInput("organ_template is required", field="organ_template")
+    dryrun = body.get("dryrun", True)
+    if not isinstance(dryrun, bool):
+        raise BadInput("dryrun must be true or false", field="dryrun")
+    return parse_organ(body["organ_template"]), dryrun
+
+
+def _dry_run(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
+    with f.read() as uow:
+        f.authorize(uow, actor, "organs.dryrun")
+        report, graph = _report(f, uow, organ)
+    _refuse_blocking(graph, report)
+    return {"organ_id": None, "state": "dry_run", "report": report}
+
+
+def _create(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
+    with f.write() as uow:
+        f.authorize(uow, actor, "organs.build")  # its gates are in the report, each with its pointer
+        if uow.nodes.get(organ.id) is not None:
+            raise Conflict(f"organ {organ.id} already exists", id=organ.id)
+        report, graph = _report(f, uow, organ)
+        _refuse_blocking(graph, report)
+        stamp = now()
+        uow.nodes.add(NodeRecord(
+            id=organ.id, route=organ.route_name, version=organ.version, kind="organ", node_type=organ.node_type,
+            backend="organ", state=State.DRAFT.value, prev_state=None, artifact_sha256=f.store_template(uow, organ),
+            report=report, created_by=actor.name, created_at=stamp, updated_at=stamp, row_version=1))
+        uow.audit.append(actor.name, "organ.build", organ.id, after={"state": "draft", "nodes": organ.nodes})
+        uow.announce(Event("organ.created", organ.id, {"state": "draft", "route": organ.route_name,
+                                                       "actor": actor.name}))
+    return {"organ_id": organ.id, "state": State.DRAFT.value, "report": report}
+
+
+def _report(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> tuple[dict[str, Any], GraphReport]:
+    graph = validate(organ, lambda node_id: member(f, uow, node_id))
+    risks = graph.risks() + _gate_risks(f, uow, organ)
+    report = {"id": organ.id, "route": organ.route_name, "graph": graph.graph, "roles": graph.roles,
+              "missing": graph.missing, "fabrications": [_fabrication(f, uow, organ, m) for m in graph.missing],
+              "type_errors": [p.to_dict() for p in graph.type_errors], "risks": risks}
+    if graph.ok and organ.examples:
+        report["examples"] = _examples(f, uow, organ)
+        risks += [{"code": "example_failed", "severity": "blocking", "field": f"examples.{i}",
+                   "message": f"example {i} failed: {e['error']['reason']}"}
+                  for i, e in enumerate(report["examples"]) if not e["ok"]]
+    return report, graph
+
+
+def member(f: Factory, uow: UnitOfWork, node_id: str) -> Member | None:
+    record = uow.nodes.get(node_id)
+    if record is None or record.is_organ:
+        return None
+    io = effective_io(f.load_template(uow, record))
+    return Member(record.id, record.node_type, record.state, io.input, io.output)
+
+
+def _gate_risks(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
+    """Each gate the organ needs, checked by the policy engine (the caller's own scope is checked apart)."""
+    state = f.policy_state(uow)
+    risks = []
+    for field, gate in [("policies", BUILD_GATE)] + [(f"policies.gates.{i}", g) for i, g in
+                                                      enumerate(organ.policies.gates)]:
+        decision = f.policy.decide(SYSTEM, "organs.build", state, gates=(gate,))
+        if not decision.allowed:
+            risks.append({"code": decision.code, "severity": "blocking", "field": field, "message": decision.reason,
+                          **decision.extra})
+    return risks
+
+
+def _fabrication(f: Factory, uow: UnitOfWork, organ: OrganTemplate, node_id: str) -> dict[str, Any]:
+    """The SelectorNode's proposal for a missing node: reuse what fits, else "would create …"."""
+    template = _proposed_template(node_id)
+    if template is None:
+        return {"id": node_id, "decision": "none",
+                "message": f"nothing in the library is named like {node_id}; write its template and create it"}
+    decision = f.selector.decide(uow, template)
+    reuse = [c.id for c in decision.candidates if c.id != node_id] if decision.decision == "reuse" else []
+    if reuse:
+        return {"id": node_id, "decision": "reuse", "candidates": reuse,
+                "message": f"{reuse[0]} already fits where {node_id} is named"}
+    return {"id": node_id, "decision": "create", "message": f"would create {node_id} (adapter → {template.node_type})",
+            "request": {"template": template.to_document(), "reason": f"organ {organ.id} needs {node_id}",
+                        "dry_run": True, "hitl": True}}
+
+
+def _proposed_template(node_id: str) -> NodeTemplate | None:
+    """A template for a missing node whose name is a library implementation (`analysis.text_normalize.v1`)."""
+    kind, *rest = node_id.split(".")
+    names = [part for part in rest if part in library.names()]
+    if kind not in ("analysis", "action", "memory") or not names:
+        return None
+    impl = names[-1]
+    return NodeTemplate.model_validate({"id": node_id, "version": "0.1.0", f"{kind}_type": impl, "backend": "adapter",
+                                        "adapter": {"impl": impl}, "io": library.io_schema(impl)})
+
+
+def _examples(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
+    """The organ's examples, run through its nodes with side effects off."""
+    results = []
+    for example in organ.examples:
+        ctx = f.exec_context(uow, side_effects=False)
+        try:
+            output = f.backends.execute(organ, example.input, ctx)
+            results.append({"input": example.input, "ok": True, "output": output, "trace": ctx.trace})
+        except FactoryError as exc:
+            results.append({"input": example.input, "ok": False, "error": exc.body(), "trace": ctx.trace})
+    return results
+
+
+def _refuse_blocking(graph: GraphReport, report: dict[str, Any]) -> None:
+    """A blocking finding is the client's to fix: a 4xx that points at the most telling one (a refused
+    gate, a missing node, a cycle, a type mismatch, then the rest), with the whole report."""
+    blocking = [r for r in report["risks"] if r["severity"] == "blocking"]
+    for risk in sorted(blocking, key=lambda r: FIRST.index(r["code"]) if r["code"] in FIRST else len(FIRST))[:1]:
+        if risk["code"] in REFUSALS:
+            raise Forbidden(risk["message"], code=risk["code"], field=risk["field"], report=report,
+                            **{k: risk[k] for k in ("capability", "required_role") if k in risk})
+        found = next((p for p in graph.blocking if p.field == risk["field"] and p.code == risk["code"]), None)
+        where = {"channel": found.channel, "node": found.node} if found else {}
+        raise BadInput(risk["message"], code=risk["code"], field=risk["field"], report=report, **where)
+
+
+# ---- the organs as they are ----------------------------------------------------------------------
+
+def organ_record(f: Factory, uow: UnitOfWork, organ_id: str) -> NodeRecord:
+    record = uow.nodes.get(organ_id)
+    if record is None or not record.is_organ:
+        raise NotFound(f"organ {organ_id} does not exist", id=organ_id)
+    return record
+
+
+def list_organs(f: Factory, actor: Actor, state: str | None = None) -> list[dict[str, Any]]:
+    with f.read() as uow:
+        f.authorize(uow, actor, "nodes.read")
+        return [r.summary() for r in uow.nodes.list(kind="organ", state=state, limit=1000)]
+
+
+def status(f: Factory, actor: Actor, organ_id: str) -> dict[str, Any]:
+    """GET /organs/{id}/status: the organ's state, each node's state and health, the organ's numbers."""
+    f.flush_stats()
+    with f.read() as uow:
+        f.authorize(uow, actor, "nodes.read")
+        record = organ_record(f, uow, organ_id)
+        organ = f.load_template(uow, record)
+        since = f.stats.window() - HEALTH_WINDOWS * f.stats.window_s
+        nodes = [_health(f, uow, node_id, since) for node_id in organ.nodes]
+        numbers = VersionStats.merged(VersionStats.from_row(r) for r in uow.stats.rows(organ_id, record.state, since))
+    return {"id": organ_id, "route": record.route, "version": record.version, "state": record.state,
+            "allowed": allowed_actions(record.state, organ=True), "nodes": nodes,
+            "metrics": {"window_s": f.stats.window_s * HEALTH_WINDOWS, **numbers.summary()}}
+
+
+def _health(f: Factory, uow: UnitOfWork, node_id: str, since: int) -> dict[str, Any]:
+    record = uow.nodes.get(node_id)
+    if record is None or record.is_organ:
+        return {"id": node_id, "state": "missing", "health": "down", "reason": "not registered"}
+    numbers = VersionStats.merged(VersionStats.from_row(r) for r in uow.stats.rows(node_id, record.state, since))
+    limit = f.load_template(uow, record).rollout.slo.error_rate_max
+    if record.state in DOWN_STATES:
+        health, reason = "down", f"the node is {record.state}"
+    elif numbers.requests == 0:
+        health, reason = "no_data", "no requests recently"
+    elif limit is not None and numbers.error_rate > limit:
+        health, reason = "failing", f"error rate {numbers.error_rate:.3f} > {limit:g}"
+    else:
+        health, reason = "ok", f"{numbers.requests} requests, error rate {numbers.error_rate:.3f}"
+    return {"id": node_id, "state": record.state, "health": health, "reason": reason, **numbers.summary()}
+
+
+def run(f: Factory, actor: Actor, organ_id: str, data: Any) -> dict[str, Any]:
+    """POST /organs/{id}/run: this version directly (a draft runs with side effects off)."""
+    record, outcome = run_version(f, actor, lambda uow: organ_record(f, uow, organ_id), data)
+    return {"output": outcome.output, "trace": outcome.trace, "organ_id": organ_id, "version": record.version,
+            "state": record.state, "dry_run": dry_run(record), "ms": round(outcome.ms, 3)}
+
+
+def require_organ(f: Factory, organ_id: str) -> None:
+    """404 unless `organ_id` is an organ (the /organs routes do not move nodes)."""
+    with f.read() as uow:
+        organ_record(f, uow, organ_id)
+
+
+def cancel(f: Factory, actor: Actor, organ_id: str, reason: str | None) -> dict[str, Any]:
+    """DELETE /organs/{id}/build: the build is abandoned (draft or canary → failed)."""
+    require_organ(f, organ_id)
+    done = transition(f, actor, organ_id, "fail", reason=reason or "build cancelled")
+    f.metrics.organ_build_failures.inc()
+    return done
+
+
+def graph_svg(f: Factory, actor: Actor, organ_id: str) -> bytes:
+    """GET /organs/{id}/graph.svg: the graph with each node coloured by its state now."""
+    with f.read() as uow:
+        f.authorize(uow, actor, "nodes.read")
+        record = organ_record(f, uow, organ_id)
+        organ = f.load_template(uow, record)
+        graph = validate(organ, lambda node_id: member(f, uow, node_id)).graph
+    return svg(graph, title=f"{organ_id} ({record.state})")
