@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,8 +55,10 @@ app = typer.Typer(cls=FactoryGroup, no_args_is_help=True, add_completion=False, 
                   help=__doc__)
 caps_app = typer.Typer(no_args_is_help=True, help="Capability gates: which backends and organs are open.")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+training_app = typer.Typer(no_args_is_help=True, help="Training runs: list, show, plot; approve, reject, continue.")
 app.add_typer(caps_app, name="caps")
 app.add_typer(audit_app, name="audit")
+app.add_typer(training_app, name="training")
 
 
 @dataclass
@@ -256,6 +259,31 @@ def invoke(
     session.show(session.client.invoke(route, _json_input(data), key), render.invoked)
 
 
+@app.command()
+def say(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="A command in Russian or English, e.g. "
+                                        "\"создай голосовой орган v1\" or \"upgrade vision to v2 (grayscale)\".")],
+    yes: Yes = False,
+) -> None:
+    """Say what to do: shows the plan, the policy outcome and the diff, then asks to confirm."""
+    session: Session = ctx.obj
+    planned = session.client.command(text)
+    session.show(planned, render.command_plan)
+    token = planned.get("confirm_token")
+    if planned.get("plan", {}).get("read_only"):
+        return
+    if not token:
+        refused = [s for s in planned.get("policy", {}).get("steps", []) if not s.get("allowed")]
+        reason = refused[0]["reason"] if refused else "the dry-run has blocking risks"
+        raise CliError(refused[0]["code"] if refused else "dry_run_failed", f"nothing to confirm: {reason}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CliError("confirmation_required", "refusing to confirm without a terminal; pass --yes to confirm")
+        typer.confirm("confirm this plan?", abort=True)
+    session.show(session.client.confirm(token), render.command_done)
+
+
 def _json_input(text: str) -> Any:
     if text == "-":
         text = sys.stdin.read()
@@ -268,6 +296,193 @@ def _json_input(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError("bad_input", f"--input is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+# ---- training ----------------------------------------------------------------------------------
+
+RUN_ACTIVE = ("queued", "running", "paused")
+
+
+class Objective(StrEnum):
+    accuracy = "accuracy"
+    f1 = "f1"
+    mse = "mse"
+    exact_match = "exact_match"
+
+
+RunId = Annotated[str, typer.Argument(metavar="RUN", show_default=False, help="Training run id, e.g. tr-0123456789ab.")]
+
+
+def read_dataset(source: str) -> list[dict[str, Any]]:
+    """A local dataset file (JSON Lines of {input, expected}, or a JSON list of them), checked here and sent inline."""
+    from .domain.errors import BadInput
+    from .training.datasets import from_text
+
+    name = "<stdin>" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError("invalid_file", f"cannot read {name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CliError("invalid_file", f"{name} is not UTF-8 text: {exc}") from None
+    try:
+        return [sample.to_dict() for sample in from_text(text, where=name)]
+    except BadInput as exc:
+        raise CliError("invalid_file", exc.reason) from None
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    node_id: NodeId,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", "-d", metavar="FILE", help="Labelled examples: JSON Lines of {input, expected} (or a JSON list); "
+        "- reads stdin. Default: the node's own examples that have `expected`.")] = None,
+    server_dataset: Annotated[str | None, typer.Option(
+        "--server-dataset", metavar="NAME", help="A dataset file on the server, under its <var>/datasets.")] = None,
+    objective: Annotated[Objective | None, typer.Option(help="What to optimise (server default: exact_match).")] = None,
+    field: Annotated[str | None, typer.Option(help="JMESPath of the output field to compare, e.g. label.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", metavar="NAME",
+                                                    help="A tunable param to search (repeat; default: all).")] = None,
+    max_iterations: Annotated[int | None, typer.Option(min=1, help="Stop as not_converged after this many.")] = None,
+    target: Annotated[float | None, typer.Option(help="Converged once the best metric reaches this.")] = None,
+    tolerance: Annotated[float | None, typer.Option(min=0, help="Smaller improvements do not count.")] = None,
+    patience: Annotated[int | None, typer.Option(min=1, help="Converged after this many iterations without "
+                                                              "improvement.")] = None,
+    approve_every: Annotated[int | None, typer.Option(min=1, help="Wait for a human every N iterations.")] = None,
+    reason: Reason = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the run with a progress bar until it "
+                                                                "stops (default), or just start it.")] = True,
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls.")] = 0.5,
+) -> None:
+    """Train a node's tunable params on labelled examples until convergence; nothing changes until a human approves.
+
+    Shows a progress bar while the run goes, then the iterations with the best one starred. Exits 0 when
+    the run converged, 1 otherwise (not_converged, failed, or waiting for a human without a terminal).
+    """
+    if dataset and server_dataset:
+        raise typer.BadParameter("give --dataset FILE or --server-dataset NAME, not both", param_hint="--dataset")
+    body: dict[str, Any] = {k: v for k, v in {
+        "objective": objective.value if objective else None, "field": field, "params": param or None,
+        "max_iterations": max_iterations, "target": target, "tolerance": tolerance, "patience": patience,
+        "approve_every": approve_every, "reason": reason}.items() if v is not None}
+    if dataset:
+        body["dataset"] = read_dataset(dataset)
+    elif server_dataset:
+        body["dataset"] = {"file": server_dataset}
+    session: Session = ctx.obj
+    run = session.client.train(node_id, body)
+    if not wait:
+        session.show(run, render.training_started)
+        return
+    run_id = run["run_id"]
+    while True:
+        run = _follow(session, run, interval)
+        if run["state"] != "waiting":
+            break
+        session.show(run, render.training_run)
+        if session.as_json or not sys.stdin.isatty():
+            raise CliError("waiting", f"run {run_id} waits for a human at iteration {run['iterations_done']}: "
+                           f"neira-factory training continue {run_id}")
+        if not typer.confirm(f"continue run {run_id}?", default=True):
+            raise typer.Exit(1)
+        run = session.client.training_decide(run_id, "continue", {})
+    session.show(run, render.training_run)
+    if run["state"] != "converged":
+        raise typer.Exit(1)
+
+
+def _follow(session: Session, run: dict[str, Any], interval: float) -> dict[str, Any]:
+    """Poll the run until it leaves queued/running/paused; a progress bar unless --json. Returns it with iterations."""
+    run_id = run["run_id"]
+    try:
+        if session.as_json:
+            while run["state"] in RUN_ACTIVE:
+                time.sleep(interval)
+                run = session.client.training_run(run_id)
+        else:
+            with render.TrainingProgress(run) as progress:
+                while run["state"] in RUN_ACTIVE:
+                    time.sleep(interval)
+                    run = session.client.training_run(run_id)
+                    progress.update(run)
+    except KeyboardInterrupt:
+        render.err.print(f"stopped watching; the run goes on: neira-factory training show {run_id}")
+        raise typer.Exit(130) from None
+    return run if "iterations" in run else session.client.training_run(run_id)
+
+
+@training_app.command("list")
+def training_list(
+    ctx: typer.Context,
+    node: Annotated[str | None, typer.Option(help="Only runs of this node.")] = None,
+    state: Annotated[str | None, typer.Option(help="Only runs in this state (running, converged, …).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many runs, newest first.")] = None,
+) -> None:
+    """List training runs, newest first."""
+    session: Session = ctx.obj
+    session.show(session.client.training_runs(node=node, state=state, limit=limit), render.training_runs)
+
+
+@training_app.command("show")
+def training_show(ctx: typer.Context, run_id: RunId) -> None:
+    """Show a run with its iterations (params, metric, failures, time), the best one starred."""
+    session: Session = ctx.obj
+    session.show(session.client.training_run(run_id), render.training_run)
+
+
+def _decide(ctx: typer.Context, action: str, run_id: str, body: dict[str, Any], yes: bool, question: str) -> None:
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CliError("confirmation_required", f"refusing to {action} run {run_id} without confirmation: input "
+                           "is not a terminal; pass --yes to confirm")
+        typer.confirm(question, abort=True)
+    session: Session = ctx.obj
+    session.show(session.client.training_decide(run_id, action, body),
+                 lambda data: render.training_decided(action, data))
+
+
+@training_app.command("approve")
+def training_approve(
+    ctx: typer.Context, run_id: RunId, reason: Reason = None, yes: Yes = False,
+    iteration: Annotated[int | None, typer.Option(min=1, help="Approve this iteration's params instead of the best "
+                                                              "(a rollback to an earlier param set).")] = None,
+) -> None:
+    """Approve a run: its best params (or --iteration's) become a new draft version of the node."""
+    body = {k: v for k, v in {"reason": reason, "iteration": iteration}.items() if v is not None}
+    which = f"iteration {iteration}'s" if iteration else "the best"
+    _decide(ctx, "approve", run_id, body, yes, f"create a new draft version with {which} params of run {run_id}?")
+
+
+@training_app.command("reject")
+def training_reject(ctx: typer.Context, run_id: RunId, reason: Reason = None, yes: Yes = False) -> None:
+    """Reject a run: discard its params (and stop it if it still runs)."""
+    _decide(ctx, "reject", run_id, {"reason": reason} if reason else {}, yes, f"reject run {run_id}?")
+
+
+@training_app.command("continue")
+def training_continue(ctx: typer.Context, run_id: RunId, reason: Reason = None) -> None:
+    """Let a run that waits at an --approve-every checkpoint go on."""
+    session: Session = ctx.obj
+    session.show(session.client.training_decide(run_id, "continue", {"reason": reason} if reason else {}),
+                 lambda data: render.training_decided("continue", data))
+
+
+@training_app.command("plot")
+def training_plot(
+    ctx: typer.Context, run_id: RunId,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
+                                                help="Where to write the PNG (default: RUN.png).")] = None,
+) -> None:
+    """Save the run's plot (its metric per iteration, the best marked) as a PNG."""
+    session: Session = ctx.obj
+    target = output or Path(f"{run_id}.png")
+    content = session.client.training_plot(run_id)
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        raise CliError("unwritable_output", f"cannot write {target}: {exc.strerror or exc}") from None
+    render.out.print(f"wrote {target} ({len(content)} bytes)")
 
 
 # ---- capabilities, audit, immune, introspection ------------------------------------------------
@@ -369,9 +584,10 @@ def serve(
     from .services.bootstrap import build_factory, load_examples
     from .tokens import TokenRegistry
 
-    examples_dir = None if no_examples else examples or (DEFAULT_EXAMPLES if DEFAULT_EXAMPLES.is_dir() else None)
+    documents = examples or (DEFAULT_EXAMPLES if DEFAULT_EXAMPLES.is_dir() else None)
+    examples_dir = None if no_examples else documents
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(examples_dir=documents)  # commands plan from the examples even unloaded
         factory = build_factory(settings)
         created = load_examples(factory, examples_dir) if examples_dir else []
         tokens = TokenRegistry.load(settings)

@@ -90,6 +90,12 @@ class FactoryClient:
     def invoke(self, route: str, data: Any, key: str | None) -> dict[str, Any]:
         return self._call("POST", _path("invoke", route), body={"input": data, "key": key})
 
+    def command(self, text: str) -> dict[str, Any]:
+        return self._call("POST", "/factory/commands", body={"text": text})
+
+    def confirm(self, token: str) -> dict[str, Any]:
+        return self._call("POST", "/factory/commands/confirm", body={"confirm_token": token})
+
     def capabilities(self) -> dict[str, Any]:
         return self._call("GET", "/capabilities")
 
@@ -107,3 +113,37 @@ class FactoryClient:
 
     def status(self) -> dict[str, Any]:
         return self._call("GET", "/api/neira/introspection/status")
+
+    # ---- training ------------------------------------------------------------------------------
+
+    def train(self, node_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", _path("factory", "nodes", node_id, "train"), body=body)
+
+    def training_runs(self, **filters: Any) -> list[dict[str, Any]]:
+        return _listing(self._call("GET", "/training", params=filters))
+
+    def training_run(self, run_id: str) -> dict[str, Any]:
+        return self._call("GET", _path("training", run_id))
+
+    def training_decide(self, run_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """action: approve, reject or continue."""
+        return self._call("POST", _path("training", run_id, action), body=body)
+
+    def training_plot(self, run_id: str) -> bytes:
+        """The run's PNG plot."""
+        path = _path("training", run_id, "plot.png")
+        try:
+            response = self._http.get(path)
+        except httpx.ConnectError as exc:
+            raise Unreachable(f"cannot connect to the factory at {self.url} ({exc}); is `neira-factory serve` "
+                              "running there? Set NEIRA_URL or --url to point elsewhere.") from None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"no answer from the factory at {self.url}: {exc.__class__.__name__}: {exc}") from None
+        if response.is_error:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            raise ApiError(response.status_code, body if isinstance(body, dict) else
+                           {"reason": response.text.strip() or response.reason_phrase})
+        return response.content

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -158,6 +159,28 @@ def invoked(data: dict[str, Any]) -> None:
     print_json(data.get("output"))
 
 
+def command_plan(data: dict[str, Any]) -> None:
+    plan, policy = data.get("plan") or {}, data.get("policy") or {}
+    out.print(Text.assemble(Text("plan: ", style="bold"), cell(plan.get("summary"))))
+    out.print(table("steps", ["op", "target", "policy"], [
+        [cell(s.get("op")), cell(s.get("target")), verdict(bool(s.get("allowed")), "allowed", s.get("reason") or "no")]
+        for s in policy.get("steps") or []]))
+    if data.get("diff"):
+        out.print(Syntax(data["diff"], "diff", theme="ansi_dark", word_wrap=True))
+    for name, part in (data.get("report") or {}).items():
+        risks = part.get("risks") if isinstance(part, dict) else None
+        if risks:
+            out.print(risks_table(risks, f"dry-run of {name}"))
+    if plan.get("read_only"):
+        print_json(data.get("report"))
+
+
+def command_done(data: dict[str, Any]) -> None:
+    out.print(Text.assemble(Text("done: ", style="bold green"), cell(data.get("summary"))))
+    for item in data.get("created") or []:
+        out.print(Text.assemble("  ", cell(item.get("id"), "bold"), " ", styled(item.get("state"), STATE_STYLES)))
+
+
 def capabilities(data: dict[str, Any]) -> None:
     caps = data.get("capabilities") or {}
     out.print(table("capabilities", ["name", "state", "updated_by", "updated_at"], [
@@ -217,3 +240,106 @@ def serving(url: str, facts: dict[str, str]) -> None:
     for key, value in {"API docs": f"{url}/docs", **facts}.items():
         # Plain lines that never wrap or cut: a log file must show the whole token path.
         out.print(Text.assemble(Text(key.ljust(width), style="bold"), value), soft_wrap=True)
+
+
+# ---- training ------------------------------------------------------------------------------------
+
+RUN_STYLES = {"queued": "dim", "running": "cyan", "paused": "yellow", "waiting": "bold yellow",
+              "converged": "bold green", "not_converged": "yellow", "failed": "bold red", "approved": "green",
+              "rejected": "red"}
+
+
+def _metric(value: Any) -> Text:
+    return Text("failed", style="red") if value is None else Text(f"{value:.6g}")
+
+
+def _params(params: Any) -> Text:
+    if not isinstance(params, dict):
+        return cell(params)
+    return Text(", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v, ensure_ascii=False)}"
+                          for k, v in params.items()))
+
+
+def _best_line(data: dict[str, Any]) -> Text:
+    best = data.get("best")
+    if not best:
+        return Text("best: none yet", style="dim")
+    return Text.assemble(Text("best: ", style="bold"), f"#{best.get('iteration')} ", Text(data.get("objective") or ""),
+                         " = ", _metric(best.get("metric")), "  ", _params(best.get("params")))
+
+
+def training_started(data: dict[str, Any]) -> None:
+    out.print(Text.assemble("training run ", cell(data.get("run_id"), "bold"), " on ", cell(data.get("node_id")),
+                            " ", styled(data.get("state"), RUN_STYLES), Text(
+                                f"  ({data.get('objective')} over {', '.join(data.get('params') or [])}; "
+                                f"{(data.get('dataset') or {}).get('size')} examples)", style="dim")))
+
+
+def training_run(data: dict[str, Any]) -> None:
+    """A run with its iterations: one row each, the best starred; then the outcome and what a human can do."""
+    iterations = data.get("iterations") or []
+    best_n = (data.get("best") or {}).get("iteration")
+    out.print(table(f"run {data.get('run_id')} · {data.get('node_id')} · {data.get('objective')}",
+                    ["#", "params", "metric", "failed", "ms", ""], [
+        [cell(it.get("n")), _params(it.get("params")), _metric(it.get("metric")),
+         cell(f"{it.get('failed')}/{it.get('examples')}"), cell(round(it.get("ms") or 0, 1)),
+         Text("★ best", style="bold green") if it.get("n") == best_n else Text(it.get("error") or "", style="red")]
+        for it in iterations]))
+    out.print(Text.assemble(Text("state: ", style="bold"), styled(data.get("state"), RUN_STYLES),
+                            Text(f"  {data.get('reason')}" if data.get("reason") else "", style="dim")))
+    out.print(_best_line(data))
+    if data.get("result_node"):
+        out.print(Text.assemble(Text("created: ", style="bold"), cell(data.get("result_node"))))
+    run_id = data.get("run_id")
+    if data.get("state") == "waiting":
+        out.print(Text(f"waiting for a human: neira-factory training continue {run_id}  (or reject)", style="yellow"))
+    elif data.get("needs_decision"):
+        out.print(Text(f"decide: neira-factory training approve {run_id} [--iteration N]  |  "
+                       f"neira-factory training reject {run_id}", style="yellow"))
+
+
+def training_runs(found: list[dict[str, Any]]) -> None:
+    out.print(table(f"{len(found)} training run(s)", ["run", "node", "state", "objective", "iterations", "best",
+                                                      "created_by", "created_at"], [
+        [cell(r.get("run_id")), cell(r.get("node_id")), styled(r.get("state"), RUN_STYLES), cell(r.get("objective")),
+         cell(f"{r.get('iterations_done')}/{r.get('max_iterations')}"),
+         _metric((r.get("best") or {}).get("metric")) if r.get("best") else cell(None), cell(r.get("created_by")),
+         cell(r.get("created_at"))] for r in found]))
+
+
+def training_decided(action: str, data: dict[str, Any]) -> None:
+    line = Text.assemble(f"{action}: run ", cell(data.get("run_id"), "bold"), " ", styled(data.get("state"), RUN_STYLES))
+    created_node = data.get("created")
+    if action == "approve" and created_node:
+        approved = [d for d in data.get("decisions") or [] if d.get("action") == "approve"]
+        line.append_text(Text.assemble("  → created ", cell(created_node.get("id"), "bold"), " ",
+                                       styled(created_node.get("state"), STATE_STYLES),
+                                       f" from iteration {approved[-1].get('iteration')}" if approved else ""))
+    out.print(line)
+
+
+class TrainingProgress:
+    """A Rich progress bar (on stderr) that follows a run: iterations done of max_iterations, state, best."""
+
+    def __init__(self, run: dict[str, Any]):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[state]}"), TextColumn("{task.fields[best]}"),
+                                 TimeElapsedColumn(), console=err, transient=False)
+        self.task = self.progress.add_task(str(run.get("run_id")), total=run.get("max_iterations") or 1,
+                                           state="", best="")
+        self.update(run)
+
+    def update(self, run: dict[str, Any]) -> None:
+        best = run.get("best")
+        shown = f"best {best['metric']:.4g}" if best and best.get("metric") is not None else ""
+        self.progress.update(self.task, completed=run.get("iterations_done") or 0, state=run.get("state") or "",
+                             best=shown)
+
+    def __enter__(self) -> "TrainingProgress":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.stop()

@@ -23,7 +23,7 @@ def test_cli_create_to_stable(server, tmp_path):
     # dry-run: ok, the example's output shown; creates nothing
     out = cli("dryrun", str(template)).stdout
     assert "ok" in out.split() and NODE_ID in out and '{"text": "cba"}' in out
-    assert json.loads(cli("--json", "list").stdout) == []
+    assert json.loads(cli("--json", "list").stdout) == []  # the factory's own modules are listed only on request
 
     # a dry-run that is not ok exits 1
     failing = tmp_path / "failing.yaml"

@@ -132,3 +132,30 @@ def test_a_runaway_script_answers_504_at_its_timeout(client):
     assert r.status_code == 504, r.text
     assert r.json()["kind"] == "timeout" and r.json()["node"] == "analysis.spin.v1"
     assert elapsed < 0.2 + 1.0, f"the script should stop at its 200 ms timeout, took {elapsed:.2f} s"
+
+
+def test_a_script_node_goes_through_the_whole_lifecycle_on_its_own_traffic(client):
+    unlock(client)
+    body = {**GOOD, "rollout": {"min_requests": 20, "serve_without_stable": True, "experimental_weight": 1.0,
+                                "slo": {"error_rate_max": 0.01, "max_operations_p95": 10_000},
+                                "baseline": {"latency_slack_ms": 250}}}
+    assert client.post("/factory/nodes", json=body, headers=WRITE).status_code == 201
+    node = "/factory/nodes/analysis.shout.v1"
+
+    def traffic(n: int) -> None:
+        for i in range(n):
+            r = client.post("/invoke/analysis.shout", json={"input": {"text": f"t{i}"}, "key": str(i)}, headers=WRITE)
+            assert r.status_code == 200 and r.json()["output"] == {"text": f"T{i}!"}, r.text
+
+    assert client.post(f"{node}/approve", json={}, headers=WRITE).json()["state"] == "canary"
+    traffic(25)
+    analysis = client.get(f"{node}/analysis", headers=READ).json()
+    assert analysis["phase"] == "passed", analysis
+    operations = next(m for m in analysis["metrics"] if m["name"] == "operations_p95")
+    assert operations["verdict"] == "pass" and 0 < operations["value"] <= 10_000
+    assert client.post(f"{node}/approve", json={}, headers=WRITE).json()["state"] == "experimental"
+    traffic(25)
+    assert client.post(f"{node}/approve", json={}, headers=WRITE).json()["state"] == "stable"
+    traffic(3)
+    history = [h["to_state"] for h in client.get(node, headers=READ).json()["history"]]
+    assert history == ["draft", "canary", "experimental", "stable"]

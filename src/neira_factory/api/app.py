@@ -21,7 +21,7 @@ from ..services.supervisor import Supervisor
 from ..tokens import TokenRegistry
 from . import errors
 from .limits import BodyLimit
-from .routers import admin, events, invoke, nodes, organs
+from .routers import admin, commands, events, invoke, nodes, organs, training
 
 
 def _unique_id(prefix: str):
@@ -126,6 +126,8 @@ def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
     app.include_router(events.router)
     app.include_router(invoke.router)
     app.include_router(organs.router)
+    app.include_router(commands.router)
+    app.include_router(training.router)
 
     @app.get("/metrics", tags=["nervous"], summary="Prometheus metrics", response_class=Response)
     def metrics() -> Response:

@@ -178,6 +178,34 @@ class OrganRunResult(BaseModel):
     ms: float
 
 
+class CommandBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"text": "создай голосовой орган v1"}, {"text": "upgrade vision to v2 (grayscale)"},
+        {"text": "собери speak-pipeline normalize→phonemes→adapter"}]})
+    text: str = Field(min_length=1, max_length=1000, description="a command in Russian or English")
+
+
+class CommandPlan(BaseModel):
+    intent: dict[str, Any] = Field(description="what was understood: action, target, name, version, options, steps")
+    plan: dict[str, Any] = Field(description="summary and the exact steps a confirmation makes")
+    policy: dict[str, Any] = Field(description="the PolicyEngine's answer for the caller, per step")
+    report: dict[str, Any] | None = Field(description="dry-run reports of what would be created; status answers")
+    diff: str | None = Field(description="for updates: a unified diff against the current version")
+    confirm_token: str | None = Field(description="confirms exactly this plan, once, for 15 minutes; null when "
+                                                  "the policy refuses it or there is nothing to confirm")
+
+
+class ConfirmBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm_token: str = Field(min_length=1, max_length=200)
+
+
+class CommandDone(BaseModel):
+    summary: str
+    done: list[dict[str, Any]]
+    created: list[dict[str, Any]] = Field(description="the drafts made: [{id, state}]")
+
+
 class CapabilityRow(BaseModel):
     state: str
     updated_by: str

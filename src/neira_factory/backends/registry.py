@@ -19,5 +19,11 @@ class Backends:
                            field="backend")
         return backend
 
+    def verify(self, template: NodeTemplate) -> None:
+        """Re-check the artifacts a template points at (a wasm module's sha256); IntegrityError on a mismatch."""
+        check = getattr(self.get(template.backend or "adapter"), "verify", None)
+        if check is not None:
+            check(template)
+
     def execute(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
         return self.get(template.backend or "adapter").run(template, data, ctx)

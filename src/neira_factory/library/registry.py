@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from neira_factory.library import classify, extract, jsonmap, ocr, text, vision, voice
+from neira_factory.library import classify, extract, factory_modules, jsonmap, ocr, text, vision, voice
 from neira_factory.library.core import ImplContext, ImplError, LibraryImpl
 
 __all__ = ["ImplContext", "ImplError", "LibraryImpl", "get", "io_schema", "names"]
 
 _REGISTRY = MappingProxyType(
-    {impl.name: impl for module in (text, extract, classify, jsonmap, voice, vision, ocr) for impl in module.IMPLS}
+    {impl.name: impl for module in (text, extract, classify, jsonmap, voice, vision, ocr, factory_modules) for impl in module.IMPLS}
 )
 
 

@@ -36,6 +36,7 @@ class FactoryMetrics:
         for outcome in NOTIFY_OUTCOMES:
             self.notify_deliveries.labels(outcome)
         self._runtime(r)
+        self._training(r)
 
     def _runtime(self, r: CollectorRegistry) -> None:
         """RED per node version, USE per sandbox, watchdogs, shadow comparisons, analysis and immune counters."""
@@ -66,6 +67,17 @@ class FactoryMetrics:
         self.quarantines = Counter("immune_quarantines_total", "Nodes quarantined, by cause", ["cause"], registry=r)
         for cause in QUARANTINE_CAUSES:
             self.quarantines.labels(cause)
+
+    def _training(self, r: CollectorRegistry) -> None:
+        """The Training Orchestrator: iterations evaluated (ok or failed), runs converged (by cause)."""
+        self.training_iterations = Counter("training_iterations_total", "Training iterations evaluated, by outcome "
+                                           "(ok, error)", ["outcome"], registry=r)
+        for outcome in ("ok", "error"):
+            self.training_iterations.labels(outcome)
+        self.training_converged = Counter("training_converged_total", "Training runs converged, by cause (target, "
+                                          "patience, exhausted)", ["cause"], registry=r)
+        for cause in ("target", "patience", "exhausted"):
+            self.training_converged.labels(cause)
 
     def watch_sandbox(self, busy: Callable[[], float], queued: Callable[[], float]) -> None:
         self.sandbox_busy.set_function(busy)

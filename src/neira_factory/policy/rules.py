@@ -29,6 +29,8 @@ ACTIONS: dict[str, ActionRule] = {
     "nodes.fail": ActionRule("write", True),
     "organs.dryrun": ActionRule("write", False),
     "organs.build": ActionRule("write", True),
+    "commands.plan": ActionRule("read", False),
+    "commands.confirm": ActionRule("write", True),
     "routes.invoke": ActionRule("write", False),
     "capabilities.read": ActionRule("read", False),
     "capabilities.set": ActionRule("admin", True),
@@ -36,4 +38,7 @@ ACTIONS: dict[str, ActionRule] = {
     "audit.read": ActionRule("read", False),
     "introspection.read": ActionRule("read", False),
     "events.read": ActionRule("read", False),
+    "training.start": ActionRule("write", True),
+    "training.read": ActionRule("read", False),
+    "training.decide": ActionRule("write", True, human=True),
 }

@@ -49,8 +49,8 @@ class SelectorIndex:
         with self._lock:
             self._drop(node_id)
 
-    def select(self, query: SelectorQuery) -> SelectorDecision:
-        """Reuse the best fitting node, or say why one must be created."""
+    def select(self, query: SelectorQuery, weights: SelectorWeights | None = None) -> SelectorDecision:
+        """Reuse the best fitting node, or say why one must be created (scored with `weights`, or the index's)."""
         wanted_in, wanted_out = (None if sig is None else parse_signature(sig) for sig in query.signatures())
         fitting: list[NodeEntry] = []
         example: str | None = None
@@ -65,7 +65,7 @@ class SelectorIndex:
                         example = example or why
             if bucket and not fitting and example is None:  # every group was implausible: any node says why
                 example = why_not(next(iter(next(iter(bucket.groups.values())).entries.values())), query)
-        return decide(query, fitting, example, self.weights)
+        return decide(query, fitting, example, weights or self.weights)
 
     def _homes(self, entry: NodeEntry) -> tuple[tuple[dict, object], ...]:
         return (self._by_type, (entry.kind, entry.node_type)), (self._by_kind, entry.kind)

@@ -11,13 +11,14 @@ from ..backends import Backends
 from ..backends.adapter import AdapterBackend
 from ..backends.organ import OrganBackend
 from ..backends.script import ScriptBackend
+from ..backends.wasm import WasmBackend
 from ..config import Settings
 from ..domain.actors import SYSTEM
-from ..domain.capabilities import DEFAULT_GATES, GateState
+from ..domain.capabilities import DEFAULT_GATES, FACTORY_NODE_PREFIX, GateState
 from ..domain.errors import FactoryError
 from ..store import Database
 from .factory import Factory
-from . import organs
+from . import organs, self_edit
 from .fabricate import create
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,13 @@ def read_gates(path: Path) -> dict[str, str]:
 def build_factory(settings: Settings) -> Factory:
     db = Database(settings.database_url)
     db.migrate()
-    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend(), OrganBackend()))
+    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend(), WasmBackend(), OrganBackend()))
     with factory.write() as uow:
         added = uow.capabilities.seed(read_gates(settings.capabilities_file), SYSTEM.name)
         if added:
             uow.audit.append(SYSTEM.name, "capability.seed", "capabilities", after={n: "seeded" for n in added})
         factory.metrics.safe_mode.set(1 if uow.settings.get("safe_mode", False) else 0)
+    self_edit.seed(factory)
     return factory
 
 
@@ -83,7 +85,7 @@ def organ_templates(directory: Path) -> list[dict[str, Any]]:
 def load_examples(factory: Factory, directory: Path) -> list[str]:
     """Create the example nodes, then the example organs, as drafts — only into an empty factory."""
     with factory.read() as uow:
-        if uow.nodes.list(limit=1):
+        if any(not n.id.startswith(FACTORY_NODE_PREFIX) for n in uow.nodes.list(limit=10)):
             return []
     created = []
     for template in node_templates(directory):

@@ -2,11 +2,12 @@
 with side effects off. Create and approve refuse a report with a blocking risk."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..backends import ExecutionError
 from ..backends.adapter import default_target
-from ..domain.capabilities import BACKEND_GATES, GateState, is_open
+from ..domain.capabilities import BACKEND_GATES, GateState, is_open, self_edit_gates
 from ..domain.lifecycle import State
 from ..domain.report import Risk, blocking
 from ..domain.schemas import schema_fits
@@ -14,12 +15,20 @@ from ..domain.templates import FabricationRequest, NodeTemplate
 from ..policy import PolicyState
 from ..store import UnitOfWork
 from .factory import Factory
+from .self_edit import selector_weights
 
 
-def _links(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk]) -> tuple[list, list, dict]:
+def _links(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk],
+           planned: Mapping[str, NodeTemplate]) -> tuple[list, list, dict]:
     deps, links, found = [], [], {}
     for i, link in enumerate(template.links):
         record = uow.nodes.get(link)
+        if record is None and link in planned:
+            found[link] = planned[link]
+            deps.append({"id": link, "status": "planned"})
+            risks.append(Risk("planned_link", "warning", f"linked node {link} is created by the same plan, "
+                              "before this one", f"links.{i}"))
+            continue
         if record is None:
             deps.append({"id": link, "status": "missing"})
             risks.append(Risk("missing_link", "blocking", f"linked node {link} does not exist", f"links.{i}"))
@@ -85,7 +94,9 @@ def _examples(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[R
     return results
 
 
-def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, policy: PolicyState) -> dict[str, Any]:
+def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, policy: PolicyState,
+                 planned: Mapping[str, NodeTemplate] | None = None) -> dict[str, Any]:
+    """`planned`: nodes a command's plan creates first; links to them are not missing."""
     template = request.template
     risks: list[Risk] = []
     gate = BACKEND_GATES[template.backend]
@@ -96,16 +107,19 @@ def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, polic
     elif gate_state == GateState.EXPERIMENTAL.value and not request.hitl:
         risks.append(Risk("hitl_required", "blocking", f"gate {gate} is experimental: a human must approve each "
                           "step (hitl cannot be false)", "hitl"))
+    for locked in (g for g in self_edit_gates(template.id) if not is_open(policy.gates.get(g, "locked"))):
+        risks.append(Risk("self_edit_locked", "blocking", f"{template.id} is one of the factory's own modules: "
+                          f"changing it needs gate {locked}, which is {policy.gates.get(locked, 'locked')}", "id"))
     if uow.nodes.get(template.id) is not None:
         risks.append(Risk("conflict", "blocking", f"node {template.id} already exists; a new version needs a new id "
                           "(….v2)", "id"))
     backend = f.backends.get(template.backend)
     risks += backend.check(template)
-    deps, links, found = _links(f, uow, template, risks)
+    deps, links, found = _links(f, uow, template, risks, planned or {})
     compat = _compat(template, found, risks)
     if template.kind == "action" or backend.side_effects(template):
         risks.append(Risk("side_effects", "warning", "this node acts on the world; dry-runs keep side effects off"))
-    selector = f.selector.decide(uow, template)
+    selector = f.selector.decide(uow, template, selector_weights(f, template.id))
     if selector.decision == "reuse" and selector.candidates and selector.candidates[0].id != template.id:
         risks.append(Risk("reuse_possible", "info", f"{selector.candidates[0].id} already fits: "
                           f"{selector.candidates[0].explanation}"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..backends import ExecContext, ExecutionError, ResolvedNode
 from ..domain.templates import NodeTemplate, OrganTemplate
+from ..immune.integrity import IntegrityError
 from .factory import Factory
 from .immune import quarantine
 
@@ -147,8 +148,10 @@ def _reacts(error: ExecutionError | None) -> bool:
 
 
 def _react(f: Factory, node_id: str, error: ExecutionError) -> None:
-    """Sandbox violations and repeated hard timeouts quarantine the node."""
-    if error.extra.get("violation"):
+    """Integrity mismatches, sandbox violations and repeated hard timeouts quarantine the node."""
+    if isinstance(error, IntegrityError):
+        quarantine(f, node_id, "integrity", error.reason, {"error": error.body()})
+    elif error.extra.get("violation"):
         quarantine(f, node_id, "violation", f"sandbox violation: {error.reason}", {"error": error.body()})
     elif f.hard_timeouts.repeated(node_id):
         quarantine(f, node_id, "timeouts", "repeated hard timeouts", {"error": error.body()})

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..domain.actors import Actor
-from ..domain.capabilities import BACKEND_GATES
+from ..domain.capabilities import BACKEND_GATES, self_edit_gates
 from ..domain.errors import BadInput, Conflict
 from ..domain.events import Event
 from ..domain.lifecycle import State
@@ -20,6 +20,7 @@ from ..store import NodeRecord
 from ..store.repositories import now
 from .dryrun import build_report
 from .factory import Factory
+from .self_edit import with_rollout_defaults
 
 
 def dry_run(f: Factory, actor: Actor, body: Any) -> dict[str, Any]:
@@ -36,7 +37,8 @@ def _request_hash(body: Any) -> str:
 
 def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
     request = parse_fabrication(body)
-    template = request.template
+    template = with_rollout_defaults(f, request.template)
+    request = request.model_copy(update={"template": template})
     key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
     request_hash = _request_hash(body) if key else ""
     if key:
@@ -44,9 +46,9 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
             stored = uow.idempotency.get(key)
         if stored:
             return _replay(stored, request_hash)
-    gate = BACKEND_GATES[template.backend]
+    gates = (BACKEND_GATES[template.backend], *self_edit_gates(template.id))
     with f.read() as uow:
-        f.authorize(uow, actor, "nodes.create", gates=(gate,))
+        f.authorize(uow, actor, "nodes.create", gates=gates)
         result = build_report(f, uow, request, f.policy_state(uow))
     if not result["ok"]:
         conflict = [r for r in result["report"]["risks"] if r["code"] == "conflict"]
@@ -56,7 +58,7 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
     with f.write() as uow:
         if key and (stored := uow.idempotency.get(key)):
             return _replay(stored, request_hash)
-        f.authorize(uow, actor, "nodes.create", gates=(gate,))
+        f.authorize(uow, actor, "nodes.create", gates=gates)
         digest = f.store_template(uow, template)
         stamp = now()
         uow.nodes.add(NodeRecord(

@@ -12,6 +12,7 @@ from typing import Any
 from ..backends import Backends, ExecContext, ResolvedNode
 from ..config import Settings
 from ..domain.actors import Actor
+from ..domain.capabilities import FACTORY_NODE_PREFIX
 from ..domain.errors import NotFound
 from ..domain.events import Event
 from ..domain.lifecycle import LIVE, State
@@ -123,6 +124,7 @@ class Factory:
                     continue
                 try:
                     version = Version(record, self.load_template(uow, record))
+                    self.backends.verify(version.template)
                 except IntegrityError as exc:
                     broken.append((record.id, exc.reason))
                     continue
@@ -181,5 +183,5 @@ class Factory:
 
     def _count_active(self) -> float:
         with self.read() as uow:
-            counts = uow.nodes.count_by_state()
+            counts = uow.nodes.count_by_state(exclude_kind="organ", exclude_prefix=FACTORY_NODE_PREFIX)
         return float(sum(counts.get(s, 0) for s in ("canary", "experimental", "stable")))

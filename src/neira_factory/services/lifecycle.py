@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain.actors import SYSTEM, Actor
+from ..domain.actors import IMMUNE, SYSTEM, WATCHDOG, Actor
+from ..domain.capabilities import self_edit_gates
 from ..domain.errors import AnalysisNotPassed, BadInput, Conflict, InvalidTransition
 from ..domain.events import Event
 from ..domain.lifecycle import Action, Guard, State, allowed_actions, rule_for
@@ -44,6 +45,7 @@ def _guard(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, guard:
     """Run the rule's guard; returns (forced, evidence)."""
     if guard in (Guard.DRY_RUN_CLEAN, Guard.INTEGRITY):
         template = f.load_template(uow, record)  # raises on an integrity mismatch
+        f.backends.verify(template)  # and so does a changed artifact it points at (a wasm module)
         if guard is Guard.DRY_RUN_CLEAN and blocking((record.report or {}).get("risks", [])):
             raise BadInput("the dry-run report has blocking risks", code="dry_run_failed")
         if guard is Guard.DRY_RUN_CLEAN and record.is_organ:
@@ -90,7 +92,9 @@ def apply(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, act: Ac
     """Authorize, guard and make one transition, with its consequences on the route:
     a new stable version deprecates the old one; rolling back a stable one reinstates its predecessor."""
     rule = rule_for(record.state, act, organ=record.is_organ)
-    f.authorize(uow, actor, f"nodes.{act.value}", owner=record.created_by)
+    system = actor.name in (SYSTEM.name, WATCHDOG.name, IMMUNE.name)  # their protective moves need no gate
+    f.authorize(uow, actor, f"nodes.{act.value}", owner=record.created_by,
+                gates=() if system else self_edit_gates(record.id))
     forced, verdict = _guard(f, uow, actor, record, rule.guard, force=force, reason=reason)
     to = rule.to or State(record.prev_state or State.DRAFT.value)
     moved = move(f, uow, actor, record, act, to, reason=reason, forced=forced, evidence=evidence or verdict)

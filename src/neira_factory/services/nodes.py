@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.actors import Actor
+from ..domain.capabilities import FACTORY_NODE_PREFIX
 from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from .factory import Factory
@@ -14,10 +15,14 @@ from .execution import Outcome, guarded
 NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.value)
 
 
-def list_nodes(f: Factory, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
-    """Nodes, newest first; organs (stored alongside) only when asked for with kind=organ."""
+def list_nodes(f: Factory, actor: Actor, *, system: bool = False, **filters: Any) -> list[dict[str, Any]]:
+    """Nodes, newest first; organs (stored alongside) only when asked for with kind=organ, the factory's own
+    modules (factory.*) only with `system` or a route/search that names them."""
     if filters.get("kind") is None:
         filters["exclude_kind"] = "organ"
+    named = any(str(filters.get(k) or "").startswith(FACTORY_NODE_PREFIX) for k in ("route", "search"))
+    if not system and not named:
+        filters["exclude_prefix"] = FACTORY_NODE_PREFIX
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
         return [r.summary() for r in uow.nodes.list(**filters)]

@@ -7,6 +7,7 @@ rolls it back like any node.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import library
@@ -25,6 +26,7 @@ from ..store.repositories import now
 from .factory import Factory
 from .lifecycle import transition
 from .nodes import dry_run, run_version
+from .self_edit import selector_weights
 
 BUILD_GATE = "organs_builder"
 HEALTH_WINDOWS = 30  # node health looks at this many recent statistics windows
@@ -86,13 +88,28 @@ def _create(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
     return {"organ_id": organ.id, "state": State.DRAFT.value, "report": report}
 
 
-def _report(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> tuple[dict[str, Any], GraphReport]:
-    graph = validate(organ, lambda node_id: member(f, uow, node_id))
+def preview(f: Factory, uow: UnitOfWork, document: dict[str, Any], planned: Mapping[str, dict[str, Any]]) -> dict:
+    """The build's report for an organ whose missing nodes are about to be created from `planned` templates
+    (a command's plan): they resolve as members in state `planned`. Nothing runs."""
+    def resolve(node_id: str) -> Member | None:
+        found = member(f, uow, node_id)
+        if found is None and node_id in planned:
+            template = NodeTemplate.model_validate(planned[node_id])
+            io = effective_io(template)
+            return Member(node_id, template.node_type, "planned", io.input, io.output)
+        return found
+
+    return _report(f, uow, parse_organ(document), resolve, run_examples=False)[0]
+
+
+def _report(f: Factory, uow: UnitOfWork, organ: OrganTemplate, resolve: Callable[[str], Member | None] | None = None,
+            *, run_examples: bool = True) -> tuple[dict[str, Any], GraphReport]:
+    graph = validate(organ, resolve or (lambda node_id: member(f, uow, node_id)))
     risks = graph.risks() + _gate_risks(f, uow, organ)
     report = {"id": organ.id, "route": organ.route_name, "graph": graph.graph, "roles": graph.roles,
               "missing": graph.missing, "fabrications": [_fabrication(f, uow, organ, m) for m in graph.missing],
               "type_errors": [p.to_dict() for p in graph.type_errors], "risks": risks}
-    if graph.ok and organ.examples:
+    if graph.ok and organ.examples and run_examples:
         report["examples"] = _examples(f, uow, organ)
         risks += [{"code": "example_failed", "severity": "blocking", "field": f"examples.{i}",
                    "message": f"example {i} failed: {e['error']['reason']}"}
@@ -127,7 +144,7 @@ def _fabrication(f: Factory, uow: UnitOfWork, organ: OrganTemplate, node_id: str
     if template is None:
         return {"id": node_id, "decision": "none",
                 "message": f"nothing in the library is named like {node_id}; write its template and create it"}
-    decision = f.selector.decide(uow, template)
+    decision = f.selector.decide(uow, template, selector_weights(f, template.id))
     reuse = [c.id for c in decision.candidates if c.id != node_id] if decision.decision == "reuse" else []
     if reuse:
         return {"id": node_id, "decision": "reuse", "candidates": reuse,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ..immune.integrity import verified
 from ..domain.templates import NodeTemplate
-from ..selector import SelectorDecision, SelectorIndex, entry_for, query_for
+from ..selector import SelectorDecision, SelectorIndex, SelectorWeights, entry_for, query_for
 from ..store import Database, UnitOfWork
 from ..store import tables as t
 
@@ -48,6 +48,7 @@ class SelectorSync:
                 self._known[node_id] = record.row_version
             self._mark = mark
 
-    def decide(self, uow: UnitOfWork, template: NodeTemplate, **options) -> SelectorDecision:
+    def decide(self, uow: UnitOfWork, template: NodeTemplate, weights: SelectorWeights | None = None,
+               **options) -> SelectorDecision:
         self.refresh(uow)
-        return self.index.select(query_for(template, **options))
+        return self.index.select(query_for(template, **options), weights)

@@ -58,12 +58,15 @@ class NodeRepository:
         backend: str | None = None,
         search: str | None = None,
         exclude_kind: str | None = None,
+        exclude_prefix: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[NodeRecord]:
         q = select(t.nodes)
         if exclude_kind is not None:
             q = q.where(t.nodes.c.kind != exclude_kind)
+        if exclude_prefix is not None:
+            q = q.where(~t.nodes.c.id.startswith(exclude_prefix, autoescape=True))
         for column, value in (("state", state), ("route", route), ("kind", kind), ("backend", backend)):
             if value is not None:
                 q = q.where(t.nodes.c[column] == value)
@@ -75,9 +78,18 @@ class NodeRepository:
     def all(self) -> list[NodeRecord]:
         return [_node(r) for r in self.conn.execute(select(t.nodes))]
 
-    def count_by_state(self) -> dict[str, int]:
-        rows = self.conn.execute(select(t.nodes.c.state, func.count()).group_by(t.nodes.c.state))
-        return {state: n for state, n in rows}
+    def count_by_state(self, *, kind: str | None = None, exclude_kind: str | None = None,
+                       prefix: str | None = None, exclude_prefix: str | None = None) -> dict[str, int]:
+        q = select(t.nodes.c.state, func.count())
+        if kind is not None:
+            q = q.where(t.nodes.c.kind == kind)
+        if exclude_kind is not None:
+            q = q.where(t.nodes.c.kind != exclude_kind)
+        if prefix is not None:
+            q = q.where(t.nodes.c.id.startswith(prefix, autoescape=True))
+        if exclude_prefix is not None:
+            q = q.where(~t.nodes.c.id.startswith(exclude_prefix, autoescape=True))
+        return {state: n for state, n in self.conn.execute(q.group_by(t.nodes.c.state))}
 
     def move(self, record: NodeRecord, to_state: str, *, prev_state: str | None) -> NodeRecord | None:
         """Conditional update on (state, row_version): None when someone else moved it first."""
@@ -266,3 +278,118 @@ class MeasurementRepository:
         m = t.measurements
         q = select(m).where(m.c.node_id == node_id, m.c.state == state).order_by(m.c.window_start.desc()).limit(limit)
         return [{**dict(r._mapping), "at": _aware(r.at).isoformat()} for r in self.conn.execute(q)]
+
+
+class CommandPlanRepository:
+    """Plans waiting for confirmation, found by the sha256 of their token (the token itself is not kept)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def put(self, token_sha256: str, actor: str, text: str, plan: dict[str, Any], expires_at: datetime) -> None:
+        self.conn.execute(insert(t.command_plans).values(token_sha256=token_sha256, actor=actor, text=text, plan=plan,
+                                                         created_at=now(), expires_at=expires_at))
+
+    def get(self, token_sha256: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(t.command_plans).where(t.command_plans.c.token_sha256 == token_sha256)).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        for key in ("created_at", "expires_at", "confirmed_at"):
+            data[key] = _aware(data[key]) if data[key] else None
+        return data
+
+    def confirm(self, token_sha256: str) -> bool:
+        """Mark it used; False when someone confirmed it first."""
+        result = self.conn.execute(update(t.command_plans).where(t.command_plans.c.token_sha256 == token_sha256,
+                                                                 t.command_plans.c.confirmed_at.is_(None))
+                                   .values(confirmed_at=now()))
+        return result.rowcount == 1
+
+    def prune(self, before: datetime) -> int:
+        return self.conn.execute(delete(t.command_plans).where(t.command_plans.c.expires_at < before)).rowcount
+
+
+# -- training (issue 8) ---------------------------------------------------------------------------------------
+
+_ANY = object()
+
+
+def _training_run(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    for key in ("created_at", "updated_at", "finished_at", "heartbeat_at"):
+        data[key] = _aware(data[key]) if data[key] else None
+    return data
+
+
+class TrainingRepository:
+    """Training runs and their iterations. Run updates are conditional (on state and, where given, on the
+    replica that owns the run), so a worker that lost its run to a human's reject or to another replica
+    finds out at its next write and stops."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add_run(self, **values: Any) -> None:
+        stamp = now()
+        self.conn.execute(insert(t.training_runs).values(created_at=stamp, updated_at=stamp, iterations=0,
+                                                         decisions=[], row_version=1, **values))
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(t.training_runs).where(t.training_runs.c.id == run_id)).first()
+        return _training_run(row) if row else None
+
+    def list_runs(self, *, node_id: str | None = None, state: str | None = None, limit: int = 100,
+                  offset: int = 0) -> list[dict[str, Any]]:
+        r = t.training_runs
+        q = select(r)
+        if node_id is not None:
+            q = q.where(r.c.node_id == node_id)
+        if state is not None:
+            q = q.where(r.c.state == state)
+        rows = self.conn.execute(q.order_by(r.c.created_at.desc(), r.c.id).limit(limit).offset(offset))
+        return [_training_run(row) for row in rows]
+
+    def update_run(self, run_id: str, *, states: tuple[str, ...] | None = None, owned_by: Any = _ANY,
+                   row_version: int | None = None, **values: Any) -> bool:
+        """Set `values` when the run is in one of `states` (and owned by `owned_by`, and at `row_version`,
+        where given); False when it is not (any more)."""
+        r = t.training_runs
+        q = update(r).where(r.c.id == run_id)
+        if states is not None:
+            q = q.where(r.c.state.in_(states))
+        if owned_by is not _ANY:
+            q = q.where(r.c.owner.is_(None) if owned_by is None else r.c.owner == owned_by)
+        if row_version is not None:
+            q = q.where(r.c.row_version == row_version)
+        result = self.conn.execute(q.values(updated_at=now(), row_version=r.c.row_version + 1, **values))
+        return result.rowcount == 1
+
+    def claim(self, run_id: str, replica: str, *, states: tuple[str, ...], stale_before: datetime) -> bool:
+        """Take over an active run nobody drives: no owner, or an owner silent since `stale_before`."""
+        r = t.training_runs
+        stamp = now()
+        result = self.conn.execute(
+            update(r).where(r.c.id == run_id, r.c.state.in_(states),
+                            r.c.owner.is_(None) | r.c.heartbeat_at.is_(None) | (r.c.heartbeat_at < stale_before))
+            .values(owner=replica, heartbeat_at=stamp, updated_at=stamp, row_version=r.c.row_version + 1))
+        return result.rowcount == 1
+
+    def orphans(self, *, states: tuple[str, ...], stale_before: datetime, limit: int = 100) -> list[str]:
+        r = t.training_runs
+        q = select(r.c.id).where(r.c.state.in_(states),
+                                 r.c.owner.is_(None) | r.c.heartbeat_at.is_(None) | (r.c.heartbeat_at < stale_before))
+        return [row.id for row in self.conn.execute(q.order_by(r.c.created_at).limit(limit))]
+
+    def add_iteration(self, **values: Any) -> None:
+        self.conn.execute(insert(t.training_iterations).values(at=now(), **values))
+
+    def iterations(self, run_id: str) -> list[dict[str, Any]]:
+        i = t.training_iterations
+        rows = self.conn.execute(select(i).where(i.c.run_id == run_id).order_by(i.c.n))
+        return [{**dict(row._mapping), "at": _aware(row.at).isoformat()} for row in rows]
+
+    def iteration(self, run_id: str, n: int) -> dict[str, Any] | None:
+        i = t.training_iterations
+        row = self.conn.execute(select(i).where(i.c.run_id == run_id, i.c.n == n)).first()
+        return {**dict(row._mapping), "at": _aware(row.at).isoformat()} if row else None

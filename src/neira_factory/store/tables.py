@@ -1,7 +1,7 @@
 """Table definitions (SQLAlchemy Core). Alembic migrations create them; keep both in step."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -114,5 +114,61 @@ measurements = Table(
     Column("verdict", String(20), nullable=False),
     Column("requests", Integer, nullable=False),
     Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+command_plans = Table(
+    "command_plans",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("actor", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+)
+
+# -- training (issue 8): a run per POST /factory/nodes/{id}/train, an iteration row as each one happens --------
+
+training_runs = Table(
+    "training_runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("node_id", String(200), ForeignKey("nodes.id"), nullable=False, index=True),
+    Column("artifact_sha256", String(64), nullable=False),  # the node's template, as trained
+    Column("dataset_sha256", String(64), nullable=False),  # the examples (an artifact, JSON Lines)
+    Column("objective", String(20), nullable=False),
+    Column("spec", JSON, nullable=False),  # the normalised request and the search space
+    Column("state", String(20), nullable=False, index=True),
+    Column("outcome", String(20)),  # converged | not_converged | failed, once the search ended
+    Column("reason", Text),
+    Column("iterations", Integer, nullable=False, default=0),
+    Column("best_iteration", Integer),
+    Column("best_metric", Float),
+    Column("best_params", JSON),
+    Column("decisions", JSON, nullable=False),  # [{action, iteration, node_id, actor, reason, at}]
+    Column("result_node", String(200)),  # the latest draft an approval created
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("owner", String(200)),  # the replica driving it (while queued, running or paused)
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("row_version", Integer, nullable=False, default=1),
+)
+
+training_iterations = Table(
+    "training_iterations",
+    metadata,
+    Column("run_id", String(40), ForeignKey("training_runs.id"), primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("params", JSON, nullable=False),
+    Column("metric", Float),  # NULL: the evaluation failed (see error)
+    Column("error", Text),
+    Column("examples", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("failures", JSON, nullable=False),
+    Column("ms", Float, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )

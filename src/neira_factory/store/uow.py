@@ -15,11 +15,13 @@ from .repositories import (
     ArtifactRepository,
     AuditRepository,
     CapabilityRepository,
+    CommandPlanRepository,
     IdempotencyRepository,
     MeasurementRepository,
     NodeRepository,
     SettingsRepository,
     StatsRepository,
+    TrainingRepository,
 )
 
 
@@ -38,6 +40,8 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.conn)
         self.stats = StatsRepository(self.conn, self.postgres)
         self.measurements = MeasurementRepository(self.conn, self.postgres)
+        self.command_plans = CommandPlanRepository(self.conn)
+        self.training = TrainingRepository(self.conn)
 
     def announce(self, event: Event) -> None:
         self.events.append(event)

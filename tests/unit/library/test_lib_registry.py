@@ -20,6 +20,8 @@ EXPECTED = {
     "image_binarize",
     "image_grayscale",
     "ocr",
+    "selector_weights",
+    "rollout_defaults",
 }
 
 

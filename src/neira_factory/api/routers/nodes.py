@@ -54,9 +54,10 @@ def build_router() -> APIRouter:
     def list_nodes(state: str | None = None, route: str | None = None, kind: str | None = None,
                    backend: str | None = None, search: str | None = Query(default=None, max_length=200),
                    limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+                   system: bool = Query(default=False, description="include the factory's own modules (factory.*)"),
                    actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-        return nodes.list_nodes(f, actor, state=state, route=route, kind=kind, backend=backend, search=search,
-                                limit=limit, offset=offset)
+        return nodes.list_nodes(f, actor, system=system, state=state, route=route, kind=kind, backend=backend,
+                                search=search, limit=limit, offset=offset)
 
     @router.get("/{node_id}", response_model=NodeDetail, responses={404: {"description": "unknown node"}},
                 summary="A node with its template, dry-run report and transition history")

@@ -1,0 +1,29 @@
+"""/factory/commands: a command in Russian or English → plan, policy, dry-run, diff; confirm → drafts."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from ...domain.actors import Actor
+from ...services import commands
+from ...services.factory import Factory
+from ..auth import current_actor, factory
+from ..schemas import ERRORS, CommandBody, CommandDone, CommandPlan, ConfirmBody
+
+router = APIRouter(prefix="/factory/commands", tags=["commands"], responses=ERRORS)
+
+
+@router.post("", response_model=CommandPlan, summary="Understand a command and plan it (nothing is made yet)",
+             responses={422: {"description": "not_understood: what was understood, what was not, suggestions — "
+                                              "in the command's language"},
+                        404: {"description": "it names something that does not exist"},
+                        409: {"description": "what it would create exists already"}})
+def plan(body: CommandBody, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
+    return commands.plan_command(f, actor, body.text)
+
+
+@router.post("/confirm", response_model=CommandDone, summary="Make the plan a confirmation token stands for",
+             responses={404: {"description": "unknown_token"}, 403: {"description": "not_your_plan, or a step "
+                                                                                    "the policy refuses now"},
+                        409: {"description": "plan_expired, plan_used, or a step that conflicts now"}})
+def confirm(body: ConfirmBody, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
+    return commands.confirm(f, actor, body.confirm_token)

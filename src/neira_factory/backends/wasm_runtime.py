@@ -1,0 +1,448 @@
+"""The WASM backend's shared machinery: one wasmtime Engine, its WASI linker and epoch ticker,
+reading a node's module (a file or base64) with its integrity check, and compiled modules cached
+per sha256 with what they import and export. `wasm.py` runs calls on top of it.
+
+* **Engine**: `consume_fuel` (CPU), `epoch_interruption` (wall clock), `max_wasm_stack`
+  (`MAX_WASM_STACK`), one per process, shared by every call and thread.
+* **Linker**: WASI preview 1 (`wasi_snapshot_preview1`) and nothing else. Each call's Store gets
+  its own WASI context: no preopened directories, no environment, no arguments, stdin empty (or
+  the input, for a command), stdout and stderr captured.
+* **Epoch ticker**: a daemon thread that advances the engine's epoch every `TICK_MS` while at
+  least one call runs (it sleeps otherwise). It keeps the epoch aligned with the wall clock
+  (ticks it missed while the GIL was busy are caught up), so a deadline of N ticks traps between
+  (N - 1) and N ticks after it was set, plus the thread's lateness.
+* **Modules**: compiled once per sha256 of their bytes (least recently used evicted beyond
+  `CACHE_SIZE`), each with its `InstancePre` (imports resolved once), so a call only instantiates.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import ctypes
+import hashlib
+import os
+import stat
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+from ..domain.templates import WasmSpec
+
+WASI_MODULE = "wasi_snapshot_preview1"
+# WASI preview 1, every function (wasmtime links them all; with no preopens, env or sockets most fail)
+WASI_PREVIEW1 = frozenset({
+    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
+    "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread",
+    "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber", "fd_seek",
+    "fd_sync", "fd_tell", "fd_write", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
+    "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
+    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get", "sock_accept",
+    "sock_recv", "sock_send", "sock_shutdown"})
+# what a reviewer should know a module tries, though here it gets nothing
+FILESYSTEM_CALLS = frozenset(n for n in WASI_PREVIEW1 if n.startswith("path_")) | {"fd_readdir"}
+ENVIRONMENT_CALLS = frozenset({"environ_get", "environ_sizes_get"})
+SOCKET_CALLS = frozenset(n for n in WASI_PREVIEW1 if n.startswith("sock_"))
+
+PAGE = 65536
+MAX_WASM_STACK = 512 * 1024  # bytes of native stack wasm may use (the deep-recursion limit)
+MAX_MODULE_BYTES = 64 * 2**20
+CACHE_SIZE = 64
+WASM_MAGIC = b"\0asm"
+DATA_URL = "data:application/wasm;base64,"
+BASE64_MAGIC = "AGFzbQ"  # base64 of b"\0asm"
+PATH_ENV = "NEIRA_WASM_PATH"  # directories for relative module paths (os.pathsep-separated); also a fence
+TICK_ENV = "NEIRA_WASM_TICK_MS"
+
+
+def tick_ms() -> int:
+    raw = os.environ.get(TICK_ENV, "").strip()
+    return max(1, int(raw)) if raw.isdigit() else 2
+
+
+class ModuleError(Exception):
+    """The module cannot be had: missing, unreadable, not WebAssembly, too large, bad base64.
+    `field` points at the template field to fix."""
+
+    def __init__(self, reason: str, field: str = "wasm.module"):
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+# -- the module's bytes ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Artifact:
+    content: bytes
+    sha256: str
+    origin: str  # the resolved path, or "base64"
+
+    @property
+    def is_file(self) -> bool:
+        return self.origin != "base64"
+
+
+def is_inline(module: str) -> bool:
+    """Whether `wasm.module` carries the module itself (base64, or a data: URL) rather than a path."""
+    return module.startswith((DATA_URL, BASE64_MAGIC))
+
+
+def search_dirs() -> list[Path]:
+    raw = os.environ.get(PATH_ENV, "")
+    return [Path(p).resolve() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def resolve(module: str) -> Path:
+    """A module path: relative ones against NEIRA_WASM_PATH (first match; the working directory
+    when unset); with NEIRA_WASM_PATH set, every path must lie inside one of its directories."""
+    dirs = search_dirs()
+    given = Path(module)
+    if given.is_absolute():
+        path = given.resolve()
+    else:
+        candidates = [(d / given).resolve() for d in dirs] or [given.resolve()]
+        path = next((c for c in candidates if c.exists()), candidates[0])
+    if dirs and not any(path.is_relative_to(d) for d in dirs):
+        raise ModuleError(f"module path {module} is outside {PATH_ENV} ({os.pathsep.join(map(str, dirs))})")
+    return path
+
+
+class ArtifactReader:
+    """Module bytes with their sha256. A file is re-read only when its stat signature changes
+    (device, inode, size, mtime, ctime: any write changes ctime, which no tool can set back), so
+    checking a pinned file at every call costs one stat. Inline modules are decoded once."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._files: OrderedDict[Path, tuple[tuple, Artifact]] = OrderedDict()
+        self._inline: OrderedDict[str, Artifact] = OrderedDict()
+        self._paths: dict[tuple[str, str], Path] = {}
+        self._lock = threading.Lock()
+
+    def read(self, spec: WasmSpec) -> Artifact:
+        return self._decode(spec.module) if is_inline(spec.module) else self._file(spec.module)
+
+    def _decode(self, module: str) -> Artifact:
+        with self._lock:
+            found = self._inline.get(module)
+            if found is not None:
+                self._inline.move_to_end(module)
+                return found
+        text = module.removeprefix(DATA_URL)
+        try:
+            content = base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ModuleError(f"wasm.module is not valid base64: {exc}") from None
+        artifact = Artifact(_checked(content, "the base64 module"), hashlib.sha256(content).hexdigest(), "base64")
+        with self._lock:
+            self._inline[module] = artifact
+            while len(self._inline) > self.size:
+                self._inline.popitem(last=False)
+        return artifact
+
+    def _resolved(self, module: str) -> Path:
+        """`resolve(module)`, remembered per (module, NEIRA_WASM_PATH): a path resolves once, and the
+        file it names is stat'ed at every read."""
+        key = (module, os.environ.get(PATH_ENV, ""))
+        path = self._paths.get(key)
+        if path is None:
+            path = resolve(module)
+            with self._lock:
+                if len(self._paths) >= 4 * self.size:
+                    self._paths.clear()
+                self._paths[key] = path
+        return path
+
+    def _file(self, module: str) -> Artifact:
+        path = self._resolved(module)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise ModuleError(f"module file {module} cannot be read: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise ModuleError(f"module {module} is not a regular file")
+        if st.st_size > MAX_MODULE_BYTES:
+            raise ModuleError(f"module file {module} has {st.st_size} bytes; at most {MAX_MODULE_BYTES}")
+        signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        with self._lock:
+            found = self._files.get(path)
+            if found is not None and found[0] == signature:
+                self._files.move_to_end(path)
+                return found[1]
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise ModuleError(f"module file {module} cannot be read: {exc.strerror or exc}") from None
+        artifact = Artifact(_checked(content, f"module file {module}"), hashlib.sha256(content).hexdigest(),
+                            str(path))
+        with self._lock:
+            self._files[path] = (signature, artifact)
+            self._files.move_to_end(path)
+            while len(self._files) > self.size:
+                self._files.popitem(last=False)
+        return artifact
+
+    def clear(self) -> None:
+        with self._lock:
+            self._files.clear()
+            self._inline.clear()
+            self._paths.clear()
+
+
+def _checked(content: bytes, what: str) -> bytes:
+    if len(content) > MAX_MODULE_BYTES:
+        raise ModuleError(f"{what} has {len(content)} bytes; at most {MAX_MODULE_BYTES}")
+    if not content.startswith(WASM_MAGIC):
+        raise ModuleError(f"{what} is not a WebAssembly binary (it does not start with \\0asm)")
+    return content
+
+
+# -- compiled modules -----------------------------------------------------------------------------
+
+def signature(t: object) -> str:
+    """A readable extern type: `func (i32, i32) -> i64`, `memory 2..∞ pages`, `global i32`, `table`."""
+    if isinstance(t, wasmtime.FuncType):
+        params = ", ".join(map(str, t.params))
+        results = ", ".join(map(str, t.results))
+        return f"func ({params}) -> ({results})" if len(t.results) > 1 else f"func ({params}) -> {results or '()'}"
+    if isinstance(t, wasmtime.MemoryType):
+        top = "∞" if t.limits.max is None else str(t.limits.max)
+        return f"memory {t.limits.min}..{top} pages"
+    if isinstance(t, wasmtime.GlobalType):
+        return f"global {t.content}"
+    if isinstance(t, wasmtime.TableType):
+        return "table"
+    return type(t).__name__
+
+
+def func_shape(t: object) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    if not isinstance(t, wasmtime.FuncType):
+        return None
+    return tuple(map(str, t.params)), tuple(map(str, t.results))
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    name: str
+    kind: str  # func | memory | global | table
+    type: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"module": self.module, "name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True)
+class Export:
+    name: str
+    kind: str
+    type: str
+    shape: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (params, results) of a function
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "type": self.type}
+
+
+def _kind(t: object) -> str:
+    return {wasmtime.FuncType: "func", wasmtime.MemoryType: "memory", wasmtime.GlobalType: "global",
+            wasmtime.TableType: "table"}.get(type(t), "other")
+
+
+@dataclass
+class Compiled:
+    """One module, compiled: what it imports and exports, and its InstancePre when every import
+    is one the linker has (else `link_error` says why)."""
+
+    sha256: str
+    size: int
+    module: wasmtime.Module
+    imports: tuple[Import, ...]
+    exports: tuple[Export, ...]
+    pre: wasmtime.InstancePre | None = None
+    link_error: str | None = None
+    memory_min_bytes: int = 0
+    uses_wasi: bool = False
+    exports_by_name: dict[str, Export] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # what callers derive from the module once (per abi)
+
+    def forbidden_imports(self) -> list[Import]:
+        return [i for i in self.imports
+                if i.module != WASI_MODULE or i.kind != "func" or i.name not in WASI_PREVIEW1]
+
+
+class CompileError(Exception):
+    """The bytes are not a valid module for this engine (wasmtime's message in `reason`)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Runtime:
+    """The process's engine, linker, ticker and compiled modules."""
+
+    def __init__(self, tick: int | None = None, cache_size: int = CACHE_SIZE):
+        config = wasmtime.Config()
+        config.consume_fuel = True
+        config.epoch_interruption = True
+        config.max_wasm_stack = MAX_WASM_STACK
+        self.engine = wasmtime.Engine(config)
+        self.linker = wasmtime.Linker(self.engine)
+        self.linker.define_wasi()
+        self.ticker = EpochTicker(self.engine, tick or tick_ms())
+        self.cache_size = cache_size
+        self._compiled: OrderedDict[str, Compiled | CompileError] = OrderedDict()
+        self._lock = threading.Lock()
+        self._link_lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def compiled(self, artifact: Artifact) -> Compiled:
+        """The compiled module for these bytes (compiled at most once while cached); CompileError when
+        the bytes do not compile (remembered too)."""
+        key = artifact.sha256
+        with self._lock:
+            found = self._compiled.get(key)
+            if found is not None:
+                self._compiled.move_to_end(key)
+                self.hits += 1
+        if found is None:
+            found = self._compile(artifact)
+            with self._lock:
+                self.misses += 1
+                found = self._compiled.setdefault(key, found)
+                self._compiled.move_to_end(key)
+                while len(self._compiled) > self.cache_size:
+                    self._compiled.popitem(last=False)
+        if isinstance(found, CompileError):
+            raise found
+        return found
+
+    def _compile(self, artifact: Artifact) -> Compiled | CompileError:
+        try:
+            module = wasmtime.Module(self.engine, artifact.content)
+        except wasmtime.WasmtimeError as exc:
+            return CompileError(str(exc).strip())
+        imports = tuple(Import(i.module, i.name or "", _kind(i.type), signature(i.type)) for i in module.imports)
+        exports = tuple(Export(e.name, _kind(e.type), signature(e.type), func_shape(e.type)) for e in module.exports)
+        memory_min = max((e_type.limits.min for e_type in (e.type for e in module.exports)
+                          if isinstance(e_type, wasmtime.MemoryType)), default=0)
+        compiled = Compiled(artifact.sha256, len(artifact.content), module, imports, exports,
+                            memory_min_bytes=memory_min * PAGE,
+                            uses_wasi=any(i.module == WASI_MODULE for i in imports),
+                            exports_by_name={e.name: e for e in exports})
+        if not compiled.forbidden_imports():
+            try:
+                with self._link_lock:  # a Linker is not meant for concurrent use
+                    compiled.pre = self.linker.instantiate_pre(module)
+            except wasmtime.WasmtimeError as exc:
+                compiled.link_error = str(exc).strip()
+        return compiled
+
+    def clear(self) -> None:
+        with self._lock:
+            self._compiled.clear()
+            self.hits = self.misses = 0
+
+
+class EpochTicker:
+    """Advances the engine's epoch every `tick_ms` while calls run (see the module docstring)."""
+
+    def __init__(self, engine: wasmtime.Engine, tick_ms: int):
+        self.engine = engine
+        self.tick_ms = tick_ms
+        self._active = 0
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def ticks(self, ms: float) -> int:
+        """Ticks for a deadline `ms` from now that never passes it: a trap comes within one tick before."""
+        return max(1, int(ms // self.tick_ms))
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with self._cond:
+            self._active += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="neira-wasm-epoch", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+
+    def _loop(self) -> None:
+        tick_s = self.tick_ms / 1000
+        while True:
+            with self._cond:
+                while self._active == 0:
+                    self._cond.wait()
+            started, done = time.monotonic(), 0
+            while self._active > 0:
+                time.sleep(tick_s)
+                due = int((time.monotonic() - started) / tick_s)
+                while done < due:
+                    self.engine.increment_epoch()
+                    done += 1
+
+
+# -- WASI per call --------------------------------------------------------------------------------
+
+class Capture:
+    """A stream the module writes (stdout, stderr): kept up to `cap` bytes, the rest counted."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.data = bytearray()
+        self.dropped = 0
+
+    def __call__(self, chunk: bytes) -> int:
+        room = self.cap - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+        self.dropped += max(0, len(chunk) - max(room, 0))
+        return len(chunk)
+
+
+def wasi_config(stdin: bytes, stdout: Capture, stderr: Capture) -> wasmtime.WasiConfig:
+    """No preopened directories, no environment, no arguments (WasiConfig's defaults), stdin from
+    bytes (empty: end of file at once), stdout and stderr into the captures."""
+    config = wasmtime.WasiConfig()
+    config.stdout_custom = stdout
+    config.stderr_custom = stderr
+    if stdin:
+        _stdin_bytes(config, stdin)
+    return config
+
+
+def _stdin_bytes(config: wasmtime.WasiConfig, data: bytes) -> None:
+    """stdin from memory: wasmtime's C API has it (wasi_config_set_stdin_bytes), wasmtime-py no wrapper."""
+    vec = ffi.wasm_byte_vec_t()
+    buffer = (ffi.wasm_byte_t * len(data)).from_buffer_copy(data)
+    ffi.wasm_byte_vec_new(ctypes.byref(vec), len(data), buffer)
+    ffi.wasi_config_set_stdin_bytes(config.ptr(), ctypes.byref(vec))  # takes ownership of the copy
+
+
+_RUNTIME: Runtime | None = None
+_RUNTIME_LOCK = threading.Lock()
+
+
+def runtime() -> Runtime:
+    """The process's shared runtime (made on first use)."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        with _RUNTIME_LOCK:
+            if _RUNTIME is None:
+                _RUNTIME = Runtime()
+    return _RUNTIME

@@ -1,0 +1,221 @@
+"""The command language's word lists, in Russian and English.
+
+Russian words are written in any form: the parser lemmatises both the list and
+the command with pymorphy3, so "голосовой" also matches "голосового",
+"голосовым", …; English words are matched with their plural stems ("organs").
+Multi-word entries match as phrases ("оттенки серого", "text to phonemes",
+"roll back"); the longest phrase wins.
+
+Public tables (the planner may reuse them):
+
+- ``ORGAN_SYNONYMS``  organ name → words (voice, vision, hearing, echo, reverse)
+- ``IMPL_SYNONYMS``   library implementation → words (pipeline steps, node names)
+- ``OPTION_SYNONYMS`` update/create option → words (grayscale, downscale, …)
+- ``OPTION_IMPL``     option → the implementation it adds
+- ``SYNONYMS``        all three merged: canonical name → words
+- ``STEP_LABELS``     implementation → short label used for default pipeline names
+- ``ACTION_WORDS``    verb class → words
+- ``GATE_STATES``     capability verb → gate state it asks for
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+ORGAN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "voice": ("voice", "speech", "vocal", "голос", "голосовой", "речь", "речевой"),
+    "vision": ("vision", "visual", "sight", "зрение", "зрительный", "визуальный"),
+    "hearing": ("hearing", "audition", "listening", "слух", "слуховой"),
+    "echo": ("echo", "эхо"),
+    "reverse": ("reverse", "реверс", "разворот"),
+}
+
+_GRAY = ("grayscale", "greyscale", "gray", "grey", "gray scale", "shades of gray", "shades of grey",
+         "серый", "оттенки серого", "градации серого", "обесцветить", "обесцвечивание")
+_DOWNSCALE = ("downscale", "down-scale", "scale down", "shrink", "resize",
+              "уменьшить", "уменьшение", "сжать", "сжатие", "масштабирование")
+_BINARIZE = ("binarize", "binarise", "binarization", "binarisation", "black and white",
+             "black-and-white", "бинаризация", "бинаризовать", "чёрно-белый")
+_OCR = ("ocr", "text recognition", "recognize text", "read text", "text", "распознавание",
+        "распознать", "распознавание текста", "распознать текст", "текст", "чтение текста")
+_ROI = ("roi", "ocr roi", "region of interest", "область интереса")
+
+IMPL_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "text_normalize": ("text_normalize", "normalize", "normalise", "normalization", "normalisation",
+                       "normalizer", "text normalize", "normalize text", "text normalization",
+                       "нормализация", "нормализовать", "нормализатор", "нормализация текста",
+                       "нормализовать текст"),
+    "text_to_phonemes": ("text_to_phonemes", "phonemes", "phoneme", "phonemize", "phonemizer",
+                         "text to phonemes", "g2p", "фонема", "фонемизация", "фонемизатор",
+                         "транскрипция", "текст в фонемы"),
+    "speak_adapter": ("speak_adapter", "adapter", "speak", "speaker", "speak adapter",
+                      "speech adapter", "tts", "адаптер", "адаптер речи", "озвучить",
+                      "озвучивание", "синтез речи"),
+    "image_grayscale": ("image_grayscale", *_GRAY),
+    "image_downscale": ("image_downscale", *_DOWNSCALE),
+    "image_binarize": ("image_binarize", *_BINARIZE),
+    "ocr": _OCR,
+    "ocr_roi": ("ocr_roi", *_ROI),
+    "keyword_classify": ("keyword_classify", "classify", "classifier", "classification",
+                         "keyword classifier", "keywords", "классификатор", "классификация",
+                         "классифицировать", "ключевые слова"),
+    "regex_extract": ("regex_extract", "regex", "extract", "extractor", "extraction",
+                      "извлечение", "извлечь", "регулярка", "регулярное выражение"),
+    "json_map": ("json_map", "json map", "json mapping", "jsonmap", "маппинг"),
+    "echo": ("echo", "эхо"),
+    "reverse": ("reverse", "реверс", "разворот"),
+}
+
+OPTION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "grayscale": _GRAY,
+    "downscale": _DOWNSCALE,
+    "binarize": _BINARIZE,
+    "ocr": _OCR,
+}
+
+OPTION_IMPL: dict[str, str] = {
+    "grayscale": "image_grayscale",
+    "downscale": "image_downscale",
+    "binarize": "image_binarize",
+    "ocr": "ocr",
+}
+
+STEP_LABELS: dict[str, str] = {
+    "text_normalize": "normalize",
+    "text_to_phonemes": "phonemes",
+    "speak_adapter": "adapter",
+    "image_grayscale": "grayscale",
+    "image_downscale": "downscale",
+    "image_binarize": "binarize",
+    "keyword_classify": "classify",
+    "regex_extract": "extract",
+}
+
+
+def _merge(*tables: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for table in tables:
+        for name, words in table.items():
+            bucket = out.setdefault(name, [])
+            bucket.extend(w for w in words if w not in bucket)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+SYNONYMS = MappingProxyType(_merge(ORGAN_SYNONYMS, IMPL_SYNONYMS, OPTION_SYNONYMS))
+
+# --- the rest of the command language ------------------------------------------
+
+ACTION_WORDS: dict[str, tuple[str, ...]] = {
+    "create": ("создать", "сделать", "сгенерировать", "построить", "сформировать", "завести",
+               "добавить", "сотворить", "изготовить", "сфабриковать", "создание", "создавать", "делать",
+               "строить", "генерировать", "добавлять",
+               "create", "build", "make", "generate", "add", "fabricate", "spawn", "set up"),
+    # "assemble" is create, or a pipeline when steps follow
+    "assemble": ("собрать", "соединить", "связать", "сцепить", "скомпоновать", "собирать", "соединять",
+                 "assemble", "compose", "chain", "wire", "pipe", "connect"),
+    "update": ("обновить", "улучшить", "апгрейдить", "проапгрейдить", "поднять", "обновление",
+               "обновлять", "улучшать", "поднимать",
+               "update", "upgrade", "bump"),
+    "approve": ("одобрить", "утвердить", "подтвердить", "принять", "согласовать", "продвинуть",
+                "одобрять", "утверждать", "подтверждать", "принимать",
+                "одобрение", "approve", "accept", "promote", "confirm", "sign off", "greenlight"),
+    "rollback": ("откатить", "откат", "вернуть", "откатывать", "возвращать", "rollback", "roll back", "roll-back", "roll",
+                 "revert", "undo"),
+    "disable": ("отключить", "выключить", "деактивировать", "вырубить", "остановить", "отключать",
+                "выключать", "останавливать",
+                "отключение", "выключение", "disable", "deactivate", "turn off", "switch off",
+                "shut down", "shutdown", "stop"),
+    "unlock": ("разблокировать", "открыть", "разрешить", "разблокировка", "снять блокировку",
+               "открывать", "разрешать",
+               "unlock", "allow", "permit", "open", "open up"),
+    "enable": ("включить", "активировать", "врубить", "включение", "активация", "включать",
+               "enable", "activate", "turn on", "switch on"),
+    "lock": ("заблокировать", "блокировать", "запретить", "закрыть", "блокировка", "запрещать",
+             "закрывать",
+             "lock", "block", "forbid", "prohibit", "lock down"),
+    "status": ("показать", "вывести", "отобразить", "перечислить", "посмотреть", "статус",
+               "показывать", "выводить", "отображать", "перечислять", "смотреть",
+               "состояние", "список", "show", "list", "display", "status", "state", "view",
+               "describe", "check"),
+    "train": ("обучить", "натренировать", "тренировать", "дообучить", "обучать", "обучение",
+              "дообучать", "натренировывать",
+              "тренировка", "train", "retrain", "tune", "fine-tune", "finetune", "fine tune"),
+}
+
+# Verbs that only carry another action's noun: "сделай откат", "make a rollback".
+LIGHT_VERBS: tuple[str, ...] = ("сделать", "выполнить", "провести", "произвести", "запустить",
+                                "make", "do", "perform", "run", "execute")
+
+GATE_STATES: dict[str, str] = {
+    "unlock": "experimental",
+    "enable": "stable",
+    "lock": "locked",
+    "disable": "disabled",
+}
+
+TARGET_WORDS: dict[str, tuple[str, ...]] = {
+    "organ": ("орган", "organ"),
+    "node": ("узел", "нода", "нод", "node"),
+    "capability": ("способность", "возможность", "гейт", "фича", "флаг", "capability", "gate",
+                   "feature", "flag"),
+    "pipeline": ("конвейер", "пайплайн", "цепочка", "цепь", "последовательность", "pipeline",
+                 "chain", "sequence"),
+}
+
+MARK_WORDS: dict[str, tuple[str, ...]] = {
+    "version": ("версия", "version", "ver", "номер"),
+    "to": ("до", "на", "to", "into"),
+    "from": ("с", "со", "от", "from"),
+    "with": ("с", "со", "with", "using", "plus", "включая"),
+    "name": ("named", "called", "as", "как", "под названием", "с именем", "по имени",
+             "название", "имя"),
+}
+
+SEPARATOR_WORDS: dict[str, tuple[str, ...]] = {
+    # strong: a chain of steps for sure
+    "then": ("затем", "потом", "далее", "после этого", "и потом", "а потом", "и затем",
+             "then", "next", "after that", "and then", "followed by"),
+    # weak: a list
+    "and": ("и", "а также", "and"),
+}
+
+FILLER_WORDS: tuple[str, ...] = (
+    # Russian
+    "пожалуйста", "плиз", "пож", "спасибо", "мне", "нам", "новый", "мой", "наш", "свой", "этот",
+    "тот", "сейчас", "теперь", "давай", "давайте", "можно", "ли", "ты", "вы", "бы", "ну", "весь",
+    "текущий", "какой", "каков", "из", "в", "во", "для", "по", "назад", "обратно", "также",
+    "ещё", "сразу", "уже", "так", "вот", "просто", "хотеть", "нужно", "надо", "мочь", "прошу",
+    "просить", "режим", "опция", "информация", "о", "об", "про", "у", "к", "быстро", "эй",
+    "привет", "будь добр", "будьте добры", "если не сложно", "который", "под", "его", "её",
+    "их", "это", "там", "тут", "здесь", "же", "уж", "все", "всех", "сначала", "версионный",
+    # English
+    "the", "a", "an", "please", "pls", "kindly", "now", "me", "us", "my", "our", "new", "of", "for",
+    "in", "on", "at", "can", "could", "would", "will", "you", "i", "we", "want", "need", "like",
+    "let", "lets", "go", "just", "also", "is", "are", "what", "whats", "s", "current",
+    "currently", "all", "every", "each", "ok", "okay", "hey", "hi", "thanks", "thank", "it",
+    "this", "that", "back", "again", "quickly", "right", "away", "give", "info", "information",
+    "details", "about", "there", "here", "some", "its", "mode", "option", "options", "by",
+    "one", "up", "how", "does", "look", "looks", "which", "tell",
+)
+
+CAPABILITY_PART_WORDS: dict[str, tuple[str, ...]] = {
+    "factory": ("фабрика", "фабричный", "фабрикатор"),
+    "script": ("скрипт", "скриптовый", "сценарий", "rhai"),
+    "adapter": ("адаптер", "адаптерный"),
+    "wasm": ("васм", "webassembly"),
+    "organ": ("орган",),
+    "builder": ("сборщик", "конструктор", "строитель", "сборка"),
+    "voice": ("голос", "голосовой", "речь", "речевой"),
+    "vision": ("зрение", "зрительный", "визуальный"),
+    "hearing": ("слух", "слуховой"),
+    "readonly": ("чтение", "read-only"),
+    "edit": ("редактирование", "правка", "самоизменение", "самоправка"),
+    "self": ("самоизменение", "самоправка"),
+}
+
+ORDINAL_WORDS: dict[int, tuple[str, ...]] = {
+    1: ("первый", "first"),
+    2: ("второй", "second"),
+    3: ("третий", "third"),
+    4: ("четвёртый", "fourth"),
+    5: ("пятый", "fifth"),
+}
