@@ -120,15 +120,20 @@ def parse_descriptor(text: str, name: str) -> Any:
     raise CliError("invalid_file", f"{name}: {where}{problem}" + (f" ({context})" if context else ""))
 
 
-def read_descriptor(source: str) -> dict[str, Any]:
-    """A node template (or `{template}` / `{spec}` request) from a file, or from stdin for `-`."""
+def _read_text(source: str) -> tuple[str, str]:
+    """(a name to show, the text) of a file, or of stdin for `-`."""
     name = "<stdin>" if source == "-" else source
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        return name, sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         raise CliError("invalid_file", f"cannot read {name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise CliError("invalid_file", f"{name} is not UTF-8 text: {exc}") from None
+
+
+def read_descriptor(source: str) -> dict[str, Any]:
+    """A node template (or `{template}` / `{spec}` request) from a file, or from stdin for `-`."""
+    name, text = _read_text(source)
     document = parse_descriptor(text, name)
     if not isinstance(document, dict):
         found = "an empty document" if document is None else f"a {type(document).__name__}"
@@ -318,13 +323,7 @@ def read_dataset(source: str) -> list[dict[str, Any]]:
     from .domain.errors import BadInput
     from .training.datasets import from_text
 
-    name = "<stdin>" if source == "-" else source
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError("invalid_file", f"cannot read {name}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CliError("invalid_file", f"{name} is not UTF-8 text: {exc}") from None
+    name, text = _read_text(source)
     try:
         return [sample.to_dict() for sample in from_text(text, where=name)]
     except BadInput as exc:

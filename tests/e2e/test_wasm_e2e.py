@@ -3,7 +3,6 @@ echo example walked to stable and served over HTTP while a runaway module on ano
 its epoch deadline, and the wasm sandbox's fuel and memory in /metrics."""
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -12,20 +11,13 @@ import httpx
 import pytest
 import yaml
 from e2e_support import metrics
+from wasm_support import build_modules
 from support import ROOT
 
 
 @pytest.fixture(scope="session")
 def modules(tmp_path_factory) -> Path:
-    """The C examples, built once per session (the same build the unit and integration tests use)."""
-    out = tmp_path_factory.getbasetemp() / "wasm-modules"
-    if not (out / "SHA256SUMS").exists():
-        proc = subprocess.run([str(ROOT / "scripts" / "build_wasm.sh"), str(out)], capture_output=True, text=True,
-                              timeout=300)
-        if proc.returncode != 0:
-            pytest.fail(f"scripts/build_wasm.sh failed (./scripts/setup.sh installs clang, lld, wasi-libc, "
-                        f"libclang-rt-dev-wasm32):\n{proc.stderr}", pytrace=False)
-    return out
+    return build_modules(tmp_path_factory)
 
 
 def digests(modules: Path) -> dict[str, str]:

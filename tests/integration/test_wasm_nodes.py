@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
+from wasm_support import build_modules
 from support import auth
 
 ADMIN, WRITE, READ = auth("admin"), auth("write"), auth("read")
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ["analysis.wasm_echo.v1", "analysis.wasm_grayscale.v1", "analysis.wasm_word_count.v1"]
 MARGIN_S = 1.0  # a busy test machine, the HTTP round trip and the watchdog's hop
 ENOUGH_FUEL = 10**13
@@ -26,15 +25,7 @@ ENOUGH_FUEL = 10**13
 
 @pytest.fixture(scope="session")
 def modules(tmp_path_factory) -> Path:
-    """The C examples built once per session (shared with tests/unit/test_wasm_backend.py's build)."""
-    out = tmp_path_factory.getbasetemp() / "wasm-modules"
-    if not (out / "SHA256SUMS").exists():
-        proc = subprocess.run([str(ROOT / "scripts" / "build_wasm.sh"), str(out)], capture_output=True, text=True,
-                              timeout=300)
-        if proc.returncode != 0:
-            pytest.fail(f"scripts/build_wasm.sh failed (clang, lld, wasi-libc, libclang-rt-dev-wasm32: "
-                        f"./scripts/setup.sh):\n{proc.stderr}", pytrace=False)
-    return out
+    return build_modules(tmp_path_factory)
 
 
 def unlock(client) -> None:

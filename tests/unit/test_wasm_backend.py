@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from wasm_support import build_modules
 import wasmtime
 import yaml
 
@@ -25,18 +25,6 @@ from neira_factory.services.dryrun import _matches
 ROOT = Path(__file__).resolve().parents[2]
 MARGIN_S = 0.5  # scheduling slack on a busy test machine
 ENOUGH_FUEL = 10**13
-
-
-def build_modules(tmp_path_factory) -> Path:
-    """The C examples built once per session (every test module asking shares the build)."""
-    out = tmp_path_factory.getbasetemp() / "wasm-modules"
-    if not (out / "SHA256SUMS").exists():
-        proc = subprocess.run([str(ROOT / "scripts" / "build_wasm.sh"), str(out)], capture_output=True, text=True,
-                              timeout=300)
-        if proc.returncode != 0:
-            pytest.fail(f"scripts/build_wasm.sh failed (clang, lld, wasi-libc, libclang-rt-dev-wasm32: "
-                        f"./scripts/setup.sh):\n{proc.stderr}", pytrace=False)
-    return out
 
 
 @pytest.fixture(scope="session")
