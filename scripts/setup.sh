@@ -17,6 +17,7 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng     # library: vision (OCR)
   clang lld wasi-libc libclang-rt-dev-wasm32            # building WASI test modules
   chromium                                              # browser tests
+  prometheus                                            # promtool: checks examples/prometheus and the dashboard
 )
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."

@@ -19,7 +19,7 @@ from ..nervous.notify import WebhookNotifier
 from ..services.factory import Factory
 from ..services.supervisor import Supervisor
 from ..tokens import TokenRegistry
-from . import errors
+from . import errors, ui
 from .limits import BodyLimit
 from .routers import admin, commands, events, invoke, nodes, organs, training
 
@@ -128,6 +128,7 @@ def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
     app.include_router(organs.router)
     app.include_router(commands.router)
     app.include_router(training.router)
+    ui.install(app)  # the admin UI at /admin
 
     @app.get("/metrics", tags=["nervous"], summary="Prometheus metrics", response_class=Response)
     def metrics() -> Response:

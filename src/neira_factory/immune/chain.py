@@ -24,17 +24,24 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def verify(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Check linkage, hashes and sequence gaps; returns {ok, checked, problems, head}."""
+    """Check linkage and hashes; returns {ok, checked, problems, head, skipped}.
+
+    A gap in `seq` alone is not a problem: PostgreSQL spends a sequence value on an insert that is
+    rolled back, and the chain links across it (`skipped` lists such gaps). A removed entry breaks
+    the link of the one after it, and that is reported, with the gap it left.
+    """
     problems: list[dict[str, Any]] = []
+    skipped: list[list[int]] = []
     prev_hash, prev_seq, checked = GENESIS, 0, 0
     for entry in entries:
         checked += 1
         seq = entry["seq"]
-        if seq != prev_seq + 1:
-            problems.append({"seq": seq, "problem": f"entries {prev_seq + 1}..{seq - 1} are missing"})
+        gap = f"entries {prev_seq + 1}..{seq - 1} are missing: " if seq != prev_seq + 1 else ""
         if entry["prev_hash"] != prev_hash:
-            problems.append({"seq": seq, "problem": "prev_hash does not match the previous entry's hash"})
+            problems.append({"seq": seq, "problem": f"{gap}prev_hash does not match the previous entry's hash"})
+        elif gap:
+            skipped.append([prev_seq + 1, seq - 1])
         if entry_hash(entry["prev_hash"], entry) != entry["hash"]:
             problems.append({"seq": seq, "problem": "hash does not match the entry's content (edited)"})
         prev_hash, prev_seq = entry["hash"], seq
-    return {"ok": not problems, "checked": checked, "problems": problems, "head": prev_hash}
+    return {"ok": not problems, "checked": checked, "problems": problems, "head": prev_hash, "skipped": skipped}

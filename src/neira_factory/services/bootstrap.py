@@ -39,14 +39,14 @@ def read_gates(path: Path) -> dict[str, str]:
 
 def build_factory(settings: Settings) -> Factory:
     db = Database(settings.database_url)
-    db.migrate()
     factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend(), WasmBackend(), OrganBackend()))
-    with factory.write() as uow:
-        added = uow.capabilities.seed(read_gates(settings.capabilities_file), SYSTEM.name)
-        if added:
-            uow.audit.append(SYSTEM.name, "capability.seed", "capabilities", after={n: "seeded" for n in added})
-        factory.metrics.safe_mode.set(1 if uow.settings.get("safe_mode", False) else 0)
-    self_edit.seed(factory)
+    with db.startup_lock():
+        db.migrate()
+        with factory.write() as uow:
+            added = uow.capabilities.seed(read_gates(settings.capabilities_file), SYSTEM.name)
+            if added:
+                uow.audit.append(SYSTEM.name, "capability.seed", "capabilities", after={n: "seeded" for n in added})
+        self_edit.seed(factory)
     return factory
 
 

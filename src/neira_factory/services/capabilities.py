@@ -41,5 +41,4 @@ def set_safe_mode(f: Factory, actor: Actor, on: bool, reason: str | None = None)
         uow.audit.append(actor.name, "safe_mode.set", "safe_mode", before={"on": old}, after={"on": on},
                          reason=reason)
         uow.announce(Event("safe_mode.changed", "safe_mode", {"on": on, "actor": actor.name}))
-    f.metrics.safe_mode.set(1 if on else 0)
     return {"safe_mode": on, "previous": old}

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..backends import Backends, ExecContext, ResolvedNode
 from ..config import Settings
 from ..domain.actors import Actor
@@ -56,6 +58,7 @@ class Factory:
         self.watchdog = Watchdog(s.watchdog_soft_ms, s.watchdog_hard_ms, self._on_timeout)
         self.shadows = Shadows()
         self.metrics.watch_sandbox(lambda: self.watchdog.busy, lambda: self.watchdog.queued)
+        self.metrics.safe_mode.set_function(self._safe_mode_now)
         self.routes: TTLCache[str, RouteTable] = TTLCache(self._route_table, ttl)
         self.resolved: TTLCache[str, ResolvedNode | None] = TTLCache(self._resolve, ttl)
         self.policy_states: TTLCache[None, PolicyState] = TTLCache(self._read_policy_state, ttl)
@@ -182,6 +185,17 @@ class Factory:
         return self.db.unit_of_work(write=False)
 
     def _count_active(self) -> float:
-        with self.read() as uow:
-            counts = uow.nodes.count_by_state(exclude_kind="organ", exclude_prefix=FACTORY_NODE_PREFIX)
+        """For the gauge: NaN while the database cannot answer, so /metrics still serves everything else."""
+        try:
+            with self.read() as uow:
+                counts = uow.nodes.count_by_state(exclude_kind="organ", exclude_prefix=FACTORY_NODE_PREFIX)
+        except SQLAlchemyError:
+            return float("nan")
         return float(sum(counts.get(s, 0) for s in ("canary", "experimental", "stable")))
+
+    def _safe_mode_now(self) -> float:
+        """For the gauge: as this replica sees it (another replica's switch within the cache TTL)."""
+        try:
+            return 1.0 if self.cached_policy_state().safe_mode else 0.0
+        except SQLAlchemyError:
+            return float("nan")

@@ -85,14 +85,16 @@ class Supervisor:
             if analysis.measurable(result):
                 uow.measurements.put(record.id, record.state, f.stats.window(), result.verdict, result.requests,
                                      result.to_dict()["reason"])
-            if self._announced.get(record.id) != (record.state, phase.phase, phase.needs_human):
+            changed = self._announced.get(record.id) != (record.state, phase.phase, phase.needs_human)
+            if changed:
                 self._announced[record.id] = (record.state, phase.phase, phase.needs_human)
                 uow.announce(Event("analysis.verdict", record.id, {
                     "route": record.route, "state": record.state, "phase": phase.phase, "verdict": result.verdict,
                     "reason": phase.reason, "needs_human": phase.needs_human, "requests": result.requests}))
             done = self._act(uow, current, phase.phase, phase.reason,
                              {"analysis": result.to_dict(), "measurements": evidence["measurements"]})
-        f.metrics.analysis_verdicts.labels(phase.phase).inc()
+        if changed:
+            f.metrics.analysis_verdicts.labels(phase.phase).inc()
         if done is not None:
             count(f, done[0], done[1])
         return {"id": record.id, "phase": phase.phase, "action": done[0].value if done else None}

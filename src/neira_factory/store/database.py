@@ -7,12 +7,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 from .uow import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+STARTUP_LOCK_KEY = 0x6E65697262  # serialises migration and seeding across replicas starting together
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -56,6 +57,22 @@ class Database:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         return cfg
+
+    @contextmanager
+    def startup_lock(self) -> Iterator[None]:
+        """One process at a time migrates and seeds: replicas started together on an empty PostgreSQL wait
+        for each other (a session advisory lock). SQLite's write lock serialises them already."""
+        if self.is_sqlite:
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": STARTUP_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": STARTUP_LOCK_KEY})
+                conn.commit()
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic `upgrade head`)."""

@@ -190,14 +190,15 @@ class SettingsRepository:
 
 
 class ArtifactRepository:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, postgres: bool):
         self.conn = conn
+        self.postgres = postgres
 
     def put(self, sha256: str, content: bytes, media_type: str) -> None:
-        exists = self.conn.execute(select(t.artifacts.c.sha256).where(t.artifacts.c.sha256 == sha256)).first()
-        if not exists:
-            self.conn.execute(insert(t.artifacts).values(sha256=sha256, content=content, media_type=media_type,
-                                                         created_at=now()))
+        """Content-addressed: the same content stored by two writers at once is stored once."""
+        stmt = (pg_insert if self.postgres else sqlite_insert)(t.artifacts).values(
+            sha256=sha256, content=content, media_type=media_type, created_at=now())
+        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"]))
 
     def get(self, sha256: str) -> bytes | None:
         return self.conn.execute(select(t.artifacts.c.content).where(t.artifacts.c.sha256 == sha256)).scalar()
@@ -212,8 +213,14 @@ class IdempotencyRepository:
         return (row.request_hash, row.status_code, row.response) if row else None
 
     def put(self, key: str, request_hash: str, status_code: int, response: Any) -> None:
-        self.conn.execute(insert(t.idempotency).values(key=key, request_hash=request_hash, status_code=status_code,
-                                                       response=response, created_at=now()))
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(t.idempotency).values(key=key, request_hash=request_hash,
+                                                               status_code=status_code, response=response,
+                                                               created_at=now()))
+        except IntegrityError:
+            raise Conflict("Idempotency-Key is being used by another request right now; retry it",
+                           code="idempotency_key_in_use") from None
 
 
 def _upsert(conn: Connection, postgres: bool, table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

@@ -36,7 +36,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.conn, self.postgres)
         self.capabilities = CapabilityRepository(self.conn)
         self.settings = SettingsRepository(self.conn)
-        self.artifacts = ArtifactRepository(self.conn)
+        self.artifacts = ArtifactRepository(self.conn, self.postgres)
         self.idempotency = IdempotencyRepository(self.conn)
         self.stats = StatsRepository(self.conn, self.postgres)
         self.measurements = MeasurementRepository(self.conn, self.postgres)
