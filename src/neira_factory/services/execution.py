@@ -67,6 +67,8 @@ class Call:
         self.started = time.perf_counter()
 
     def run(self) -> Any:
+        # the budget counts from when the node starts (time spent waiting for a worker is the waiter's to bound)
+        self.ctx.deadline = time.monotonic() + self.budget.hard_s
         return self.backend.run(self.template, self.data, self.ctx)
 
     def finish(self, output: Any, exc: Exception | None) -> tuple[Outcome, str, dict[str, int]]:
