@@ -320,21 +320,8 @@ def postgres(url: str | None):
         cluster.stop()
 
 
-@contextmanager
 def fresh_database(server_url: str):
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(server_url)
-    name = f"bench_cp_{secrets.token_hex(4)}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return _pg_module().temporary_database(server_url, f"bench_cp_{secrets.token_hex(4)}")
 
 
 # ---- the command line -----------------------------------------------------------------------------------------

@@ -61,22 +61,17 @@ def postgres_url():
 def fresh_pg_url(postgres_url, request):
     """URL of a new, empty database on the session's server; dropped after the test."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    base = make_url(postgres_url)
     slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40].strip("_")
-    name = f"t_{slug}_{secrets.token_hex(4)}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    database = _load_pg().temporary_database(postgres_url, f"t_{slug}_{secrets.token_hex(4)}")
     try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        url = database.__enter__()
     except psycopg.Error as e:
-        pytest.fail(f"cannot create a test database on {base!r}: {e}", pytrace=False)
+        pytest.fail(f"cannot create a test database on {postgres_url!r}: {e}", pytrace=False)
     try:
-        yield base.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        database.__exit__(None, None, None)
 
 
 # -- the factory under test -----------------------------------------------------------------

@@ -201,6 +201,26 @@ def stop(dir: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
+def temporary_database(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty database `name` on the server of `server_url` (a SQLAlchemy URL): its URL; dropped after.
+
+    Needs psycopg and SQLAlchemy (imported here, so the rest of this module stays standard library only).
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url)
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
 def running_cluster() -> Iterator[Cluster]:
     cluster = start()
     try:

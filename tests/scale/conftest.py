@@ -25,6 +25,7 @@ E2E = Path(__file__).resolve().parents[1] / "e2e"
 if str(E2E) not in sys.path:
     sys.path.insert(0, str(E2E))
 
+from pg import temporary_database  # noqa: E402 - tests/ is on sys.path as for `support`
 from scale_support import REPLICA_ENV, launch  # needs tests/e2e on sys.path (above)
 
 
@@ -45,20 +46,9 @@ start_server = _e2e_conftest().start_server  # the fixture, re-exported
 @pytest.fixture(scope="module")
 def replica_db(postgres_url, request):
     """URL of a new, empty database on the session's PostgreSQL, for one module; dropped after it."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(postgres_url)
     slug = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.lower())[:30].strip("_")
-    name = f"t_{slug}_{secrets.token_hex(4)}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database(postgres_url, f"t_{slug}_{secrets.token_hex(4)}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
