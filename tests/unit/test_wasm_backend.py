@@ -275,9 +275,9 @@ def test_imports_that_cannot_be_linked_block(backend, wat, code):
 # -- outputs and inputs ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("wat, words", [
-    (returning(b"\xff\xfe"), "is not UTF-8"),
-    (returning(b"hello"), "is not JSON"),
-    (returning(b"NaN"), "is not JSON"),
+    (returning(b"\xff\xfe"), "not UTF-8"),
+    (returning(b"hello"), "is not plain JSON"),
+    (returning(b"NaN"), "is not plain JSON"),
     (returning(b"{}", at=65530, length=10), "beyond the memory"),
 ])
 def test_an_output_that_is_not_utf8_json_in_memory_is_bad_output(backend, wat, words):

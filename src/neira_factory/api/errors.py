@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import FactoryError
+from .json_body import InvalidBody
 
 log = logging.getLogger(__name__)
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 401: "unauthorized"}
@@ -35,6 +36,11 @@ def install(app: FastAPI) -> None:
         first = errors[0] if errors else {"field": "body", "reason": "invalid"}
         return JSONResponse({"code": "invalid_input", "reason": f"{first['field']}: {first['reason']}",
                              "field": first["field"], "errors": errors}, status_code=422)
+
+    @app.exception_handler(InvalidBody)
+    async def invalid_body(_request: Request, exc: InvalidBody) -> JSONResponse:
+        return JSONResponse({"code": "invalid_input", "reason": f"{exc.field}: {exc.detail}", "field": exc.field,
+                             "errors": [{"field": exc.field, "reason": exc.detail}]}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

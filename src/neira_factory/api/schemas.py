@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.capabilities import GateState
@@ -274,6 +275,14 @@ class IntrospectionStatus(BaseModel):
     capabilities: dict[str, str]
     factory: dict[str, Any]
 
+
+RUN_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "not_runnable: the version is disabled or quarantined"},
+    502: {"model": ErrorBody, "description": "execution_failed: the node failed (its kind and node are named)"},
+    504: {"model": ErrorBody, "description": "the node ran past its hard timeout (execution_failed, kind timeout)"},
+}
+PAGE_LIMIT = Query(default=100, ge=1, le=1000, description="at most this many")
+PAGE_OFFSET = Query(default=0, ge=0, le=2**31 - 1, description="skip this many")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}

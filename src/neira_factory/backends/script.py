@@ -54,6 +54,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
+from ..domain import json_values
 from ..domain.report import Risk
 from ..domain.templates import Limits, NodeTemplate
 from ..rhai import AST, Engine, FnPtr, RhaiError
@@ -71,7 +72,6 @@ STRING_BYTES_PER_CHAR = 4
 BYTES_PER_ELEMENT = 64
 CACHE_SIZE = 256
 MAX_LOG_LINES = 1000  # print/debug lines kept per call
-MAX_OUTPUT_DEPTH = 200
 LIMIT_ERRORS = {"ErrorTooManyOperations", "ErrorDataTooLarge", "ErrorStackOverflow", "ErrorTooManyVariables"}
 NATIVE_NAMES = {name for name, _ in FUNCS}
 
@@ -194,29 +194,15 @@ def execution_error(exc: RhaiError, template: NodeTemplate, timeout_ms: int | No
     return ExecutionError(f"{node}: {err.kind}: {err.message}{where(err)}", kind="exception", node=node, **extra)
 
 
+def _describe(value: Any) -> str:
+    return {FnPtr: "a function pointer", bytes: "a blob", RhaiRange: "a range",
+            Timestamp: "a timestamp"}.get(type(value), f"a {type(value).__name__}")
+
+
 def not_json(value: Any) -> str | None:
     """Why `value` is not plain JSON ("path: what"), or None when it is."""
-    stack: list[tuple[str, Any, int]] = [("output", value, 0)]
-    while stack:
-        path, v, depth = stack.pop()
-        t = type(v)
-        if v is None or t in (bool, int, str):
-            continue
-        if t is float:
-            if not math.isfinite(v):
-                return f"{path}: a non-finite float ({v})"
-            continue
-        if depth >= MAX_OUTPUT_DEPTH:
-            return f"{path}: nested deeper than {MAX_OUTPUT_DEPTH}"
-        if t is dict:
-            stack.extend((f"{path}.{k}", x, depth + 1) for k, x in v.items())
-        elif t is list:
-            stack.extend((f"{path}[{i}]", x, depth + 1) for i, x in enumerate(v))
-        else:
-            what = {FnPtr: "a function pointer", bytes: "a blob", RhaiRange: "a range",
-                    Timestamp: "a timestamp"}.get(t, f"a {t.__name__}")
-            return f"{path}: {what}"
-    return None
+    found = json_values.problem(value, "output", _describe)
+    return None if found is None else f"{found[0]}: {found[1]}"
 
 
 # -- static checks ---------------------------------------------------------------------------------

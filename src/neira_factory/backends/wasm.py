@@ -71,6 +71,7 @@ from typing import Any
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from ..domain import json_values
 from ..domain.report import Risk
 from ..domain.templates import NodeTemplate, WasmSpec
 from ..immune.integrity import IntegrityError
@@ -230,23 +231,12 @@ def _trap_code(exc: BaseException) -> str | None:
 
 # -- output ------------------------------------------------------------------------------------------------
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_output(raw: bytes, what: str) -> Any:
-    """The output as JSON; BadOutput saying why not."""
+    """The output as plain JSON; BadOutput saying why not."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadOutput(f"{what} is not UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
-    try:
-        return json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        preview = text[max(0, exc.pos - 20):exc.pos + 20]
-        raise BadOutput(f"{what} is not JSON: {exc.msg} at character {exc.pos} (near {preview!r})") from None
-    except (ValueError, RecursionError) as exc:
-        raise BadOutput(f"{what} is not JSON: {exc or 'nested too deeply'}") from None
+        return json_values.parse(raw, "output")
+    except json_values.NotJSON as exc:
+        raise BadOutput(f"{what} is not plain JSON: {exc}") from None
 
 
 def encode_input(data: Any) -> bytes:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from . import json_values
 from .errors import BadInput
 from .templates import REQUEST_FIELDS, FabricationRequest, NodeTemplate, OrganTemplate
 
@@ -32,10 +33,19 @@ def validate(model: type[BaseModel], data: Any, prefix: tuple[str | int, ...] = 
         raise bad_input_from(exc, prefix) from None
 
 
+def plain_json(data: Any, root: str) -> None:
+    """BadInput unless `data` is plain JSON that can be stored and read back (domain/json_values)."""
+    found = json_values.problem(data, root)
+    if found is not None:
+        field = found[0] or "body"
+        raise BadInput(f"{field}: {found[1]}", field=field)
+
+
 def parse_fabrication(body: Any) -> FabricationRequest:
     """Normalise any accepted body shape into a FabricationRequest."""
     if not isinstance(body, dict):
         raise BadInput("body: expected a JSON object", field="body")
+    plain_json(body, "")
     body = dict(body)
     request = {k: body.pop(k) for k in REQUEST_FIELDS if k in body}
     backend = body.pop("backend", None)
@@ -73,4 +83,5 @@ def parse_fabrication(body: Any) -> FabricationRequest:
 def parse_organ(data: Any) -> OrganTemplate:
     if not isinstance(data, dict):
         raise BadInput("organ_template: expected a JSON object", field="organ_template")
+    plain_json(data, "organ_template")
     return validate(OrganTemplate, data, ("organ_template",))

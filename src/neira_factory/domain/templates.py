@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from .ids import is_valid_id, route_of
 
@@ -93,6 +93,13 @@ class Limits(Strict):
 class Example(Strict):
     input: Any
     expected: Any = None
+
+    @model_serializer(mode="wrap")
+    def _keep_input(self, handler: Any) -> dict[str, Any]:
+        """`input: null` is an input: it survives the stored document's exclude_none."""
+        data = handler(self)
+        data.setdefault("input", self.input)
+        return data
 
 
 class SLO(Strict):

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from ..backends import ExecContext, ExecutionError, ResolvedNode
+from ..domain import json_values
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
 from .factory import Factory
@@ -74,6 +75,11 @@ class Call:
     def finish(self, output: Any, exc: Exception | None) -> tuple[Outcome, str, dict[str, int]]:
         """(outcome, backend name, resource usage); a defect in the node's code becomes an `exception` error."""
         error = exc if isinstance(exc, ExecutionError) or exc is None else self._defect(exc)
+        found = json_values.problem(output, "output") if error is None else None
+        if found is not None:  # it could be neither answered, compared nor stored
+            error = ExecutionError(f"{self.node_id} returned something that is not plain JSON: {found[0]}: "
+                                   f"{found[1]}", kind="bad_output", node=self.node_id)
+            output = None
         if error is not None:
             self.f.metrics.exec_errors.labels(error.kind).inc()
         outcome = Outcome(output, error, (time.perf_counter() - self.started) * 1000, self.ctx.trace)

@@ -52,5 +52,5 @@ class DecisionBody(Strict):
     """A human's decision on a run: approve the best params (or those of `iteration`), or reject."""
 
     reason: str | None = Field(default=None, max_length=2000)
-    iteration: int | None = Field(default=None, ge=1, description="approve this iteration's params instead of the "
+    iteration: int | None = Field(default=None, ge=1, le=MAX_ITERATIONS, description="approve this iteration's params instead of the "
                                   "best ones (a rollback to an earlier param set)")

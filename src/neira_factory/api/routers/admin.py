@@ -7,10 +7,11 @@ from ...domain.actors import Actor
 from ...services import audit, capabilities, introspection
 from ...services.factory import Factory
 from ..auth import current_actor, factory
-from ..schemas import (ERRORS, AuditEntryModel, AuditVerify, CapabilityBody, CapabilityChange, CapabilityList,
-                       IntrospectionStatus, SafeModeBody, SafeModeResult)
+from ..json_body import JSONRoute
+from ..schemas import (ERRORS, PAGE_LIMIT, PAGE_OFFSET, AuditEntryModel, AuditVerify, CapabilityBody, CapabilityChange,
+                       CapabilityList, IntrospectionStatus, SafeModeBody, SafeModeResult)
 
-router = APIRouter(responses=ERRORS)
+router = APIRouter(responses=ERRORS, route_class=JSONRoute)
 
 
 @router.get("/capabilities", response_model=CapabilityList, tags=["capabilities"], summary="Capability gates")
@@ -35,7 +36,7 @@ def safe_mode(body: SafeModeBody, actor: Actor = Depends(current_actor), f: Fact
 def list_audit(resource: str | None = Query(default=None, max_length=300),
                actor_name: str | None = Query(default=None, alias="actor", max_length=200),
                action: str | None = Query(default=None, max_length=100),
-               limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+               limit: int = PAGE_LIMIT, offset: int = PAGE_OFFSET,
                actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
     return audit.list_audit(f, actor, resource=resource, actor=actor_name, action=action, limit=limit, offset=offset)
 

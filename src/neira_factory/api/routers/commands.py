@@ -7,9 +7,10 @@ from ...domain.actors import Actor
 from ...services import commands
 from ...services.factory import Factory
 from ..auth import current_actor, factory
+from ..json_body import JSONRoute
 from ..schemas import ERRORS, CommandBody, CommandDone, CommandPlan, ConfirmBody
 
-router = APIRouter(prefix="/factory/commands", tags=["commands"], responses=ERRORS)
+router = APIRouter(prefix="/factory/commands", tags=["commands"], responses=ERRORS, route_class=JSONRoute)
 
 
 @router.post("", response_model=CommandPlan, summary="Understand a command and plan it (nothing is made yet)",

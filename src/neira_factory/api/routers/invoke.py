@@ -7,18 +7,17 @@ from ...domain.actors import Actor
 from ...services import invoke as invocation
 from ...services.factory import Factory
 from ..auth import current_actor, factory
-from ..schemas import ERRORS, InvokeBody, InvokeResult
+from ..json_body import JSONRoute
+from ..schemas import ERRORS, RUN_ERRORS, InvokeBody, InvokeResult
 
-router = APIRouter(tags=["runtime"], responses=ERRORS)
+router = APIRouter(tags=["runtime"], responses=ERRORS, route_class=JSONRoute)
 
 
 @router.post("/invoke/{route}", response_model=InvokeResult, summary="Invoke a route",
              description="The stable version serves; a canary/experimental candidate takes its weight of the keys "
                          "(split, sticky by `key`) or a copy of every request (shadow).",
-             responses={404: {"description": "unknown route"},
-                        409: {"description": "no_stable_version: nothing may serve this route now"},
-                        502: {"description": "the node failed (execution_failed, with its kind and node)"},
-                        504: {"description": "the node ran past its hard timeout"}})
+             responses={404: {"description": "unknown route"}, **RUN_ERRORS,
+                        409: {"description": "no_stable_version: nothing may serve this route now"}})
 async def invoke(body: InvokeBody, route: str = Path(max_length=200, description="a node id without its .vN suffix"),
            actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
     return await invocation.invoke_async(f, actor, route, body.input, body.key)

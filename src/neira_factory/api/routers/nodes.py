@@ -10,8 +10,9 @@ from ...domain.lifecycle import HUMAN_ACTIONS
 from ...services import analysis, fabricate, lifecycle, nodes
 from ...services.factory import Factory
 from ..auth import current_actor, factory
-from ..schemas import (ERRORS, AnalysisReport, DryRunResult, NodeCreated, NodeDetail, NodeSummary, RunBody, RunResult,
-                       TransitionBody, TransitionResult)
+from ..json_body import JSONRoute
+from ..schemas import (ERRORS, PAGE_LIMIT, PAGE_OFFSET, RUN_ERRORS, AnalysisReport, DryRunResult, NodeCreated,
+                       NodeDetail, NodeSummary, RunBody, RunResult, TransitionBody, TransitionResult)
 
 FLAT_EXAMPLE = {
     "id": "analysis.text_normalize.v1", "version": "0.1.0", "analysis_type": "text_normalize", "links": [],
@@ -34,7 +35,7 @@ NODE_ID = Path(description="node id, e.g. analysis.text_normalize.v1", max_lengt
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(responses=ERRORS)
+    router = APIRouter(responses=ERRORS, route_class=JSONRoute)
 
     @router.post("/dryrun", response_model=DryRunResult, openapi_extra={"requestBody": FABRICATION_BODY},
                  summary="Dry-run a fabrication request: validate, resolve links, check io, run examples")
@@ -53,7 +54,7 @@ def build_router() -> APIRouter:
     @router.get("", response_model=list[NodeSummary], summary="List nodes, newest first")
     def list_nodes(state: str | None = None, route: str | None = None, kind: str | None = None,
                    backend: str | None = None, search: str | None = Query(default=None, max_length=200),
-                   limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+                   limit: int = PAGE_LIMIT, offset: int = PAGE_OFFSET,
                    system: bool = Query(default=False, description="include the factory's own modules (factory.*)"),
                    actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
         return nodes.list_nodes(f, actor, system=system, state=state, route=route, kind=kind, backend=backend,
@@ -73,7 +74,7 @@ def build_router() -> APIRouter:
     for action in HUMAN_ACTIONS:
         _add_transition(router, action.value)
 
-    @router.post("/{node_id}/run", response_model=RunResult, responses={404: {"description": "unknown node"}},
+    @router.post("/{node_id}/run", response_model=RunResult, responses={404: {"description": "unknown node"}, **RUN_ERRORS},
                  summary="Run a node: a dry-run execution (side effects off) for drafts, real for others")
     def run(body: RunBody, node_id: str = NODE_ID, actor: Actor = Depends(current_actor),
             f: Factory = Depends(factory)):

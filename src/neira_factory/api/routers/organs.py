@@ -10,10 +10,11 @@ from ...domain.actors import Actor
 from ...services import lifecycle, organs
 from ...services.factory import Factory
 from ..auth import current_actor, factory
-from ..schemas import (ERRORS, NodeSummary, OrganBuildBody, OrganBuilt, OrganRunResult, OrganStatus, RunBody,
-                       TransitionBody, TransitionResult)
+from ..json_body import JSONRoute
+from ..schemas import (ERRORS, RUN_ERRORS, NodeSummary, OrganBuildBody, OrganBuilt, OrganRunResult, OrganStatus,
+                       RunBody, TransitionBody, TransitionResult)
 
-router = APIRouter(prefix="/organs", tags=["organs"], responses=ERRORS)
+router = APIRouter(prefix="/organs", tags=["organs"], responses=ERRORS, route_class=JSONRoute)
 ORGAN_ID = Path(description="organ id, e.g. organ.voice.v1", max_length=200)
 LIFECYCLE = ("approve", "rollback", "disable", "quarantine", "release")
 
@@ -42,14 +43,17 @@ def status(organ_id: str = ORGAN_ID, actor: Actor = Depends(current_actor), f: F
     return organs.status(f, actor, organ_id)
 
 
-@router.post("/{organ_id}/run", response_model=OrganRunResult, responses={404: {"description": "unknown organ"}},
+@router.post("/{organ_id}/run", response_model=OrganRunResult,
+             responses={404: {"description": "unknown organ"}, **RUN_ERRORS},
              summary="Run this organ version: the output and a trace of each node (a draft runs as a dry-run)")
 def run(body: RunBody, organ_id: str = ORGAN_ID, actor: Actor = Depends(current_actor),
         f: Factory = Depends(factory)):
     return organs.run(f, actor, organ_id, body.input)
 
 
-@router.delete("/{organ_id}/build", response_model=TransitionResult, responses={404: {"description": "unknown organ"}},
+@router.delete("/{organ_id}/build", response_model=TransitionResult,
+               responses={404: {"description": "unknown organ"},
+                          409: {"description": "invalid_transition: only a draft or canary build can be cancelled"}},
                summary="Cancel a build: a draft or canary organ becomes failed")
 def cancel(organ_id: str = ORGAN_ID, reason: str | None = Query(default=None, max_length=2000),
            actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):

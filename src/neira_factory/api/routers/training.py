@@ -20,7 +20,8 @@ from ...services import training
 from ...services.factory import Factory
 from ...training.spec import DecisionBody, TrainBody
 from ..auth import current_actor, factory
-from ..schemas import ERRORS
+from ..json_body import JSONRoute
+from ..schemas import ERRORS, PAGE_LIMIT, PAGE_OFFSET
 
 
 @asynccontextmanager
@@ -33,7 +34,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(training.stop, f)
 
 
-router = APIRouter(tags=["training"], responses=ERRORS, lifespan=lifespan)
+router = APIRouter(tags=["training"], responses=ERRORS, lifespan=lifespan, route_class=JSONRoute)
 RUN_ID = Path(description="training run id, e.g. tr-0123456789ab", max_length=40)
 NODE_ID = Path(description="node id, e.g. analysis.classify.v1", max_length=200)
 
@@ -123,7 +124,7 @@ for _prefix, _name in (("/factory/nodes", "train"), ("/factory/cells", "train_ce
 @router.get("/training", response_model=list[TrainingRun], summary="Training runs, newest first")
 def list_runs(node: str | None = Query(default=None, max_length=200, description="only runs of this node"),
               state: str | None = Query(default=None, max_length=20),
-              limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+              limit: int = PAGE_LIMIT, offset: int = PAGE_OFFSET,
               actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
     return training.list_runs(f, actor, node=node, state=state, limit=limit, offset=offset)
 
@@ -143,7 +144,8 @@ def plot(run_id: str = RUN_ID, actor: Actor = Depends(current_actor), f: Factory
 
 
 @router.post("/training/{run_id}/continue", response_model=TrainingRun,
-             responses={409: {"description": "invalid_transition: the run is not waiting"}},
+             responses={404: {"description": "unknown run"},
+                        409: {"description": "invalid_transition: the run is not waiting"}},
              summary="Let a run that waits at an approve_every checkpoint go on")
 def continue_run(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: Actor = Depends(current_actor),
                  f: Factory = Depends(factory)):
@@ -151,7 +153,8 @@ def continue_run(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: 
 
 
 @router.post("/training/{run_id}/approve", response_model=Approved,
-             responses={409: {"description": "invalid_transition: the run has not finished, or was rejected"}},
+             responses={404: {"description": "unknown run"},
+                        409: {"description": "invalid_transition: the run has not finished, or was rejected"}},
              summary="Make the best params (or those of `iteration`: a rollback) a new draft version of the node")
 def approve(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: Actor = Depends(current_actor),
             f: Factory = Depends(factory)):
@@ -159,7 +162,8 @@ def approve(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: Actor
 
 
 @router.post("/training/{run_id}/reject", response_model=TrainingRun,
-             responses={409: {"description": "invalid_transition: the run was approved or rejected already"}},
+             responses={404: {"description": "unknown run"},
+                        409: {"description": "invalid_transition: the run was approved or rejected already"}},
              summary="Discard the run's params (stopping it if it still runs); nothing is created")
 def reject(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: Actor = Depends(current_actor),
            f: Factory = Depends(factory)):
