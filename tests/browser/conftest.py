@@ -7,31 +7,13 @@ CI is set, else to pytest's temporary directory (the path is printed with -s / i
 """
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from support import ROOT  # tests/ is on sys.path (tests/conftest.py)
 
-E2E = Path(__file__).resolve().parents[1] / "e2e"
-if str(E2E) not in sys.path:
-    sys.path.insert(0, str(E2E))  # `from e2e_support import ...`, as the end-to-end tests do
-
-
-def _e2e_fixtures():
-    """tests/e2e/conftest.py, loaded under its own name, for its `start_server` fixture."""
-    name = "neira_e2e_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, E2E / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-start_server = _e2e_fixtures().start_server
+from e2e_fixtures import start_server  # noqa: F401 - the fixture, re-exported; puts tests/e2e on sys.path
 
 CHROMIUM = Path(os.environ.get("NEIRA_TEST_CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -1,9 +1,8 @@
 """Scale and reliability fixtures: real `neira-factory serve` processes, several at once and killed at will.
 
-The servers are the end-to-end suite's. This module puts `tests/e2e` on `sys.path` (so `e2e_support` and
-`scale_support` import as in the e2e tests), loads `tests/e2e/conftest.py` under a module name of its own
-and re-exports its function-scoped `start_server` fixture (the crash tests start, kill and restart with it),
-and adds:
+The servers are the end-to-end suite's (tests/e2e_fixtures.py, which also puts `tests/e2e` on `sys.path`
+for `scale_support`). This module re-exports the function-scoped `start_server` fixture (the crash tests
+start, kill and restart with it), and adds:
 
 - `replica_db`: a new database on the session's PostgreSQL for one test module, dropped after it;
 - `replicas`: three serve processes on that one database, each with its own var dir and the test tokens,
@@ -12,35 +11,15 @@ and adds:
 """
 from __future__ import annotations
 
-import importlib.util
 import re
 import secrets
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-E2E = Path(__file__).resolve().parents[1] / "e2e"
-if str(E2E) not in sys.path:
-    sys.path.insert(0, str(E2E))
-
-from pg import temporary_database  # noqa: E402 - tests/ is on sys.path as for `support`
+from e2e_fixtures import start_server  # noqa: F401 - the fixture, re-exported; puts tests/e2e on sys.path
+from pg import temporary_database  # tests/ is on sys.path as for `support`
 from scale_support import REPLICA_ENV, launch  # needs tests/e2e on sys.path (above)
-
-
-def _e2e_conftest():
-    # Loaded by path under a name of its own: pytest may load the same file as tests/e2e's conftest too.
-    name = "neira_tests_e2e_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, E2E / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-start_server = _e2e_conftest().start_server  # the fixture, re-exported
 
 
 @pytest.fixture(scope="module")
