@@ -1,6 +1,7 @@
 """The Backend protocol and the per-invocation context every backend receives."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from ..domain.report import Risk
 from ..domain.templates import NodeTemplate
 
 MAX_LINK_DEPTH = 8
+log = logging.getLogger(__name__)
 
 
 class ExecutionError(FactoryError):
@@ -24,6 +26,12 @@ class ExecutionError(FactoryError):
         status = {"bad_input": 422, "timeout": 504}.get(kind)
         super().__init__(reason, status=status, kind=kind, node=node, **extra)
         self.kind = kind
+
+    @classmethod
+    def defect(cls, node: str, exc: Exception) -> ExecutionError:
+        """A Python exception out of a backend or the node's own code: logged, and an `exception` error."""
+        log.error("node %s raised", node, exc_info=exc)
+        return cls(f"{node} failed: {type(exc).__name__}: {exc}", kind="exception", node=node)
 
 
 @dataclass(frozen=True)

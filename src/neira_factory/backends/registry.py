@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import json_values
 from ..domain.errors import BadInput
 from ..domain.templates import NodeTemplate
-from .base import Backend, ExecContext
+from .base import Backend, ExecContext, ExecutionError
 
 
 class Backends:
@@ -26,4 +27,18 @@ class Backends:
             check(template)
 
     def execute(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
-        return self.get(template.backend or "adapter").run(template, data, ctx)
+        """Run a template on its backend. What leaves is plain JSON (domain/json_values) or an
+        ExecutionError: a defect of a backend or of the node's code is kind `exception`, an output that
+        could be neither answered, compared nor stored is `bad_output`."""
+        backend = self.get(template.backend or "adapter")
+        try:
+            output = backend.run(template, data, ctx)
+        except ExecutionError:
+            raise
+        except Exception as exc:
+            raise ExecutionError.defect(template.id, exc) from None
+        found = json_values.problem(output, "output")
+        if found is not None:
+            raise ExecutionError(f"{template.id} returned something that is not plain JSON: {found[0]}: {found[1]}",
+                                 kind="bad_output", node=template.id)
+        return output

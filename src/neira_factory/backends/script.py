@@ -34,7 +34,7 @@ Errors become `ExecutionError(kind=…, node=template.id)`:
   `thrown` holds it), any other runtime error, a syntax error (ErrorParsing), no `fn run(input)`;
 * `bad_input`: an input the script cannot hold (an integer beyond i64, nesting too deep);
 * `bad_output`: a result that is not JSON (a function pointer, blob, range, timestamp, a
-  non-finite float, nesting deeper than 200).
+  non-finite float, nesting deeper than 100).
 
 The body of such an error carries `error` (the Rhai error kind) and, when known,
 `line` and `column` (of the innermost failing expression, inside script functions too).
@@ -317,16 +317,6 @@ class ScriptBackend:
         return risks
 
     def run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
-        try:
-            return self._run(template, data, ctx)
-        except ExecutionError:
-            raise
-        except Exception as exc:  # a defect of the interpreter must not escape as anything else
-            log.exception("script node %s failed", template.id)
-            raise ExecutionError(f"{template.id}: the script failed: {type(exc).__name__}: {exc}", kind="exception",
-                                 node=template.id) from None
-
-    def _run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
         node, limits = template.id, template.limits
         timeout_ms = limits.timeout_ms
         if ctx.deadline is not None:

@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import ctypes
 import json
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +79,6 @@ from .wasm_runtime import (ENVIRONMENT_CALLS, FILESYSTEM_CALLS, MAX_WASM_STACK, 
                            ArtifactReader, Capture, Compiled, CompileError, ModuleError, Runtime, is_inline,
                            runtime, wasi_config)
 
-log = logging.getLogger(__name__)
 
 MIB = 2**20
 MAX_OUTPUT_BYTES = 32 * MIB
@@ -431,16 +429,6 @@ class WasmBackend:
 
     # -- a call ------------------------------------------------------------------------------------
     def run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
-        try:
-            return self._run(template, data, ctx)
-        except ExecutionError:
-            raise
-        except Exception as exc:  # a defect here must not escape as anything else
-            log.exception("wasm node %s failed", template.id)
-            raise ExecutionError(f"{template.id}: the wasm backend failed: {type(exc).__name__}: {exc}",
-                                 kind="exception", node=template.id) from None
-
-    def _run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
         node, limits, spec = template.id, template.limits, template.wasm
         if spec is None:
             raise ExecutionError(f"{node}: no wasm payload", kind="exception", node=node, field="wasm")

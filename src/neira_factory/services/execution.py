@@ -10,20 +10,17 @@ each under its own watchdog, inside what is left of the organ's budget.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from ..backends import ExecContext, ExecutionError, ResolvedNode
-from ..domain import json_values
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
 from .factory import Factory
 from .immune import quarantine
 
-log = logging.getLogger(__name__)
 Template = NodeTemplate | OrganTemplate
 
 
@@ -70,25 +67,15 @@ class Call:
     def run(self) -> Any:
         # the budget counts from when the node starts (time spent waiting for a worker is the waiter's to bound)
         self.ctx.deadline = time.monotonic() + self.budget.hard_s
-        return self.backend.run(self.template, self.data, self.ctx)
+        return self.f.backends.execute(self.template, self.data, self.ctx)
 
     def finish(self, output: Any, exc: Exception | None) -> tuple[Outcome, str, dict[str, int]]:
         """(outcome, backend name, resource usage); a defect in the node's code becomes an `exception` error."""
-        error = exc if isinstance(exc, ExecutionError) or exc is None else self._defect(exc)
-        found = json_values.problem(output, "output") if error is None else None
-        if found is not None:  # it could be neither answered, compared nor stored
-            error = ExecutionError(f"{self.node_id} returned something that is not plain JSON: {found[0]}: "
-                                   f"{found[1]}", kind="bad_output", node=self.node_id)
-            output = None
+        error = exc if isinstance(exc, ExecutionError) or exc is None else ExecutionError.defect(self.node_id, exc)
         if error is not None:
             self.f.metrics.exec_errors.labels(error.kind).inc()
         outcome = Outcome(output, error, (time.perf_counter() - self.started) * 1000, self.ctx.trace)
         return outcome, self.backend.name, self.ctx.usage
-
-    def _defect(self, exc: Exception) -> ExecutionError:
-        log.error("node %s raised", self.node_id, exc_info=exc)
-        return ExecutionError(f"{self.node_id} failed: {type(exc).__name__}: {exc}", kind="exception",
-                              node=self.node_id)
 
 
 def guarded(f: Factory, template: Template, node_id: str, data: Any, *, side_effects: bool,
