@@ -7,6 +7,7 @@ token. Exit codes: 0 done; 1 the factory (or the CLI) refused, with `error: <cod
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from .cli_client import DEFAULT_URL, ApiError, FactoryClient, Unreachable
 from .domain.capabilities import GateState
 
 DEFAULT_EXAMPLES = Path("examples")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class CliError(Exception):
@@ -551,6 +553,13 @@ def status(ctx: typer.Context) -> None:
 
 # ---- serve -------------------------------------------------------------------------------------
 
+def configure_logging(level: str) -> None:
+    """The server's log: one line per record (time, level, logger, message) on stderr, at `level`, from the
+    factory, uvicorn and the libraries alike. `serve` starts uvicorn with `log_config=None`, so uvicorn adds
+    no handler of its own: its loggers pass their records up to this one, and nothing is logged twice."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+
+
 def _masked(database_url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -571,7 +580,8 @@ def serve(
 
     Reads NEIRA_DATABASE_URL (default: SQLite under ./var), NEIRA_ADMIN_TOKEN, NEIRA_WRITE_TOKEN,
     NEIRA_READ_TOKEN and NEIRA_TOKENS_FILE. With no token configured, the first run generates an
-    admin token into a file and says where it is.
+    admin token into a file and says where it is. The log goes to stderr at NEIRA_LOG_LEVEL
+    (default INFO).
     """
     if examples and no_examples:
         raise typer.BadParameter("give --examples DIR or --no-examples, not both", param_hint="--examples")
@@ -587,6 +597,7 @@ def serve(
     examples_dir = None if no_examples else documents
     try:
         settings = Settings.from_env(examples_dir=documents)  # commands plan from the examples even unloaded
+        configure_logging(settings.log_level)
         factory = build_factory(settings)
         created = load_examples(factory, examples_dir) if examples_dir else []
         tokens = TokenRegistry.load(settings)
@@ -608,4 +619,4 @@ def serve(
     url_host = f"[{host}]" if ":" in host else host
     render.serving(f"http://{url_host}:{port}", {
         "database": _masked(settings.database_url), "examples": examples_fact, "admin token": token_fact})
-    uvicorn.run(create_app(factory, tokens), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    uvicorn.run(create_app(factory, tokens), host=host, port=port, log_config=None, timeout_graceful_shutdown=10)

@@ -23,6 +23,10 @@ def _int(name: str, default: int) -> int:
     return value
 
 
+MIN_UI_SECRET_LEN = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 @dataclass(frozen=True)
 class Settings:
     var_dir: Path = Path("var")
@@ -41,13 +45,23 @@ class Settings:
     stats_flush_ms: int = 1000  # how often a replica writes its counters to the database
     cache_ttl_ms: int = 1000  # how stale another replica's route or policy change may be seen here
     stats_retention_h: int = 168  # statistics windows and measurements older than this are deleted
+    events_poll_ms: int = 250  # SQLite: how often a replica reads the event log for the others' events
+    events_retention_h: int = 24  # events older than this are deleted from the event log
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
+    ui_secret: str | None = field(default=None, repr=False)  # None: <var_dir>/ui-secret, generated on first use
+    log_level: str = "INFO"  # the server log's level, one of LOG_LEVELS (any case)
     replica: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{(self.var_dir / 'neira.db').resolve()}")
+        if self.ui_secret is not None and len(self.ui_secret) < MIN_UI_SECRET_LEN:
+            raise ValueError(f"NEIRA_UI_SECRET must be at least {MIN_UI_SECRET_LEN} characters")
+        level = self.log_level.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"NEIRA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
+        object.__setattr__(self, "log_level", level)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -68,8 +82,12 @@ class Settings:
             stats_flush_ms=_int("NEIRA_STATS_FLUSH_MS", 1000),
             cache_ttl_ms=_int("NEIRA_CACHE_TTL_MS", 1000),
             stats_retention_h=_int("NEIRA_STATS_RETENTION_H", 168),
+            events_poll_ms=_int("NEIRA_EVENTS_POLL_MS", 250),
+            events_retention_h=_int("NEIRA_EVENTS_RETENTION_H", 24),
             notify_webhook_url=env.get("NEIRA_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_secret=env.get("NEIRA_NOTIFY_WEBHOOK_SECRET") or None,
+            ui_secret=env.get("NEIRA_UI_SECRET") or None,
+            log_level=env.get("NEIRA_LOG_LEVEL") or "INFO",
         )
         values.update(overrides)
         return cls(**values)

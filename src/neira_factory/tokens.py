@@ -3,6 +3,10 @@
 With no token configured at all, a first run generates an admin token into
 `<var>/admin-token` (mode 0600) and says where it is. Only token hashes are kept
 in memory for comparison.
+
+A token's *fingerprint* under a key is HMAC-SHA256(key, sha256(token)): what a signed admin UI
+session keeps to find its token again on every request (the token itself cannot be recovered from
+it, nor guessed offline without the key).
 """
 from __future__ import annotations
 
@@ -24,6 +28,10 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def _fingerprint(digest: bytes, key: bytes) -> str:
+    return hmac.new(key, digest, hashlib.sha256).hexdigest()
+
+
 class TokenRegistry:
     def __init__(self, entries: dict[bytes, Actor], generated_admin_file: Path | None = None):
         self._entries = entries
@@ -36,6 +44,18 @@ class TokenRegistry:
         found = None
         for known, actor in self._entries.items():
             if hmac.compare_digest(known, digest):
+                found = actor
+        return found
+
+    def fingerprint(self, token: str, key: bytes) -> str:
+        """The token's fingerprint under `key` (see the module's docstring)."""
+        return _fingerprint(_digest(token), key)
+
+    def actor_for_fingerprint(self, fingerprint: str, key: bytes) -> Actor | None:
+        """The actor of the known token with this fingerprint, or None (revoked, or never known)."""
+        found = None
+        for known, actor in self._entries.items():
+            if hmac.compare_digest(_fingerprint(known, key), fingerprint):
                 found = actor
         return found
 

@@ -5,7 +5,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -13,11 +13,12 @@ import pytest
 import uvicorn
 
 from neira_factory.api.app import create_app
+from neira_factory.services.bootstrap import build_factory
 from neira_factory.services.factory import Factory
 from neira_factory.tokens import TokenRegistry
 
 from notify_support import Stream, open_events
-from support import auth
+from support import auth, make_settings
 
 NODE = "analysis.reverse.v7"
 TEMPLATE = {"id": NODE, "version": "0.7.0", "analysis_type": "reverse"}
@@ -36,6 +37,13 @@ class Live:
 @pytest.fixture
 def live(factory) -> Iterator[Live]:
     """The real app under uvicorn on a free loopback port, in a background thread."""
+    with serving(factory) as server:
+        yield server
+
+
+@contextmanager
+def serving(factory: Factory) -> Iterator[Live]:
+    """`factory`'s app under uvicorn on a free loopback port, in a background thread, while the block runs."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -136,6 +144,49 @@ def test_last_event_id_replays_what_was_missed(live):
         assert [int(s.next_event()["id"]) for _ in range(2)] == ids[2:]
     with stream(live, params={"last_event_id": 0}, headers={"Last-Event-ID": str(ids[2])}) as s:
         assert int(s.next_event()["id"]) == ids[3]
+
+
+def test_a_client_resumes_on_another_replica_and_follows_its_writes_there(live, tmp_path):
+    with stream(live) as s:
+        set_capability(live, "factory_script", "experimental")
+        seen = s.next_event()
+    create_and_approve(live)  # while the client is away, and before the other replica even started
+    set_capability(live, "factory_script", "locked")
+    other = build_factory(make_settings(tmp_path, live.factory.settings.database_url, replica="replica-b"))
+    try:
+        with serving(other) as b, stream(b, headers={"Last-Event-ID": seen["id"]}) as s:
+            missed = [s.next_event() for _ in range(3)]  # from the event log: b has published none of them
+            set_capability(live, "factory_script", "experimental")  # made on the first replica ...
+            after = s.next_event()  # ... followed live on the other
+    finally:
+        other.db.dispose()
+    assert [m["event"] for m in missed] == ["node.created", "node.transition", "capability.changed"]
+    ids = [int(m["id"]) for m in missed] + [int(after["id"])]
+    assert ids == list(range(int(seen["id"]) + 1, int(seen["id"]) + 5))
+    assert after["event"] == "capability.changed" and after["data"]["data"]["to"] == "experimental"
+    assert live.factory.bus.recent[-1][0] == ids[-1]  # the same id on both replicas
+
+
+def test_a_replay_says_which_events_are_no_longer_kept(live, monkeypatch):
+    monkeypatch.setattr("neira_factory.nervous.events.REPLAY", 2)
+    monkeypatch.setattr(live.factory.bus, "recent", type(live.factory.bus.recent)(maxlen=1))
+    for state in ("experimental", "locked", "experimental"):
+        set_capability(live, "factory_script", state)
+    last = live.factory.bus.last_id
+    with stream(live, params={"last_event_id": last - 3}) as s:
+        assert s.next() == {"comment": f"events {last - 2}..{last - 2} are no longer kept"}
+        assert [int(s.next_event()["id"]) for _ in range(2)] == [last - 1, last]
+
+
+@pytest.mark.parametrize("ahead", [1000, 2 ** 70])  # e.g. from before the database was reset; beyond BIGINT
+def test_an_id_the_event_log_never_gave_gets_the_new_events(live, ahead):
+    set_capability(live, "factory_script", "experimental")
+    unknown = live.factory.bus.last_id + ahead
+    with stream(live, headers={"Last-Event-ID": str(unknown)}) as s:
+        assert s.next()["comment"].startswith(f"event {unknown} is not in the event log")
+        set_capability(live, "factory_script", "locked")
+        event = s.next_event()
+    assert int(event["id"]) == live.factory.bus.last_id < unknown
 
 
 def test_without_last_event_id_only_new_events_come(live):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from neira_factory.domain.events import Event
-from neira_factory.nervous.events import CLOSED, EventBus
+from neira_factory.nervous.events import CLOSED, EventBus, Logged, Replay
 from neira_factory.nervous.metrics import FactoryMetrics
 from neira_factory.nervous.notify import SECRET_FILE, WebhookNotifier, sign, verify_signature, webhook_secret
 
@@ -19,6 +19,15 @@ from notify_support import Receiver
 from support import make_settings
 
 SECRET = "test-webhook-secret"
+HERE = "replica-here"
+
+
+class Bus(EventBus):
+    """The bus as this replica's event tail feeds it: each event gets the log's next id, and was made here."""
+
+    def publish(self, events):
+        first = self.last_id + 1
+        super().publish([e if isinstance(e, Logged) else Logged(first + i, e, HERE) for i, e in enumerate(events)])
 
 
 @pytest.fixture
@@ -80,8 +89,8 @@ def closed_port_url() -> str:
 
 # ---- the bus ------------------------------------------------------------------------------
 
-def test_bus_numbers_events_and_replays_since_an_id():
-    bus = EventBus()
+def test_bus_hands_out_events_in_order_and_keeps_the_recent_ones():
+    bus = Bus()
     q = bus.subscribe()
     bus.publish([event(1), event(2)])
     bus.publish([event(3)])
@@ -91,27 +100,71 @@ def test_bus_numbers_events_and_replays_since_an_id():
     assert [i for i, _ in bus.since(0)] == [1, 2, 3]
     assert [i for i, _ in bus.since(2)] == [3]
     assert bus.since(3) == []
-    # an id this process never gave (a client of an earlier process): everything kept is new to it
-    assert [i for i, _ in bus.since(99)] == [1, 2, 3]
+    assert bus.since(99) == []
 
 
 def test_bus_keeps_only_the_recent_events():
-    bus = EventBus(recent=3)
+    bus = Bus(recent=3)
     bus.publish(event(n) for n in range(10))
     assert [i for i, _ in bus.since(0)] == [8, 9, 10]
 
 
-def test_subscribe_after_replays_and_follows_without_gap_or_duplicate():
-    bus = EventBus()
+def test_subscribe_at_and_replay_follow_without_gap_or_duplicate():
+    bus = Bus()
     bus.publish([event(1), event(2)])
-    backlog, q = bus.subscribe_after(1)
+    q, upto = bus.subscribe_at()
     bus.publish([event(3)])
-    assert [i for i, _ in backlog] == [2]
+    assert upto == 2 and bus.replay(1, upto) == Replay([(2, bus.recent[1][1])], 2, 1)
     assert q.get_nowait()[0] == 3 and q.empty()
+    # a client ahead of this replica (it saw id 5 elsewhere): nothing to replay, and ids up to 5 are skipped
+    replay = bus.replay(5, upto)
+    assert replay.events == [] and replay.seen == 5 and replay.first_kept <= 6
+
+
+def test_replay_reads_the_history_when_recent_does_not_reach_back():
+    asked, kept = [], Replay([(3, event(3))], 3, 2)
+
+    def history(after: int, upto: int, limit: int) -> Replay:
+        asked.append((after, upto, limit))
+        return kept
+
+    bus = Bus(recent=3, history=history)
+    bus.publish(event(n) for n in range(10))  # ids 1..10; recent keeps 8..10
+    assert [i for i, _ in bus.replay(7, 10).events] == [8, 9, 10] and asked == []  # recent reaches back
+    assert bus.replay(2, 10) is kept and asked == [(2, 10, 1000)]
+    assert bus.replay(12, 10) is kept and asked[-1] == (12, 10, 1000)  # ahead, or an id the log never gave?
+
+
+def test_a_bus_begins_where_the_log_is():
+    bus = Bus(history=lambda after, upto, limit: Replay([], upto + 1, after))
+    bus.begin_at(41)
+    bus.publish([event(42)])
+    assert bus.last_id == 42 and bus.recent[0][0] == 42
+    assert bus.replay(40, 42) == Replay([], 43, 40)  # event 41 came before the bus: asked of the history
+
+
+def test_replay_falls_back_to_recent_when_the_history_fails(caplog):
+    def broken(after: int, upto: int, limit: int) -> Replay:
+        raise OSError("the database is away")
+
+    bus = Bus(recent=3, history=broken)
+    bus.publish(event(n) for n in range(10))
+    with caplog.at_level(logging.ERROR, logger="neira_factory.nervous.events"):
+        replay = bus.replay(2, 10)
+    assert replay == Replay(bus.since(7), 8, 2)
+    assert "could not be read" in caplog.text
+
+
+def test_a_subscription_for_one_replica_gets_only_its_events():
+    bus = Bus()
+    mine, everything = bus.subscribe(replica=HERE), bus.subscribe()
+    bus.publish([Logged(1, event(1), "elsewhere"), Logged(2, event(2), HERE), Logged(3, event(3), "elsewhere")])
+    assert mine.get_nowait()[0] == 2 and mine.empty()
+    assert [everything.get_nowait()[0] for _ in range(3)] == [1, 2, 3]
 
 
 def test_close_wakes_subscribers_and_later_subscribers_and_publish_still_works():
-    bus = EventBus()
+    bus = Bus()
     q = bus.subscribe()
     bus.close()
     assert q.get_nowait() is CLOSED
@@ -122,7 +175,7 @@ def test_close_wakes_subscribers_and_later_subscribers_and_publish_still_works()
 
 def test_a_stalled_subscriber_loses_events_but_publish_never_blocks(monkeypatch):
     monkeypatch.setattr("neira_factory.nervous.events.QUEUE_SIZE", 2)
-    bus = EventBus()
+    bus = Bus()
     q = bus.subscribe()
     bus.publish(event(n) for n in range(5))
     assert [q.get_nowait()[0] for _ in range(2)] == [1, 2] and q.empty()
@@ -136,7 +189,7 @@ def test_a_stalled_subscriber_loses_events_but_publish_never_blocks(monkeypatch)
 
 
 def test_unsubscribe():
-    bus = EventBus()
+    bus = Bus()
     q = bus.subscribe()
     assert bus.subscriber_count == 1
     bus.unsubscribe(q)
@@ -175,7 +228,7 @@ def test_signature_age_check():
 
 def test_a_delivery_carries_the_event_and_a_valid_signature(receiver, notifier_for, metrics):
     r = receiver()
-    bus = EventBus()
+    bus = Bus()
     notifier_for(r.url, bus)
     e = Event("capability.changed", "factory_script", {"from": "off", "to": "experimental", "actor": "admin"})
     bus.publish([e])
@@ -192,7 +245,7 @@ def test_a_delivery_carries_the_event_and_a_valid_signature(receiver, notifier_f
 
 def test_retries_on_500_then_succeeds(receiver, notifier_for, metrics):
     r = receiver([500, 500, 200])
-    bus = EventBus()
+    bus = Bus()
     notifier_for(r.url, bus)
     bus.publish([event(1)])
     wait_for(lambda: outcome(metrics, "delivered") == 1)
@@ -205,7 +258,7 @@ def test_retries_on_500_then_succeeds(receiver, notifier_for, metrics):
 
 def test_retries_on_429(receiver, notifier_for, metrics):
     r = receiver([429, 200])
-    bus = EventBus()
+    bus = Bus()
     notifier_for(r.url, bus)
     bus.publish([event(1)])
     wait_for(lambda: outcome(metrics, "delivered") == 1)
@@ -215,7 +268,7 @@ def test_retries_on_429(receiver, notifier_for, metrics):
 @pytest.mark.parametrize("status", [400, 401, 404, 410])
 def test_no_retry_on_other_4xx(receiver, notifier_for, metrics, status, caplog):
     r = receiver([status, 200])
-    bus = EventBus()
+    bus = Bus()
     notifier_for(r.url, bus)
     with caplog.at_level(logging.WARNING, logger="neira_factory.nervous.notify"):
         bus.publish([event(1)])
@@ -227,7 +280,7 @@ def test_no_retry_on_other_4xx(receiver, notifier_for, metrics, status, caplog):
 
 def test_gives_up_after_the_attempts(receiver, notifier_for, metrics, caplog):
     r = receiver(default=503)
-    bus = EventBus()
+    bus = Bus()
     notifier_for(r.url, bus, attempts=3)
     with caplog.at_level(logging.WARNING, logger="neira_factory.nervous.notify"):
         bus.publish([event(1)])
@@ -238,7 +291,7 @@ def test_gives_up_after_the_attempts(receiver, notifier_for, metrics, caplog):
 
 
 def test_a_refused_connection_is_retried_then_fails(notifier_for, metrics):
-    bus = EventBus()
+    bus = Bus()
     notifier_for(closed_port_url(), bus, attempts=2)
     bus.publish([event(1)])
     wait_for(lambda: outcome(metrics, "failed") == 1)
@@ -247,7 +300,7 @@ def test_a_refused_connection_is_retried_then_fails(notifier_for, metrics):
 
 def test_backoff_doubles(receiver, notifier_for, metrics):
     r = receiver([500, 500, 200])
-    bus = EventBus()
+    bus = Bus()
     start = time.monotonic()
     notifier_for(r.url, bus, backoff_s=0.2)
     bus.publish([event(1)])
@@ -257,7 +310,7 @@ def test_backoff_doubles(receiver, notifier_for, metrics):
 
 def test_events_are_delivered_in_order(receiver, notifier_for, metrics):
     r = receiver([500])  # the first event needs a retry: the rest still wait their turn
-    bus = EventBus()
+    bus = Bus()
     notifier_for(r.url, bus)
     bus.publish([event(0)])
     for n in range(1, 20, 3):
@@ -268,9 +321,20 @@ def test_events_are_delivered_in_order(receiver, notifier_for, metrics):
     assert [b["data"]["n"] for b in delivered[1:]] == list(range(22))
 
 
+def test_a_notifier_for_one_replica_delivers_only_its_events(receiver, notifier_for, metrics):
+    r = receiver()
+    bus = Bus()
+    notifier_for(r.url, bus, replica=HERE)
+    bus.publish([Logged(1, event(1), "elsewhere"), Logged(2, event(2), HERE), Logged(3, event(3), "elsewhere"),
+                 Logged(4, event(4), HERE)])
+    wait_for(lambda: outcome(metrics, "delivered") == 2)
+    time.sleep(0.1)
+    assert [b["id"] for b in r.bodies()] == [2, 4]
+
+
 def test_stop_delivers_what_is_queued(receiver, metrics):
     r = receiver()
-    bus = EventBus()
+    bus = Bus()
     n = WebhookNotifier(r.url, SECRET, bus, metrics.notify_deliveries)
     n.start()
     bus.publish(event(i) for i in range(10))
@@ -281,7 +345,7 @@ def test_stop_delivers_what_is_queued(receiver, metrics):
 
 def test_stop_is_bounded_when_the_receiver_keeps_failing(receiver, metrics):
     r = receiver(default=500)
-    bus = EventBus()
+    bus = Bus()
     n = WebhookNotifier(r.url, SECRET, bus, metrics.notify_deliveries, attempts=10, backoff_s=5.0)
     n.start()
     bus.publish(event(i) for i in range(3))
@@ -295,7 +359,7 @@ def test_stop_is_bounded_when_the_receiver_keeps_failing(receiver, metrics):
 
 def test_the_bus_closing_does_not_stop_deliveries(receiver, notifier_for, metrics):
     r = receiver()
-    bus = EventBus()
+    bus = Bus()
     notifier_for(r.url, bus)
     bus.close()  # streams end at shutdown; writes still in flight must still reach the webhook
     bus.publish([event(1)])
@@ -303,7 +367,7 @@ def test_the_bus_closing_does_not_stop_deliveries(receiver, notifier_for, metric
 
 
 def test_bad_configuration_is_refused(metrics):
-    bus = EventBus()
+    bus = Bus()
     for url in ("ftp://example.org/hook", "not a url", "http://"):
         with pytest.raises(ValueError, match="http"):
             WebhookNotifier(url, SECRET, bus, metrics.notify_deliveries)
@@ -312,11 +376,13 @@ def test_bad_configuration_is_refused(metrics):
 
 
 def test_from_settings(tmp_path, metrics):
-    bus = EventBus()
+    bus = Bus()
     assert WebhookNotifier.from_settings(make_settings(tmp_path), bus, metrics.notify_deliveries) is None
-    n = WebhookNotifier.from_settings(make_settings(tmp_path, notify_webhook_url="http://127.0.0.1:9/hook",
-                                                    notify_webhook_secret="s3cret"), bus, metrics.notify_deliveries)
+    settings = make_settings(tmp_path, notify_webhook_url="http://127.0.0.1:9/hook", notify_webhook_secret="s3cret",
+                             replica="replica-7")
+    n = WebhookNotifier.from_settings(settings, bus, metrics.notify_deliveries)
     assert n is not None and n.url == "http://127.0.0.1:9/hook" and not n.running
+    assert n.replica == "replica-7"  # it delivers the events this replica makes, and only those
 
 
 # ---- the secret -----------------------------------------------------------------------------

@@ -1,16 +1,24 @@
-"""The FastAPI app factory: routers, auth, error handling, body limit, metrics and OpenAPI."""
+"""The FastAPI app factory: routers, auth, error handling, body limit, metrics, liveness and readiness probes
+and OpenAPI."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
+from typing import Any
 
+from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlalchemy import inspect, text
 
 from .. import __version__
 from ..domain.templates import FabricationRequest, FactorySpec, NodeTemplate
@@ -22,6 +30,10 @@ from ..tokens import TokenRegistry
 from . import errors, ui
 from .limits import BodyLimit
 from .routers import admin, commands, events, invoke, nodes, organs, training
+
+log = logging.getLogger(__name__)
+READY_TIMEOUT_S = 2.0  # a database slower than this to answer makes the replica not ready
+VERSION_TABLE = "alembic_version"
 
 
 def _unique_id(prefix: str):
@@ -49,11 +61,12 @@ def _fabrication_schemas() -> dict:
 
 
 def _lifespan(factory: Factory):
-    """What runs beside the API: the runtime's supervisor (flushes counters, measures candidates,
-    rolls back or graduates them) and the webhook notifier (when NEIRA_NOTIFY_WEBHOOK_URL is set).
+    """What runs beside the API: the event tail (publishes the other replicas' events from the event log),
+    the runtime's supervisor (flushes counters, measures candidates, rolls back or graduates them) and the
+    webhook notifier (when NEIRA_NOTIFY_WEBHOOK_URL is set).
 
-    At shutdown the supervisor stops and flushes what this replica counted, the bus is closed, so
-    open /events streams end, and the notifier delivers what is queued (for a few seconds at most).
+    At shutdown the supervisor stops and flushes what this replica counted, the tail stops, the bus is
+    closed, so open /events streams end, and the notifier delivers what is queued (for a few seconds at most).
     """
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -64,11 +77,13 @@ def _lifespan(factory: Factory):
                                                      factory.metrics.notify_deliveries)
             if notifier:
                 notifier.start()
+            factory.tail.start()
             supervisor.start()
             yield
         finally:
             restore_signals()
             await asyncio.to_thread(supervisor.stop)
+            await asyncio.to_thread(factory.tail.stop)
             factory.bus.close()
             if notifier:
                 await asyncio.to_thread(notifier.stop)
@@ -111,6 +126,108 @@ def _close_bus_on_exit_signal(bus: EventBus) -> Callable[[], None]:
     return restore
 
 
+class Ready(BaseModel):
+    ok: bool
+    checks: dict[str, dict[str, Any]] = Field(description="one entry per check, each with `ok` and details: "
+                                                          "`database` (`ms`), `schema` (`revision`, `head`)")
+
+
+class NotReady(BaseModel):
+    code: str = Field(description="`not_ready`")
+    reason: str = Field(description="the first failing check, in words")
+    checks: dict[str, dict[str, Any]]
+
+
+class Readiness:
+    """`GET /readyz`: may the load balancer send this replica requests? Ready when the database answers a
+    short query within READY_TIMEOUT_S and its schema is at this version's migration head (or at a revision
+    this version does not know: a newer version migrated it first, which a rolling upgrade does).
+
+    One check runs at a time, in a daemon thread: concurrent probes share it, and a check that hangs (an
+    unreachable PostgreSQL) holds that one thread, neither a worker per probe nor the process at exit.
+    The answer's changes are logged: a warning with the cause when the replica becomes not ready, and
+    info when it is ready again. The answer itself names only the kind of failure (no hosts or
+    messages: the endpoint needs no token).
+    """
+
+    def __init__(self, factory: Factory, timeout_s: float = READY_TIMEOUT_S):
+        self.f = factory
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._running: Future | None = None
+        self._revisions: tuple[frozenset[str], frozenset[str]] | None = None  # (heads, every revision known)
+        self._ready = True
+
+    async def check(self) -> tuple[str | None, dict[str, dict[str, Any]]]:
+        """(None, checks) when ready, else (reason, checks)."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await asyncio.shield(asyncio.wrap_future(self._start()))
+        except TimeoutError:
+            reason = f"the database did not answer within {self.timeout_s:g} s"
+            self._note(reason, reason)
+            return reason, {"database": {"ok": False, "error": "timeout"}}
+
+    def _start(self) -> Future:
+        with self._lock:
+            if self._running is None or self._running.done():
+                running: Future = Future()
+
+                def work() -> None:
+                    try:
+                        reason, checks, detail = self._probe()
+                    except Exception as exc:  # noqa: BLE001 - a defect here must not leave the probes waiting
+                        reason, checks, detail = self._failure("readiness", "the readiness check failed", exc)
+                    self._note(reason, detail)
+                    running.set_result((reason, checks))
+
+                self._running = running
+                threading.Thread(target=work, name="neira-readyz", daemon=True).start()
+            return self._running
+
+    def _probe(self) -> tuple[str | None, dict[str, dict[str, Any]], str]:
+        """(reason or None, checks, what the log says about a failure)."""
+        started = time.perf_counter()
+        try:
+            with self.f.read() as uow:
+                versioned = inspect(uow.conn).has_table(VERSION_TABLE)
+                rows = uow.conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")) if versioned else ()
+                current = frozenset(row[0] for row in rows)
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises: this replica cannot serve
+            return self._failure("database", "the database is unreachable or failing", exc)
+        checks: dict[str, dict[str, Any]] = {
+            "database": {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}}
+        heads, known = self._known_revisions()
+        schema = {"revision": ",".join(sorted(current)) or None, "head": ",".join(sorted(heads))}
+        if current == heads or (current and not current & known):
+            checks["schema"] = {"ok": True, **schema}
+            return None, checks, ""
+        checks["schema"] = {"ok": False, **schema}
+        reason = (f"the database schema is at {schema['revision']}, this version needs {schema['head']}"
+                  if current else "the database has no schema") + ": run the migrations"
+        return reason, checks, reason
+
+    @staticmethod
+    def _failure(check: str, what: str, exc: Exception) -> tuple[str, dict[str, dict[str, Any]], str]:
+        name = type(exc).__name__
+        return f"{what} ({name})", {check: {"ok": False, "error": name}}, f"{what}: {name}: {exc}"
+
+    def _known_revisions(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self._revisions is None:  # read once: the migration scripts do not change while the process runs
+            script = ScriptDirectory.from_config(self.f.db.alembic_config())
+            self._revisions = (frozenset(script.get_heads()),
+                               frozenset(r.revision for r in script.walk_revisions()))
+        return self._revisions
+
+    def _note(self, reason: str | None, detail: str) -> None:
+        with self._lock:
+            changed, self._ready = self._ready != (reason is None), reason is None
+        if changed and reason is None:
+            log.info("ready again: the database answers and its schema is current")
+        elif changed:
+            log.warning("not ready: %s", detail)
+
+
 def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
     app = FastAPI(title="neira-factory", version=__version__,
                   description="Neira's Factory System: create nodes from descriptors, sandbox them, and move them "
@@ -134,9 +251,21 @@ def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
     def metrics() -> Response:
         return Response(factory.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
-    @app.get("/healthz", tags=["nervous"], summary="Liveness")
+    @app.get("/healthz", tags=["nervous"], summary="Liveness: the process serves HTTP (checks nothing else)")
     def healthz() -> dict:
         return {"ok": True}
+
+    readiness = Readiness(factory)
+
+    @app.get("/readyz", tags=["nervous"], summary="Readiness: the database answers and its schema is current",
+             response_model=Ready,
+             responses={503: {"model": NotReady, "description": "not_ready: the database is unreachable, failing, "
+                                                                 "slow, or its schema is behind this version"}})
+    async def readyz() -> Response:
+        reason, checks = await readiness.check()
+        if reason is None:
+            return JSONResponse({"ok": True, "checks": checks})
+        return JSONResponse({"code": "not_ready", "reason": reason, "checks": checks}, status_code=503)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -13,6 +13,7 @@ LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5
 OPERATION_BUCKETS = tuple(10.0 ** e for e in range(2, 12))
 MEMORY_BUCKETS = tuple(2.0 ** e for e in range(16, 34, 2))
 NOTIFY_OUTCOMES = ("delivered", "retried", "failed")
+TRAINING_RUN_OUTCOMES = ("converged", "not_converged", "failed", "rejected")
 
 
 class FactoryMetrics:
@@ -69,11 +70,17 @@ class FactoryMetrics:
             self.quarantines.labels(cause)
 
     def _training(self, r: CollectorRegistry) -> None:
-        """The Training Orchestrator: iterations evaluated (ok or failed), runs converged (by cause)."""
+        """The Training Orchestrator: iterations evaluated (ok or failed), runs ended (by outcome), runs
+        converged (by cause)."""
         self.training_iterations = Counter("training_iterations_total", "Training iterations evaluated, by outcome "
                                            "(ok, error)", ["outcome"], registry=r)
         for outcome in ("ok", "error"):
             self.training_iterations.labels(outcome)
+        self.training_runs_finished = Counter("training_runs_finished_total", "Training runs ended, once each, by "
+                                              "outcome (converged, not_converged, failed, rejected while "
+                                              "unfinished)", ["outcome"], registry=r)
+        for outcome in TRAINING_RUN_OUTCOMES:
+            self.training_runs_finished.labels(outcome)
         self.training_converged = Counter("training_converged_total", "Training runs converged, by cause (target, "
                                           "patience, exhausted)", ["cause"], registry=r)
         for cause in ("target", "patience", "exhausted"):

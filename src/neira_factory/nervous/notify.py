@@ -1,7 +1,9 @@
-"""The optional webhook: every bus event POSTed as signed JSON to NEIRA_NOTIFY_WEBHOOK_URL.
+"""The optional webhook: every event POSTed as signed JSON to NEIRA_NOTIFY_WEBHOOK_URL, once for the cluster.
 
-A daemon thread reads the bus and delivers events one at a time, in order. Each delivery is
-`{id, type, resource, data, ts}` with the headers
+Every replica's bus carries every replica's events (nervous/tail.py); each replica's notifier delivers only
+the events that replica made (the event log's `replica`), so each event is delivered by exactly one
+replica. A daemon thread reads the bus and delivers events one at a time, in order. Each delivery is
+`{id, type, resource, data, ts}` (the id is the event log's, as on /events) with the headers
 
     Content-Type: application/json
     X-Neira-Event: <type>
@@ -108,10 +110,12 @@ def _where(url: str) -> str:
 
 
 class WebhookNotifier:
-    """Delivers bus events to one webhook URL from a daemon thread; `start()`, then `stop()` at shutdown."""
+    """Delivers bus events to one webhook URL from a daemon thread; `start()`, then `stop()` at shutdown.
+    With `replica`, only the events that replica made (None: every event on the bus)."""
 
-    def __init__(self, url: str, secret: str, bus: EventBus, metrics_counter: Any, *, attempts: int = 5,
-                 backoff_s: float = 0.5, timeout_s: float = 5.0, stop_deadline_s: float = STOP_DEADLINE_S):
+    def __init__(self, url: str, secret: str, bus: EventBus, metrics_counter: Any, *, replica: str | None = None,
+                 attempts: int = 5, backoff_s: float = 0.5, timeout_s: float = 5.0,
+                 stop_deadline_s: float = STOP_DEADLINE_S):
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise ValueError(f"the webhook URL must be an http:// or https:// URL, got {_where(url)!r}")
         if not secret:
@@ -121,6 +125,7 @@ class WebhookNotifier:
         self.url = url
         self._secret = secret
         self.bus = bus
+        self.replica = replica
         self.counter = metrics_counter
         self.attempts = attempts
         self.backoff_s = backoff_s
@@ -134,10 +139,11 @@ class WebhookNotifier:
     @classmethod
     def from_settings(cls, settings: Settings, bus: EventBus, metrics_counter: Any, **options: Any
                       ) -> WebhookNotifier | None:
-        """A notifier for NEIRA_NOTIFY_WEBHOOK_URL, or None when it is not set."""
+        """A notifier for NEIRA_NOTIFY_WEBHOOK_URL of the events this replica makes, or None when it is not set."""
         if not settings.notify_webhook_url:
             return None
-        return cls(settings.notify_webhook_url, webhook_secret(settings), bus, metrics_counter, **options)
+        return cls(settings.notify_webhook_url, webhook_secret(settings), bus, metrics_counter,
+                   replica=settings.replica, **options)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -145,7 +151,7 @@ class WebhookNotifier:
             raise RuntimeError("the notifier is already started")
         self._stopping.clear()
         self._deadline = None
-        self._queue = self.bus.subscribe()
+        self._queue = self.bus.subscribe(self.replica)
         self._thread = threading.Thread(target=self._run, name="neira-webhook", daemon=True)
         self._thread.start()
         log.info("webhook notifications go to %s", _where(self.url))

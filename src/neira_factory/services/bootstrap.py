@@ -1,4 +1,5 @@
-"""Start-up: open and migrate the database, seed capability gates, load examples on an empty factory."""
+"""Start-up: open and migrate the database, position the event tail, seed capability gates, load examples on
+an empty factory."""
 from __future__ import annotations
 
 import logging
@@ -38,10 +39,12 @@ def read_gates(path: Path) -> dict[str, str]:
 
 
 def build_factory(settings: Settings) -> Factory:
-    db = Database(settings.database_url)
+    """The factory on a migrated, seeded database; its event tail publishes what is committed from now on."""
+    db = Database(settings.database_url, replica=settings.replica)
     factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend(), WasmBackend(), OrganBackend()))
     with db.startup_lock():
         db.migrate()
+        factory.tail.seek_end()
         with factory.write() as uow:
             added = uow.capabilities.seed(read_gates(settings.capabilities_file), SYSTEM.name)
             if added:

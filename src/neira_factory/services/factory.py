@@ -1,9 +1,10 @@
 """The Factory: the adapters every use case receives (database, policy, selector, backends,
-metrics, events, the runtime's counters, watchdog and caches) and the few helpers they all share
-(authorize, load a template, publish and invalidate after a commit)."""
+metrics, events and their tail, the runtime's counters, watchdog and caches) and the few helpers they
+all share (authorize, load a template, publish and invalidate after a commit)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError, sha256_hex, verified
 from ..nervous.events import EventBus
 from ..nervous.metrics import FactoryMetrics
+from ..nervous.tail import EventTail
 from ..policy import Decision, PolicyEngine, PolicyState
 from ..store import Database, NodeRecord, UnitOfWork
 from ..runtime.cache import TTLCache
@@ -31,6 +33,7 @@ from ..runtime.stats import StatsRecorder
 from ..runtime.watchdog import HardTimeouts, Watchdog
 from .selector_sync import SelectorSync
 
+log = logging.getLogger(__name__)
 SAFE_MODE_KEY = "safe_mode"
 TEMPLATE_MEDIA_TYPE = "application/vnd.neira.node-template+json"
 LIVE_STATES = frozenset(s.value for s in LIVE)
@@ -62,6 +65,9 @@ class Factory:
         self.routes: TTLCache[str, RouteTable] = TTLCache(self._route_table, ttl)
         self.resolved: TTLCache[str, ResolvedNode | None] = TTLCache(self._resolve, ttl)
         self.policy_states: TTLCache[None, PolicyState] = TTLCache(self._read_policy_state, ttl)
+        self.tail = EventTail(self.db, self.bus, s.replica, poll_s=s.events_poll_ms / 1000,
+                              on_remote=self._invalidate)
+        self.bus.history = self.tail.replay
 
     # -- policy ---------------------------------------------------------------------------
     def policy_state(self, uow: UnitOfWork) -> PolicyState:
@@ -74,7 +80,8 @@ class Factory:
             return self.policy_state(uow)
 
     def cached_policy_state(self) -> PolicyState:
-        """The policy state for the hot path (invocations): this replica's changes at once, others' within the TTL."""
+        """The policy state for the hot path (invocations): this replica's changes at once, others' as their
+        events arrive (within the TTL at worst)."""
         return self.policy_states.get(None)
 
     def authorize(self, uow: UnitOfWork, actor: Actor, action: str, *, gates: tuple[str, ...] = (),
@@ -154,6 +161,8 @@ class Factory:
             self.hard_timeouts.add(node_id)
 
     def _invalidate(self, events: list[Event]) -> None:
+        """Drop what `events` changed from the caches: this replica's after its commit, the others' as the
+        event tail brings them."""
         for event in events:
             if event.type.startswith(("node.", "organ.")):
                 self.routes.invalidate(event.data.get("route"))
@@ -175,11 +184,16 @@ class Factory:
     # -- units of work ---------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        """A write transaction whose events are published once it has committed."""
+        """A write transaction whose events are logged with it and published once it has committed."""
         with self.db.unit_of_work(write=True) as uow:
             yield uow
         self._invalidate(uow.events)
-        self.bus.publish(uow.events)
+        if uow.event_ids:
+            try:
+                self.tail.catch_up(uow.event_ids[-1])
+            except SQLAlchemyError:  # committed all the same: the tail's thread publishes them when it can
+                log.warning("events %s..%s are committed but not yet published: the event log cannot be read "
+                            "right now", uow.event_ids[0], uow.event_ids[-1], exc_info=True)
 
     def read(self):
         return self.db.unit_of_work(write=False)

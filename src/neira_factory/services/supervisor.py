@@ -1,7 +1,9 @@
 """The runtime's background loop on each replica: flush this replica's counters, take one analysis
 measurement per candidate and window, and act on the phase — roll back a failing candidate
 (`rollout.auto_rollback`), graduate a passing experimental one (`rollout.auto_graduate`), and
-announce every change of verdict."""
+announce every change of phase once for the cluster (every replica measures every candidate; the
+`announced_phases` table lets one transaction announce each change). Now and then it deletes old
+statistics windows, measurements and events."""
 from __future__ import annotations
 
 import logging
@@ -28,8 +30,8 @@ class Supervisor:
         self.interval_s = interval_s if interval_s is not None else f.settings.stats_flush_ms / 1000
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._seen: dict[str, tuple[int, int, str]] = {}  # node id -> (requests, compared, phase) last checked
-        self._announced: dict[str, tuple[str, str, bool]] = {}  # node id -> (state, phase, needs_human) announced
+        # node id -> (row version, requests, compared, phase) last checked
+        self._seen: dict[str, tuple[int, int, int, str]] = {}
         self._next_prune = 0.0
 
     def start(self) -> None:
@@ -64,17 +66,20 @@ class Supervisor:
         return [done for record in candidates if (done := self.check(record)) is not None]
 
     def prune(self) -> int:
-        """Delete statistics windows and measurements older than the retention period."""
+        """Delete statistics windows and measurements older than their retention period, and events older
+        than theirs (NEIRA_EVENTS_RETENTION_H)."""
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
-        horizon = self.f.stats.window(time.time() - self.f.settings.stats_retention_h * 3600)
+        settings = self.f.settings
+        horizon = self.f.stats.window(time.time() - settings.stats_retention_h * 3600)
         with self.f.db.unit_of_work(write=True) as uow:
-            return uow.stats.prune(horizon) + uow.measurements.prune(horizon)
+            return (uow.stats.prune(horizon) + uow.measurements.prune(horizon)
+                    + uow.event_log.prune(time.time() - settings.events_retention_h * 3600))
 
     def check(self, record: NodeRecord) -> dict[str, Any] | None:
         f = self.f
         with f.read() as uow:
             result, phase, evidence = analysis.evaluate_node(f, uow, record)
-        seen = (result.requests, evidence["stats"]["shadow_compared"], phase.phase)
+        seen = (record.row_version, result.requests, evidence["stats"]["shadow_compared"], phase.phase)
         if self._seen.get(record.id) == seen:
             return None
         self._seen[record.id] = seen
@@ -85,9 +90,9 @@ class Supervisor:
             if analysis.measurable(result):
                 uow.measurements.put(record.id, record.state, f.stats.window(), result.verdict, result.requests,
                                      result.to_dict()["reason"])
-            changed = self._announced.get(record.id) != (record.state, phase.phase, phase.needs_human)
+            changed = uow.announced_phases.claim(record.id, record.row_version, record.state, phase.phase,
+                                                 phase.needs_human)
             if changed:
-                self._announced[record.id] = (record.state, phase.phase, phase.needs_human)
                 uow.announce(Event("analysis.verdict", record.id, {
                     "route": record.route, "state": record.state, "phase": phase.phase, "verdict": result.verdict,
                     "reason": phase.reason, "needs_human": phase.needs_human, "requests": result.requests}))
@@ -110,9 +115,11 @@ class Supervisor:
             why = "analysis passed; rollout.auto_graduate"
         else:
             return None
+        announced = len(uow.events)
         try:
             with uow.conn.begin_nested():
                 return act, apply(self.f, uow, WATCHDOG, record, act, reason=why, evidence=evidence)
         except FactoryError as exc:  # e.g. a gate closed meanwhile: leave it to a human, say why
+            del uow.events[announced:]  # what the rolled-back savepoint announced did not happen
             log.warning("watchdog could not %s %s: %s", act.value, record.id, exc.reason)
             return None

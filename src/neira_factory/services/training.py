@@ -259,7 +259,10 @@ def reject(f: Factory, actor: Actor, run_id: str, body: dict[str, Any] | None = 
                          before={"state": run["state"], "best": run["best_params"]}, after={"state": "rejected"})
         uow.announce(Event("training.decided", run_id, {"decision": "reject", "node": run["node_id"],
                                                         "actor": actor.name}))
+        stopped = run["state"] not in FINISHED  # a finished run was counted when its search ended
         run = uow.training.get_run(run_id)
+    if stopped:
+        f.metrics.training_runs_finished.labels("rejected").inc()
     return present(run)
 
 
@@ -413,11 +416,15 @@ class Trainer:
     def _fail(self, run_id: str, reason: str) -> None:
         try:
             with self.f.write() as uow:
-                if uow.training.update_run(run_id, states=ACTIVE, owned_by=self.replica, state="failed",
-                                           outcome="failed", reason=reason[:2000], finished_at=now(), owner=None):
+                failed = uow.training.update_run(run_id, states=ACTIVE, owned_by=self.replica, state="failed",
+                                                 outcome="failed", reason=reason[:2000], finished_at=now(), owner=None)
+                if failed:
                     uow.announce(Event("training.failed", run_id, {"reason": reason[:500]}))
         except Exception:
             log.exception("could not mark training run %s failed", run_id)
+            return
+        if failed:
+            self.f.metrics.training_runs_finished.labels("failed").inc()
 
     def recover(self) -> list[str]:
         """Claim and resume the active runs nobody drives (a stopped or crashed replica's). Returns their ids."""
@@ -628,6 +635,7 @@ class Drive:
                 "node": self.node_id, "cause": verdict.cause, "reason": verdict.reason,
                 "iterations": run["iterations"], "best_iteration": run["best_iteration"],
                 "best_metric": run["best_metric"], "best_params": run["best_params"], "needs_decision": True}))
+        self.f.metrics.training_runs_finished.labels(verdict.state).inc()
         if verdict.state == "converged":
             self.f.metrics.training_converged.labels(verdict.cause).inc()
 

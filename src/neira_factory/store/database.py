@@ -1,7 +1,8 @@
-"""The database: engine set-up (SQLite WAL or PostgreSQL), migrations, and units of work."""
+"""The database: engine set-up (SQLite WAL or PostgreSQL), migrations, units of work, and (PostgreSQL)
+a connection that listens for notifications."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 
 from .uow import UnitOfWork
 
@@ -42,10 +44,12 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 class Database:
-    """One factory database. `unit_of_work()` is the only way services touch it."""
+    """One factory database. `unit_of_work()` is the only way services touch it; `replica` names this
+    process in the event log (the events its units of work announce)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, replica: str = ""):
         self.url = url
+        self.replica = replica
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = _sqlite_engine(url)
@@ -84,11 +88,32 @@ class Database:
 
     @contextmanager
     def unit_of_work(self, write: bool = True) -> Iterator[UnitOfWork]:
-        """A transaction: commits when the block ends, rolls back on any exception."""
+        """A transaction: commits when the block ends, with the events it announced in the event log;
+        rolls back on any exception (and logs nothing)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(neira_write=write)
             with conn.begin():
-                yield UnitOfWork(conn, postgres=not self.is_sqlite)
+                uow = UnitOfWork(conn, postgres=not self.is_sqlite, replica=self.replica)
+                yield uow
+                uow.log_events()
+
+    @contextmanager
+    def listen(self, channel: str) -> Iterator[Callable[[float], str | None]]:
+        """PostgreSQL only: a connection of its own (outside the pool) that LISTENs on `channel`. Yields
+        `wait(timeout_s)`: the payload of the next notification, or None when none came within the timeout."""
+        engine = create_engine(self.url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql(f"LISTEN {channel}")
+                driver = conn.connection.driver_connection
+
+                def wait(timeout_s: float) -> str | None:
+                    return next((n.payload for n in driver.notifies(timeout=timeout_s, stop_after=1)), None)
+
+                yield wait
+        finally:
+            engine.dispose()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,22 +1,25 @@
 """Repositories over one connection: nodes, transitions, audit, capabilities, settings, artifacts, idempotency,
-runtime statistics and analysis measurements."""
+runtime statistics, analysis measurements and announced phases, and the event log."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Conflict
+from ..domain.events import Event
 from ..immune.chain import GENESIS, entry_hash
 from . import tables as t
 from .records import AuditEntry, NodeRecord, TransitionRecord
 
 AUDIT_LOCK_KEY = 0x6E65697261  # "neira": serialises audit appends across PostgreSQL replicas
+EVENTS_CHANNEL = "neira_events"  # PostgreSQL: NOTIFY'd by every transaction that logs events (payload: its last id)
 
 
 def now() -> datetime:
@@ -285,6 +288,84 @@ class MeasurementRepository:
         m = t.measurements
         q = select(m).where(m.c.node_id == node_id, m.c.state == state).order_by(m.c.window_start.desc()).limit(limit)
         return [{**dict(r._mapping), "at": _aware(r.at).isoformat()} for r in self.conn.execute(q)]
+
+
+class AnnouncedPhaseRepository:
+    """The analysis phase last announced per node. Every replica's supervisor measures every candidate;
+    `claim` lets exactly one transaction in the cluster announce each change."""
+
+    def __init__(self, conn: Connection, postgres: bool):
+        self.conn = conn
+        self.postgres = postgres
+
+    def claim(self, node_id: str, row_version: int, state: str, phase: str, needs_human: bool) -> bool:
+        """Record this phase of the node (at this row version); True when it differs from the recorded one,
+        i.e. this transaction is the one to announce it. A concurrent claim of the same phase waits for this
+        transaction (the row's lock) and then finds it recorded."""
+        p = t.announced_phases
+        values = {"node_id": node_id, "row_version": row_version, "state": state, "phase": phase,
+                  "needs_human": needs_human, "at": now()}
+        stmt = (pg_insert if self.postgres else sqlite_insert)(p).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["node_id"], set_={c: stmt.excluded[c] for c in values if c != "node_id"},
+            where=or_(p.c.row_version != stmt.excluded.row_version, p.c.phase != stmt.excluded.phase,
+                      p.c.needs_human != stmt.excluded.needs_human))
+        return self.conn.execute(stmt.returning(p.c.node_id)).first() is not None
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data as JSON every database keeps: anything else as its string, NaN and infinities as null."""
+    return json.loads(json.dumps(data, default=str, ensure_ascii=False), parse_constant=lambda _: None)
+
+
+def _logged(row: Any) -> tuple[int, Event, str]:
+    return row.id, Event(row.type, row.resource, row.data, row.ts), row.replica
+
+
+class EventRepository:
+    """The cluster's event log (an outbox): `(id, event, replica)` rows appended by the transaction that made
+    the events, so they commit or vanish with it, and read in id order by every replica (nervous/tail.py)."""
+
+    def __init__(self, conn: Connection, postgres: bool):
+        self.conn = conn
+        self.postgres = postgres
+
+    def append(self, events: list[Event], replica: str) -> list[int]:
+        """Log `events` as made by `replica`; their ids. On PostgreSQL the transaction also NOTIFYs
+        EVENTS_CHANNEL, which listeners receive when (and only if) it commits."""
+        ids = [self.conn.execute(insert(t.events).values(type=e.type, resource=e.resource, data=_plain(e.data),
+                                                         ts=e.ts, replica=replica)).inserted_primary_key[0]
+               for e in events]
+        if self.postgres and ids:
+            self.conn.execute(text("SELECT pg_notify(:channel, :payload)"),
+                              {"channel": EVENTS_CHANNEL, "payload": str(ids[-1])})
+        return ids
+
+    def after(self, last_id: int, limit: int) -> list[tuple[int, Event, str]]:
+        """The first `limit` events with an id above `last_id`, oldest first."""
+        q = select(t.events).where(t.events.c.id > last_id).order_by(t.events.c.id).limit(limit)
+        return [_logged(r) for r in self.conn.execute(q)]
+
+    def newest(self, after: int, upto: int, limit: int) -> list[tuple[int, Event, str]]:
+        """The newest `limit` events with an id in (after, upto], oldest first."""
+        e = t.events
+        q = select(e).where(e.c.id > after, e.c.id <= upto).order_by(e.c.id.desc()).limit(limit)
+        return [_logged(r) for r in reversed(self.conn.execute(q).all())]
+
+    def first_id(self) -> int | None:
+        """The oldest id still kept (None: the log is empty)."""
+        return self.conn.execute(select(func.min(t.events.c.id))).scalar()
+
+    def last_id(self) -> int:
+        """The newest id committed so far (0: none yet)."""
+        return self.conn.execute(select(func.max(t.events.c.id))).scalar() or 0
+
+    def prune(self, before_ts: float) -> int:
+        """Delete the events older than `before_ts`, but never the newest one: the log's last id is where a
+        starting replica begins to follow it, and an empty log would hide it."""
+        e = t.events
+        newest = select(func.max(e.c.id)).scalar_subquery()
+        return self.conn.execute(delete(e).where(e.c.ts < before_ts, e.c.id < newest)).rowcount
 
 
 class CommandPlanRepository:

@@ -172,3 +172,30 @@ training_iterations = Table(
     Column("ms", Float, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+# -- the cluster's event log (an outbox): every announced event, written in the transaction that made it -------
+
+EVENT_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT, never reused
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", EVENT_ID, primary_key=True, autoincrement=True),  # the event's id on every stream, everywhere
+    Column("type", String(100), nullable=False),
+    Column("resource", String(300), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("ts", Float, nullable=False, index=True),  # unix seconds, as the event carries it (retention)
+    Column("replica", String(200), nullable=False),  # the process that made it (and delivers it to the webhook)
+    sqlite_autoincrement=True,
+)
+
+announced_phases = Table(  # one analysis.verdict per change of phase in the cluster, not one per replica
+    "announced_phases",
+    metadata,
+    Column("node_id", String(200), primary_key=True),
+    Column("row_version", Integer, nullable=False),  # the node's, so a new stay in a state announces afresh
+    Column("state", String(20), nullable=False),
+    Column("phase", String(20), nullable=False),
+    Column("needs_human", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

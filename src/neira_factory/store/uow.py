@@ -1,8 +1,11 @@
-"""Unit of work: one transaction, the repositories that share it, and the events it will publish.
+"""Unit of work: one transaction, the repositories that share it, and the events it announces.
 
 Each transition and its audit entry are written through the same UnitOfWork, so
-they commit or vanish together. Events are collected here and published by the
-service only after the commit.
+they commit or vanish together. Events are collected here (`announce`) and, when the
+block ends without an error, written to the event log in the same transaction
+(`log_events`, called by `Database.unit_of_work` just before the commit): an event is
+logged exactly when its change commits. Every replica then publishes it from the log
+(nervous/tail.py).
 """
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from sqlalchemy.engine import Connection
 
 from ..domain.events import Event
 from .repositories import (
+    AnnouncedPhaseRepository,
     ArtifactRepository,
     AuditRepository,
     CapabilityRepository,
     CommandPlanRepository,
+    EventRepository,
     IdempotencyRepository,
     MeasurementRepository,
     NodeRepository,
@@ -29,7 +34,9 @@ from .repositories import (
 class UnitOfWork:
     conn: Connection
     postgres: bool = False
+    replica: str = ""  # the process whose events these are (the event log's `replica` column)
     events: list[Event] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)  # the logged events' ids, once log_events ran
 
     def __post_init__(self) -> None:
         self.nodes = NodeRepository(self.conn)
@@ -40,8 +47,15 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.conn)
         self.stats = StatsRepository(self.conn, self.postgres)
         self.measurements = MeasurementRepository(self.conn, self.postgres)
+        self.announced_phases = AnnouncedPhaseRepository(self.conn, self.postgres)
         self.command_plans = CommandPlanRepository(self.conn)
         self.training = TrainingRepository(self.conn)
+        self.event_log = EventRepository(self.conn, self.postgres)
 
     def announce(self, event: Event) -> None:
         self.events.append(event)
+
+    def log_events(self) -> None:
+        """Write the announced events to the event log (in this transaction, just before its commit)."""
+        if self.events:
+            self.event_ids = self.event_log.append(self.events, self.replica)

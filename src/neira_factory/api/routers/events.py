@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from ...domain.actors import Actor
 from ...domain.events import Event
-from ...nervous.events import CLOSED, EventBus
+from ...nervous.events import CLOSED, EventBus, Replay
 from ...services.factory import Factory
 from ..auth import current_actor, factory
 from ..schemas import ERRORS
@@ -63,12 +63,16 @@ async def stream(request: Request, bus: EventBus, *, last_id: int | None, prefix
     def wanted(event: Event) -> bool:
         return not prefixes or event.type.startswith(prefixes)
 
-    backlog, q = bus.subscribe_after(last_id) if last_id is not None else ([], bus.subscribe())
+    q, upto = bus.subscribe_at()
     try:
+        # the replay may read the event log: not on the event loop
+        missed = Replay([], 0, upto) if last_id is None else await asyncio.to_thread(bus.replay, last_id, upto)
         yield f"retry: {RETRY_MS}\n\n".encode()
-        if backlog and last_id is not None and backlog[0][0] > last_id + 1:
-            yield f": events {last_id + 1}..{backlog[0][0] - 1} are no longer kept\n\n".encode()
-        for event_id, event in backlog:
+        if last_id is not None and missed.first_kept > last_id + 1:
+            yield f": events {last_id + 1}..{missed.first_kept - 1} are no longer kept\n\n".encode()
+        if last_id is not None and missed.seen < last_id:
+            yield f": event {last_id} is not in the event log (was the database reset?): new events follow\n\n".encode()
+        for event_id, event in missed.events:
             if wanted(event):
                 yield frame(event_id, event)
         last_write = time.monotonic()
@@ -86,7 +90,7 @@ async def stream(request: Request, bus: EventBus, *, last_id: int | None, prefix
             if item is CLOSED:
                 return
             event_id, event = item
-            if wanted(event):
+            if event_id > missed.seen and wanted(event):  # a client ahead of this replica saw the first few
                 yield frame(event_id, event)
                 last_write = time.monotonic()
     finally:
@@ -111,12 +115,14 @@ async def events(
                                               description="Sent by EventSource on reconnection: replay after it"),
     f: Factory = Depends(authorized),
 ) -> EventStreamResponse:
-    """Events as they happen: node creation and transitions, capability and safe-mode changes.
+    """Events as they happen: node creation and transitions, capability and safe-mode changes, analysis
+    verdicts, training.
 
-    Each event has an id that increases within this server process; the last few hundred are
-    kept, so a client that reconnects with `Last-Event-ID` (or `?last_event_id=`) first gets what
-    it missed. Events are per replica: a client sees the writes made through the server it is
-    connected to.
+    The stream carries the whole cluster's events, whichever replica made them, in the order of their ids:
+    an event's id is its row in the database's event log, the same on every replica. A client that
+    reconnects with `Last-Event-ID` (or `?last_event_id=`), to any replica, first gets what it missed: at
+    most the newest 1000 events, kept for NEIRA_EVENTS_RETENTION_H; when more were missed, a comment
+    `: events A..B are no longer kept` says which are not replayed.
     """
     last_id = last_event_id_header if last_event_id_header is not None else last_event_id
     body = stream(request, f.bus, last_id=last_id, prefixes=_prefixes(types), heartbeat_s=heartbeat)

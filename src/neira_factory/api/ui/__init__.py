@@ -18,6 +18,6 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     from .routes import router
 
-    app.state.ui_sessions = SessionSigner(app.state.factory.settings.var_dir)
+    app.state.ui_sessions = SessionSigner(app.state.factory.settings, app.state.tokens)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
     app.include_router(router)

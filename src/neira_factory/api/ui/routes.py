@@ -322,11 +322,11 @@ async def login(request: Request) -> Response:
     target = safe_next(form.get("next"), "/admin/nodes")
     if not signer(request).login_csrf_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
         return _login_page(current, target, error=current.t("err_csrf"), status=403)
-    actor = request.app.state.tokens.actor_for((form.get("token") or "").strip())
-    if actor is None:
+    signed_in = signer(request).sign_in((form.get("token") or "").strip())
+    if signed_in is None:
         return _login_page(current, target, error=current.t("err_bad_token"), status=401)
-    cookie, session = signer(request).issue(actor)
-    log.info("admin UI: %s (%s) signed in", actor.name, actor.scope)
+    cookie, session = signed_in
+    log.info("admin UI: %s (%s) signed in", session.actor.name, session.actor.scope)
     response = RedirectResponse(target, status_code=303)
     attrs = cookie_attrs(request)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_TTL_S, **attrs)

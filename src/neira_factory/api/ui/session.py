@@ -1,15 +1,19 @@
 """Admin UI sessions and CSRF tokens, signed with a server secret (stateless: nothing is stored).
 
-A session is a cookie `neira_session` holding `{a: actor, s: scope, sid, iat, exp}` as base64url JSON
-plus an HMAC-SHA256 signature. The token the user signed in with is not kept anywhere: it is resolved
-to an actor once, at sign-in, by the same TokenRegistry the API uses; every later request acts as that
-actor, and every action still goes through the services, so the PolicyEngine decides as for the API.
+A session is a cookie `neira_session` holding `{a: actor, s: scope, t: token fingerprint, sid, iat, exp}`
+as base64url JSON plus an HMAC-SHA256 signature. The token the user signed in with is not kept: the
+cookie holds its fingerprint (HMAC of the token's SHA-256 under a key derived from the secret, see
+`TokenRegistry.fingerprint`), which cannot be turned back into the token. On every request the
+fingerprint is looked up in the same TokenRegistry the API uses: a session whose token is no longer
+known (revoked), or now belongs to another actor or scope, has ended, so the UI never grants more than
+the token would through the API. Every action still goes through the services, so the PolicyEngine
+decides as for the API.
 
 The CSRF token of a session is HMAC(secret, sid): it is put into a hidden field of every POST form (and
 an `X-CSRF-Token` header for the page's fetch calls) and compared on every POST. The sign-in form,
 which has no session yet, is protected the same way with a short-lived random `neira_login` cookie.
 
-The secret comes from `NEIRA_UI_SECRET` (replicas behind one name share it), else from
+The secret is the `ui_secret` setting (`NEIRA_UI_SECRET`; replicas behind one name share it), else
 `<var>/ui-secret`, generated on first use (mode 0600) like the generated admin token. Changing or
 deleting the secret ends every session.
 """
@@ -24,9 +28,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
+from ...config import MIN_UI_SECRET_LEN, Settings
 from ...domain.actors import SCOPES, Actor
+from ...tokens import TokenRegistry
 
 SESSION_COOKIE = "neira_session"
 LOGIN_COOKIE = "neira_login"
@@ -35,9 +40,7 @@ FLASH_COOKIE = "neira_flash"
 COOKIE_PATH = "/admin"
 SESSION_TTL_S = 8 * 3600  # absolute lifetime of a session
 LOGIN_TTL_S = 3600  # how long a sign-in form stays valid
-SECRET_ENV = "NEIRA_UI_SECRET"
 SECRET_FILE = "ui-secret"
-MIN_SECRET_LEN = 32
 
 
 def _b64(data: bytes) -> str:
@@ -57,30 +60,41 @@ class Session:
     csrf: str
 
 
-class SessionSigner:
-    """Signs and checks session cookies and CSRF tokens with one server secret (loaded lazily)."""
+@dataclass(frozen=True)
+class _Keys:
+    session: bytes  # signs the cookies
+    csrf: bytes  # derives CSRF tokens
+    token: bytes  # fingerprints the tokens
 
-    def __init__(self, var_dir: Path):
-        self._path = var_dir / SECRET_FILE
+
+class SessionSigner:
+    """Signs and checks session cookies and CSRF tokens with one server secret (loaded lazily), and ends
+    a session as soon as `tokens` no longer know its token as the same actor and scope."""
+
+    def __init__(self, settings: Settings, tokens: TokenRegistry):
+        self._given = settings.ui_secret
+        self._path = settings.var_dir / SECRET_FILE
+        self._tokens = tokens
         self._lock = threading.Lock()
-        self._keys: tuple[bytes, bytes] | None = None
+        self._keys: _Keys | None = None
         self._ended: dict[str, int] = {}  # sids signed out on this replica -> their expiry
 
     # -- the secret ----------------------------------------------------------------------------
-    def _load(self) -> tuple[bytes, bytes]:
+    def _load(self) -> _Keys:
         with self._lock:
             if self._keys is None:
                 secret = self._secret()
-                self._keys = (hmac.new(secret, b"neira-ui session v1", hashlib.sha256).digest(),
-                              hmac.new(secret, b"neira-ui csrf v1", hashlib.sha256).digest())
+
+                def derive(purpose: bytes) -> bytes:
+                    return hmac.new(secret, purpose, hashlib.sha256).digest()
+
+                self._keys = _Keys(session=derive(b"neira-ui session v1"), csrf=derive(b"neira-ui csrf v1"),
+                                   token=derive(b"neira-ui token v1"))
             return self._keys
 
     def _secret(self) -> bytes:
-        given = os.environ.get(SECRET_ENV)
-        if given:
-            if len(given) < MIN_SECRET_LEN:
-                raise ValueError(f"{SECRET_ENV} must be at least {MIN_SECRET_LEN} characters")
-            return given.encode()
+        if self._given:  # its length is checked by Settings
+            return self._given.encode()
         if not self._path.exists():
             self._path.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -91,27 +105,31 @@ class SessionSigner:
                 with os.fdopen(fd, "w") as fh:
                     fh.write(secrets.token_urlsafe(48) + "\n")
         secret = self._path.read_text().strip()
-        if len(secret) < MIN_SECRET_LEN:
+        if len(secret) < MIN_UI_SECRET_LEN:
             raise ValueError(f"{self._path}: the UI secret is too short; delete the file to generate a new one")
         return secret.encode()
 
     def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._load()[0], payload.encode(), hashlib.sha256).digest())
+        return _b64(hmac.new(self._load().session, payload.encode(), hashlib.sha256).digest())
 
     def _csrf_for(self, value: str) -> str:
-        return _b64(hmac.new(self._load()[1], value.encode(), hashlib.sha256).digest())
+        return _b64(hmac.new(self._load().csrf, value.encode(), hashlib.sha256).digest())
 
     # -- sessions ------------------------------------------------------------------------------
-    def issue(self, actor: Actor, now: float | None = None) -> tuple[str, Session]:
-        """A new session for `actor`: (cookie value, session)."""
+    def sign_in(self, token: str, now: float | None = None) -> tuple[str, Session] | None:
+        """A new session for the actor of `token`: (cookie value, session), or None for an unknown token."""
+        actor = self._tokens.actor_for(token)
+        if actor is None:
+            return None
         issued = int(now if now is not None else time.time())
-        sid = secrets.token_urlsafe(16)
-        body = {"a": actor.name, "s": actor.scope, "sid": sid, "iat": issued, "exp": issued + SESSION_TTL_S}
+        body = {"a": actor.name, "s": actor.scope, "t": self._tokens.fingerprint(token, self._load().token),
+                "sid": secrets.token_urlsafe(16), "iat": issued, "exp": issued + SESSION_TTL_S}
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}", self._session(body)
 
     def read(self, cookie: str | None, now: float | None = None) -> Session | None:
-        """The session a cookie stands for, or None (missing, forged, expired or signed out)."""
+        """The session a cookie stands for, or None (missing, forged, expired, signed out, or its token
+        revoked or given another actor or scope since)."""
         if not cookie or cookie.count(".") != 1 or len(cookie) > 4096:
             return None
         payload, signature = cookie.split(".")
@@ -120,13 +138,15 @@ class SessionSigner:
         try:
             body = json.loads(_unb64(payload))
             if not isinstance(body, dict) or body.get("s") not in SCOPES or not isinstance(body.get("a"), str) \
-                    or not isinstance(body.get("sid"), str) or not isinstance(body.get("exp"), int) \
-                    or not isinstance(body.get("iat"), int):
+                    or not isinstance(body.get("t"), str) or not isinstance(body.get("sid"), str) \
+                    or not isinstance(body.get("exp"), int) or not isinstance(body.get("iat"), int):
                 return None
         except (ValueError, UnicodeDecodeError):
             return None
         current = now if now is not None else time.time()
         if body["exp"] <= current or body["sid"] in self._ended:
+            return None
+        if self._tokens.actor_for_fingerprint(body["t"], self._load().token) != Actor(body["a"], body["s"]):
             return None
         return self._session(body)
 
