@@ -13,12 +13,12 @@ creates nodes) and to capability gates.
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from seeding import STABLE, seed_node_states, train
 from support import ROOT, auth, make_settings
 
 from neira_factory.api.app import create_app
@@ -32,17 +32,9 @@ from neira_factory.tokens import TokenRegistry
 RANK = {"read": 0, "write": 1, "admin": 2}
 SCOPES = [None, "read", "write", "admin"]
 
-# what the seeded factory holds
-DRAFT, CANARY, STABLE = "analysis.reverse.v1", "analysis.echo.v1", "analysis.mirror.v1"
-QUARANTINED = "analysis.text_normalize.v1"
-TRAINABLE = "analysis.spam.v1"
+# what the seeded factory holds besides tests/seeding.py's nodes
 MODULE_DRAFT, MODULE_STABLE, MODULE_QUARANTINED = "factory.selector.v2", "factory.selector.v1", "factory.rollout.v1"
 ORGAN_DRAFT, ORGAN_CANARY, ORGAN_QUARANTINED = "organ.mirror.v1", "organ.mirror2.v1", "organ.mirror3.v1"
-SPAM_PARAMS = {"keywords": {"value": {"spam": ["free", "win", "prize", "cash"]}},
-               "threshold": {"value": 0.5, "min": 0, "max": 1, "tunable": True}, "prior": {"value": 0.5}}
-SPAM_DATA = [{"input": {"text": "free win prize"}, "expected": "spam"},
-             {"input": {"text": "hello there"}, "expected": "uncertain"}]
-ACTIVE_RUN_STATES = ("queued", "running", "paused")
 
 
 @dataclass(frozen=True)
@@ -73,30 +65,9 @@ def expected(steps: tuple[Step, ...], scope: str | None, safe_mode: bool,
 # ---- the seeded world ------------------------------------------------------------------------------
 
 
-def _to_stable(f, node_id: str) -> None:
-    lifecycle.transition(f, SYSTEM, node_id, "approve")
-    for _ in range(2):
-        lifecycle.transition(f, SYSTEM, node_id, "approve", force=True, reason="seeded stable")
-
-
-def _finished(f, run_id: str, until) -> str:
-    deadline = time.monotonic() + 30
-    while not until(training.get(f, SYSTEM, run_id)):
-        assert time.monotonic() < deadline, f"seeded training run {run_id} stuck"
-        time.sleep(0.05)
-    return run_id
-
-
 def seed(f) -> dict[str, str]:
     """Everything the matrix acts on; returns the ids that are not fixed (training runs)."""
-    for node_id, impl in ((DRAFT, "reverse"), (CANARY, "echo"), (QUARANTINED, "text_normalize")):
-        fabricate.create(f, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": node_id.split(".")[1],
-                                     "adapter": {"impl": impl}})
-    fabricate.create(f, SYSTEM, {"id": STABLE, "version": "0.1.0", "analysis_type": "mirror",
-                                 "adapter": {"impl": "echo"}})
-    _to_stable(f, STABLE)
-    lifecycle.transition(f, SYSTEM, CANARY, "approve")
-    lifecycle.transition(f, SYSTEM, QUARANTINED, "quarantine", reason="seed")
+    seed_node_states(f, "seed")
     # the factory's own modules (self_edit): a draft of a new selector version, one quarantined module
     capabilities.set_capability(f, SYSTEM, "self_edit", "experimental", reason="seed")
     fabricate.create(f, SYSTEM, {"id": MODULE_DRAFT, "version": "0.2.0", "analysis_type": "selector_weights"})
@@ -110,14 +81,8 @@ def seed(f) -> dict[str, str]:
     lifecycle.transition(f, SYSTEM, ORGAN_CANARY, "approve")
     lifecycle.transition(f, SYSTEM, ORGAN_QUARANTINED, "quarantine", reason="seed")
     # training: a finished run (approve / reject) and one waiting at a checkpoint (continue)
-    fabricate.create(f, SYSTEM, {"id": TRAINABLE, "version": "0.1.0", "analysis_type": "spam",
-                                 "adapter": {"impl": "keyword_classify"}, "params": SPAM_PARAMS})
-    done = training.start(f, SYSTEM, TRAINABLE, {"dataset": SPAM_DATA, "objective": "accuracy",
-                                                 "max_iterations": 2})["run_id"]
-    waiting = training.start(f, SYSTEM, TRAINABLE, {"dataset": SPAM_DATA, "objective": "accuracy",
-                                                    "approve_every": 1, "patience": 100})["run_id"]
-    _finished(f, done, lambda run: run["state"] not in ACTIVE_RUN_STATES)
-    _finished(f, waiting, lambda run: run["state"] == "waiting")
+    done = train(f, max_iterations=2)
+    waiting = train(f, until=lambda run: run["state"] == "waiting", approve_every=1, patience=100)
     return {"done": done, "waiting": waiting}
 
 

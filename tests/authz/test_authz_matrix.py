@@ -22,18 +22,13 @@ from typing import Any
 
 import pytest
 from authz_support import (
-    CANARY,
-    DRAFT,
     MODULE_DRAFT,
     MODULE_QUARANTINED,
     MODULE_STABLE,
     ORGAN_CANARY,
     ORGAN_DRAFT,
     ORGAN_QUARANTINED,
-    QUARANTINED,
     SCOPES,
-    STABLE,
-    TRAINABLE,
     Step,
     World,
     expected,
@@ -41,6 +36,7 @@ from authz_support import (
     make_template,
 )
 from fastapi.routing import APIRoute
+from seeding import CANARY, DRAFT, QUARANTINED, STABLE, TRAINABLE
 from support import make_settings
 
 from neira_factory.api.app import create_app
