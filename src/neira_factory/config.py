@@ -47,6 +47,7 @@ class Settings:
     stats_retention_h: int = 168  # statistics windows and measurements older than this are deleted
     events_poll_ms: int = 250  # SQLite: how often a replica reads the event log for the others' events
     events_retention_h: int = 24  # events older than this are deleted from the event log
+    output_retention_h: int = 24  # files side-effecting nodes wrote into <var_dir>/output older than this go
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
     ui_secret: str | None = field(default=None, repr=False)  # None: <var_dir>/ui-secret, generated on first use
@@ -62,6 +63,11 @@ class Settings:
         if level not in LOG_LEVELS:
             raise ValueError(f"NEIRA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         object.__setattr__(self, "log_level", level)
+
+    @property
+    def output_dir(self) -> Path:
+        """Where side-effecting nodes write files (pruned after output_retention_h)."""
+        return self.var_dir / "output"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -84,6 +90,7 @@ class Settings:
             stats_retention_h=_int("NEIRA_STATS_RETENTION_H", 168),
             events_poll_ms=_int("NEIRA_EVENTS_POLL_MS", 250),
             events_retention_h=_int("NEIRA_EVENTS_RETENTION_H", 24),
+            output_retention_h=_int("NEIRA_OUTPUT_RETENTION_H", 24),
             notify_webhook_url=env.get("NEIRA_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_secret=env.get("NEIRA_NOTIFY_WEBHOOK_SECRET") or None,
             ui_secret=env.get("NEIRA_UI_SECRET") or None,

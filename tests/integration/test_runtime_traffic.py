@@ -1,17 +1,33 @@
 """Routes under real traffic through the HTTP API: split and sticky keys, graduation with the stable
 version deprecated, shadow comparison, quarantine and rollback taking effect on the next request,
 safe-mode, and the analysis window. The supervisor's tick is called directly, so each step is exact."""
+import os
+import time
+
 import pytest
 from fastapi.testclient import TestClient
+from runtime_support import (
+    ADMIN,
+    READ,
+    ROUTE,
+    WRITE,
+    analysis,
+    approve,
+    create,
+    invoke,
+    make_candidate,
+    make_stable,
+    metric,
+    state,
+    template,
+    traffic,
+)
+from support import make_settings
 
 from neira_factory.api.app import create_app
 from neira_factory.services.bootstrap import build_factory
 from neira_factory.services.supervisor import Supervisor
 from neira_factory.tokens import TokenRegistry
-
-from runtime_support import (ADMIN, READ, ROUTE, WRITE, analysis, approve, create, invoke, make_candidate,
-                             make_stable, metric, state, template, traffic)
-from support import make_settings
 
 
 @pytest.fixture
@@ -295,3 +311,16 @@ def test_old_windows_are_pruned_and_recent_ones_kept(rt):
     with f.read() as uow:
         assert [r["requests"] for r in uow.stats.rows(v2, "canary")] == [5]
         assert uow.measurements.counts(v2, "canary") == {}
+
+
+def test_old_output_files_are_pruned_and_recent_ones_kept(rt):
+    _client, f, supervisor = rt
+    out = f.settings.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    old, recent = out / "old.wav", out / "recent.wav"
+    old.write_bytes(b"RIFF")
+    recent.write_bytes(b"RIFF")
+    long_ago = time.time() - f.settings.output_retention_h * 3600 - 60
+    os.utime(old, (long_ago, long_ago))
+    assert supervisor.prune() == 1
+    assert not old.exists() and recent.exists()

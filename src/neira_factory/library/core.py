@@ -54,6 +54,22 @@ class ImplContext:
         return Path(self.output_dir) if self.output_dir is not None else DEFAULT_OUTPUT_DIR
 
 
+def prune_outputs(directory: Path, before: float) -> int:
+    """Delete the files side-effecting impls wrote into `directory` last modified before `before` (epoch
+    seconds); how many. A file that goes while this runs (another replica's prune) is not an error."""
+    removed = 0
+    if not directory.is_dir():
+        return 0
+    for path in directory.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < before:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 ImplFunc = Callable[[dict, dict, ImplContext], dict]
 
 

@@ -113,12 +113,12 @@ class Factory:
             return self._resolved_in(uow, node_id)
 
         return ExecContext(side_effects=side_effects, resolve=resolve, execute=self.backends.execute,
-                           output_dir=self.settings.var_dir / "output")
+                           output_dir=self.settings.output_dir)
 
     def runtime_context(self, *, side_effects: bool, deadline: float) -> ExecContext:
         """The context of a routed invocation: linked nodes come from the cache, not a transaction."""
         return ExecContext(side_effects=side_effects, resolve=self.resolved.get, execute=self.backends.execute,
-                           output_dir=self.settings.var_dir / "output", deadline=deadline)
+                           output_dir=self.settings.output_dir, deadline=deadline)
 
     # -- runtime caches -----------------------------------------------------------------------
     def _route_table(self, route: str) -> RouteTable:

@@ -15,6 +15,7 @@ from ..domain.actors import WATCHDOG
 from ..domain.errors import FactoryError
 from ..domain.events import Event
 from ..domain.lifecycle import Action, State
+from ..library.core import prune_outputs
 from ..store import NodeRecord, UnitOfWork
 from . import analysis
 from .factory import Factory
@@ -66,14 +67,16 @@ class Supervisor:
         return [done for record in candidates if (done := self.check(record)) is not None]
 
     def prune(self) -> int:
-        """Delete statistics windows and measurements older than their retention period, and events older
-        than theirs (NEIRA_EVENTS_RETENTION_H)."""
+        """Delete statistics windows and measurements older than their retention period, events older than
+        theirs (NEIRA_EVENTS_RETENTION_H), and files nodes wrote into <var>/output older than
+        NEIRA_OUTPUT_RETENTION_H. Returns how many rows and files went."""
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
-        settings = self.f.settings
-        horizon = self.f.stats.window(time.time() - settings.stats_retention_h * 3600)
+        settings, now = self.f.settings, time.time()
+        horizon = self.f.stats.window(now - settings.stats_retention_h * 3600)
         with self.f.db.unit_of_work(write=True) as uow:
-            return (uow.stats.prune(horizon) + uow.measurements.prune(horizon)
-                    + uow.event_log.prune(time.time() - settings.events_retention_h * 3600))
+            rows = (uow.stats.prune(horizon) + uow.measurements.prune(horizon)
+                    + uow.event_log.prune(now - settings.events_retention_h * 3600))
+        return rows + prune_outputs(settings.output_dir, now - settings.output_retention_h * 3600)
 
     def check(self, record: NodeRecord) -> dict[str, Any] | None:
         f = self.f
