@@ -2,8 +2,9 @@
 """Benchmark the Rhai engine against equivalent plain Python, in the same run.
 
 Prints one line per workload (best of N runs, Rhai time / Python time) for a
-default engine and for one with operation counting on (max_operations), then
-the overall ratio (geometric mean) last.
+default engine, one with operation counting on (max_operations) and one with
+data-size limits (max_string_size/max_array_size/max_map_size), then the overall
+ratio (geometric mean) last.
 """
 
 from __future__ import annotations
@@ -48,12 +49,20 @@ def py_sort():
     return a[0]
 
 
+def py_map():
+    m = {}
+    for i in range(20_000):
+        m[f"k{i}"] = i
+    return len(m)
+
+
 WORKLOADS = [
     ("speed test loop (1M)", "let x = 1_000_000; while x > 0 { x -= 1; } x", py_loop),
     ("fibonacci(20)", "fn fib(n) { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } } fib(20)", py_fib),
     ("string of 100k chars", 'let s = ""; for i in 0..100_000 { s += "x"; } s.len()', py_string),
     ("sort 100k integers",
      "let a = []; for i in 0..100_000 { a.push((i * 7919) % 100_003); } a.sort(); a[0]", py_sort),
+    ("map of 20k keys", "let m = #{}; for i in 0..20_000 { m[`k${i}`] = i; } m.len()", py_map),
 ]
 
 
@@ -70,6 +79,7 @@ def main():
     engines = [
         ("default", Engine()),
         ("counted", Engine(max_operations=1_000_000_000, max_call_levels=100)),
+        ("sized", Engine(max_string_size=1 << 20, max_array_size=1 << 20, max_map_size=1 << 20)),
     ]
     ratios = []
     for label, engine in engines:

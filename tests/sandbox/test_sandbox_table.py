@@ -87,7 +87,6 @@ class Hostile:
     abi: str = "neira-json-v1"
     call: str = "run"  # run: POST /factory/nodes/{id}/run on the draft; invoke: POST /invoke/{route}, stable
     evidence: tuple[str, ...] = ()  # words the reason must carry (what the module saw)
-    note: str = ""
 
     @property
     def status(self) -> int:
@@ -132,11 +131,8 @@ TABLE = [
             budget_s=1.0),
     Hostile("map-one-key-per-step", "script",
             rhai("let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; }"),
-            {"memory_mb": 1, "timeout_ms": 1000, "max_operations": HUGE_OPS}, "timeout", "ErrorTerminated",
-            budget_s=1.0,
-            note="the 16384-entry map limit is not what stops it: each insert re-counts the whole map "
-                 "(rhai/runtime/context.py check_size → data_sizes), so reaching 16384 entries takes ~15 s; "
-                 "the timeout stops it first"),
+            {"memory_mb": 1, "timeout_ms": 5000, "max_operations": HUGE_OPS}, "limit", "ErrorDataTooLarge",
+            budget_s=1.0),
     # ---- Rhai: stack -------------------------------------------------------------------------------------
     Hostile("recursion", "script", "fn f(n) { f(n + 1) + 1 } fn run(input) { f(0) }",
             {"timeout_ms": 5000, "max_operations": HUGE_OPS}, "limit", "ErrorStackOverflow", budget_s=0.5),

@@ -48,6 +48,18 @@ class Val:
 UNIT = Val("None", "unit", True, True)
 
 
+class Checked(Val):
+    """``c.check_size(inner)``: a value that may have grown, checked against the data-size
+    limits.  Stored into a variable it is assigned first and checked after, so that
+    ``s = s + "x"`` keeps CPython's in-place string append instead of copying ``s``."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Val):
+        super().__init__(f"c.check_size({inner.code})", inner.ty, inner.fresh, False)
+        self.inner = inner
+
+
 def _simple(code: str) -> bool:
     return code.isidentifier() or code.lstrip("(-").rstrip(")").replace(".", "", 1).isdigit()
 
@@ -175,6 +187,10 @@ class FnCompiler:
         self.m.types.assign(b.key, v.ty)
         if b.owner is not self:
             self.nonlocals.add(b.py)
+        if type(v) is Checked:
+            self.emit(f"{b.py} = {self.owned(v.inner)}")
+            self.emit(f"c.check_size({b.py})")
+            return
         self.emit(f"{b.py} = {self.owned(v)}")
 
     def owned(self, v: Val) -> str:
@@ -184,6 +200,15 @@ class FnCompiler:
 
     def materialize(self, v: Val) -> Val:
         if v.stable:
+            return v
+        t = self.tmp()
+        self.emit(f"{t} = {v.code}")
+        return Val(t, v.ty, v.fresh, True)
+
+    def nullable(self, v: Val) -> Val:
+        """``v`` materialized as a name, fit for ``is None`` (Python warns about
+        ``is`` with a number literal, as in ``1?.a``)."""
+        if v.stable and v.code.isidentifier():
             return v
         t = self.tmp()
         self.emit(f"{t} = {v.code}")
@@ -221,7 +246,7 @@ class FnCompiler:
     def checked(self, v: Val) -> Val:
         """Wrap a value that may have grown with the data-size check."""
         if self.sized and v.ty not in ("int", "float", "bool", "unit", "char"):
-            return Val(f"c.check_size({v.code})", v.ty, v.fresh, False)
+            return Checked(v)
         return v
 
     # -- blocks and statements -------------------------------------------------
@@ -284,7 +309,9 @@ class FnCompiler:
 
     def compound_value(self, op, old: Val, value: Val) -> Val:
         if op == "+" and old.ty not in ("int", "float", "str", None):
-            return self.checked(Val(f"_adda({old.code}, {self.owned(value)})", "any", True))
+            if self.sized:
+                return Val(f"_addas(c, {old.code}, {self.owned(value)})", "any", True)
+            return Val(f"_adda({old.code}, {self.owned(value)})", "any", True)
         if op == "??":
             return Val(f"({old.code} if {old.code} is not None else {value.code})", "any")
         return self.binop(op, old, value)
@@ -359,7 +386,7 @@ class FnCompiler:
         if b is not None and b.const:
             self.emit(f"_cerr({self.k(b.name)})")
             return
-        base = self.materialize(self.expr(target.target))
+        base = (self.nullable if target.safe else self.materialize)(self.expr(target.target))
         if target.safe:
             self.emit(f"if {base.code} is not None:")
             with self.indent():
@@ -368,20 +395,19 @@ class FnCompiler:
         self.assign_member(target, base, make)
 
     def assign_member(self, target, base, make):
+        args = "s(c, " if self.sized else "("  # _setidxs/_setprops report stores and check sizes
         if isinstance(target, A.Index):
             idx = self.materialize(self.expr(target.index))
             old = Val(f"_getidx({base.code}, {idx.code})")
             v = make(old)
-            new = f"_setidx({base.code}, {idx.code}, {self.owned(v)})"
+            new = f"_setidx{args}{base.code}, {idx.code}, {self.owned(v)})"
         else:
             key = self.k(target.name)
             old = Val(f"_getprop(c, {base.code}, {key})")
             v = make(old)
-            new = f"_setprop({base.code}, {key}, {self.owned(v)})"
+            new = f"_setprop{args}{base.code}, {key}, {self.owned(v)})"
         n = self.tmp()
         self.emit(f"{n} = {new}")
-        if self.sized:
-            self.emit(f"c.check_size({n})")
         self.write_back(target.target, base.code, n)
 
     def write_back(self, target, old_code, new_code):
@@ -765,7 +791,7 @@ class FnCompiler:
         target, idx = self.exprs([node.target, node.index])
         code = f"_getidx({target.code}, {idx.code})"
         if node.safe or after_elvis(node.target):
-            target = self.materialize(target)
+            target = self.nullable(target)
             code = f"(None if {target.code} is None else _getidx({target.code}, {idx.code}))"
         return Val(code)
 
@@ -773,7 +799,7 @@ class FnCompiler:
         target = self.expr(node.target)
         code = f"_getprop(c, {target.code}, {self.k(node.name)})"
         if node.safe or after_elvis(node.target):
-            target = self.materialize(target)
+            target = self.nullable(target)
             code = f"(None if {target.code} is None else _getprop(c, {target.code}, {self.k(node.name)}))"
         return Val(code)
 
@@ -812,7 +838,7 @@ class FnCompiler:
 
     def e_methodcall(self, node):
         vals = self.exprs([node.target, *node.args])
-        target, args = self.materialize(vals[0]), vals[1:]
+        target, args = (self.nullable if node.safe else self.materialize)(vals[0]), vals[1:]
         call = f"_cm(c, d, {self.k(node.name)}, {target.code}, [{self.args_code(args)}])"
         writes = node.name in self.m.fn_names or node.name == "call" or (
             node.name in STR_MUTATORS and target.ty not in ("array", "map"))

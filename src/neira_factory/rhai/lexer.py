@@ -4,9 +4,16 @@ Produces ``Token`` objects with a kind (``INT``, ``FLOAT``, ``STR``, ``CHAR``,
 ``ISTR`` for back-tick strings with ``${}`` interpolation, ``IDENT``, ``EOF`` or the
 punctuation symbol itself) and a 1-based line/column.  Comments (line, nested
 block and doc comments) are skipped.
+
+Character classes follow Rhai (built without ``unicode-xid-ident``): numbers and
+identifiers are ASCII only, whitespace is Unicode ``White_Space`` (Rust's
+``char::is_whitespace``).  Python's ``str.isdigit``/``isalnum``/``isspace`` accept
+more (superscripts, other scripts' digits, U+001C..U+001F) and are not used.
 """
 
 from __future__ import annotations
+
+import string
 
 from .errors import parse_error
 
@@ -39,6 +46,15 @@ class Token:
     def __repr__(self):
         return f"Token({self.kind!r}, {self.value!r}, {self.line}:{self.col})"
 
+
+DIGITS = frozenset(string.digits)
+DEC_WORD = DIGITS | {"_"}
+LETTERS = frozenset(string.ascii_letters)
+WORD = LETTERS | DEC_WORD
+HEX = frozenset(string.hexdigits)
+RADIX = {"x": (16, HEX), "o": (8, frozenset(string.octdigits)), "b": (2, frozenset("01"))}
+WHITESPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                       "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0", "`": "`", "$": "$"}
 
@@ -82,14 +98,14 @@ class Lexer:
                         toks.append(Token("EOF", None, line, col))
                         return toks
                     depth -= 1
-            if c.isdigit():
+            if c in DIGITS:
                 toks.append(self.number(line, col))
-            elif c.isalpha() or c == "_":
+            elif c in WORD:
                 j = self.i
-                while j < n and (src[j].isalnum() or src[j] == "_"):
+                while j < n and src[j] in WORD:
                     j += 1
                 word = src[self.i:j]
-                if not word.isascii() or not (word == "_" or any(ch.isalpha() for ch in word)):
+                if word != "_" and word.lstrip("_")[:1] not in LETTERS:
                     raise self.error("BadInput", f"invalid identifier: {word}", line, col)
                 self.i = j
                 toks.append(Token("IDENT", word, line, col))
@@ -110,7 +126,7 @@ class Lexer:
                         break
                 else:
                     raise self.error("BadInput", f"unexpected character {c!r}", line, col)
-                if sym == "!in" and self.i + 3 < n and (src[self.i + 3].isalnum() or src[self.i + 3] == "_"):
+                if sym == "!in" and self.i + 3 < n and src[self.i + 3] in WORD:
                     sym = "!"
                 self.i += len(sym)
                 toks.append(Token(sym, sym, line, col))
@@ -122,7 +138,7 @@ class Lexer:
             if c == "\n":
                 self.newline(self.i)
                 self.i += 1
-            elif c.isspace():
+            elif c in WHITESPACE:
                 self.i += 1
             elif src.startswith("//", self.i):
                 j = src.find("\n", self.i)
@@ -152,52 +168,51 @@ class Lexer:
     def number(self, line, col):
         src, n, start = self.src, len(self.src), self.i
         if src.startswith(("0x", "0X", "0o", "0O", "0b", "0B"), start):
-            base = {"x": 16, "o": 8, "b": 2}[src[start + 1].lower()]
+            base, allowed = RADIX[src[start + 1].lower()]
             j = start + 2
-            while j < n and (src[j].isalnum() or src[j] == "_"):
+            while j < n and src[j] in WORD:
                 j += 1
             text = src[start + 2:j].replace("_", "")
             self.i = j
-            if j < n and src[j] == "." and j + 1 < n and src[j + 1].isdigit():
+            if j < n and src[j] == "." and j + 1 < n and src[j + 1] in DIGITS:
                 raise self.error("MalformedNumber", "malformed number", line, col)
-            try:
-                v = int(text, base)
-            except ValueError:
-                raise self.error("MalformedNumber", f"malformed number: {src[start:j]}", line, col) from None
+            if not text or not allowed.issuperset(text):
+                raise self.error("MalformedNumber", f"malformed number: {src[start:j]}", line, col)
+            v = int(text, base)
             if v >= 1 << 64:
                 raise self.error("MalformedNumber", f"number too large: {src[start:j]}", line, col)
             return Token("INT", v - (1 << 64) if v >= 1 << 63 else v, line, col)
         j = start
-        while j < n and (src[j].isdigit() or src[j] == "_"):
+        while j < n and src[j] in DEC_WORD:
             j += 1
         is_float = False
         if j < n and src[j] == "." and (j + 1 >= n or src[j + 1] != "."):
             k = j + 1
-            if k < n and src[k].isdigit():
+            if k < n and src[k] in DIGITS:
                 is_float = True
                 j = k
-                while j < n and (src[j].isdigit() or src[j] == "_"):
+                while j < n and src[j] in DEC_WORD:
                     j += 1
-            elif k >= n or not (src[k].isalpha() or src[k] == "_"):
+            elif k >= n or not (src[k] in LETTERS or src[k] == "_"):
                 is_float = True
                 j = k
         if j < n and src[j] in "eE":
             k = j + 1
             if k < n and src[k] in "+-":
                 k += 1
-            if k < n and src[k].isdigit():
+            if k < n and src[k] in DIGITS:
                 is_float = True
                 j = k
-                while j < n and src[j].isdigit():
+                while j < n and src[j] in DEC_WORD:
                     j += 1
         text = src[start:j].replace("_", "")
         self.i = j
-        if j < n and (src[j].isalnum() or (src[j] == "." and j + 1 < n and src[j + 1].isdigit())):
+        if j < n and (src[j] in WORD or (src[j] == "." and j + 1 < n and src[j + 1] in DIGITS)):
             raise self.error("MalformedNumber", f"malformed number: {src[start:j + 1]}", line, col)
         if is_float:
             return Token("FLOAT", float(text), line, col)
-        v = int(text)
-        if v > 1 << 63:
+        v = int(text) if len(text.lstrip("0")) <= 19 else None  # int() refuses over 4300 digits
+        if v is None or v > 1 << 63:
             raise self.error("MalformedNumber", f"integer literal too large: {text}", line, col)
         return Token("INT", v, line, col)
 
@@ -211,15 +226,11 @@ class Lexer:
         if width is None:
             raise self.error("MalformedEscapeSequence", f"invalid escape \\{c}", line, col)
         digits = src[self.i:self.i + width]
-        try:
-            code = int(digits, 16)
-            if len(digits) != width:
-                raise ValueError
-            ch = chr(code)
-        except (ValueError, OverflowError):
-            raise self.error("MalformedEscapeSequence", f"invalid escape \\{c}{digits}", line, col) from None
+        code = int(digits, 16) if len(digits) == width and HEX.issuperset(digits) else -1
+        if not (0 <= code < 0xD800 or 0xE000 <= code <= 0x10FFFF):  # a Rust char: no surrogates
+            raise self.error("MalformedEscapeSequence", f"invalid escape \\{c}{digits}", line, col)
         self.i += width
-        return ch
+        return chr(code)
 
     def check_size(self, s, line, col):
         if self.max_string_size and len(s) > self.max_string_size:
@@ -258,7 +269,7 @@ class Lexer:
     def raw(self, line, col):
         src = self.src
         j = self.i
-        while src[j] == "#":
+        while j < len(src) and src[j] == "#":
             j += 1
         hashes = j - self.i
         if j >= len(src) or src[j] != '"':

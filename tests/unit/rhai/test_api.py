@@ -1,14 +1,29 @@
 """Python API: eval/run/compile/call_fn/eval_expression, scopes, constants, errors."""
 
+import sys
 import threading
 
 import pytest
 
 from neira_factory.rhai import Engine, RhaiError, Scope
+from neira_factory.rhai.runtime.values import Char, to_python
 
 
 def test_eval_converts_values(engine):
     assert engine.eval("[1, 'c', #{a: ()}, 2.5]") == [1, "c", {"a": None}, 2.5]
+
+
+def test_results_nested_deeper_than_the_recursion_limit_are_converted():
+    """to_python works without recursion: a script can build arrays and maps nested
+    deeper than Python's recursion limit (the conversion used to raise RecursionError)."""
+    deep = []
+    for i in range(sys.getrecursionlimit() * 3):
+        deep = [deep, Char("c"), {"k": bytearray(b"x"), "i": i}]
+    out, depth = to_python(deep), 0
+    while out:
+        assert type(out[1]) is str and out[2] == {"k": b"x", "i": out[2]["i"]}
+        out, depth = out[0], depth + 1
+    assert depth == sys.getrecursionlimit() * 3
 
 
 def test_compile_and_call_fn(engine):

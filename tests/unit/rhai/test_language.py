@@ -1,5 +1,7 @@
 """Language chapters of the Rhai Book: values, variables, operators, control flow."""
 
+import warnings
+
 import pytest
 
 from .conftest import Err
@@ -81,7 +83,38 @@ INDEXING = [
 ]
 
 
-@pytest.mark.parametrize("script,expected", VALUES + VARIABLES + OPERATORS + CONTROL + INDEXING)
+LEXING = [  # numbers and identifiers are ASCII (no unicode-xid-ident), whitespace is Unicode White_Space
+    ("let __a1 = 2; __a1", 2), ("_1a", Err("ErrorParsing")), ("1e1_0", 1e10), ("0xFF_FF", 65535),
+    ("1\u3000+\u00a02", 3), ("1\x1c+ 2", Err("ErrorParsing")), ("1.", 1.0), ("-0x1", -1),
+    ("0x0x1", Err("ErrorParsing")), ("0b0b1", Err("ErrorParsing")), ("0o8", Err("ErrorParsing")),
+    ("²", Err("ErrorParsing")), ("1²", Err("ErrorParsing")), ("1e²", Err("ErrorParsing")),
+    ("٣", Err("ErrorParsing")), ("1٣", Err("ErrorParsing")), ("௧", Err("ErrorParsing")),
+    ("0x٣", Err("ErrorParsing")), ("1.٣", Err("ErrorParsing")), ("x٣", Err("ErrorParsing")),
+    ("let é = 1;", Err("ErrorParsing")), ("1" * 5000, Err("ErrorParsing")),
+    ('"\\u0_41"', Err("ErrorParsing")), ('"\\x 1"', Err("ErrorParsing")), ('"\\x+1"', Err("ErrorParsing")),
+    ('"\\x٣٣"', Err("ErrorParsing")), ('"\\uD800"', Err("ErrorParsing")), ('"\\U00110000"', Err("ErrorParsing")),
+    ("##", Err("ErrorParsing")), ("let x = 1; ##", Err("ErrorParsing")),
+    ("fn run(input) { input } ###", Err("ErrorParsing")),
+    ('##"a"##', "a"), ('#"a"', Err("ErrorParsing")),
+]
+
+ELVIS_ON_LITERALS = [  # ``?.`` on a number literal once compiled to ``1 is None`` (a SyntaxWarning)
+    ("1?.abs()", 1), ("1.5?.abs()", 1.5), ("(-1)?.abs()", 1), ("1?[0]", True), ('"s"?.len', 1),
+    ("()?.a", None), ("true?.a", Err("ErrorDotExpr")), ("1?.a", Err("ErrorDotExpr")),
+    ("let x = #{a: 1}; x?.a", 1), ("let x = (); x?.a = 1; x", None),
+]
+
+
+@pytest.mark.parametrize("script,expected", ELVIS_ON_LITERALS)
+def test_elvis_on_literals_compiles_without_warnings(engine, script, expected):
+    from .conftest import check_cases
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_cases(engine, [(script, expected)])
+
+
+@pytest.mark.parametrize("script,expected", VALUES + VARIABLES + OPERATORS + CONTROL + INDEXING + LEXING)
 def test_language(engine, script, expected):
     from .conftest import check_cases
 

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from neira_factory.rhai import Engine, RhaiError
+from neira_factory.rhai.runtime import sizes
 
 
 def kind_of(engine, script):
@@ -76,11 +77,16 @@ def test_doubling_is_stopped_by_size_limits():
     assert kind_of(engine, "let a = [1, 2]; loop { a += a; }") == "ErrorDataTooLarge"
 
 
-def test_large_sized_arrays_stay_fast():
+def test_set_and_splice_are_size_checked():
+    engine = Engine(max_array_size=100, max_operations=100_000)
+    assert kind_of(engine, "let a = [1, 2]; loop { a.set(0, a); }") == "ErrorDataTooLarge"
+    assert kind_of(engine, "let a = [1]; loop { a.splice(0, 0, a); }") == "ErrorDataTooLarge"
+    assert engine.eval("let a = [1, 2, 3]; a.splice(1, 1, [7, 8]); a.set(0, 0); a") == [0, 7, 8, 3]
+
+
+def test_large_sized_arrays_hold_their_elements():
     engine = Engine(max_array_size=200_000, max_operations=10_000_000)
-    t0 = time.monotonic()
     assert engine.eval("let a = []; for i in 0..50_000 { a.push(i); } a.len()") == 50_000
-    assert time.monotonic() - t0 < 5
 
 
 def test_max_variables():
@@ -100,3 +106,92 @@ def test_huge_literals():
         engine.compile("99999999999999999999999999")
     assert kind_of(engine, "2 ** 999999999999") == "ErrorArithmetic"
     assert engine.eval("1e400") == float("inf")
+
+
+GROWING = [  # (script, result): each inserted 20,000 times into one container
+    ("let m = #{}; for i in 0..20_000 { m[`k${i}`] = i; } m.len()", 20_000),
+    ("let m = #{}; for i in 0..20_000 { m.set(`k${i}`, [i]); } m.len()", 20_000),
+    ("let m = #{}; for i in 0..20_000 { m[`k${i}`] = #{a: i, b: [i]}; } m.len()", 20_000),
+    ("let m = #{n: #{}, c: 0}; for i in 0..20_000 { m.n[`k${i}`] = i; m.c += 1; } m.c", 20_000),
+    ("let m = #{a: []}; for i in 0..20_000 { m.a += [i]; m.last = i; } m.a.len()", 20_000),
+    ("let a = []; for i in 0..20_000 { a += i; } a.len()", 20_000),
+    ("let a = []; for i in 0..20_000 { a.push([i]); } a.len()", 20_000),
+    ("let a = []; a.pad(20_000, 0); for i in 0..20_000 { a[i] = \"x\"; } a.len()", 20_000),
+    ("let m = #{s: \"\"}; for i in 0..20_000 { m.s += \"x\"; } m.s.len()", 20_000),
+]
+
+
+def test_growing_large_containers_under_size_limits():
+    """The incremental size accounting (runtime/sizes.py) on 20,000 inserts into one container; how fast
+    this is (it used to be O(n²)) is measured by bench/rhai.py, not here."""
+    engine = Engine(max_array_size=1_000_000, max_map_size=1_000_000, max_string_size=1_000_000)
+    for script, expected in GROWING:
+        assert engine.eval(script) == expected, script
+
+
+SIZED = [  # scripts against max_array_size=50, max_map_size=30, max_string_size=40
+    "let m = #{}; for i in 0..100 { m[`k${i}`] = i; }",
+    "let m = #{}; for i in 0..100 { m[`k${i % 20}`] = [i, i]; }",
+    "let m = #{a: [], n: #{}}; for i in 0..100 { m.a.push(i % 3); m.n[`k${i % 9}`] = i; m.x = i; }",
+    "let m = #{a: [], b: []}; for i in 0..100 { m.a.push([i]); m.b = [i, i, i]; m.c = i; }",
+    "let a = [[]]; for i in 0..100 { a[0].push(i); a.push(1); a.pop(); }",
+    "let a = [[1]]; for i in 0..100 { let f = a.first(); f.push(i); a.push(1); a.pop(); }",
+    "let a = [[1]]; for i in 0..100 { let b = [a.first(), a.first()]; for j in 0..5 { b[0].push(j); } b.push([]); }",
+    "let a = [[1]]; for i in 0..99 { let b = [a.first(), a.first()]; for j in 0..3 { b[1].push([j]); } b.push([]); }",
+    "let a = [[1]]; for i in 0..100 { for x in a { x.push(i); } a.push(1); a.pop(); }",
+    "let a = [[1], [2]]; for i in 0..100 { a.for_each(|| { this.push(1); }); a.push(0); a.pop(); }",
+    "let a = [1, 2]; for i in 0..100 { a.for_each(|| { this = [this, this]; }); a.push([0]); a.pop(); }",
+    "let a = [[1]]; for i in 0..100 { let b = a + []; b[0].push(i); a.push(1); a.pop(); }",
+    "let a = []; for i in 0..100 { a.push([i]); a.shift(); a.push(i); }",
+    "let a = []; for i in 0..100 { a.insert(0, [i, i]); a.truncate(8); a.append([[1], [2]]); }",
+    "let a = [1]; for i in 0..100 { a.splice(0, 1, [[1, 2], 3]); a.set(0, [i, i, i]); a.push(1); }",
+    ("let m = #{}; for i in 0..100 { m.mixin(#{a: [1, 2, 3], z: [i]}); m.fill_with(#{y: [1], a: []}); "
+     "m += #{w: [i]}; m.remove(\"w\"); m[`k${i}`] = 1; }"),
+    "let m = #{s: \"\"}; for i in 0..100 { m.s += \"xy\"; m.t = m.s; }",
+    "let m = #{l: []}; for i in 0..100 { m.l.push(\"ab\"); m.l[0] += \"cd\"; }",
+    "let m = #{a: [], b: []}; for i in 0..100 { m.a.push(i); m.b.push(i); m.c = i; }",
+    "let m = #{p: #{}, q: #{}}; for i in 0..100 { m.p[`k${i}`] = 1; m.q[`k${i}`] = 1; m.z = i; }",
+    "let m = #{d: #{l: [[]]}}; for i in 0..100 { m.d.l[0].push(i); m.d.x = i; m[`k${i % 5}`] = 1; }",
+    "let m = #{}; for i in 0..100 { m.a = [i]; m.a.push(i); m.b = m.a; m.clear(); m[`k${i}`] = [1, 2]; }",
+    "let a = []; for i in 0..100 { a = [a + []]; a.push(i); }",
+    "let m = #{}; for i in 0..100 { m[`k${i}`] = []; for j in 0..3 { m[`k${i}`].push(j); } m.x = i; }",
+    "let m = #{}; for i in 0..100 { m[`k${i}`] = #{l: []}; m[`k${i}`].l += [1, 2]; m.x = i; }",
+    "let m = #{n: #{}}; for i in 0..100 { let t = #{}; t[`k${i}`] = [i]; m.n.mixin(t); m.z = i; }",
+    "let m = #{n: #{}}; for i in 0..100 { let t = #{}; t[`k${i}`] = [i]; m.n.fill_with(t); m.z = i; }",
+    "let m = #{n: #{}}; for i in 0..100 { let t = #{}; t[`k${i}`] = [i]; m.n += t; m.z = i; }",
+    "let m = #{l: [[]]}; for i in 0..100 { m.l[0] = m.l[0] + [i]; m.x = i; }",
+]
+
+
+@pytest.mark.parametrize("script", SIZED)
+def test_remembered_sizes_raise_exactly_where_counting_afresh_does(monkeypatch, script):
+    """Large containers' sizes are remembered and updated in place (runtime/sizes.py);
+    the verdict (and where it comes) must be what measuring every time gives."""
+
+    def outcome():
+        engine = Engine(max_array_size=50, max_map_size=30, max_string_size=40, max_operations=1_000_000)
+        try:
+            engine.run(script)
+            return "ok", engine.last_operations
+        except RhaiError as e:
+            return str(e), engine.last_operations
+
+    monkeypatch.setattr(sizes, "MIN_REMEMBERED", 1 << 60)
+    fresh = outcome()
+    for min_remembered, max_roots in ((0, 16), (0, 1), (1, 2), (64, 16)):
+        monkeypatch.setattr(sizes, "MIN_REMEMBERED", min_remembered)
+        monkeypatch.setattr(sizes, "MAX_ROOTS", max_roots)
+        assert outcome() == fresh, (min_remembered, max_roots)
+
+
+def test_sized_scripts_mostly_hit_a_limit():
+    """The table above exercises the limits, not just scripts that stay small."""
+    engine = Engine(max_array_size=50, max_map_size=30, max_string_size=40, max_operations=1_000_000)
+    kinds = []
+    for script in SIZED:
+        try:
+            engine.run(script)
+            kinds.append("ok")
+        except RhaiError as e:
+            kinds.append(e.kind)
+    assert kinds.count("ErrorDataTooLarge") >= len(SIZED) * 3 // 4, kinds

@@ -1,6 +1,6 @@
 """Sandbox properties: scripts cannot reach Python objects, files, the
 environment or the clock (except the monotonic ``timestamp()``), and arbitrary
-input ends in a value or a RhaiError (fuzzed with hypothesis)."""
+input (any Unicode text) ends in a value or a RhaiError (fuzzed with hypothesis)."""
 
 import string
 
@@ -50,6 +50,24 @@ def test_fuzz_token_soup(tokens):
 @given(st.text(alphabet=string.printable, max_size=60))
 def test_fuzz_text(text):
     _only_value_or_rhai_error(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_fuzz_unicode_text(text):
+    _only_value_or_rhai_error(text)
+
+
+GLUE = [  # fragments that once let a Python exception out of the lexer, glued without spaces
+    "#", "##", '"', "#{", "1", "0x", "0b", "1e", "1.", ".", "_", "x", "²", "٣", "௧", "é", "\u3000", "\x1c",
+    "\\x", "\\u", "\\U", "D800", "٣٣", "+", "9" * 40, "`", "${", "}", " ",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(GLUE), max_size=12))
+def test_fuzz_glued_fragments(parts):
+    _only_value_or_rhai_error("".join(parts))
 
 
 def _only_value_or_rhai_error(source):

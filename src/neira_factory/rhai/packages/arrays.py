@@ -23,8 +23,17 @@ def _fn(f):
     return FnPtr(f) if type(f) is str else f
 
 
+def _put_this(c, arr, i, this):
+    """Store back element ``i`` as a callback left its ``this``."""
+    old = arr[i]
+    if this is not old:
+        arr[i] = this
+        c.stored(arr, (this,), (old,), check=False)
+
+
 def _pred(c, d, f, arr, i):
-    r, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+    r, this = callback(c, d, f, arr[i], arr[i], i)
+    _put_this(c, arr, i, this)
     if type(r) is not bool:
         raise ErrorMismatchDataType(f"Boolean expected from callback, found {type_name(r)}")
     return r
@@ -41,24 +50,32 @@ def is_empty(arr):
 @native("push", ARR, ANY, ctx=True, aliases=("append",))
 def push(c, d, arr, v):
     if type(v) in CONTAINERS:
-        arr.append(copy(v))
-        c.check_size(arr)
+        arr.append(new := copy(v))
+        c.stored(arr, (new,))
     else:
         arr.append(v)
-        if c.sized:
+        if c.sizes is not None:
+            c.stored(arr, (v,), check=False)
             c.check_length(arr)
 
 
 @native("append", ARR, ARR, ctx=True, aliases=("extend",))
 def append(c, d, arr, other):
+    n = len(arr)
     arr.extend(copy(other))
-    c.check_size(arr)
+    c.stored(arr, arr[n:])
 
 
 @native("insert", ARR, INT, ANY, ctx=True)
 def insert(c, d, arr, i, v):
-    arr.insert(start_of(arr, i), copy(v))
-    c.check_length(arr) if type(v) not in CONTAINERS else c.check_size(arr)
+    j = start_of(arr, i)
+    if type(v) in CONTAINERS:
+        arr.insert(j, new := copy(v))
+        c.stored(arr, (new,))
+    else:
+        arr.insert(j, v)
+        c.stored(arr, (v,), check=False)
+        c.check_length(arr)
 
 
 @native("pop", ARR)
@@ -106,9 +123,10 @@ def pad(c, d, arr, n, v):
     lim = c.limits.max_array_size
     if lim and n > lim:
         raise ErrorDataTooLarge("size of array too large")
+    start = len(arr)
     while len(arr) < n:
         arr.append(copy(v))
-    c.check_size(arr)
+    c.stored(arr, arr[start:])
 
 
 @native("get", ARR, INT)
@@ -118,12 +136,13 @@ def get(arr, i):
     return arr[j] if 0 <= j < n else None
 
 
-@native("set", ARR, INT, ANY)
-def set_(arr, i, v):
+@native("set", ARR, INT, ANY, ctx=True)
+def set_(c, d, arr, i, v):
     n = len(arr)
     j = n + i if i < 0 else i
     if 0 <= j < n:
-        arr[j] = copy(v)
+        old, arr[j] = arr[j], copy(v)
+        c.stored(arr, (arr[j],), (old,))
 
 
 @native("first", ARR)
@@ -173,10 +192,13 @@ def split(arr, i):
     return tail
 
 
-@native("splice", ARR, INT, INT, ARR)
-def splice(arr, start, n, items):
+@native("splice", ARR, INT, INT, ARR, ctx=True)
+def splice(c, d, arr, start, n, items):
     a = start_of(arr, start)
-    arr[a:a + max(n, 0)] = copy(items)
+    b = a + max(n, 0)
+    removed, new = arr[a:b], copy(items)
+    arr[a:b] = new
+    c.stored(arr, new, removed)
 
 
 @native("dedup", ARR)
@@ -196,7 +218,8 @@ def map_(c, d, arr, f):
     f = _fn(f)
     out = []
     for i in range(len(arr)):
-        r, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+        r, this = callback(c, d, f, arr[i], arr[i], i)
+        _put_this(c, arr, i, this)
         out.append(r)
     return out
 
@@ -204,7 +227,7 @@ def map_(c, d, arr, f):
 @native("for_each", ARR, FNP, ctx=True)
 def for_each(c, d, arr, f):
     for i in range(len(arr)):
-        _, arr[i] = callback(c, d, f, arr[i], i)
+        _put_this(c, arr, i, callback(c, d, f, arr[i], i)[1])
 
 
 @native("filter", ARR, (FnPtr, str), ctx=True)
@@ -269,7 +292,8 @@ def find(c, d, arr, f):
 def find_map(c, d, arr, f):
     f = _fn(f)
     for i in range(len(arr)):
-        r, arr[i] = callback(c, d, f, arr[i], arr[i], i)
+        r, this = callback(c, d, f, arr[i], arr[i], i)
+        _put_this(c, arr, i, this)
         if r is not None:
             return r
     return None

@@ -3,6 +3,7 @@ listed in sorted order, as Rhai's BTreeMap does)."""
 
 from __future__ import annotations
 
+from ..runtime.access import set_prop, set_prop_sized
 from ..runtime.calls import callback
 from ..runtime.values import copy
 from .registry import ANY, native
@@ -38,8 +39,10 @@ def get(m, k):
 
 @native("set", MAP, TXT, ANY, ctx=True)
 def set_(c, d, m, k, v):
-    m[str(k)] = copy(v)
-    c.check_size(m)
+    if c.sizes is None:
+        set_prop(m, str(k), v)
+    else:
+        set_prop_sized(c, m, str(k), v)
 
 
 @native("remove", MAP, TXT)
@@ -54,15 +57,16 @@ def clear(m):
 
 @native("mixin", MAP, MAP, ctx=True, aliases=("+=",))
 def mixin(c, d, m, other):
-    m.update(copy(other))
-    c.check_size(m)
+    removed = [m[k] for k in other if k in m]
+    new = copy(other)
+    m.update(new)
+    c.stored(m, list(new.values()), removed)
 
 
 @native("fill_with", MAP, MAP, ctx=True)
 def fill_with(c, d, m, other):
-    for k, v in other.items():
-        m.setdefault(k, copy(v))
-    c.check_size(m)
+    added = [m.setdefault(k, copy(v)) for k, v in other.items() if k not in m]
+    c.stored(m, added)
 
 
 @native("filter", MAP, FNP, ctx=True)

@@ -2,6 +2,10 @@
 
 Setters return the (possibly new) container: strings and integers are
 immutable in Python, so the compiled code writes a changed container back.
+Storing the very object a slot already holds (the write-back after ``a.x += [1]``
+grew ``a.x`` in place) leaves the slot as it is instead of copying it again.
+With data-size limits, compiled code uses the ``*_sized`` setters, which report
+each store to the run's ``Context`` (see ``sizes``) and check the container.
 """
 
 from __future__ import annotations
@@ -9,6 +13,9 @@ from __future__ import annotations
 from ..errors import (ErrorArrayBounds, ErrorBitFieldBounds, ErrorDotExpr, ErrorIndexingType,
                       ErrorPropertyNotFound, ErrorStringBounds)
 from .values import INT_MAX, Char, RhaiRange, copy, type_name
+
+
+_ABSENT = object()
 
 
 def _norm(i, n, err, what):
@@ -102,11 +109,12 @@ def set_index(target, idx, value):
     """Store ``value`` at ``target[idx]``; return the container to write back."""
     t, ti, tv = type(target), type(idx), type(value)
     if t is list and ti is int:
-        target[_norm(idx, len(target), ErrorArrayBounds, "array")] = copy(value)
+        j = _norm(idx, len(target), ErrorArrayBounds, "array")
+        if target[j] is not value:
+            target[j] = copy(value)
         return target
     if t is dict and (ti is str or ti is Char):
-        target[str(idx)] = copy(value)
-        return target
+        return set_prop(target, str(idx), value)
     if t is str:
         if ti is int and tv is Char:
             j = _norm(idx, len(target), ErrorStringBounds, "string")
@@ -151,6 +159,35 @@ def get_prop(c, target, name):
 
 def set_prop(target, name, value):
     if type(target) is dict:
-        target[name] = copy(value)
+        if target.get(name, _ABSENT) is not value:
+            target[name] = copy(value)
         return target
     raise ErrorDotExpr(f"cannot set property '{name}' of {type_name(target)}")
+
+
+def set_index_sized(c, target, idx, value):
+    """``set_index`` reporting the store to ``c`` and checking the data-size limits."""
+    t, ti = type(target), type(idx)
+    if t is list and ti is int:
+        j = _norm(idx, len(target), ErrorArrayBounds, "array")
+        old = target[j]
+        if old is value:
+            return c.check_size(target)
+        new = target[j] = copy(value)
+        c.stored(target, (new,), (old,))
+        return target
+    if t is dict and (ti is str or ti is Char):
+        return set_prop_sized(c, target, str(idx), value)
+    return c.check_size(set_index(target, idx, value))
+
+
+def set_prop_sized(c, target, name, value):
+    """``set_prop`` reporting the store to ``c`` and checking the data-size limits."""
+    if type(target) is not dict:
+        return set_prop(target, name, value)
+    old = target.get(name, _ABSENT)
+    if old is value:
+        return c.check_size(target)
+    new = target[name] = copy(value)
+    c.stored(target, (new,), () if old is _ABSENT else (old,))
+    return target

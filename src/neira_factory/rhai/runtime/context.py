@@ -1,4 +1,4 @@
-"""Per-run execution state: operation counter, deadline, limits, log, functions.
+"""Per-run execution state: operation counter, deadline, limits, data sizes, log, functions.
 
 One ``Context`` exists per evaluation, so concurrent evaluations (even of one
 shared ``Engine``) never share mutable state.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from ..errors import ErrorDataTooLarge, ErrorTerminated, ErrorTooManyOperations
-from .values import Char
+from .sizes import Sizes
 
 DEADLINE_CHECK_EVERY = 2048
 NO_LIMIT = 1 << 62
@@ -19,7 +19,7 @@ class Context:
     """Mutable state of one running script."""
 
     __slots__ = ("ops", "lim", "max_ops", "deadline", "limits", "log", "fns", "maxd",
-                 "this_out", "constants", "engine", "sized")
+                 "this_out", "constants", "engine", "sizes")
 
     def __init__(self, limits, fns, engine=None, log=None, constants=None):
         self.limits = limits
@@ -33,7 +33,7 @@ class Context:
         self.this_out = None
         self.constants = constants or {}
         self.engine = engine
-        self.sized = limits.sized
+        self.sizes = Sizes(limits) if limits.sized else None
 
     def _next_limit(self):
         if self.deadline is None:
@@ -57,47 +57,24 @@ class Context:
             self.tick(self.ops)
 
     # -- data size limits ------------------------------------------------
+    def check_size(self, v):
+        """Raise ErrorDataTooLarge if ``v`` exceeds the configured data limits."""
+        if self.sizes is None:
+            return v
+        return self.sizes.check(v)
+
     def check_length(self, arr):
-        """Cheap check after adding one scalar element to an array."""
+        """Cheap check after adding one scalar element to an array: its own length only."""
         if self.limits.max_array_size and len(arr) > self.limits.max_array_size:
             raise ErrorDataTooLarge("size of array too large")
 
-    def check_size(self, v):
-        """Raise ErrorDataTooLarge if ``v`` exceeds the configured data limits."""
-        if not self.sized:
-            return v
-        lim = self.limits
-        t = type(v)
-        if t is str or t is Char:
-            if lim.max_string_size and len(v) > lim.max_string_size:
-                raise ErrorDataTooLarge("length of string too large")
-            return v
-        if t is list or t is dict:
-            arrays, maps, strings = data_sizes(v)
-            if lim.max_array_size and arrays > lim.max_array_size:
-                raise ErrorDataTooLarge("size of array too large")
-            if lim.max_map_size and maps > lim.max_map_size:
-                raise ErrorDataTooLarge("size of object map too large")
-            if lim.max_string_size and strings > lim.max_string_size:
-                raise ErrorDataTooLarge("length of string too large")
-        elif t is bytearray and lim.max_array_size and len(v) > lim.max_array_size:
-            raise ErrorDataTooLarge("size of BLOB too large")
-        return v
-
-
-def data_sizes(v):
-    """(array elements, map entries, string chars) counted recursively, as Rhai does."""
-    arrays = maps = strings = 0
-    stack = [v]
-    while stack:
-        x = stack.pop()
-        t = type(x)
-        if t is list:
-            arrays += len(x)
-            stack.extend(y for y in x if type(y) in (list, dict, str))
-        elif t is dict:
-            maps += len(x)
-            stack.extend(y for y in x.values() if type(y) in (list, dict, str))
-        elif t is str and x is not v:
-            strings = max(strings, len(x))
-    return arrays, maps, strings
+    def stored(self, target, added, removed=(), check=True):
+        """Report an in-place change of the list or dict ``target`` (see ``Sizes.stored``),
+        then (``check``) check ``target``.  Every store that can grow a container must
+        come through here when data sizes are limited."""
+        sizes = self.sizes
+        if sizes is not None:
+            if sizes.roots:
+                sizes.stored(target, added, removed)
+            if check:
+                sizes.check(target)

@@ -98,6 +98,23 @@ def add_assign(a, b):
     return add(a, b)
 
 
+def add_assign_sized(c, a, b):
+    """``add_assign`` reporting what an array or map gained to ``c`` and checking the
+    data-size limits."""
+    ta = type(a)
+    if ta is list:
+        n = len(a)
+        add_assign(a, b)
+        c.stored(a, a[n:])
+        return a
+    if ta is dict and type(b) is dict:
+        removed = [a[k] for k in b if k in a]
+        add_assign(a, b)
+        c.stored(a, [a[k] for k in b], removed)
+        return a
+    return c.check_size(add_assign(a, b))
+
+
 def sub(a, b):
     ta, tb = type(a), type(b)
     if ta is int and tb is int:

@@ -186,14 +186,33 @@ def to_debug(v) -> str:
 
 
 def to_python(v):
-    """Convert a Rhai value to plain Python for the host."""
+    """Convert a Rhai value to plain Python for the host (without recursion: a script
+    can nest arrays and maps deeper than Python's recursion limit)."""
+    t = type(v)
+    if t is not list and t is not dict:
+        return _plain(v)
+    out = [] if t is list else {}
+    stack = [(v, out)]
+    while stack:
+        src, dst = stack.pop()
+        for k, x in enumerate(src) if type(src) is list else src.items():
+            tx = type(x)
+            if tx is list or tx is dict:
+                y = [] if tx is list else {}
+                stack.append((x, y))
+            else:
+                y = _plain(x)
+            if type(dst) is list:
+                dst.append(y)
+            else:
+                dst[k] = y
+    return out
+
+
+def _plain(v):
     t = type(v)
     if t is Char:
         return str(v)
-    if t is list:
-        return [to_python(x) for x in v]
-    if t is dict:
-        return {k: to_python(x) for k, x in v.items()}
     if t is bytearray:
         return bytes(v)
     return v
