@@ -9,8 +9,9 @@ per sha256 with what they import and export. `wasm.py` runs calls on top of it.
   the input, for a command), stdout and stderr captured.
 * **Epoch ticker**: a daemon thread that advances the engine's epoch every `TICK_MS` while at
   least one call runs (it sleeps otherwise). It keeps the epoch aligned with the wall clock
-  (ticks it missed while the GIL was busy are caught up), so a deadline of N ticks traps between
-  (N - 1) and N ticks after it was set, plus the thread's lateness.
+  (ticks it missed while it was not scheduled are caught up), so a deadline of N ticks traps
+  between (N - 1) and N ticks after it was set, plus the thread's lateness; a deadline set while
+  the thread is behind includes what it owes, so its catching up stops no call early.
 * **Modules**: compiled once per sha256 of their bytes (least recently used evicted beyond
   `CACHE_SIZE`), each with its `InstancePre` (imports resolved once), so a call only instantiates.
 """
@@ -363,10 +364,21 @@ class EpochTicker:
         self._active = 0
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._started: float | None = None  # while the loop runs: when it started counting
+        self._done = 0  # ticks it has given since then
+
+    def owed(self) -> int:
+        """Ticks the loop is behind the wall clock (it was not scheduled); it gives them all at once."""
+        started = self._started
+        if started is None:
+            return 0
+        return max(0, int((time.monotonic() - started) * 1000 // self.tick_ms) - self._done)
 
     def ticks(self, ms: float) -> int:
-        """Ticks for a deadline `ms` from now that never passes it: a trap comes within one tick before."""
-        return max(1, int(ms // self.tick_ms))
+        """Ticks for a deadline `ms` from now that never passes it: a trap comes within one tick before.
+        The ticks the loop owes are added: they stand for time before now, and a late loop that catches
+        up must not stop a call that has only just started."""
+        return max(1, int(ms // self.tick_ms)) + self.owed()
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -386,15 +398,16 @@ class EpochTicker:
         tick_s = self.tick_ms / 1000
         while True:
             with self._cond:
+                self._started = None
                 while self._active == 0:
                     self._cond.wait()
-            started, done = time.monotonic(), 0
+                self._started, self._done = time.monotonic(), 0
             while self._active > 0:
                 time.sleep(tick_s)
-                due = int((time.monotonic() - started) / tick_s)
-                while done < due:
+                due = int((time.monotonic() - self._started) / tick_s)
+                while self._done < due:
                     self.engine.increment_epoch()
-                    done += 1
+                    self._done += 1
 
 
 # -- WASI per call --------------------------------------------------------------------------------
