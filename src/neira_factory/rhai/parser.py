@@ -27,6 +27,10 @@ PRECEDENCE = {
 ASSIGN_OPS = {"=": None, "+=": "+", "-=": "-", "*=": "*", "/=": "/", "%=": "%", "**=": "**",
               "<<=": "<<", ">>=": ">>", "&=": "&", "|=": "|", "^=": "^", "??=": "??"}
 BLOCK_LIKE = (A.If, A.Switch, A.While, A.Loop, A.DoLoop, A.For, A.Try, A.Block, A.FnDef)
+# Keywords that start a statement Rhai parses as a statement of its own (not an
+# expression): nothing after it continues it -- no indexing, call, property,
+# operator or assignment -- so `for x in a {} [1, 2]` is two statements.
+STMT_KEYWORDS = frozenset(("if", "switch", "while", "loop", "do", "for", "try"))
 
 
 class Parser:
@@ -155,6 +159,10 @@ class Parser:
                 return (A.Return if w == "return" else A.Throw)(self.pos(t), self.opt_value())
             if w in ("import", "export"):
                 raise self.error("BadInput", f"'{w}' (modules) is not supported")
+            if w in STMT_KEYWORDS:
+                return self.statement_form()
+        elif t.kind == "{":
+            return self.statement_form()
         self.enter()
         expr = self.expr()
         if self.tok.kind in ASSIGN_OPS:
@@ -169,6 +177,16 @@ class Parser:
             expr = A.Assign(self.pos(op_tok), expr, ASSIGN_OPS[op_tok.kind], value)
         self.depth -= 1
         return expr
+
+    def statement_form(self):
+        """A block-ended statement (`if`, `for`, `{ ... }`, ...): parsed without the
+        postfix/operator/assignment tail an expression would take.  Same depth
+        accounting as the statement -> expression path."""
+        self.enter()
+        self.enter()
+        st = self.primary()
+        self.depth -= 2
+        return st
 
     def is_lvalue(self, e):
         if isinstance(e, (A.Var, A.This)):

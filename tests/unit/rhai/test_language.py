@@ -119,3 +119,29 @@ def test_language(engine, script, expected):
     from .conftest import check_cases
 
     check_cases(engine, [(script, expected)])
+
+
+# A statement ending in a block (if/switch/while/loop/do/for/try/{...}/fn) ends there,
+# as in Rhai's parse_stmt: a following `[`/`(`/operator starts a new statement
+# instead of indexing, calling or continuing it.  As an expression (e.g. after
+# `let x =`) an `if`/block still takes postfix indexing.
+BLOCK_ENDED_STATEMENTS = [
+    ("let a = [3]; for x in a {} [1, 2]", [1, 2]), ("let a = [3]; for x in a {}\n[1, 2]", [1, 2]),
+    ("let i = 0; while i < 2 { i += 1 } [1, 2]", [1, 2]), ("loop { break } [1, 2]", [1, 2]),
+    ("if true {} else {} [1, 2]", [1, 2]), ("if false {} [0]", [0]), ("{ 1 } [1, 2]", [1, 2]),
+    ("fn f() {} [1, 2]", [1, 2]), ("switch 1 { 1 => 2 } [7]", [7]), ("try { 1 } catch {} [5]", [5]),
+    ("do { } while false; [4]", [4]), ("let x = true; if x {} (1 + 2)", 3),
+    ("let x = 0; if true { x = 1 } (x + 10)", 11), ("while false {} (2)", 2), ("{ 1 } (2)", 2),
+    ("if true { 1 } else { 2 } + 3", 3), ("if true { 1 } else { 2 } - 3", -3),
+    ("let a = [1]; for x in a {} [1, 2].len()", 2),
+    ("let x = if true { [1, 2] } else { [3] } [1]; x", 2), ("let v = { 1 } + 2; v", 3),
+    ("{ 5 }", 5), ("if true { 5 }", 5), ("switch 2 { 2 => if true { 6 } else { 7 } }", 6),
+    ("if true {} .len()", Err("ErrorParsing")),
+]
+
+
+@pytest.mark.parametrize("script,expected", BLOCK_ENDED_STATEMENTS)
+def test_block_ended_statements(engine, script, expected):
+    from .conftest import check_cases
+
+    check_cases(engine, [(script, expected)])

@@ -160,6 +160,11 @@ SIZED = [  # scripts against max_array_size=50, max_map_size=30, max_string_size
     "let m = #{n: #{}}; for i in 0..100 { let t = #{}; t[`k${i}`] = [i]; m.n.fill_with(t); m.z = i; }",
     "let m = #{n: #{}}; for i in 0..100 { let t = #{}; t[`k${i}`] = [i]; m.n += t; m.z = i; }",
     "let m = #{l: [[]]}; for i in 0..100 { m.l[0] = m.l[0] + [i]; m.x = i; }",
+    # values read out (copies, nested containers too) then stored back
+    "let a = [[1]]; for i in 0..100 { let b = a.filter(|x| true); b[0].push(i); a[0] += b[0]; }",
+    "let m = #{a: [1]}; for i in 0..100 { let v = m.values(); v[0].push(i); m.a += v[0]; m.x = i; }",
+    "let a = [[1]]; for i in 0..100 { a.map(|x| { x.push(i); x }); for x in a { x.push(i); a.push(x); } }",
+    "let a = [[1], [2]]; for i in 0..100 { let b = a.extract(0, 1) + a; b[0].push(i); a.push(b); a.shift(); }",
 ]
 
 

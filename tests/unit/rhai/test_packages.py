@@ -51,3 +51,73 @@ def test_print_and_debug_are_captured(engine, capsys):
     assert log == ["hi", '"hi"', "42"]
     assert engine.log == log
     assert capsys.readouterr().out == ""
+
+
+# Empty delimiter follows Rust's str::split/splitn/rsplit/rsplitn on "": an empty
+# match before every char and at the end; segments < 1 means one segment.
+SPLIT_EMPTY_CASES = [
+    ('"abc".split("")', ["", "a", "b", "c", ""]), ('"".split("")', ["", ""]),
+    ('"abc".split("")[1].type_of()', "string"),
+    ('"abc".split("", 0)', ["abc"]), ('"abc".split("", 1)', ["abc"]), ('"abc".split("", 2)', ["", "abc"]),
+    ('"abc".split("", 3)', ["", "a", "bc"]), ('"abc".split("", 4)', ["", "a", "b", "c"]),
+    ('"abc".split("", 99)', ["", "a", "b", "c", ""]), ('"".split("", 2)', ["", ""]),
+    ('"abc".split_rev("")', ["", "c", "b", "a", ""]), ('"".split_rev("")', ["", ""]),
+    ('"abc".split_rev("", -1)', ["abc"]), ('"abc".split_rev("", 2)', ["", "abc"]),
+    ('"abc".split_rev("", 3)', ["", "c", "ab"]), ('"abc".split_rev("", 4)', ["", "c", "b", "a"]),
+    ('"abc".split_rev("", 5)', ["", "c", "b", "a", ""]),
+    ('"a,b,c".split(",", 2)', ["a", "b,c"]), ('"a,b,c".split_rev(",", 2)', ["c", "a,b"]),
+    ('"a,b,c".split_rev(",")', ["c", "b", "a"]), ('"a,b,c".split(",", 0)', ["a,b,c"]),
+]
+
+
+@pytest.mark.parametrize("script,expected", SPLIT_EMPTY_CASES)
+def test_split_empty_delimiter(engine, script, expected):
+    check_cases(engine, [(script, expected)])
+
+
+# Rhai's value semantics: a value read out of an array/map (by a function, an operator,
+# a for loop or a callback argument) is a copy, nested arrays and maps included; changing
+# it never changes the original.
+VALUE_SEMANTICS_CASES = [
+    ("let a = [[1]]; let b = a + []; b[0].push(2); a", [[1]]),
+    ("let a = [[1]]; let b = [] + a; b[0].push(2); [a, b]", [[[1]], [[1, 2]]]),
+    ("let a = [[1]]; let b = a + a; b[0].push(2); b[1].push(3); [a, b]", [[[1]], [[1, 2], [1, 3]]]),
+    ("let a = #{x: [1]}; let b = a + #{}; b.x.push(2); a", {"x": [1]}),
+    ("let a = #{}; let b = a + #{x: [1]}; b.x.push(2); b", {"x": [1, 2]}),
+    ("let a = [[1]]; let b = a.first(); b.push(2); [a, b]", [[[1]], [1, 2]]),
+    ("let a = [[1]]; a.first().push(2); a", [[1]]),
+    ("let a = [[0], [1]]; let b = a.last(); b.push(2); a", [[0], [1]]),
+    ("let a = [[1]]; let b = a.get(0); b.push(2); a", [[1]]),
+    ("let a = [[1]]; let b = a.get(-1); b.push(2); a", [[1]]),
+    ("let a = [[1], [2]]; let b = a.filter(|x| true); b[0].push(2); a", [[1], [2]]),
+    ("let a = [[1], [2]]; let b = a.extract(0); b[0].push(2); a", [[1], [2]]),
+    ("let a = [[1], [2]]; let b = a.extract(0, 1); b[0].push(2); a", [[1], [2]]),
+    ("let a = [[1], [2]]; let b = a.extract(0..1); b[0].push(2); a", [[1], [2]]),
+    ("let a = [[1]]; let b = a.find(|x| true); b.push(2); a", [[1]]),
+    ("let a = [[1]]; let b = a.find_map(|x| x); b.push(2); a", [[1]]),
+    ("let a = [[1]]; let b = a.map(|x| x); b[0].push(2); a", [[1]]),
+    ("let a = [[1]]; let b = a.reduce(|acc, x| x); b.push(2); a", [[1]]),
+    ("let a = [[1]]; let b = a.reduce_rev(|acc, x| x, 0); b.push(2); a", [[1]]),
+    ("let a = [[1]]; let b = a.zip([0], |x, y| x); b[0].push(2); a", [[1]]),
+    ("let m = #{a: [1]}; let v = m.values(); v[0].push(2); m", {"a": [1]}),
+    ("let m = #{a: [1]}; let v = m.get(\"a\"); v.push(2); m", {"a": [1]}),
+    ("let m = #{a: [1]}; let v = m.filter(|k, v| true); v.a.push(2); m", {"a": [1]}),
+    ("let a = [[1]]; for x in a { x.push(2); } a", [[1]]),
+    ("let a = [#{n: 1}]; for x in a { x.n = 2; } a", [{"n": 1}]),
+    ("let a = [[1], [2]]; for (x, i) in a { x.push(i); } a", [[1], [2]]),
+    # callback arguments are copies; ``this`` is the element itself
+    ("let a = [[1]]; a.map(|x| { x.push(5); x }); a", [[1]]),
+    ("let a = [[1]]; a.filter(|x| { x.push(5); true }); a", [[1]]),
+    ("let a = [[1]]; let r = a.reduce(|acc, x| { acc.push(x); acc }, []); r[0].push(2); [a, r]",
+     [[[1]], [[1, 2]]]),
+    ("let a = [[1]]; a.for_each(|| this.push(5)); a", [[1, 5]]),
+    ("let a = [[1]]; a.map(|| { this.push(5); 0 }); a", [[1, 5]]),
+    # indexing still reaches into the original
+    ("let a = [[1]]; a[0].push(2); a", [[1, 2]]),
+    ("let a = [[1]]; let b = a; b[0].push(2); a", [[1]]),
+]
+
+
+@pytest.mark.parametrize("script,expected", VALUE_SEMANTICS_CASES)
+def test_value_semantics(engine, script, expected):
+    check_cases(engine, [(script, expected)])

@@ -129,7 +129,7 @@ def pad(c, d, arr, n, v):
     c.stored(arr, arr[start:])
 
 
-@native("get", ARR, INT)
+@native("get", ARR, INT, shares=True)
 def get(arr, i):
     n = len(arr)
     j = n + i if i < 0 else i
@@ -145,12 +145,12 @@ def set_(c, d, arr, i, v):
         c.stored(arr, (arr[j],), (old,))
 
 
-@native("first", ARR)
+@native("first", ARR, shares=True)
 def first(arr):
     return arr[0] if arr else None
 
 
-@native("last", ARR)
+@native("last", ARR, shares=True)
 def last(arr):
     return arr[-1] if arr else None
 
@@ -179,9 +179,9 @@ def index_of_from(c, d, arr, v, start):
     return -1
 
 
-native("extract", ARR, INT)(tail_from)
-native("extract", ARR, INT, INT)(span)
-native("extract", ARR, RNG)(within)
+native("extract", ARR, INT, shares=True)(tail_from)
+native("extract", ARR, INT, INT, shares=True)(span)
+native("extract", ARR, RNG, shares=True)(within)
 
 
 @native("split", ARR, INT)
@@ -207,13 +207,13 @@ def dedup(arr):
     arr[:] = out
 
 
-@native("zip", ARR, ARR, FNP, ctx=True)
+@native("zip", ARR, ARR, FNP, ctx=True, shares=True)
 def zip_(c, d, a, b, f):
     return [callback(c, d, f, None, x, y)[0] for x, y in zip(a, b)]
 
 
 # -- higher-order ----------------------------------------------------------------
-@native("map", ARR, (FnPtr, str), ctx=True)
+@native("map", ARR, (FnPtr, str), ctx=True, shares=True)
 def map_(c, d, arr, f):
     f = _fn(f)
     out = []
@@ -230,7 +230,7 @@ def for_each(c, d, arr, f):
         _put_this(c, arr, i, callback(c, d, f, arr[i], i)[1])
 
 
-@native("filter", ARR, (FnPtr, str), ctx=True)
+@native("filter", ARR, (FnPtr, str), ctx=True, shares=True)
 def filter_(c, d, arr, f):
     f = _fn(f)
     return [arr[i] for i in range(len(arr)) if _pred(c, d, f, arr, i)]
@@ -279,7 +279,7 @@ def all_(c, d, arr, f):
     return all(_pred(c, d, f, arr, i) for i in range(len(arr)))
 
 
-@native("find", ARR, (FnPtr, str), ctx=True)
+@native("find", ARR, (FnPtr, str), ctx=True, shares=True)
 def find(c, d, arr, f):
     f = _fn(f)
     for i in range(len(arr)):
@@ -288,7 +288,7 @@ def find(c, d, arr, f):
     return None
 
 
-@native("find_map", ARR, (FnPtr, str), ctx=True)
+@native("find_map", ARR, (FnPtr, str), ctx=True, shares=True)
 def find_map(c, d, arr, f):
     f = _fn(f)
     for i in range(len(arr)):
@@ -302,26 +302,26 @@ def find_map(c, d, arr, f):
 def _reduce(c, d, arr, f, acc, order):
     f = _fn(f)
     for i in order:
-        acc, _ = callback(c, d, f, arr[i], acc, arr[i], i)
+        acc, _ = callback(c, d, f, arr[i], acc, arr[i], i, owned=1)
     return acc
 
 
-@native("reduce", ARR, (FnPtr, str), ctx=True)
+@native("reduce", ARR, (FnPtr, str), ctx=True, shares=True)
 def reduce(c, d, arr, f):
     return _reduce(c, d, arr, f, None, range(len(arr)))
 
 
-@native("reduce", ARR, (FnPtr, str), ANY, ctx=True)
+@native("reduce", ARR, (FnPtr, str), ANY, ctx=True, shares=True)
 def reduce_init(c, d, arr, f, init):
     return _reduce(c, d, arr, f, init, range(len(arr)))
 
 
-@native("reduce_rev", ARR, (FnPtr, str), ctx=True)
+@native("reduce_rev", ARR, (FnPtr, str), ctx=True, shares=True)
 def reduce_rev(c, d, arr, f):
     return _reduce(c, d, arr, f, None, range(len(arr) - 1, -1, -1))
 
 
-@native("reduce_rev", ARR, (FnPtr, str), ANY, ctx=True)
+@native("reduce_rev", ARR, (FnPtr, str), ANY, ctx=True, shares=True)
 def reduce_rev_init(c, d, arr, f, init):
     return _reduce(c, d, arr, f, init, range(len(arr) - 1, -1, -1))
 

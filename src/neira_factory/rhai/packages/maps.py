@@ -22,7 +22,7 @@ def keys(m):
     return sorted(m)
 
 
-@native("values", MAP)
+@native("values", MAP, shares=True)
 def values(m):
     return [m[k] for k in sorted(m)]
 
@@ -32,7 +32,7 @@ def contains(m, k):
     return str(k) in m
 
 
-@native("get", MAP, TXT)
+@native("get", MAP, TXT, shares=True)
 def get(m, k):
     return m.get(str(k))
 
@@ -69,7 +69,7 @@ def fill_with(c, d, m, other):
     c.stored(m, added)
 
 
-@native("filter", MAP, FNP, ctx=True)
+@native("filter", MAP, FNP, ctx=True, shares=True)
 def filter_(c, d, m, f):
     return {k: v for k, v in sorted(m.items()) if callback(c, d, f, v, k, v)[0] is True}
 

@@ -3,6 +3,9 @@
 Each overload declares its parameter types (a Python type, a tuple of types, or
 ``ANY``).  ``ctx`` functions receive the run ``Context`` and call depth first;
 ``strmut`` functions mutate a string ``this`` and return ``(new_string, result)``.
+``shares`` functions may return an array or map that holds (or is) a container
+also held by an argument (``first``, ``filter``, ``values``, ...): the caller
+gets a deep copy, as Rhai's value semantics ask (see ``calls.call_native``).
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ ANY = None
 
 
 class Overload:
-    __slots__ = ("types", "fn", "ctx", "strmut")
+    __slots__ = ("types", "fn", "ctx", "strmut", "shares")
 
-    def __init__(self, types, fn, ctx, strmut):
-        self.types, self.fn, self.ctx, self.strmut = types, fn, ctx, strmut
+    def __init__(self, types, fn, ctx, strmut, shares=False):
+        self.types, self.fn, self.ctx, self.strmut, self.shares = types, fn, ctx, strmut, shares
 
     def matches(self, args) -> bool:
         for spec, a in zip(self.types, args):
@@ -34,12 +37,12 @@ GETTERS: set[str] = set()
 CALLBACK_NAMES: set[str] = set()
 
 
-def native(name, *types, ctx=False, strmut=False, getter=False, aliases=()):
+def native(name, *types, ctx=False, strmut=False, getter=False, aliases=(), shares=False):
     """Decorator registering ``fn`` as the native function ``name(types...)``."""
 
     def deco(fn):
         for n in (name, *aliases):
-            FUNCS.setdefault((n, len(types)), []).append(Overload(types, fn, ctx, strmut))
+            FUNCS.setdefault((n, len(types)), []).append(Overload(types, fn, ctx, strmut, shares))
             if getter:
                 GETTERS.add(n)
             if ctx:

@@ -52,14 +52,29 @@ native("sub_string", STR, INT, INT)(span)
 native("sub_string", STR, RNG)(within)
 
 
+def _split_empty(s, n=None):
+    """Rust's ``str::splitn(n, "")``: an empty match before every char and at the end."""
+    if n is None or n >= len(s) + 2:
+        return ["", *s, ""]
+    if n < 2:
+        return [s]
+    return ["", *s[: n - 2], s[n - 2 :]]
+
+
+def _segments(n):
+    # Rhai: fewer than one segment means one (the whole string).
+    return max(n, 1)
+
+
 @native("split", STR, TXT)
 def split(s, sep):
-    return s.split(sep) if sep else [Char(ch) for ch in s]
+    return s.split(sep) if sep else _split_empty(s)
 
 
 @native("split", STR, TXT, INT)
 def split_n(s, sep, n):
-    return s.split(sep, max(n, 1) - 1)
+    n = _segments(n)
+    return s.split(sep, n - 1) if sep else _split_empty(s, n)
 
 
 @native("split", STR)
@@ -75,12 +90,16 @@ def split_at(s, i):
 
 @native("split_rev", STR, TXT)
 def split_rev(s, sep):
-    return s.split(sep)[::-1]
+    return (s.split(sep) if sep else _split_empty(s))[::-1]
 
 
 @native("split_rev", STR, TXT, INT)
 def split_rev_n(s, sep, n):
-    return s.rsplit(sep, max(n, 1) - 1)[::-1]
+    n = _segments(n)
+    if sep:
+        return s.rsplit(sep, n - 1)[::-1]
+    # rsplitn(n, "") mirrors splitn(n, "") on the reversed string.
+    return [part[::-1] for part in _split_empty(s[::-1], n)]
 
 
 @native("to_upper", STR)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..errors import ErrorFunctionNotFound, ErrorInFunctionCall, fn_not_found
 from ..packages.registry import FUNCS, GETTERS
-from .values import FnPtr, type_name
+from .values import CONTAINERS, NESTED, FnPtr, copy, type_name
 
 
 class Unbound:
@@ -54,6 +54,8 @@ def call_native(c, d, name, args):
     r = ov.fn(c, d, *args) if ov.ctx else ov.fn(*args)
     if ov.strmut:
         return r[1], r[0]
+    if ov.shares and type(r) in CONTAINERS:
+        r = copy(r)  # Rhai value semantics: the result shares nothing with the arguments
     return r, args[0] if args else None
 
 
@@ -116,9 +118,13 @@ def call_ptr(c, d, ptr, args, this=UNBOUND):
     return call_native(c, d, ptr.name, [this, *args])
 
 
-def callback(c, d, ptr, this, *args):
+def callback(c, d, ptr, this, *args, owned=0):
     """Call ``ptr`` from a native function (map, filter, ...), passing only as
-    many of ``args`` as it accepts and binding ``this``; returns (result, new this)."""
+    many of ``args`` as it accepts and binding ``this``; returns (result, new this).
+    ``this`` is the element itself (the callback may change it); the arguments are
+    values of the callback's own, as in Rhai (which clones them): array/map arguments
+    are copied, except the first ``owned`` ones (already the callee's, e.g. reduce's
+    accumulator)."""
     if type(ptr) is not FnPtr:
         raise ErrorFunctionNotFound(f"expected a function pointer, found {type_name(ptr)}")
     n = len(ptr.curry)
@@ -126,7 +132,11 @@ def callback(c, d, ptr, this, *args):
         want = arity_of(ptr.fn) - n
     else:
         want = next((k for k in range(len(args), -1, -1) if (ptr.name, n + k) in c.fns), len(args))
-    return call_ptr(c, d, ptr, list(args[:max(want, 0)]), this)
+    args = args[:max(want, 0)]
+    if NESTED.isdisjoint(map(type, args)):
+        return call_ptr(c, d, ptr, list(args), this)
+    args = [copy(a) if i >= owned and type(a) in CONTAINERS else a for i, a in enumerate(args)]
+    return call_ptr(c, d, ptr, args, this)
 
 
 def getter(name, target):
@@ -134,7 +144,7 @@ def getter(name, target):
     if name not in GETTERS:
         return None
     ov = resolve(name, [target])
-    return ov.fn if ov is not None and not ov.ctx else None
+    return ov.fn if ov is not None and not ov.ctx and not ov.shares else None
 
 
 def wrap_fn_error(err, name):

@@ -65,9 +65,12 @@ def add(a, b):
     if tb is str and a is None:
         return b
     if ta is list and tb is list:
-        return a + copy(b)
+        # A new value: nested arrays/maps of either side are copied, not shared.
+        r = copy(a)
+        r.extend(copy(b))
+        return r
     if ta is dict and tb is dict:
-        r = dict(a)
+        r = copy(a)
         r.update(copy(b))
         return r
     if ta is bytearray and tb is bytearray:

@@ -61,7 +61,7 @@ def iterate(v):
     """The sequence a ``for`` loop walks."""
     t = type(v)
     if t is list:
-        return list(v)
+        return copy(v)  # each loop variable is a value of its own (nested containers too)
     if t is RhaiRange:
         return v.as_range()
     if t is str:

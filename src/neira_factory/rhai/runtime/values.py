@@ -96,12 +96,20 @@ def type_name(v) -> str:
 CONTAINERS = (list, dict)
 
 
+NESTED = frozenset(CONTAINERS)
+
+
 def copy(v):
-    """Deep copy of arrays and maps (Rhai value semantics); other values are immutable."""
+    """Deep copy of arrays and maps (Rhai value semantics); other values are immutable.
+    A flat array or map (the common case) is copied at C speed."""
     t = type(v)
     if t is list:
+        if NESTED.isdisjoint(map(type, v)):
+            return v[:]
         return [copy(x) if type(x) in CONTAINERS else x for x in v]
     if t is dict:
+        if NESTED.isdisjoint(map(type, v.values())):
+            return v.copy()
         return {k: copy(x) if type(x) in CONTAINERS else x for k, x in v.items()}
     if t is bytearray:
         return bytearray(v)
