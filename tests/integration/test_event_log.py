@@ -120,7 +120,7 @@ def test_the_tail_thread_brings_the_others_events_within_a_poll_or_a_notificatio
         announce(a, n)
         latencies.append(wait_until(lambda: b.bus.last_id == a.bus.last_id))
     # SQLite: the poll (100 ms); PostgreSQL: the notification (the safety poll is 5 s)
-    assert max(latencies) < 1.0, latencies
+    assert max(latencies) < 4.0, latencies  # well inside the 5 s safety poll: the poll or the notification did it
 
 
 def test_replay_reads_the_newest_events_from_the_log(replicas):
@@ -261,7 +261,7 @@ def pg_factory(fresh_pg_url, tmp_path) -> Iterator[Factory]:
 
 
 def log_one(conn, type_: str) -> int:
-    (event_id,) = EventRepository(conn, postgres=True).append([Event(type_, "r")], "writer")
+    ((event_id, _event, _replica),) = EventRepository(conn, postgres=True).append([Event(type_, "r")], "writer")
     return event_id
 
 
@@ -291,7 +291,7 @@ def test_the_thread_is_woken_by_the_late_commit(pg_factory):
         assert f.bus.last_id < low  # held back behind the missing id
         slow_tx.commit()
         latency = wait_until(lambda: f.bus.last_id == high)
-    assert latency < 1.0  # the commit's notification, not the grace period (5 s)
+    assert latency < 4.0  # woken by the commit's notification, not by the grace period (5 s) running out
     assert [i for i, _ in f.bus.recent][-2:] == [low, high]
 
 

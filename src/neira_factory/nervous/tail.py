@@ -87,9 +87,22 @@ class EventTail:
         """Publish the events committed above the cursor, in id order, up to the first missing id; how many.
         With `upto` (the last id a commit logged), nothing is read when the cursor has got there already.
         Before seek_end nothing is read."""
+        return self._catch_up(upto, ())
+
+    def committed(self, own: list[Logged]) -> int:
+        """After a local commit that logged `own` (its rows, in id order): publish. When they follow the
+        cursor without a gap (no other transaction's event in between: the usual case on one replica)
+        they are published as they are, without reading the log; else as catch_up does."""
+        return self._catch_up(own[-1].id, own) if own else 0
+
+    def _catch_up(self, upto: int | None, own: tuple[Logged, ...] | list[Logged]) -> int:
         with self._lock:
             if self._cursor is None or (upto is not None and upto <= self._cursor):
                 return 0
+            if own and all(row.id == self._cursor + 1 + i for i, row in enumerate(own)):
+                self.bus.publish(list(own))
+                self._cursor = own[-1].id
+                return len(own)
             published = 0
             while True:
                 with self.db.unit_of_work(write=False) as uow:

@@ -21,7 +21,7 @@ from ..domain.events import Event
 from ..domain.lifecycle import LIVE, State
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError, sha256_hex, verified
-from ..nervous.events import EventBus
+from ..nervous.events import EventBus, Logged
 from ..nervous.metrics import FactoryMetrics
 from ..nervous.tail import EventTail
 from ..policy import Decision, PolicyEngine, PolicyState
@@ -188,12 +188,12 @@ class Factory:
         with self.db.unit_of_work(write=True) as uow:
             yield uow
         self._invalidate(uow.events)
-        if uow.event_ids:
+        if uow.logged:
             try:
-                self.tail.catch_up(uow.event_ids[-1])
+                self.tail.committed([Logged(*row) for row in uow.logged])
             except SQLAlchemyError:  # committed all the same: the tail's thread publishes them when it can
                 log.warning("events %s..%s are committed but not yet published: the event log cannot be read "
-                            "right now", uow.event_ids[0], uow.event_ids[-1], exc_info=True)
+                            "right now", uow.logged[0][0], uow.logged[-1][0], exc_info=True)
 
     def read(self):
         return self.db.unit_of_work(write=False)

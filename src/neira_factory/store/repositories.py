@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import String, cast, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -330,16 +330,22 @@ class EventRepository:
         self.conn = conn
         self.postgres = postgres
 
-    def append(self, events: list[Event], replica: str) -> list[int]:
-        """Log `events` as made by `replica`; their ids. On PostgreSQL the transaction also NOTIFYs
-        EVENTS_CHANNEL, which listeners receive when (and only if) it commits."""
-        ids = [self.conn.execute(insert(t.events).values(type=e.type, resource=e.resource, data=_plain(e.data),
-                                                         ts=e.ts, replica=replica)).inserted_primary_key[0]
-               for e in events]
-        if self.postgres and ids:
-            self.conn.execute(text("SELECT pg_notify(:channel, :payload)"),
-                              {"channel": EVENTS_CHANNEL, "payload": str(ids[-1])})
-        return ids
+    def append(self, events: list[Event], replica: str) -> list[tuple[int, Event, str]]:
+        """Log `events` as made by `replica`; the rows as the log holds them, as `after` reads them. On
+        PostgreSQL the same statement NOTIFYs EVENTS_CHANNEL once per id; listeners receive that when (and
+        only if) the transaction commits."""
+        if not events:
+            return []
+        kept = [Event(e.type, e.resource, _plain(e.data), e.ts) for e in events]
+        rows = [{"type": e.type, "resource": e.resource, "data": e.data, "ts": e.ts, "replica": replica}
+                for e in kept]
+        if self.postgres:  # one round trip: the rows, and a notification per id
+            logged = insert(t.events).values(rows).returning(t.events.c.id).cte("logged")
+            ids = sorted(r[0] for r in self.conn.execute(
+                select(logged.c.id, func.pg_notify(EVENTS_CHANNEL, cast(logged.c.id, String)))))
+        else:
+            ids = [self.conn.execute(insert(t.events).values(**row)).inserted_primary_key[0] for row in rows]
+        return [(i, e, replica) for i, e in zip(ids, kept)]
 
     def after(self, last_id: int, limit: int) -> list[tuple[int, Event, str]]:
         """The first `limit` events with an id above `last_id`, oldest first."""

@@ -36,7 +36,7 @@ class UnitOfWork:
     postgres: bool = False
     replica: str = ""  # the process whose events these are (the event log's `replica` column)
     events: list[Event] = field(default_factory=list)
-    event_ids: list[int] = field(default_factory=list)  # the logged events' ids, once log_events ran
+    logged: list[tuple[int, Event, str]] = field(default_factory=list)  # (id, event, replica), once log_events ran
 
     def __post_init__(self) -> None:
         self.nodes = NodeRepository(self.conn)
@@ -58,4 +58,4 @@ class UnitOfWork:
     def log_events(self) -> None:
         """Write the announced events to the event log (in this transaction, just before its commit)."""
         if self.events:
-            self.event_ids = self.event_log.append(self.events, self.replica)
+            self.logged = self.event_log.append(self.events, self.replica)
