@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -116,6 +117,17 @@ def metrics(client: httpx.Client) -> dict[str, float]:
             assert match, f"not a Prometheus sample line: {line!r}"
             found[match.group(1)] = float(match.group(2))
     return found
+
+
+def to_stable(admin: httpx.Client, body: dict[str, Any]) -> None:
+    """Create the node and walk it to stable: approve, then approve with force twice (a first version has
+    no baseline traffic to be analysed against)."""
+    r = admin.post("/factory/nodes", json=body)
+    assert r.status_code == 201, r.text
+    assert admin.post(f"/factory/nodes/{body['id']}/approve", json={}).status_code == 200
+    for _ in range(2):
+        r = admin.post(f"/factory/nodes/{body['id']}/approve", json={"force": True, "reason": "first version"})
+        assert r.status_code == 200, r.text
 
 
 def walk_lifecycle(server: Server, prefix: str = "/factory/nodes") -> None:

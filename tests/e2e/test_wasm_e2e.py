@@ -7,12 +7,11 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
-from e2e_support import metrics
-from wasm_support import build_modules
+from e2e_support import metrics, to_stable
 from support import ROOT
+from wasm_support import build_modules
 
 
 @pytest.fixture(scope="session")
@@ -25,13 +24,7 @@ def digests(modules: Path) -> dict[str, str]:
     return {name: digest for digest, name in (line.split() for line in lines)}
 
 
-def to_stable(admin: httpx.Client, body: dict) -> None:
-    r = admin.post("/factory/nodes", json=body)
-    assert r.status_code == 201, r.text
-    assert admin.post(f"/factory/nodes/{body['id']}/approve", json={}).status_code == 200
-    for _ in range(2):
-        r = admin.post(f"/factory/nodes/{body['id']}/approve", json={"force": True, "reason": "first version"})
-        assert r.status_code == 200, r.text
+
 
 
 def test_wasm_nodes_on_a_real_server(start_server, modules, tmp_path):

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import pytest
 import wasmtime
-from e2e_support import metrics
+from e2e_support import metrics, to_stable
 from support import ROOT
 from wasm_support import build_modules
 
@@ -209,13 +209,7 @@ def sandbox(module_server, tmp_path_factory) -> Sandbox:
     return box
 
 
-def to_stable(admin: httpx.Client, body: dict[str, Any]) -> None:
-    r = admin.post("/factory/nodes", json=body)
-    assert r.status_code == 201, r.text
-    assert admin.post(f"/factory/nodes/{body['id']}/approve", json={}).status_code == 200
-    for _ in range(2):
-        r = admin.post(f"/factory/nodes/{body['id']}/approve", json={"force": True, "reason": "sandbox suite"})
-        assert r.status_code == 200, r.text
+
 
 
 def template(box: Sandbox, row: Hostile) -> dict[str, Any]:
