@@ -128,38 +128,15 @@ def _lexicon() -> _Lexicon:
             values.append(value)
         surfaces.setdefault(key, _norm(phrase))
 
-    for cls, words in ACTION_WORDS.items():
-        for w in words:
-            add(w, "verb", cls)
-    for w in LIGHT_VERBS:
-        add(w, "light", True)
-    for target, words in TARGET_WORDS.items():
-        for w in words:
-            add(w, "target", target)
-    for mark, words in MARK_WORDS.items():
-        for w in words:
-            add(w, "mark", mark)
-    for sep, words in SEPARATOR_WORDS.items():
-        for w in words:
-            add(w, "sep", sep)
-    for w in FILLER_WORDS:
-        add(w, "filler", True)
-    for organ, words in ORGAN_SYNONYMS.items():
-        for w in words:
-            add(w, "organ", organ)
-    for impl, words in IMPL_SYNONYMS.items():
-        for w in words:
-            add(w, "impl", impl)
-    for option, words in OPTION_SYNONYMS.items():
-        for w in words:
-            add(w, "option", option)
-        add(option, "option", option)
-    for part, words in CAPABILITY_PART_WORDS.items():
-        for w in words:
-            add(w, "cappart", part)
-    for n, words in ORDINAL_WORDS.items():
-        for w in words:
-            add(w, "ord", n)
+    lexicons = (("verb", ACTION_WORDS), ("light", {True: LIGHT_VERBS}), ("target", TARGET_WORDS),
+                ("mark", MARK_WORDS), ("sep", SEPARATOR_WORDS), ("filler", {True: FILLER_WORDS}),
+                ("organ", ORGAN_SYNONYMS), ("impl", IMPL_SYNONYMS),
+                ("option", {option: (*words, option) for option, words in OPTION_SYNONYMS.items()}),
+                ("cappart", CAPABILITY_PART_WORDS), ("ord", ORDINAL_WORDS))
+    for cat, lexicon in lexicons:
+        for value, words in lexicon.items():
+            for w in words:
+                add(w, cat, value)
 
     index: dict[str, list[_Entry]] = {}
     fuzzy: list[tuple[frozenset[str], str, dict[str, tuple]]] = []
