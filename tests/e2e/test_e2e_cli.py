@@ -7,6 +7,8 @@ import yaml
 from e2e_support import NODE_ID, TEMPLATE, free_port, run_cli
 from support import TOKENS
 
+from neira_factory.runtime.router import bucket
+
 
 def test_cli_create_to_stable(server, tmp_path):
     url = server.url
@@ -90,9 +92,11 @@ def test_cli_create_to_stable(server, tmp_path):
     cli("safe-mode", "off", scope="admin")
     assert "draft → canary" in cli("approve", "analysis.reverse.v2", "--yes", "--reason", "r").stdout
 
-    # traffic through the route (the stable version serves), the canary's analysis, quarantine and release
-    assert '"text": "cba"' in cli("invoke", "analysis.reverse", "--input", '{"text": "abc"}', "--key", "k1").stdout
-    invoked = json.loads(cli("--json", "invoke", "analysis.reverse", "-i", '{"text": "ab"}').stdout)
+    # traffic through the route, the canary's analysis, quarantine and release; a key outside the canary's
+    # share of the key space (5%) is served by the stable version, whatever random split a keyless request gets
+    assert '"text": "cba"' in cli("invoke", "analysis.reverse", "--input", '{"text": "abc"}').stdout
+    stable_key = next(k for k in map(str, range(100)) if bucket("analysis.reverse", k) >= 0.5)
+    invoked = json.loads(cli("--json", "invoke", "analysis.reverse", "-i", '{"text": "ab"}', "-k", stable_key).stdout)
     assert (invoked["output"], invoked["node_id"]) == ({"text": "ba"}, NODE_ID)
     assert "error: bad_input" in cli("invoke", "analysis.reverse", "-i", "{nope", code=1).stderr
     out = cli("analysis", "analysis.reverse.v2", scope="read").stdout
