@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
 from neira_factory.domain.actors import Actor
@@ -199,6 +200,14 @@ def verdicts(f: Factory, node_id: str) -> int:
         return uow.conn.execute(q).scalar()
 
 
+def _writes_into(writes: list[str]) -> Callable[..., None]:
+    """A before_cursor_execute listener that notes every statement that writes (or opens a write transaction)."""
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")):
+            writes.append(statement)
+    return note
+
+
 def test_every_replica_measures_but_each_phase_is_announced_once(replicas):
     a, b, c = replicas("replica-a"), replicas("replica-b"), replicas("replica-c")
     node_id = "analysis.verdict_once.v1"
@@ -216,10 +225,17 @@ def test_every_replica_measures_but_each_phase_is_announced_once(replicas):
         done = list(pool.map(check, supervisors))
     assert [d["phase"] for d in done] == [done[0]["phase"]] * 3
     assert verdicts(a, node_id) == 1
+    writes: list[str] = []
+    record_writes = _writes_into(writes)
+    for f in (a, b, c):
+        sa_event.listen(f.db.engine, "before_cursor_execute", record_writes)
     for s in supervisors:  # nothing new: nothing announced again, not even by a replica that restarted
         s._seen.clear()
-        s.check(record)
+        assert s.check(record) == {"id": node_id, "phase": done[0]["phase"], "action": None}
     assert verdicts(a, node_id) == 1
+    assert writes == []  # nothing to measure, do or announce: not even a write transaction is opened
+    for f in (a, b, c):
+        sa_event.remove(f.db.engine, "before_cursor_execute", record_writes)
 
     # a new stay in canary (quarantined, released back to canary) starts a new analysis: announced once more
     lifecycle.transition(b, ADMIN, node_id, "quarantine", reason="again")

@@ -2,7 +2,9 @@
 measurement per candidate and window, and act on the phase — roll back a failing candidate
 (`rollout.auto_rollback`), graduate a passing experimental one (`rollout.auto_graduate`), and
 announce every change of phase once for the cluster (every replica measures every candidate; the
-`announced_phases` table lets one transaction announce each change). Now and then it deletes old
+`announced_phases` table lets one transaction announce each change; a check with nothing to measure, do or
+announce opens no write transaction, so the other replicas' checks do not queue for the write lock). Now and
+then it deletes old
 statistics windows, measurements and events."""
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from .lifecycle import Applied, apply, count
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600.0
+ACTIONABLE = ("failed", "passed")  # phases on which _act may roll back or graduate
 
 
 class Supervisor:
@@ -82,10 +85,15 @@ class Supervisor:
         f = self.f
         with f.read() as uow:
             result, phase, evidence = analysis.evaluate_node(f, uow, record)
+            announced = uow.announced_phases.recorded(record.id)
         seen = (record.row_version, result.requests, evidence["stats"]["shadow_compared"], phase.phase)
         if self._seen.get(record.id) == seen:
             return None
         self._seen[record.id] = seen
+        if (not analysis.measurable(result) and phase.phase not in ACTIONABLE
+                and announced == (record.row_version, phase.phase, phase.needs_human)):
+            # nothing to write: no measurement, no action, and the phase is announced (by another replica)
+            return {"id": record.id, "phase": phase.phase, "action": None}
         with f.write() as uow:
             current = uow.nodes.get(record.id)
             if current is None or current.state != record.state or current.row_version != record.row_version:

@@ -298,6 +298,13 @@ class AnnouncedPhaseRepository:
         self.conn = conn
         self.postgres = postgres
 
+    def recorded(self, node_id: str) -> tuple[int, str, bool] | None:
+        """(row version, phase, needs_human) last announced for the node, or None."""
+        p = t.announced_phases
+        row = self.conn.execute(select(p.c.row_version, p.c.phase, p.c.needs_human)
+                                .where(p.c.node_id == node_id)).first()
+        return None if row is None else (row.row_version, row.phase, bool(row.needs_human))
+
     def claim(self, node_id: str, row_version: int, state: str, phase: str, needs_human: bool) -> bool:
         """Record this phase of the node (at this row version); True when it differs from the recorded one,
         i.e. this transaction is the one to announce it. A concurrent claim of the same phase waits for this
