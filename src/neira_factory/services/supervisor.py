@@ -4,8 +4,7 @@ measurement per candidate and window, and act on the phase — roll back a faili
 announce every change of phase once for the cluster (every replica measures every candidate; the
 `announced_phases` table lets one transaction announce each change; a check with nothing to measure, do or
 announce opens no write transaction, so the other replicas' checks do not queue for the write lock). Now and
-then it deletes old
-statistics windows, measurements and events."""
+then it deletes old statistics windows, measurements and events."""
 from __future__ import annotations
 
 import logging
