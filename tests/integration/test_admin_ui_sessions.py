@@ -1,7 +1,8 @@
 """Admin UI sessions follow the tokens they were signed in with, through the real app: a session keeps
 working on a replica (or after a restart) that still knows its token as the same actor and scope, and
 ends at its next request on one where the token was revoked, moved to another actor or lowered in scope
-(a lowered scope never keeps its admin rights in the UI); the cookie holds neither the token nor its
+(a lowered scope never keeps its admin rights in the UI), also on a running replica whose tokens file
+changed; the cookie holds neither the token nor its
 plain hash. The signing secret is the `ui_secret` setting (NEIRA_UI_SECRET) when set."""
 from __future__ import annotations
 
@@ -101,6 +102,17 @@ def test_a_revoked_token_ends_its_sessions_at_the_next_request(f):
     login = browser(restarted)
     again = login.post("/admin/login", data={"token": ALICE, "csrf": login_csrf(login)})
     assert again.status_code == 401
+
+
+def test_a_running_replica_takes_a_revocation_from_the_tokens_file_without_a_restart(f):
+    app = create_app(f, TokenRegistry.load(f.settings, check_s=0.0))  # looks at the file on every request
+    alice = signed_in(app, ALICE)
+    api = TestClient(app)
+    assert api.get("/factory/nodes", headers={"Authorization": f"Bearer {ALICE}"}).status_code == 200
+    write_tokens(f.settings.tokens_file, [{"token": BOB, "actor": "bob", "scope": "write"}])
+    assert api.get("/factory/nodes", headers={"Authorization": f"Bearer {ALICE}"}).status_code == 401
+    assert signed_out(alice)
+    assert api.get("/factory/nodes", headers={"Authorization": f"Bearer {BOB}"}).status_code == 200
 
 
 def test_a_lowered_scope_does_not_keep_admin_rights_in_the_ui(f):
