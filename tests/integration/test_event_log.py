@@ -110,6 +110,7 @@ def test_another_replicas_events_arrive_in_order_and_drop_this_replicas_caches(r
     assert [e.type for _, e in b.bus.recent][-3:] == ["safe_mode.changed", "test.event", "test.event"]
     assert b.bus.recent[-1] == a.bus.recent[-1] == (ids[-1], mine)
     assert b.cached_policy_state().safe_mode is True  # the event dropped the cache, not the TTL
+    assert b"\nsafe_mode 1.0\n" in b.metrics.exposition()  # and b's gauge says so at the next scrape
 
 
 def test_the_tail_thread_brings_the_others_events_within_a_poll_or_a_notification(replicas):
