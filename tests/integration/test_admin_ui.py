@@ -230,6 +230,9 @@ def test_the_organ_page_inlines_the_graph_and_the_status(app, world):
     assert graph.lstrip().startswith("<svg") and "<script" not in graph and "<!DOCTYPE" not in graph
     assert "analysis.text_normalize.v1" in graph
     assert 'data-member="analysis.text_normalize.v1"' in html and "data-member=\"analysis.speak_adapter.v1\"" in html
+    history = re.search(r'<table class="list" id="history-table">(.*?)</table>', html, re.DOTALL).group(1)
+    assert "<td>build</td>" in history and "<td>draft</td>" in history  # its creation, like a node's
+    assert f"id: {ORGAN}" in re.search(r'<pre class="yaml" id="template">(.*?)</pre>', html, re.DOTALL).group(1)
 
 
 def test_the_approvals_queue_holds_drafts_and_finished_training_runs_newest_first(app, world):

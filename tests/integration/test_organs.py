@@ -77,6 +77,9 @@ def test_the_voice_organ_from_neiras_example_builds_moves_and_speaks(rt):
     assert built.status_code == 200 and built.json() | {"report": None} == {
         "organ_id": "organ.voice.v1", "state": "draft", "report": None}
     assert client.post("/organs/organ.voice.v1/approve", json={}, headers=WRITE).json()["state"] == "canary"
+    history = client.get("/factory/nodes/organ.voice.v1", headers=READ).json()["history"]  # an organ is a node
+    assert [(h["action"], h["from_state"], h["to_state"]) for h in history] == [
+        ("build", None, "draft"), ("approve", "draft", "canary")]
     for text, lang_words in (("Привет, Нейра!", "привет"), ("Hello, Neira 42", "forty")):
         response = client.post("/organs/organ.voice.v1/run", json={"input": {"text": text}}, headers=WRITE)
         assert response.status_code == 200, response.text
