@@ -1,6 +1,7 @@
 """Helpers shared by the notification tests: a real webhook receiver and a reader for the `GET /events` SSE stream.
 
-- `Receiver`: an HTTP server on 127.0.0.1 that records every POST (headers, body) and answers scripted statuses.
+- `Receiver`: an HTTP server on 127.0.0.1 that records every POST (headers, body) and answers scripted statuses
+  (`answer` changes the one it gives once the script is done).
 - `Stream`: an open SSE response read one item at a time; `open_events(...)` opens one on a base URL.
 """
 from __future__ import annotations
@@ -54,17 +55,24 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
+    def answer(self, status: int) -> None:
+        """From now on (after any scripted statuses left), answer `status`."""
+        with self.lock:
+            self.default = status
+
     def bodies(self) -> list[dict]:
         """The JSON bodies received so far, in order."""
         with self.lock:
             return [json.loads(body) for _, body in self.requests]
 
-    def wait_for(self, event_type: str, timeout: float = DELIVERY_WAIT_S) -> tuple[dict[str, str], bytes]:
-        """The first delivery whose `X-Neira-Event` is `event_type`, waiting up to `timeout` s for it."""
+    def wait_for(self, event_type: str, timeout: float = DELIVERY_WAIT_S, *,
+                 after: int = 0) -> tuple[dict[str, str], bytes]:
+        """The first delivery whose `X-Neira-Event` is `event_type` (among the requests from the `after`th on),
+        waiting up to `timeout` s for it."""
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
-                for headers, body in self.requests:
+                for headers, body in self.requests[after:]:
                     if headers.get("X-Neira-Event") == event_type:
                         return headers, body
                 left = deadline - time.monotonic()

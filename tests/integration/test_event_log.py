@@ -1,8 +1,9 @@
 """The cluster's event log, on SQLite and on PostgreSQL: events commit (or vanish) with their change; every
 replica publishes every replica's events in id order under the log's ids, and the others' drop its caches;
 on PostgreSQL an id that commits after a higher one is waited for, a rolled-back one skipped after the grace
-period; replays read the log; the webhook delivers each event once for the cluster; each analysis phase is
-announced once; old events are pruned."""
+period; replays read the log; the webhook delivers each event once for the cluster, from the replica that holds
+its lease, and another replica takes over what a stopped or dead holder left; each analysis phase is announced
+once; old events are pruned."""
 from __future__ import annotations
 
 import threading
@@ -18,7 +19,7 @@ from neira_factory.domain.actors import Actor
 from neira_factory.domain.errors import FactoryError
 from neira_factory.domain.events import Event
 from neira_factory.nervous.events import Replay
-from neira_factory.nervous.notify import WebhookNotifier
+from neira_factory.nervous.notify import CURSOR, WebhookNotifier, delivery_id
 from neira_factory.services import capabilities, lifecycle
 from neira_factory.services import supervisor as supervisor_module
 from neira_factory.services.bootstrap import build_factory
@@ -162,30 +163,117 @@ def test_pruning_keeps_the_newest_event(replicas):
 
 # ---- the webhook and the verdicts, once for the cluster ---------------------------------------------
 
-def test_the_webhook_gets_each_event_once_from_the_replica_that_made_it(replicas):
-    with Receiver() as receiver:
-        notifiers = []
-        factories = []
-        for name in ("replica-a", "replica-b"):
-            f = replicas(name, notify_webhook_url=receiver.url, notify_webhook_secret="s3cret")
-            notifier = WebhookNotifier.from_settings(f.settings, f.bus, f.metrics.notify_deliveries, backoff_s=0.01)
-            notifier.start()
-            notifiers.append(notifier)
-            factories.append(f)
-            f.tail.start()
-        a, b = factories
-        for n in range(3):
-            announce(a, n)
-            announce(b, 10 + n)
-        made = {r[0]: r[2] for r in rows(a) if r[1] == "test.event"}
-        wait_until(lambda: a.bus.last_id == b.bus.last_id == max(made))  # each bus has all six
-        wait_until(lambda: len(receiver.requests) >= 6)
-        time.sleep(0.3)  # and no seventh comes
-        for notifier in notifiers:
+class Webhook:
+    """A receiver, and the replicas that deliver to it: `start(name, **options)` gives a replica (its tail
+    started) and its started notifier."""
+
+    def __init__(self, replicas: Callable[..., Factory]):
+        self.receiver = Receiver()
+        self.replicas = replicas
+        self.notifiers: list[WebhookNotifier] = []
+
+    def start(self, name: str, **options) -> tuple[Factory, WebhookNotifier]:
+        f = self.replicas(name, notify_webhook_url=self.receiver.url, notify_webhook_secret="s3cret")
+        notifier = WebhookNotifier.from_settings(f.settings, f.tail, f.metrics.notify_deliveries,
+                                                 **{"backoff_s": 0.01, "timeout_s": 2.0, **options})
+        notifier.start()
+        self.notifiers.append(notifier)
+        f.tail.start()
+        return f, notifier
+
+    def close(self) -> None:
+        for notifier in self.notifiers:
             notifier.stop(deadline_s=1.0)
-    assert sorted(body["id"] for body in receiver.bodies()) == sorted(made)
-    assert sum(f.metrics.registry.get_sample_value("notify_deliveries_total", {"outcome": "delivered"})
-               for f in factories) == 6
+        self.receiver.close()
+
+    def received(self) -> list[tuple[int, str]]:
+        """(event id, X-Neira-Delivery) of every request, in order."""
+        return [(body["id"], headers["X-Neira-Delivery"])
+                for (headers, _), body in zip(self.receiver.requests, self.receiver.bodies())]
+
+
+@pytest.fixture
+def webhook(replicas) -> Iterator[Webhook]:
+    hook = Webhook(replicas)
+    yield hook
+    hook.close()
+
+
+def delivered(f: Factory) -> float:
+    return f.metrics.registry.get_sample_value("notify_deliveries_total", {"outcome": "delivered"}) or 0.0
+
+
+def webhook_cursor(f: Factory) -> dict:
+    with f.read() as uow:
+        return uow.webhook_cursor.get(CURSOR)
+
+
+def logged(f: Factory, type_: str = "test.event") -> list[tuple[int, Event]]:
+    """The events of `type_` in the log, in id order."""
+    with f.read() as uow:
+        return [(i, e) for i, e, _ in uow.event_log.after(0, 1000) if e.type == type_]
+
+
+def test_the_webhook_gets_each_event_once_for_the_cluster_in_order_from_the_lease_holder(webhook):
+    started = [webhook.start(name) for name in ("replica-a", "replica-b", "replica-c")]
+    a = started[0][0]
+    assert [n.holding for _, n in started] == [True, False, False]  # the first to start took the lease
+    for n in range(3):
+        for f, _ in started:
+            announce(f, n)
+    made = logged(a)
+    assert sorted({r[2] for r in rows(a) if r[1] == "test.event"}) == ["replica-a", "replica-b", "replica-c"]
+    wait_until(lambda: len(webhook.receiver.requests) >= 9)
+    for notifier in webhook.notifiers:  # nothing is pending: stopping delivers nothing more
+        notifier.stop(deadline_s=1.0)
+    assert webhook.received() == [(i, delivery_id(i, e)) for i, e in made]  # each once, in id order
+    assert [delivered(f) for f, _ in started] == [9, 0, 0]  # all by the holder
+    assert webhook_cursor(a) == {"delivered_upto": made[-1][0], "holder": None, "lease_until": None}
+
+
+def test_the_first_cursor_begins_at_the_logs_end(webhook, replicas):
+    announce(replicas("replica-early"), 1)  # before any notifier: history, not for the webhook
+    a, _ = webhook.start("replica-a")
+    assert webhook_cursor(a)["delivered_upto"] == a.bus.last_id
+    announce(a, 2)
+    wait_until(lambda: delivered(a) == 1)
+    (event_id, _), = webhook.received()
+    assert event_id == logged(a)[-1][0] == a.bus.last_id
+
+
+def test_a_graceful_stop_hands_the_lease_over_at_once_and_the_next_holder_redelivers(webhook):
+    webhook.receiver.answer(503)
+    # a lease of a minute: the handover must not wait for it to run out
+    a, on_a = webhook.start("replica-a", lease_s=60.0, backoff_s=60.0)
+    b, on_b = webhook.start("replica-b", lease_s=60.0)
+    assert on_a.holding and not on_b.holding
+    announce(b, 1)  # made on b, delivered by a, the holder
+    wait_until(lambda: len(webhook.receiver.requests) == 1)  # a got a 503 and waits a minute to retry
+    webhook.receiver.answer(200)
+    on_a.stop(deadline_s=0.5)  # cuts that wait short: the event stays above the cursor, the lease is released
+    assert not on_a.holding
+    wait_until(lambda: delivered(b) == 1)  # within b's standby poll (1 s), long before the lease would end
+    (event_id, event), = logged(a)
+    assert webhook.received() == [(event_id, delivery_id(event_id, event))] * 2  # the same delivery, twice
+    assert on_b.holding
+    wait_until(lambda: webhook_cursor(b)["delivered_upto"] == event_id)  # advanced right after the POST
+    assert delivered(a) == 0 and a.metrics.registry.get_sample_value(
+        "notify_deliveries_total", {"outcome": "failed"}) == 0
+
+
+def test_a_dead_holders_lease_runs_out_and_another_replica_delivers_what_it_left(webhook, replicas):
+    a = replicas("replica-a")
+    with a.write() as uow:  # what a holder killed right after taking the lease leaves: it is never renewed
+        start = uow.webhook_cursor.take(CURSOR, "replica-dead", 2.0)
+    for n in range(3):
+        announce(a, n)
+    b, on_b = webhook.start("replica-b", lease_s=1.0, timeout_s=0.5)
+    wait_until(lambda: len(webhook.receiver.requests) >= 3)
+    made = logged(a)
+    assert made[0][0] > start
+    assert webhook.received() == [(i, delivery_id(i, e)) for i, e in made]  # each once, in order
+    assert webhook_cursor(b)["holder"] == "replica-b" and on_b.holding
+    wait_until(lambda: webhook_cursor(b)["delivered_upto"] == made[-1][0])
 
 
 def candidate(f: Factory, node_id: str) -> None:

@@ -1,4 +1,5 @@
-"""The event bus (ids, replay, close) and the webhook notifier against a real local HTTP receiver."""
+"""The event bus (ids, replay, close) and the webhook notifier, on a real SQLite event log, against a real local
+HTTP receiver."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ import logging
 import queue
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,7 +15,16 @@ import pytest
 from neira_factory.domain.events import Event
 from neira_factory.nervous.events import CLOSED, EventBus, Logged, Replay
 from neira_factory.nervous.metrics import FactoryMetrics
-from neira_factory.nervous.notify import SECRET_FILE, WebhookNotifier, sign, verify_signature, webhook_secret
+from neira_factory.nervous.notify import (
+    CURSOR,
+    SECRET_FILE,
+    WebhookNotifier,
+    delivery_id,
+    sign,
+    verify_signature,
+    webhook_secret,
+)
+from neira_factory.services.factory import Factory
 
 from notify_support import Receiver
 from support import make_settings
@@ -49,12 +60,13 @@ def metrics() -> FactoryMetrics:
 
 
 @pytest.fixture
-def notifier_for(metrics):
+def notifier_for(factory, metrics):
+    """make(url, **options): a started notifier on the `factory`'s event log (stopped at the test's end)."""
     started: list[WebhookNotifier] = []
 
-    def make(url: str, bus: EventBus, **options) -> WebhookNotifier:
+    def make(url: str, **options) -> WebhookNotifier:
         options = {"backoff_s": 0.01, "timeout_s": 2.0, **options}
-        n = WebhookNotifier(url, SECRET, bus, metrics.notify_deliveries, **options)
+        n = WebhookNotifier(url, SECRET, factory.tail, metrics.notify_deliveries, replica=HERE, **options)
         n.start()
         started.append(n)
         return n
@@ -74,6 +86,19 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the condition")
         time.sleep(0.01)
+
+
+def log_events(f: Factory, *events: Event) -> list[int]:
+    """Commit `events` (published by the factory's tail, as every write's); their ids in the event log."""
+    with f.write() as uow:
+        for e in events:
+            uow.announce(e)
+    return [row[0] for row in uow.logged]
+
+
+def cursor(f: Factory) -> dict | None:
+    with f.read() as uow:
+        return uow.webhook_cursor.get(CURSOR)
 
 
 def event(n: int = 0, type_: str = "node.transition") -> Event:
@@ -155,14 +180,6 @@ def test_replay_falls_back_to_recent_when_the_history_fails(caplog):
     assert "could not be read" in caplog.text
 
 
-def test_a_subscription_for_one_replica_gets_only_its_events():
-    bus = Bus()
-    mine, everything = bus.subscribe(replica=HERE), bus.subscribe()
-    bus.publish([Logged(1, event(1), "elsewhere"), Logged(2, event(2), HERE), Logged(3, event(3), "elsewhere")])
-    assert mine.get_nowait()[0] == 2 and mine.empty()
-    assert [everything.get_nowait()[0] for _ in range(3)] == [1, 2, 3]
-
-
 def test_close_wakes_subscribers_and_later_subscribers_and_publish_still_works():
     bus = Bus()
     q = bus.subscribe()
@@ -226,28 +243,34 @@ def test_signature_age_check():
 
 # ---- deliveries -----------------------------------------------------------------------------
 
-def test_a_delivery_carries_the_event_and_a_valid_signature(receiver, notifier_for, metrics):
+def test_a_delivery_carries_the_event_and_a_valid_signature(factory, receiver, notifier_for, metrics):
     r = receiver()
-    bus = Bus()
-    notifier_for(r.url, bus)
+    notifier_for(r.url)
     e = Event("capability.changed", "factory_script", {"from": "off", "to": "experimental", "actor": "admin"})
-    bus.publish([e])
+    event_id, = log_events(factory, e)
     wait_for(lambda: outcome(metrics, "delivered") == 1)
     (headers, body), = r.requests
-    assert json.loads(body) == {"id": 1, "type": "capability.changed", "resource": "factory_script",
+    assert json.loads(body) == {"id": event_id, "type": "capability.changed", "resource": "factory_script",
                                 "data": {"from": "off", "to": "experimental", "actor": "admin"}, "ts": e.ts}
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Neira-Event"] == "capability.changed"
-    assert len(headers["X-Neira-Delivery"]) == 36
+    assert headers["X-Neira-Delivery"] == delivery_id(event_id, e)
     assert abs(int(headers["X-Neira-Timestamp"]) - time.time()) < 60
     assert verify_signature(SECRET, headers["X-Neira-Timestamp"], body, headers["X-Neira-Signature"], max_age_s=60)
+    wait_for(lambda: cursor(factory)["delivered_upto"] == event_id)
 
 
-def test_retries_on_500_then_succeeds(receiver, notifier_for, metrics):
+def test_the_delivery_id_is_the_events_own():
+    e = event(1)
+    assert delivery_id(7, e) == delivery_id(7, Event(e.type, e.resource, {"other": "data"}, e.ts))
+    assert str(uuid.UUID(delivery_id(7, e))) == delivery_id(7, e)
+    assert len({delivery_id(7, e), delivery_id(8, e), delivery_id(7, Event(e.type, e.resource, e.data, e.ts + 1))}) == 3
+
+
+def test_retries_on_500_then_succeeds(factory, receiver, notifier_for, metrics):
     r = receiver([500, 500, 200])
-    bus = Bus()
-    notifier_for(r.url, bus)
-    bus.publish([event(1)])
+    notifier_for(r.url)
+    log_events(factory, event(1))
     wait_for(lambda: outcome(metrics, "delivered") == 1)
     assert len(r.requests) == 3
     assert (outcome(metrics, "retried"), outcome(metrics, "failed")) == (2, 0)
@@ -256,133 +279,134 @@ def test_retries_on_500_then_succeeds(receiver, notifier_for, metrics):
     assert all(verify_signature(SECRET, h["X-Neira-Timestamp"], b, h["X-Neira-Signature"]) for h, b in r.requests)
 
 
-def test_retries_on_429(receiver, notifier_for, metrics):
+def test_retries_on_429(factory, receiver, notifier_for, metrics):
     r = receiver([429, 200])
-    bus = Bus()
-    notifier_for(r.url, bus)
-    bus.publish([event(1)])
+    notifier_for(r.url)
+    log_events(factory, event(1))
     wait_for(lambda: outcome(metrics, "delivered") == 1)
     assert len(r.requests) == 2 and outcome(metrics, "retried") == 1
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 410])
-def test_no_retry_on_other_4xx(receiver, notifier_for, metrics, status, caplog):
+def test_no_retry_on_other_4xx(factory, receiver, notifier_for, metrics, status, caplog):
     r = receiver([status, 200])
-    bus = Bus()
-    notifier_for(r.url, bus)
+    notifier_for(r.url)
     with caplog.at_level(logging.WARNING, logger="neira_factory.nervous.notify"):
-        bus.publish([event(1)])
+        log_events(factory, event(1))
         wait_for(lambda: outcome(metrics, "failed") == 1)
     assert len(r.requests) == 1
     assert (outcome(metrics, "retried"), outcome(metrics, "delivered")) == (0, 0)
     assert f"HTTP {status}" in caplog.text and SECRET not in caplog.text
 
 
-def test_gives_up_after_the_attempts(receiver, notifier_for, metrics, caplog):
+def test_gives_up_after_the_attempts_and_moves_on(factory, receiver, notifier_for, metrics, caplog):
     r = receiver(default=503)
-    bus = Bus()
-    notifier_for(r.url, bus, attempts=3)
+    notifier_for(r.url, attempts=3)
     with caplog.at_level(logging.WARNING, logger="neira_factory.nervous.notify"):
-        bus.publish([event(1)])
+        event_id, = log_events(factory, event(1))
         wait_for(lambda: outcome(metrics, "failed") == 1)
     assert len(r.requests) == 3
     assert (outcome(metrics, "retried"), outcome(metrics, "delivered")) == (2, 0)
     assert "not delivered" in caplog.text and "HTTP 503" in caplog.text
+    wait_for(lambda: cursor(factory)["delivered_upto"] == event_id)  # given up: the cursor passes it
 
 
-def test_a_refused_connection_is_retried_then_fails(notifier_for, metrics):
-    bus = Bus()
-    notifier_for(closed_port_url(), bus, attempts=2)
-    bus.publish([event(1)])
+def test_a_refused_connection_is_retried_then_fails(factory, notifier_for, metrics):
+    notifier_for(closed_port_url(), attempts=2)
+    log_events(factory, event(1))
     wait_for(lambda: outcome(metrics, "failed") == 1)
     assert (outcome(metrics, "retried"), outcome(metrics, "delivered")) == (1, 0)
 
 
-def test_backoff_doubles(receiver, notifier_for, metrics):
+def test_backoff_doubles(factory, receiver, notifier_for, metrics):
     r = receiver([500, 500, 200])
-    bus = Bus()
     start = time.monotonic()
-    notifier_for(r.url, bus, backoff_s=0.2)
-    bus.publish([event(1)])
+    notifier_for(r.url, backoff_s=0.2)
+    log_events(factory, event(1))
     wait_for(lambda: outcome(metrics, "delivered") == 1)
     assert time.monotonic() - start >= 0.2 + 0.4
 
 
-def test_events_are_delivered_in_order(receiver, notifier_for, metrics):
+def test_events_are_delivered_in_order(factory, receiver, notifier_for, metrics):
     r = receiver([500])  # the first event needs a retry: the rest still wait their turn
-    bus = Bus()
-    notifier_for(r.url, bus)
-    bus.publish([event(0)])
+    notifier_for(r.url)
+    ids = log_events(factory, event(0))
     for n in range(1, 20, 3):
-        bus.publish([event(n), event(n + 1), event(n + 2)])
+        ids += log_events(factory, event(n), event(n + 1), event(n + 2))
     wait_for(lambda: outcome(metrics, "delivered") == 22)
     delivered = [b for b in r.bodies()]
-    assert [b["id"] for b in delivered] == [1] + list(range(1, 23))  # event 1 twice: the retry
+    assert [b["id"] for b in delivered] == ids[:1] + ids  # the first event twice: the retry
     assert [b["data"]["n"] for b in delivered[1:]] == list(range(22))
 
 
-def test_a_notifier_for_one_replica_delivers_only_its_events(receiver, notifier_for, metrics):
+def test_the_first_cursor_begins_at_the_logs_end(factory, receiver, notifier_for, metrics):
+    before = log_events(factory, event(1), event(2))  # history: not for the webhook
     r = receiver()
-    bus = Bus()
-    notifier_for(r.url, bus, replica=HERE)
-    bus.publish([Logged(1, event(1), "elsewhere"), Logged(2, event(2), HERE), Logged(3, event(3), "elsewhere"),
-                 Logged(4, event(4), HERE)])
-    wait_for(lambda: outcome(metrics, "delivered") == 2)
-    time.sleep(0.1)
-    assert [b["id"] for b in r.bodies()] == [2, 4]
+    n = notifier_for(r.url)
+    first = cursor(factory)
+    assert n.holding and (first["delivered_upto"], first["holder"]) == (before[-1], HERE)
+    event_id, = log_events(factory, event(3))
+    wait_for(lambda: outcome(metrics, "delivered") == 1)
+    assert [b["id"] for b in r.bodies()] == [event_id]
 
 
-def test_stop_delivers_what_is_queued(receiver, metrics):
+def test_stop_delivers_what_is_pending_and_releases_the_lease(factory, receiver, metrics):
     r = receiver()
-    bus = Bus()
-    n = WebhookNotifier(r.url, SECRET, bus, metrics.notify_deliveries)
+    n = WebhookNotifier(r.url, SECRET, factory.tail, metrics.notify_deliveries, replica=HERE)
     n.start()
-    bus.publish(event(i) for i in range(10))
+    ids = log_events(factory, *(event(i) for i in range(10)))
     n.stop()
-    assert [b["id"] for b in r.bodies()] == list(range(1, 11))
-    assert not n.running and bus.subscriber_count == 0
+    assert [b["id"] for b in r.bodies()] == ids
+    assert not n.running and not n.holding and factory.bus.subscriber_count == 0
+    assert cursor(factory) == {"delivered_upto": ids[-1], "holder": None, "lease_until": None}
 
 
-def test_stop_is_bounded_when_the_receiver_keeps_failing(receiver, metrics):
+def test_stop_is_bounded_and_leaves_what_is_undelivered_for_the_next_holder(factory, receiver, metrics, caplog):
     r = receiver(default=500)
-    bus = Bus()
-    n = WebhookNotifier(r.url, SECRET, bus, metrics.notify_deliveries, attempts=10, backoff_s=5.0)
+    n = WebhookNotifier(r.url, SECRET, factory.tail, metrics.notify_deliveries, replica=HERE, attempts=10,
+                        backoff_s=5.0)
     n.start()
-    bus.publish(event(i) for i in range(3))
+    start = cursor(factory)["delivered_upto"]
+    log_events(factory, *(event(i) for i in range(3)))
     wait_for(lambda: len(r.requests) >= 1)
-    start = time.monotonic()
-    n.stop(deadline_s=0.5)
-    assert time.monotonic() - start < 3.0
+    began = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="neira_factory.nervous.notify"):
+        n.stop(deadline_s=0.5)
+    assert time.monotonic() - began < 3.0
     assert not n.running
-    assert outcome(metrics, "failed") == 3 and outcome(metrics, "delivered") == 0
+    # neither delivered nor given up: above the cursor, for whoever holds the lease next
+    assert outcome(metrics, "failed") == 0 and outcome(metrics, "delivered") == 0
+    assert cursor(factory) == {"delivered_upto": start, "holder": None, "lease_until": None}
+    assert "shutting down" in caplog.text
 
 
-def test_the_bus_closing_does_not_stop_deliveries(receiver, notifier_for, metrics):
+def test_the_bus_closing_does_not_stop_deliveries(factory, receiver, notifier_for, metrics):
     r = receiver()
-    bus = Bus()
-    notifier_for(r.url, bus)
-    bus.close()  # streams end at shutdown; writes still in flight must still reach the webhook
-    bus.publish([event(1)])
+    notifier_for(r.url)
+    factory.bus.close()  # streams end at shutdown; writes still in flight must still reach the webhook
+    log_events(factory, event(1))
     wait_for(lambda: outcome(metrics, "delivered") == 1)
 
 
-def test_bad_configuration_is_refused(metrics):
-    bus = Bus()
+def test_bad_configuration_is_refused(factory, metrics):
+    counter = metrics.notify_deliveries
     for url in ("ftp://example.org/hook", "not a url", "http://"):
         with pytest.raises(ValueError, match="http"):
-            WebhookNotifier(url, SECRET, bus, metrics.notify_deliveries)
+            WebhookNotifier(url, SECRET, factory.tail, counter, replica=HERE)
     with pytest.raises(ValueError, match="secret"):
-        WebhookNotifier("http://127.0.0.1:9/hook", "", bus, metrics.notify_deliveries)
+        WebhookNotifier("http://127.0.0.1:9/hook", "", factory.tail, counter, replica=HERE)
+    with pytest.raises(ValueError, match="lease"):
+        WebhookNotifier("http://127.0.0.1:9/hook", SECRET, factory.tail, counter, replica=HERE, lease_s=5.0,
+                        timeout_s=5.0)
 
 
-def test_from_settings(tmp_path, metrics):
-    bus = Bus()
-    assert WebhookNotifier.from_settings(make_settings(tmp_path), bus, metrics.notify_deliveries) is None
+def test_from_settings(tmp_path, factory, metrics):
+    assert WebhookNotifier.from_settings(make_settings(tmp_path), factory.tail, metrics.notify_deliveries) is None
     settings = make_settings(tmp_path, notify_webhook_url="http://127.0.0.1:9/hook", notify_webhook_secret="s3cret",
                              replica="replica-7")
-    n = WebhookNotifier.from_settings(settings, bus, metrics.notify_deliveries)
+    n = WebhookNotifier.from_settings(settings, factory.tail, metrics.notify_deliveries)
     assert n is not None and n.url == "http://127.0.0.1:9/hook" and not n.running
-    assert n.replica == "replica-7"  # it delivers the events this replica makes, and only those
+    assert n.replica == "replica-7"  # the name it holds the delivery lease under
 
 
 # ---- the secret -----------------------------------------------------------------------------

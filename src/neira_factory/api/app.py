@@ -63,20 +63,21 @@ def _fabrication_schemas() -> dict:
 def _lifespan(factory: Factory):
     """What runs beside the API: the event tail (publishes the other replicas' events from the event log),
     the runtime's supervisor (flushes counters, measures candidates, rolls back or graduates them) and the
-    webhook notifier (when NEIRA_NOTIFY_WEBHOOK_URL is set).
+    webhook notifier (when NEIRA_NOTIFY_WEBHOOK_URL is set; it delivers while this replica holds the lease).
 
     At shutdown the supervisor stops and flushes what this replica counted, the tail stops, the bus is
-    closed, so open /events streams end, and the notifier delivers what is queued (for a few seconds at most).
+    closed, so open /events streams end, and the notifier delivers what is pending (for a few seconds at
+    most) and releases its lease.
     """
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         restore_signals = _close_bus_on_exit_signal(factory.bus)
         supervisor, notifier = Supervisor(factory), None
         try:
-            notifier = WebhookNotifier.from_settings(factory.settings, factory.bus,
+            notifier = WebhookNotifier.from_settings(factory.settings, factory.tail,
                                                      factory.metrics.notify_deliveries)
             if notifier:
-                notifier.start()
+                await asyncio.to_thread(notifier.start)
             factory.tail.start()
             supervisor.start()
             yield

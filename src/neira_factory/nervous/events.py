@@ -8,8 +8,8 @@ which says where the subscription begins) and is sent what it missed up to there
 when that reaches back to the client's id, else from `history` (the event log; at most the newest REPLAY
 events, and the `Replay` says where the kept ones begin). Together they give it every event once.
 
-Subscribers get `(id, event)` pairs on a bounded queue: every event, or only the events one replica made
-(`subscribe(replica=...)`, as the webhook does). Publishing never blocks, so a stalled subscriber loses events.
+Subscribers get `(id, event)` pairs on a bounded queue. Publishing never blocks, so a stalled subscriber
+loses events (the webhook reads the event log itself and uses its queue only as a wake-up).
 
 `close()` puts CLOSED on every subscriber's queue (and on the queue of anyone who subscribes
 afterwards) so that open streams end at shutdown. Events published after `close()` still reach
@@ -68,7 +68,7 @@ History = Callable[[int, int, int], Replay]  # (after, upto, limit): at most the
 class EventBus:
     def __init__(self, recent: int = RECENT, history: History | None = None) -> None:
         self._lock = threading.Lock()
-        self._subscribers: list[tuple[queue.Queue[Item], str | None]] = []
+        self._subscribers: list[queue.Queue[Item]] = []
         self._last_id = 0
         self._closed = False
         self.recent: deque[tuple[int, Event]] = deque(maxlen=recent)
@@ -101,9 +101,7 @@ class EventBus:
                 item = (record.id, record.event)
                 self._last_id = record.id
                 self.recent.append(item)
-                for sub, replica in self._subscribers:
-                    if replica is not None and replica != record.replica:
-                        continue
+                for sub in self._subscribers:
                     try:  # a stalled subscriber loses events rather than blocking the factory
                         sub.put_nowait(item)
                     except queue.Full:
@@ -117,12 +115,11 @@ class EventBus:
     def _after(self, last_id: int) -> list[tuple[int, Event]]:
         return [item for item in self.recent if item[0] > last_id]
 
-    def subscribe(self, replica: str | None = None) -> queue.Queue[Item]:
-        """A queue that receives `(id, event)` for every event published from now on (only those `replica`
-        made, when given), and CLOSED at close()."""
+    def subscribe(self) -> queue.Queue[Item]:
+        """A queue that receives `(id, event)` for every event published from now on, and CLOSED at close()."""
         q: queue.Queue[Item] = queue.Queue(maxsize=QUEUE_SIZE)
         with self._lock:
-            self._add(q, replica)
+            self._add(q)
         return q
 
     def subscribe_at(self) -> tuple[queue.Queue[Item], int]:
@@ -130,7 +127,7 @@ class EventBus:
         exactly what follows that id (for `replay`)."""
         q: queue.Queue[Item] = queue.Queue(maxsize=QUEUE_SIZE)
         with self._lock:
-            self._add(q, None)
+            self._add(q)
             return q, self._last_id
 
     def replay(self, last_id: int, upto: int) -> Replay:
@@ -152,20 +149,20 @@ class EventBus:
                 log.exception("the event log could not be read for a replay after event %s", last_id)
         return Replay(kept, first, last_id)
 
-    def _add(self, q: queue.Queue[Item], replica: str | None) -> None:
-        self._subscribers.append((q, replica))
+    def _add(self, q: queue.Queue[Item]) -> None:
+        self._subscribers.append(q)
         if self._closed:
             q.put_nowait(CLOSED)
 
     def unsubscribe(self, q: queue.Queue[Item]) -> None:
         with self._lock:
-            self._subscribers = [(sub, replica) for sub, replica in self._subscribers if sub is not q]
+            self._subscribers = [sub for sub in self._subscribers if sub is not q]
 
     def close(self) -> None:
         """Wake every subscriber with CLOSED (streams end); later subscribers get CLOSED at once."""
         with self._lock:
             self._closed = True
-            for sub, _ in self._subscribers:
+            for sub in self._subscribers:
                 _put_closed(sub)
 
 

@@ -1,9 +1,9 @@
 """Repositories over one connection: nodes, transitions, audit, capabilities, settings, artifacts, idempotency,
-runtime statistics, analysis measurements and announced phases, and the event log."""
+runtime statistics, analysis measurements and announced phases, the event log and the webhook's cursor."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, insert, or_, select, text, update
@@ -379,6 +379,50 @@ class EventRepository:
         e = t.events
         newest = select(func.max(e.c.id)).scalar_subquery()
         return self.conn.execute(delete(e).where(e.c.ts < before_ts, e.c.id < newest)).rowcount
+
+
+class WebhookCursorRepository:
+    """The webhook's cursor and delivery lease (nervous/notify.py), one row per webhook: every event id up to
+    `delivered_upto` is delivered or given up, and `holder` delivers the rest while its lease runs. Each write is
+    one conditional statement, so at most one replica holds a lease at a time."""
+
+    def __init__(self, conn: Connection, postgres: bool):
+        self.conn = conn
+        self.postgres = postgres
+
+    def take(self, name: str, holder: str, lease_s: float) -> int | None:
+        """Take or renew the lease for `lease_s` seconds when it is free, has run out or is `holder`'s; the
+        cursor when `holder` holds it now, None when another replica does. The webhook's first take creates its
+        row with the cursor at the event log's end: the events from before are not delivered."""
+        c = t.webhook_cursor
+        stamp = func.now() if self.postgres else now()  # PostgreSQL: its clock, the same for every replica
+        log_end = select(func.coalesce(func.max(t.events.c.id), 0)).scalar_subquery()
+        stmt = (pg_insert if self.postgres else sqlite_insert)(c).values(
+            name=name, delivered_upto=log_end, holder=holder, lease_until=stamp + timedelta(seconds=lease_s))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"], set_={"holder": stmt.excluded.holder, "lease_until": stmt.excluded.lease_until},
+            where=or_(c.c.holder == holder, c.c.holder.is_(None), c.c.lease_until < stamp))
+        return self.conn.execute(stmt.returning(c.c.delivered_upto)).scalar()
+
+    def advance(self, name: str, holder: str, upto: int) -> bool:
+        """Move the cursor to `upto`; False when `holder` no longer holds the lease (another replica took it)."""
+        c = t.webhook_cursor
+        return self.conn.execute(update(c).where(c.c.name == name, c.c.holder == holder)
+                                 .values(delivered_upto=upto)).rowcount == 1
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up (when `holder` holds it), so another replica may take it at once."""
+        c = t.webhook_cursor
+        self.conn.execute(update(c).where(c.c.name == name, c.c.holder == holder).values(holder=None,
+                                                                                         lease_until=None))
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The row: delivered_upto, holder, lease_until (None: no replica has delivered to this webhook yet)."""
+        row = self.conn.execute(select(t.webhook_cursor).where(t.webhook_cursor.c.name == name)).first()
+        if row is None:
+            return None
+        return {"delivered_upto": row.delivered_upto, "holder": row.holder,
+                "lease_until": _aware(row.lease_until) if row.lease_until else None}
 
 
 class CommandPlanRepository:

@@ -185,7 +185,7 @@ events = Table(
     Column("resource", String(300), nullable=False),
     Column("data", JSON, nullable=False),
     Column("ts", Float, nullable=False, index=True),  # unix seconds, as the event carries it (retention)
-    Column("replica", String(200), nullable=False),  # the process that made it (and delivers it to the webhook)
+    Column("replica", String(200), nullable=False),  # the process that made it
     sqlite_autoincrement=True,
 )
 
@@ -198,4 +198,13 @@ announced_phases = Table(  # one analysis.verdict per change of phase in the clu
     Column("phase", String(20), nullable=False),
     Column("needs_human", Boolean, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+webhook_cursor = Table(  # one row per webhook: the cluster delivers the event log to it from one replica at a time
+    "webhook_cursor",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("delivered_upto", BigInteger, nullable=False),  # every event id up to here is delivered or given up
+    Column("holder", String(200)),  # the replica that holds the delivery lease (NULL: released)
+    Column("lease_until", DateTime(timezone=True)),
 )

@@ -27,6 +27,7 @@ from .repositories import (
     SettingsRepository,
     StatsRepository,
     TrainingRepository,
+    WebhookCursorRepository,
 )
 
 
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.command_plans = CommandPlanRepository(self.conn)
         self.training = TrainingRepository(self.conn)
         self.event_log = EventRepository(self.conn, self.postgres)
+        self.webhook_cursor = WebhookCursorRepository(self.conn, self.postgres)
 
     def announce(self, event: Event) -> None:
         self.events.append(event)
