@@ -72,7 +72,8 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
         response = {"id": template.id, "state": State.DRAFT.value, "route": template.route_name, "sha256": digest}
         if key:
             uow.idempotency.put(key, request_hash, 201, response)
-        uow.announce(Event("node.created", template.id, {"state": "draft", "actor": actor.name}))
+        uow.announce(Event("node.created", template.id, {"state": "draft", "route": template.route_name,
+                                                          "actor": actor.name}))
     f.metrics.nodes_created.inc()
     f.metrics.transitions.labels("none", "draft").inc()
     return response

@@ -2,6 +2,7 @@
 a connection that listens for notifications."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +51,7 @@ class Database:
     def __init__(self, url: str, replica: str = ""):
         self.url = url
         self.replica = replica
+        self._open = threading.local()  # .read: the connection of this thread's open read, if any
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = _sqlite_engine(url)
@@ -89,12 +91,25 @@ class Database:
     @contextmanager
     def unit_of_work(self, write: bool = True) -> Iterator[UnitOfWork]:
         """A transaction: commits when the block ends, with the events it announced in the event log;
-        rolls back on any exception (and logs nothing)."""
+        rolls back on any exception (and logs nothing).
+
+        A read opened while this thread's read is open (a service that reads inside another's read, e.g. a
+        cache filled by an invocation during a dry-run) reads in that transaction, on its connection. A
+        second connection per thread could exhaust the pool: with every connection held by a request that
+        waits for its second one, none would ever come back."""
+        outer = getattr(self._open, "read", None)
+        if outer is not None and not write:
+            yield UnitOfWork(outer, postgres=not self.is_sqlite, replica=self.replica)
+            return
         with self.engine.connect() as conn:
             conn = conn.execution_options(neira_write=write)
             with conn.begin():
                 uow = UnitOfWork(conn, postgres=not self.is_sqlite, replica=self.replica)
-                yield uow
+                self._open.read = None if write else conn
+                try:
+                    yield uow
+                finally:
+                    self._open.read = outer
                 uow.log_events()
 
     @contextmanager
