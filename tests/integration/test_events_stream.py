@@ -113,7 +113,7 @@ def test_node_creation_and_approval_stream_as_events(live):
         moved = s.next_event()
     assert created["event"] == "node.created" and created["data"]["type"] == "node.created"
     assert created["data"]["resource"] == NODE
-    assert created["data"]["data"] == {"state": "draft", "actor": "writer"}
+    assert created["data"]["data"] == {"state": "draft", "route": "analysis.reverse", "actor": "writer"}
     assert moved["event"] == "node.transition" and moved["data"]["resource"] == NODE
     assert (moved["data"]["data"]["from"], moved["data"]["data"]["to"]) == ("draft", "canary")
     for item in (created, moved):
