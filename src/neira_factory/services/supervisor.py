@@ -84,10 +84,10 @@ class Supervisor:
         f = self.f
         with f.read() as uow:
             result, phase, evidence = analysis.evaluate_node(f, uow, record)
-            announced = uow.announced_phases.recorded(record.id)
-        seen = (record.row_version, result.requests, evidence["stats"]["shadow_compared"], phase.phase)
-        if self._seen.get(record.id) == seen:
-            return None
+            seen = (record.row_version, result.requests, evidence["stats"]["shadow_compared"], phase.phase)
+            if self._seen.get(record.id) == seen:
+                return None
+            announced = uow.announced_phases.recorded(record.id)  # only when there is something new
         self._seen[record.id] = seen
         if (not analysis.measurable(result) and phase.phase not in ACTIONABLE
                 and announced == (record.row_version, phase.phase, phase.needs_human)):
