@@ -60,6 +60,7 @@ class ExecContext:
     usage: dict[str, int] = field(default_factory=dict)  # operations / memory_bytes a sandbox reports
     trace: list[dict[str, Any]] = field(default_factory=list)  # an organ's steps: {node, version, ms, ok}
     member: Callable[[ResolvedNode, Any, "ExecContext"], Any] | None = None  # runs an organ's node, guarded
+    closed: frozenset[str] = frozenset()  # gates that are off when the call began: nothing behind them runs
 
     def deeper(self) -> "ExecContext":
         if self.depth + 1 > MAX_LINK_DEPTH:

@@ -5,6 +5,7 @@ from typing import Any
 
 from ..domain import json_values
 from ..domain.errors import BadInput
+from ..domain.references import run_gates
 from ..domain.templates import NodeTemplate
 from .base import Backend, ExecContext, ExecutionError
 
@@ -31,6 +32,11 @@ class Backends:
         ExecutionError: a defect of a backend or of the node's code is kind `exception`, an output that
         could be neither answered, compared nor stored is `bad_output`."""
         backend = self.get(template.backend or "adapter")
+        if ctx.closed:
+            for gate in run_gates(template):
+                if gate in ctx.closed:
+                    raise ExecutionError(f"{template.id} does not run: capability {gate} is off", kind="policy",
+                                         node=template.id, capability=gate)
         try:
             output = backend.run(template, data, ctx)
         except ExecutionError:

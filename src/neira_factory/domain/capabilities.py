@@ -35,8 +35,3 @@ def is_open(state: GateState | str) -> bool:
 
 FACTORY_NODE_PREFIX = "factory."  # the factory's own tunable modules (factory.selector.v1, factory.rollout.v1)
 SELF_EDIT_GATE = "self_edit"
-
-
-def self_edit_gates(node_id: str) -> tuple[str, ...]:
-    """A change to one of the factory's own nodes also needs the `self_edit` gate."""
-    return (SELF_EDIT_GATE,) if node_id.startswith(FACTORY_NODE_PREFIX) else ()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..domain.actors import Actor
@@ -22,6 +23,11 @@ class PolicyState:
     gates: dict[str, str]
     safe_mode: bool = False
     four_eyes: bool = False
+
+    @cached_property
+    def closed(self) -> frozenset[str]:
+        """The gates that are off (locked, disabled, deprecated): kill switches for what they govern."""
+        return frozenset(gate for gate, state in self.gates.items() if not is_open(state))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from ..commands.planner import Plan, Step, World, plan
 from ..domain.actors import Actor
 from ..domain.errors import BadInput, Conflict, FactoryError, Forbidden, NotFound
 from ..domain.events import Event
-from ..domain.shapes import parse_fabrication
+from ..domain.references import self_edit_gates, template_gates
+from ..domain.shapes import parse_fabrication, parse_organ
 from ..domain.templates import NodeTemplate
 from ..store import UnitOfWork
 from ..store.repositories import now
@@ -91,7 +92,8 @@ def plan_command(f: Factory, actor: Actor, text: Any) -> dict[str, Any]:
                                        not_understood=exc.not_understood, suggestions=exc.suggestions) from None
         planned = plan(intent, snapshot)
         state = f.policy_state(uow)
-        decisions = [f.policy.decide(actor, step.action, state, gates=step.gates) for step in planned.steps]
+        decisions = [f.policy.decide(actor, step.action, state, gates=(*step.gates, *_self_edit(uow, step)))
+                     for step in planned.steps]
         allowed = all(d.allowed for d in decisions)
         report = _report(f, uow, actor, planned) if allowed else None
     answer = {"intent": intent.to_dict(), "plan": planned.to_dict(), "diff": planned.diff, "report": report,
@@ -101,6 +103,19 @@ def plan_command(f: Factory, actor: Actor, text: Any) -> dict[str, Any]:
     if allowed and not planned.read_only and not _blocked(report):
         answer["confirm_token"] = _remember(f, actor, text, planned)
     return answer
+
+
+def _self_edit(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
+    """The self_edit gate for a step that names a factory module anywhere (the step's own use case checks it
+    again when the plan is confirmed)."""
+    if step.op == "create_node":
+        return template_gates(parse_fabrication(step.body).template)
+    if step.op == "build_organ":
+        return template_gates(parse_organ(step.body["organ_template"]))
+    if step.op == "transition":
+        record = uow.nodes.get(step.target)
+        return self_edit_gates(step.target, record.route if record else None)
+    return ()
 
 
 def _report(f: Factory, uow: UnitOfWork, actor: Actor, planned: Plan) -> dict[str, Any]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..backends import ExecutionError
 from ..backends.adapter import default_target
-from ..domain.capabilities import BACKEND_GATES, GateState, is_open, self_edit_gates
+from ..domain.capabilities import BACKEND_GATES, SELF_EDIT_GATE, GateState, is_open
+from ..domain.references import factory_references
 from ..domain.lifecycle import State
 from ..domain.report import Risk, blocking
 from ..domain.schemas import schema_fits
-from ..domain.templates import FabricationRequest, NodeTemplate
+from ..domain.templates import FabricationRequest, NodeTemplate, OrganTemplate
 from ..policy import PolicyState
 from ..store import UnitOfWork
+from .execution import guarded, preloaded
 from .factory import Factory
 from .self_edit import selector_weights
 
@@ -79,19 +80,31 @@ def _examples(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[R
         risks.append(Risk("no_examples", "warning", "no examples: the dry-run cannot show the node works", "examples"))
         return []
     results = []
-    ctx = f.exec_context(uow, side_effects=False)
+    resolve = preloaded(f, uow, template)
     for i, example in enumerate(template.examples):
         entry: dict[str, Any] = {"input": example.input, "expected": example.expected}
-        try:
-            output = f.backends.execute(template, example.input, ctx)
+        outcome, _, _ = guarded(f, template, template.id, example.input, side_effects=False, resolve=resolve,
+                                live=False)
+        if outcome.error is None:
+            output = outcome.output
             entry.update(output=output, ok=example.expected is None or _matches(example.expected, output))
-        except ExecutionError as exc:
-            entry.update(output=None, ok=False, error=exc.body())
+        else:
+            entry.update(output=None, ok=False, error=outcome.error.body())
         if not entry["ok"]:
             risks.append(Risk("example_failed", "blocking", f"example {i} did not give the expected output",
                               f"examples.{i}"))
         results.append(entry)
     return results
+
+
+def self_edit_risks(template: NodeTemplate | OrganTemplate, policy: PolicyState) -> list[Risk]:
+    """A blocking risk for each place the template names a factory module while self_edit is not open."""
+    state = policy.gates.get(SELF_EDIT_GATE, "locked")
+    if is_open(state):
+        return []
+    return [Risk("self_edit_locked", "blocking", f"{field} names {name}, one of the factory's own modules: that "
+                 f"needs gate {SELF_EDIT_GATE}, which is {state}", field)
+            for field, name in factory_references(template)]
 
 
 def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, policy: PolicyState,
@@ -107,14 +120,13 @@ def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, polic
     elif gate_state == GateState.EXPERIMENTAL.value and not request.hitl:
         risks.append(Risk("hitl_required", "blocking", f"gate {gate} is experimental: a human must approve each "
                           "step (hitl cannot be false)", "hitl"))
-    for locked in (g for g in self_edit_gates(template.id) if not is_open(policy.gates.get(g, "locked"))):
-        risks.append(Risk("self_edit_locked", "blocking", f"{template.id} is one of the factory's own modules: "
-                          f"changing it needs gate {locked}, which is {policy.gates.get(locked, 'locked')}", "id"))
+    risks += self_edit_risks(template, policy)
     if uow.nodes.get(template.id) is not None:
         risks.append(Risk("conflict", "blocking", f"node {template.id} already exists; a new version needs a new id "
                           "(….v2)", "id"))
     backend = f.backends.get(template.backend)
-    risks += backend.check(template)
+    if is_open(gate_state):  # a closed gate is answered before the payload is parsed or compiled
+        risks += backend.check(template)
     deps, links, found = _links(f, uow, template, risks, planned or {})
     compat = _compat(template, found, risks)
     if template.kind == "action" or backend.side_effects(template):

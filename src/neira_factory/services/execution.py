@@ -2,26 +2,35 @@
 
 `guarded` runs a template under its budget (soft/hard timeouts: in place for a
 self-interrupting sandbox, on an abandonable worker otherwise) and never raises
-for the node's own failures; `count` puts the outcome into the version's
-statistics and the RED/USE metrics; the immune system reacts to violations and
-repeated hard timeouts. `run_member` is how an organ runs each of its nodes:
-each under its own watchdog, inside what is left of the organ's budget.
+for the node's own failures — dry-runs, organ members and training alike; `count`
+puts the outcome into the version's statistics and the RED/USE metrics; the
+immune system reacts to violations and repeated hard timeouts. `run_member` is
+how an organ runs each of its nodes: each under its own watchdog, inside what is
+left of the organ's budget. `require_open` is the kill switch: a template that
+needs a closed gate (its backend's, an organ's, a linked node's or member's) is
+refused before it starts.
 """
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from ..backends import ExecContext, ExecutionError, ResolvedNode
+from ..domain.errors import Forbidden
+from ..domain.references import run_gates
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
+from ..policy import PolicyState
+from ..store import UnitOfWork
 from .factory import Factory
 from .immune import quarantine
 
 Template = NodeTemplate | OrganTemplate
+Resolve = Callable[[str], ResolvedNode | None]
 
 
 @dataclass(frozen=True)
@@ -55,12 +64,16 @@ class Call:
     data: Any
     side_effects: bool
     cap_s: float | None = None  # what is left of an enclosing organ's budget
+    resolve: Resolve | None = None  # how linked nodes and members are found; default: the runtime's cache
 
     def __post_init__(self) -> None:
         self.backend = self.f.backends.get(self.template.backend or "adapter")
         self.budget = self.f.watchdog.budget(self.template.limits.timeout_ms, cap_s=self.cap_s)
         self.ctx = self.f.runtime_context(side_effects=self.side_effects,
                                           deadline=time.monotonic() + self.budget.hard_s)
+        if self.resolve is not None:
+            self.ctx.resolve = self.resolve
+        self.ctx.closed = self.f.cached_policy_state().closed
         self.ctx.member = partial(run_member, self.f)
         self.started = time.perf_counter()
 
@@ -69,29 +82,32 @@ class Call:
         self.ctx.deadline = time.monotonic() + self.budget.hard_s
         return self.f.backends.execute(self.template, self.data, self.ctx)
 
-    def finish(self, output: Any, exc: Exception | None) -> tuple[Outcome, str, dict[str, int]]:
+    def finish(self, output: Any, exc: Exception | None, *,
+               counted: bool = True) -> tuple[Outcome, str, dict[str, int]]:
         """(outcome, backend name, resource usage); a defect in the node's code becomes an `exception` error."""
         error = exc if isinstance(exc, ExecutionError) or exc is None else ExecutionError.defect(self.node_id, exc)
-        if error is not None:
+        if error is not None and counted:
             self.f.metrics.exec_errors.labels(error.kind).inc()
         outcome = Outcome(output, error, (time.perf_counter() - self.started) * 1000, self.ctx.trace)
         return outcome, self.backend.name, self.ctx.usage
 
 
 def guarded(f: Factory, template: Template, node_id: str, data: Any, *, side_effects: bool,
-            cap_s: float | None = None) -> tuple[Outcome, str, dict[str, int]]:
+            cap_s: float | None = None, resolve: Resolve | None = None,
+            live: bool = True) -> tuple[Outcome, str, dict[str, int]]:
     """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker
-    (a nested one inside an organ). Never raises for the node's own failures."""
-    call = Call(f, template, node_id, data, side_effects, cap_s)
+    (a nested one inside an organ). Never raises for the node's own failures. A dry-run's examples are
+    not `live`: their errors are not counted and the immune system does not react to them."""
+    call = Call(f, template, node_id, data, side_effects, cap_s, resolve)
     if call.backend.interruptible:
         run = f.watchdog.run_inline
     else:
         run = partial(f.watchdog.run_abandonable, nested=cap_s is not None)
     try:
-        done = call.finish(run(call.run, node_id, call.budget), None)
+        done = call.finish(run(call.run, node_id, call.budget), None, counted=live)
     except Exception as exc:
-        done = call.finish(None, exc)
-    if _reacts(done[0].error):
+        done = call.finish(None, exc, counted=live)
+    if live and _reacts(done[0].error):
         _react(f, node_id, done[0].error)
     return done
 
@@ -130,12 +146,49 @@ def run_member(f: Factory, member: ResolvedNode, data: Any, ctx: ExecContext) ->
     template = member.template
     left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
     outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
-                                      cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000)
+                                      cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000,
+                                      resolve=ctx.resolve)
     if ctx.side_effects:
         count(f, Served(template.id, member.state, template.route_name, template.version), backend, outcome, usage)
     if outcome.error is not None:
         raise outcome.error
     return outcome.output
+
+
+def preloaded(f: Factory, uow: UnitOfWork, template: Template) -> Resolve:
+    """Every node the template can reach (links and members, transitively), read now in `uow`: a resolver
+    that a dry-run's worker thread can use without touching the caller's transaction."""
+    found: dict[str, ResolvedNode] = {}
+    pending = list(_names(template))
+    while pending:
+        name = pending.pop()
+        if name in found or (resolved := f.resolved_in(uow, name)) is None:
+            continue
+        found[name] = resolved
+        pending.extend(_names(resolved.template))
+    return found.get
+
+
+def _names(template: Template) -> list[str]:
+    return template.nodes if isinstance(template, OrganTemplate) else template.links
+
+
+def require_open(state: PolicyState, template: Template, resolve: Resolve) -> None:
+    """403 `capability_disabled` naming the gate and the node when a gate the template needs to run is
+    off: its backend's (an organ's declared gates), or — transitively — a linked node's or a member's."""
+    seen: set[str] = set()
+    pending: list[Template] = [template]
+    while pending:
+        current = pending.pop()
+        for gate in run_gates(current):
+            if gate in state.closed or gate not in state.gates:
+                what = "organ" if isinstance(current, OrganTemplate) else f"{current.backend} node"
+                raise Forbidden(f"capability {gate} is {state.gates.get(gate, 'unknown')}: {what} {current.id} "
+                                "does not run", code="capability_disabled", capability=gate, node=current.id)
+        for name in _names(current):
+            if name not in seen and (found := resolve(name)) is not None:
+                seen.add(name)
+                pending.append(found.template)
 
 
 def _reacts(error: ExecutionError | None) -> bool:

@@ -11,10 +11,11 @@ import json
 from typing import Any
 
 from ..domain.actors import Actor
-from ..domain.capabilities import BACKEND_GATES, self_edit_gates
+from ..domain.capabilities import BACKEND_GATES
 from ..domain.errors import BadInput, Conflict
 from ..domain.events import Event
 from ..domain.lifecycle import State
+from ..domain.references import template_gates
 from ..domain.shapes import parse_fabrication
 from ..store import NodeRecord
 from ..store.repositories import now
@@ -46,7 +47,7 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
             stored = uow.idempotency.get(key)
         if stored:
             return _replay(stored, request_hash)
-    gates = (BACKEND_GATES[template.backend], *self_edit_gates(template.id))
+    gates = (BACKEND_GATES[template.backend], *template_gates(template))
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.create", gates=gates)
         result = build_report(f, uow, request, f.policy_state(uow))

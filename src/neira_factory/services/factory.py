@@ -108,13 +108,6 @@ class Factory:
         uow.artifacts.put(digest, content, TEMPLATE_MEDIA_TYPE)
         return digest
 
-    def exec_context(self, uow: UnitOfWork, *, side_effects: bool) -> ExecContext:
-        def resolve(node_id: str) -> ResolvedNode | None:
-            return self._resolved_in(uow, node_id)
-
-        return ExecContext(side_effects=side_effects, resolve=resolve, execute=self.backends.execute,
-                           output_dir=self.settings.output_dir)
-
     def runtime_context(self, *, side_effects: bool, deadline: float) -> ExecContext:
         """The context of a routed invocation: linked nodes come from the cache, not a transaction."""
         return ExecContext(side_effects=side_effects, resolve=self.resolved.get, execute=self.backends.execute,
@@ -146,9 +139,9 @@ class Factory:
 
     def _resolve(self, node_id: str) -> ResolvedNode | None:
         with self.read() as uow:
-            return self._resolved_in(uow, node_id)
+            return self.resolved_in(uow, node_id)
 
-    def _resolved_in(self, uow: UnitOfWork, node_id: str) -> ResolvedNode | None:
+    def resolved_in(self, uow: UnitOfWork, node_id: str) -> ResolvedNode | None:
         """A node to link to or to run inside an organ (an organ is neither)."""
         record = uow.nodes.get(node_id)
         if record is None or record.is_organ:

@@ -2,11 +2,14 @@
 the watchdog (services/execution.py), count it, and compare shadow copies off the request path."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..domain.actors import Actor
 from ..runtime.router import Plan, Version, plan
-from .execution import Outcome, Served, count, guarded, guarded_async
+from ..domain.errors import Forbidden
+from ..policy import PolicyState
+from .execution import Outcome, Served, count, guarded, guarded_async, require_open
 from .factory import Factory
 from .immune import quarantine
 
@@ -45,7 +48,20 @@ def _prepare(f: Factory, actor: Actor, route: str, key: str | None) -> Plan:
         for node_id, reason in table.broken:
             quarantine(f, node_id, "integrity", reason)
         table = f.routes.get(route)
-    return plan(table, key, safe_mode=state.safe_mode)
+    chosen = plan(table, key, safe_mode=state.safe_mode)
+    require_open(state, chosen.primary.template, f.resolved.get)
+    if chosen.shadows:
+        chosen = replace(chosen, shadows=tuple(s for s in chosen.shadows if _runs(state, s)))
+    return chosen
+
+
+def _runs(state: PolicyState, version: Version) -> bool:
+    """A shadow copy behind a closed gate is not run (it would only count as a mismatch)."""
+    try:
+        require_open(state, version.template, lambda _id: None)
+    except Forbidden:
+        return False
+    return True
 
 
 def _answer(f: Factory, route: str, chosen: Plan, data: Any, primary: Outcome) -> dict[str, Any]:

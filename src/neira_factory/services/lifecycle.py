@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.actors import IMMUNE, SYSTEM, WATCHDOG, Actor
-from ..domain.capabilities import self_edit_gates
 from ..domain.errors import AnalysisNotPassed, BadInput, Conflict, InvalidTransition
 from ..domain.events import Event
 from ..domain.lifecycle import Action, Guard, State, allowed_actions, rule_for
+from ..domain.references import self_edit_gates, template_gates
 from ..domain.report import blocking
 from ..domain.templates import OrganTemplate
+from ..immune.integrity import IntegrityError
 from ..store import NodeRecord, UnitOfWork
 from . import analysis
 from .factory import LIVE_STATES, Factory
@@ -87,6 +88,19 @@ def move(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, action: 
     return moved
 
 
+def gates_of(f: Factory, uow: UnitOfWork, record: NodeRecord) -> tuple[str, ...]:
+    """The self_edit gate when the node or organ names a factory module: by its id or route, or anywhere
+    in its template (links, chain, routing targets, members). A template that no longer verifies is
+    judged by its id and route, so that it can still be quarantined or disabled."""
+    named = self_edit_gates(record.id, record.route)
+    if named:
+        return named
+    try:
+        return template_gates(f.load_template(uow, record))
+    except IntegrityError:
+        return ()
+
+
 def apply(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, act: Action, *, reason: str | None,
           force: bool = False, evidence: dict[str, Any] | None = None) -> Applied:
     """Authorize, guard and make one transition, with its consequences on the route:
@@ -94,7 +108,7 @@ def apply(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, act: Ac
     rule = rule_for(record.state, act, organ=record.is_organ)
     system = actor.name in (SYSTEM.name, WATCHDOG.name, IMMUNE.name)  # their protective moves need no gate
     f.authorize(uow, actor, f"nodes.{act.value}", owner=record.created_by,
-                gates=() if system else self_edit_gates(record.id))
+                gates=() if system else gates_of(f, uow, record))
     forced, verdict = _guard(f, uow, actor, record, rule.guard, force=force, reason=reason)
     to = rule.to or State(record.prev_state or State.DRAFT.value)
     moved = move(f, uow, actor, record, act, to, reason=reason, forced=forced, evidence=evidence or verdict)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..domain.actors import Actor
@@ -10,7 +11,7 @@ from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from .factory import Factory
 from ..store import NodeRecord, UnitOfWork
-from .execution import Outcome, guarded
+from .execution import Outcome, guarded, require_open
 
 NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.value)
 
@@ -49,6 +50,7 @@ def run_version(f: Factory, actor: Actor, pick: Callable[[UnitOfWork], NodeRecor
             raise Conflict(f"{record.kind} {record.id} is {record.state} and does not run", code="not_runnable",
                            state=record.state)
         template = f.load_template(uow, record)
+        require_open(f.policy_state(uow), template, partial(f.resolved_in, uow))
     outcome, _, _ = guarded(f, template, record.id, data, side_effects=not dry_run(record))
     if outcome.error is not None:
         raise outcome.error

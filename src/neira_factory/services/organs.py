@@ -16,6 +16,7 @@ from ..domain.actors import SYSTEM, Actor
 from ..domain.errors import BadInput, Conflict, FactoryError, Forbidden, NotFound
 from ..domain.events import Event
 from ..domain.lifecycle import State, allowed_actions
+from ..domain.references import template_gates
 from ..domain.shapes import parse_organ
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..organs.graph import GraphReport, Member, validate
@@ -25,6 +26,8 @@ from ..store import NodeRecord, UnitOfWork
 from ..store.repositories import now
 from .factory import Factory
 from .lifecycle import transition
+from .dryrun import self_edit_risks
+from .execution import guarded, preloaded
 from .nodes import dry_run, run_version
 from .self_edit import selector_weights
 
@@ -72,7 +75,8 @@ def _dry_run(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
 
 def _create(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
     with f.write() as uow:
-        f.authorize(uow, actor, "organs.build")  # its gates are in the report, each with its pointer
+        # its gates are in the report, each with its pointer; naming a factory module needs self_edit too
+        f.authorize(uow, actor, "organs.build", gates=template_gates(organ))
         if uow.nodes.get(organ.id) is not None:
             raise Conflict(f"organ {organ.id} already exists", id=organ.id)
         report, graph = _report(f, uow, organ)
@@ -106,7 +110,8 @@ def preview(f: Factory, uow: UnitOfWork, document: dict[str, Any], planned: Mapp
 def _report(f: Factory, uow: UnitOfWork, organ: OrganTemplate, resolve: Callable[[str], Member | None] | None = None,
             *, run_examples: bool = True) -> tuple[dict[str, Any], GraphReport]:
     graph = validate(organ, resolve or (lambda node_id: member(f, uow, node_id)))
-    risks = graph.risks() + _gate_risks(f, uow, organ)
+    risks = graph.risks() + _gate_risks(f, uow, organ) + [r.to_dict() for r in
+                                                          self_edit_risks(organ, f.policy_state(uow))]
     report = {"id": organ.id, "route": organ.route_name, "graph": graph.graph, "roles": graph.roles,
               "missing": graph.missing, "fabrications": [_fabrication(f, uow, organ, m) for m in graph.missing],
               "type_errors": [p.to_dict() for p in graph.type_errors], "risks": risks}
@@ -169,13 +174,14 @@ def _proposed_template(node_id: str) -> NodeTemplate | None:
 def _examples(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
     """The organ's examples, run through its nodes with side effects off."""
     results = []
+    resolve = preloaded(f, uow, organ)
     for example in organ.examples:
-        ctx = f.exec_context(uow, side_effects=False)
-        try:
-            output = f.backends.execute(organ, example.input, ctx)
-            results.append({"input": example.input, "ok": True, "output": output, "trace": ctx.trace})
-        except FactoryError as exc:
-            results.append({"input": example.input, "ok": False, "error": exc.body(), "trace": ctx.trace})
+        outcome, _, _ = guarded(f, organ, organ.id, example.input, side_effects=False, resolve=resolve, live=False)
+        if outcome.error is None:
+            results.append({"input": example.input, "ok": True, "output": outcome.output, "trace": outcome.trace})
+        else:
+            results.append({"input": example.input, "ok": False, "error": outcome.error.body(),
+                            "trace": outcome.trace})
     return results
 
 

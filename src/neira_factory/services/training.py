@@ -15,7 +15,8 @@ once; the others wait as `queued`). The owner writes a heartbeat as it goes; a r
 `running` or `paused` whose owner has been silent for LEASE_S (a crashed or stopped replica) is taken
 over by the next replica that scans (at start-up, then every SCAN_S) and **resumed**: the search is
 deterministic, so it is replayed from the recorded iterations (none is evaluated twice) and goes on
-from there. While safe-mode is on a run pauses before its next iteration and resumes when it is off.
+from there. While safe-mode is on, or a gate the node needs is closed (its backend's kill switch), a
+run pauses before its next iteration and resumes when that is over.
 """
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from ..domain.actors import Actor
-from ..domain.errors import BadInput, Conflict, InvalidTransition, NotFound
+from ..domain.errors import BadInput, Conflict, Forbidden, InvalidTransition, NotFound
 from ..domain.events import Event
 from ..domain.ids import route_of, version_number
 from ..domain.lifecycle import State
@@ -46,7 +48,7 @@ from ..training.plot import metric_png
 from ..training.search import CoordinateSearch, build_space, key
 from ..training.spec import DecisionBody, TrainBody
 from . import fabricate
-from .execution import guarded
+from .execution import guarded, require_open
 from .factory import SAFE_MODE_KEY, Factory
 
 log = logging.getLogger(__name__)
@@ -548,31 +550,43 @@ class Drive:
 
     # -- between iterations --
     def checkpoint(self) -> None:
-        """Before an iteration: still ours? safe-mode off? (pause until it is). Raises _Lost otherwise."""
+        """Before an iteration: still ours? safe-mode off and every gate the node needs open? (pause until
+        they are). Raises _Lost otherwise."""
         while True:
             if self.t.stopping.is_set():
                 self.release()
             with self.f.read() as uow:
                 run = uow.training.get_run(self.run_id)
-                safe_mode = bool(uow.settings.get(SAFE_MODE_KEY, False))
+                why = self.paused_by(uow)
             if run is None or run["state"] not in ACTIVE or run["owner"] != self.me:
                 raise _Lost
-            if not safe_mode:
+            if why is None:
                 if run["state"] != "running":
                     self.move(run["state"], "running", "training.resumed" if run["state"] == "paused" else None)
                 return
             if run["state"] != "paused":
-                self.move(run["state"], "paused", "training.paused")
+                self.move(run["state"], "paused", "training.paused", why)
             elif time.monotonic() - self.last_beat >= HEARTBEAT_S:
                 self.beat()
             self.t.stopping.wait(PAUSE_POLL_S)
 
-    def move(self, old: str, new: str, event: str | None) -> None:
+    def paused_by(self, uow: UnitOfWork) -> str | None:
+        """Why the run must not go on now: safe-mode, or a closed gate (the kill switch of the node's backend,
+        of a linked node's), else None."""
+        if uow.settings.get(SAFE_MODE_KEY, False):
+            return "safe-mode"
+        try:
+            require_open(self.f.policy_state(uow), self.template, partial(self.f.resolved_in, uow))
+        except Forbidden as exc:
+            return f"capability {exc.extra['capability']} is off"
+        return None
+
+    def move(self, old: str, new: str, event: str | None, why: str = "safe-mode") -> None:
         with self.f.write() as uow:
             if not uow.training.update_run(self.run_id, states=(old,), owned_by=self.me, state=new, heartbeat_at=now()):
                 raise _Lost
             if event:
-                uow.announce(Event(event, self.run_id, {"node": self.node_id, "state": new, "why": "safe-mode"}))
+                uow.announce(Event(event, self.run_id, {"node": self.node_id, "state": new, "why": why}))
         self.last_beat = time.monotonic()
         self.state = new
 

@@ -29,7 +29,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from ...domain.actors import Actor
-from ...domain.capabilities import GateState, self_edit_gates
+from ...domain.capabilities import GateState
+from ...domain.references import self_edit_gates
 from ...domain.errors import BadInput, FactoryError, NotFound
 from ...domain.lifecycle import HUMAN_ACTIONS, State
 from ...policy import Decision, PolicyState
@@ -403,7 +404,8 @@ def action_buttons(current: Page, record: dict[str, Any], allowed: list[str], *,
     for action in allowed:
         if action not in (ORGAN_ACTIONS if organ else NODE_ACTIONS):
             continue
-        decision = current.can(f"nodes.{action}", gates=self_edit_gates(record["id"]), owner=record.get("created_by"))
+        decision = current.can(f"nodes.{action}", gates=self_edit_gates(record["id"], record.get("route")),
+                               owner=record.get("created_by"))
         may_force = (action == "approve" and record["state"] in CANDIDATE_STATES and decision.allowed
                      and current.can("nodes.force").allowed)
         to = {"approve": {"draft": "canary", "canary": "experimental", "experimental": "stable"}.get(record["state"]),
