@@ -254,3 +254,9 @@ def wait_run(client: httpx.Client, run_id: str, until, timeout_s: float = 20.0) 
             return run
         assert time.monotonic() < deadline, run
         time.sleep(0.1)
+
+
+def test_a_factory_modules_route_takes_no_outside_traffic_while_self_edit_is_locked(server):
+    """Requests counted on `factory.*` routes would feed its candidates' analysis: only the factory's own."""
+    r = server.client("write").post("/invoke/factory.rollout", json={"input": {}})
+    assert r.status_code == 403 and r.json()["capability"] == "self_edit", r.text

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..domain.actors import Actor
+from ..domain.actors import SYSTEM, Actor
 from ..runtime.router import Plan, Version, plan
 from ..domain.errors import Forbidden
+from ..domain.references import self_edit_gates
 from ..policy import PolicyState
 from .execution import Outcome, Served, count, guarded, guarded_async, require_open
 from .factory import Factory
@@ -42,7 +43,10 @@ def _shadow(f: Factory, version: Version, data: Any, primary: Outcome) -> None:
 
 def _prepare(f: Factory, actor: Actor, route: str, key: str | None) -> Plan:
     state = f.cached_policy_state()
-    f.policy.decide(actor, "routes.invoke", state).enforce()
+    # traffic on a factory module's route is counted in its versions' analysis: only the factory's own, or
+    # with self_edit open
+    gates = self_edit_gates(route) if actor.name != SYSTEM.name else ()
+    f.policy.decide(actor, "routes.invoke", state, gates=gates).enforce()
     table = f.routes.get(route)
     if table.broken:
         for node_id, reason in table.broken:
