@@ -260,3 +260,19 @@ def test_a_factory_modules_route_takes_no_outside_traffic_while_self_edit_is_loc
     """Requests counted on `factory.*` routes would feed its candidates' analysis: only the factory's own."""
     r = server.client("write").post("/invoke/factory.rollout", json={"input": {}})
     assert r.status_code == 403 and r.json()["capability"] == "self_edit", r.text
+
+
+def test_a_blocked_organ_dry_run_runs_nothing(server):
+    """An organ naming a factory module is refused before its examples would run that module."""
+    organ = {"id": "organ.peek.v1", "cells": ["factory.selector.v1"], "examples": [{"input": {}}]}
+    r = server.client("write").post("/organs/build", json={"organ_template": organ, "dryrun": True})
+    assert r.status_code == 422 and r.json()["code"] == "self_edit_locked", r.text
+    assert "examples" not in r.json()["report"], r.json()["report"]
+
+
+@pytest.mark.parametrize("action", ["run", "train"])
+def test_a_writer_neither_runs_nor_trains_a_factory_module(server, action):
+    body = {"input": {}} if action == "run" else {"dataset": [{"input": {}, "expected": 1}]}
+    for prefix in ("/factory/nodes", "/factory/cells"):
+        r = server.client("write").post(f"{prefix}/factory.selector.v1/{action}", json=body)
+        assert r.status_code == 403 and r.json()["capability"] == "self_edit", r.text

@@ -61,6 +61,7 @@ class ExecContext:
     trace: list[dict[str, Any]] = field(default_factory=list)  # an organ's steps: {node, version, ms, ok}
     member: Callable[[ResolvedNode, Any, "ExecContext"], Any] | None = None  # runs an organ's node, guarded
     closed: frozenset[str] = frozenset()  # gates that are off when the call began: nothing behind them runs
+    live: bool = True  # False in a dry-run: failures are not counted and the immune system does not react
 
     def deeper(self) -> "ExecContext":
         if self.depth + 1 > MAX_LINK_DEPTH:

@@ -5,6 +5,11 @@ and fails the call with kind `timeout`. Sandboxed backends interrupt themselves
 at the deadline they are given; in-process code runs on a worker thread that is
 abandoned at the hard timeout (Python cannot kill a thread; the pool is sized so
 that abandoned workers do not starve the others, and `busy` shows them).
+
+Both timeouts count from when the call starts on its worker. Time spent waiting
+for a free worker is not the node's: a call that finds no worker within its own
+hard budget fails with kind `timeout` and `queued: true`, and is not counted as a
+hard timeout of the node (so a full pool never gets a node quarantined).
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ..backends import ExecutionError
 
@@ -26,6 +31,7 @@ WORKERS = 64
 SANDBOX_GRACE_S = 1.0  # a self-interrupting sandbox that overruns its deadline by this much is abandoned too
 REPEATED_HARD_TIMEOUTS = 3  # this many hard timeouts of one node …
 REPEATED_WITHIN_S = 60.0  # … within this many seconds quarantine it
+QUEUE_POLL_S = 0.05  # how often a waiter on the event loop looks whether its queued call has begun
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,20 @@ class Watchdog:
     async def run_async(self, fn: Callable[[], T], node_id: str, budget: Budget, *, interruptible: bool) -> T:
         """From the event loop: run on a worker, await the soft and hard timeouts without blocking.
         A sandbox gets a grace period past its deadline to stop itself and say so."""
-        future = asyncio.wrap_future(self._pool.submit(self._tracked, fn))
+        job = _Job(fn)
+        submitted = self._pool.submit(self._tracked, job)
+        future = asyncio.wrap_future(submitted)
         hard_s = budget.hard_s + (SANDBOX_GRACE_S if interruptible else 0.0)
-        done, _ = await asyncio.wait((future,), timeout=budget.soft_s)
+        done: set = set()
+        while not done and job.started is None:  # still queued: the node's clock has not started
+            if time.monotonic() - job.queued > budget.hard_s and submitted.cancel():
+                raise self._no_worker(node_id, budget)
+            done, _ = await asyncio.wait((future,), timeout=QUEUE_POLL_S)
+        if not done:
+            done, _ = await asyncio.wait((future,), timeout=max(0.0, job.started + budget.soft_s - time.monotonic()))
         if not done:
             self.on_timeout("soft", node_id)
-            done, _ = await asyncio.wait((future,), timeout=max(0.0, hard_s - budget.soft_s))
+            done, _ = await asyncio.wait((future,), timeout=max(0.0, job.started + hard_s - time.monotonic()))
         with self._hard_timeouts_counted(node_id):
             if not done:
                 raise self._abandoned(node_id, budget)
@@ -94,16 +108,20 @@ class Watchdog:
         """For in-process code: run on a worker; at the hard timeout stop waiting and fail. `nested`
         calls (an organ's nodes, whose organ holds a worker already) use their own pool, so organs
         filling one pool can never wait for themselves."""
-        future = (self._nested if nested else self._pool).submit(self._tracked, fn)
+        job = _Job(fn)
+        future = (self._nested if nested else self._pool).submit(self._tracked, job)
+        if not job.began.wait(budget.hard_s) and future.cancel():
+            raise self._no_worker(node_id, budget)
+        job.began.wait()  # it began as the wait ran out (cancel refuses a running call)
         with self._hard_timeouts_counted(node_id):
             try:
-                return future.result(timeout=budget.soft_s)
+                return future.result(timeout=max(0.0, job.started + budget.soft_s - time.monotonic()))
             except FutureTimeout:
                 if future.done():  # the node itself raised TimeoutError: its failure, not our deadline
                     raise
                 self.on_timeout("soft", node_id)
             try:
-                return future.result(timeout=max(0.0, budget.hard_s - budget.soft_s))
+                return future.result(timeout=max(0.0, job.started + budget.hard_s - time.monotonic()))
             except FutureTimeout:
                 if future.done():
                     raise
@@ -125,11 +143,16 @@ class Watchdog:
         return ExecutionError(f"{node_id} ran past its hard timeout of {budget.hard_ms} ms and was abandoned",
                               kind="timeout", node=node_id, limit_ms=budget.hard_ms)
 
-    def _tracked(self, fn: Callable[[], T]) -> T:
+    @staticmethod
+    def _no_worker(node_id: str, budget: Budget) -> ExecutionError:
+        return ExecutionError(f"{node_id} found no free worker within {budget.hard_ms} ms (the pool is busy); it "
+                              "did not run", kind="timeout", node=node_id, limit_ms=budget.hard_ms, queued=True)
+
+    def _tracked(self, job: "_Job[T]") -> T:
         with self._lock:
             self._busy += 1
         try:
-            return fn()
+            return job()
         finally:
             with self._lock:
                 self._busy -= 1
@@ -137,6 +160,21 @@ class Watchdog:
     def shutdown(self) -> None:
         for pool in (self._pool, self._nested):
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Job(Generic[T]):
+    """A call handed to a worker: when it was queued, and when (if yet) a worker began it."""
+
+    def __init__(self, fn: Callable[[], T]):
+        self.fn = fn
+        self.queued = time.monotonic()
+        self.started: float | None = None
+        self.began = threading.Event()
+
+    def __call__(self) -> T:
+        self.started = time.monotonic()
+        self.began.set()
+        return self.fn()
 
 
 class HardTimeouts:

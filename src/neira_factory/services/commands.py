@@ -112,7 +112,7 @@ def _self_edit(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
         return template_gates(parse_fabrication(step.body).template)
     if step.op == "build_organ":
         return template_gates(parse_organ(step.body["organ_template"]))
-    if step.op == "transition":
+    if step.op in ("transition", "train"):
         record = uow.nodes.get(step.target)
         return self_edit_gates(step.target, record.route if record else None)
     return ()
@@ -204,7 +204,7 @@ def _make(f: Factory, actor: Actor, step: Step) -> dict[str, Any]:
         return {"state": created["state"]}
     if step.op == "build_organ":
         return {"state": organs.build(f, actor, step.body)["state"]}
-    if step.op == "transition":
+    if step.op in ("transition", "train"):
         return {"state": lifecycle.transition(f, actor, step.target, step.body["action"],
                                               reason="natural-language command")["state"]}
     if step.op == "set_capability":

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..backends import ExecContext, ExecutionError, ResolvedNode
 from ..domain.errors import Forbidden
-from ..domain.references import run_gates
+from ..domain.references import is_factory_name, run_gates
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
 from ..policy import PolicyState
@@ -65,6 +65,7 @@ class Call:
     side_effects: bool
     cap_s: float | None = None  # what is left of an enclosing organ's budget
     resolve: Resolve | None = None  # how linked nodes and members are found; default: the runtime's cache
+    live: bool = True  # not a dry-run: errors are counted and the immune system reacts (members inherit it)
 
     def __post_init__(self) -> None:
         self.backend = self.f.backends.get(self.template.backend or "adapter")
@@ -74,6 +75,7 @@ class Call:
         if self.resolve is not None:
             self.ctx.resolve = self.resolve
         self.ctx.closed = self.f.cached_policy_state().closed
+        self.ctx.live = self.live
         self.ctx.member = partial(run_member, self.f)
         self.started = time.perf_counter()
 
@@ -98,7 +100,7 @@ def guarded(f: Factory, template: Template, node_id: str, data: Any, *, side_eff
     """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker
     (a nested one inside an organ). Never raises for the node's own failures. A dry-run's examples are
     not `live`: their errors are not counted and the immune system does not react to them."""
-    call = Call(f, template, node_id, data, side_effects, cap_s, resolve)
+    call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live)
     if call.backend.interruptible:
         run = f.watchdog.run_inline
     else:
@@ -147,7 +149,7 @@ def run_member(f: Factory, member: ResolvedNode, data: Any, ctx: ExecContext) ->
     left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
     outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
                                       cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000,
-                                      resolve=ctx.resolve)
+                                      resolve=ctx.resolve, live=ctx.live)
     if ctx.side_effects:
         count(f, Served(template.id, member.state, template.route_name, template.version), backend, outcome, usage)
     if outcome.error is not None:
@@ -201,5 +203,7 @@ def _react(f: Factory, node_id: str, error: ExecutionError) -> None:
         quarantine(f, node_id, "integrity", error.reason, {"error": error.body()})
     elif error.extra.get("violation"):
         quarantine(f, node_id, "violation", f"sandbox violation: {error.reason}", {"error": error.body()})
-    elif f.hard_timeouts.repeated(node_id):
+    elif f.hard_timeouts.repeated(node_id) and not is_factory_name(node_id):
+        # the factory's own modules fall back to their built-in defaults: their timeouts say the host is
+        # loaded (by anyone), not that the module is bad, and must not let a caller change their state
         quarantine(f, node_id, "timeouts", "repeated hard timeouts", {"error": error.body()})

@@ -38,16 +38,16 @@ def _request_hash(body: Any) -> str:
 
 def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
     request = parse_fabrication(body)
-    template = with_rollout_defaults(f, request.template)
-    request = request.model_copy(update={"template": template})
+    gates = (BACKEND_GATES[request.template.backend], *template_gates(request.template))
     key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
     request_hash = _request_hash(body) if key else ""
-    if key:
-        with f.read() as uow:
-            stored = uow.idempotency.get(key)
-        if stored:
-            return _replay(stored, request_hash)
-    gates = (BACKEND_GATES[template.backend], *template_gates(template))
+    with f.read() as uow:  # authorised before anything runs on its behalf (the factory.rollout module)
+        f.authorize(uow, actor, "nodes.create", gates=gates)
+        stored = uow.idempotency.get(key) if key else None
+    if stored:
+        return _replay(stored, request_hash)
+    template = with_rollout_defaults(f, request.template)
+    request = request.model_copy(update={"template": template})
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.create", gates=gates)
         result = build_report(f, uow, request, f.policy_state(uow))

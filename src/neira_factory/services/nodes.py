@@ -9,6 +9,7 @@ from ..domain.actors import Actor
 from ..domain.capabilities import FACTORY_NODE_PREFIX
 from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
+from ..domain.references import self_edit_gates
 from .factory import Factory
 from ..store import NodeRecord, UnitOfWork
 from .execution import Outcome, guarded, require_open
@@ -46,6 +47,7 @@ def run_version(f: Factory, actor: Actor, pick: Callable[[UnitOfWork], NodeRecor
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.run")
         record = pick(uow)
+        f.authorize(uow, actor, "nodes.run", gates=self_edit_gates(record.id, record.route))
         if record.state in NOT_RUNNABLE:
             raise Conflict(f"{record.kind} {record.id} is {record.state} and does not run", code="not_runnable",
                            state=record.state)

@@ -115,7 +115,7 @@ def _report(f: Factory, uow: UnitOfWork, organ: OrganTemplate, resolve: Callable
     report = {"id": organ.id, "route": organ.route_name, "graph": graph.graph, "roles": graph.roles,
               "missing": graph.missing, "fabrications": [_fabrication(f, uow, organ, m) for m in graph.missing],
               "type_errors": [p.to_dict() for p in graph.type_errors], "risks": risks}
-    if graph.ok and organ.examples and run_examples:
+    if graph.ok and organ.examples and run_examples and not any(r["severity"] == "blocking" for r in risks):
         report["examples"] = _examples(f, uow, organ)
         risks += [{"code": "example_failed", "severity": "blocking", "field": f"examples.{i}",
                    "message": f"example {i} failed: {e['error']['reason']}"}

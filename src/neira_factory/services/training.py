@@ -36,6 +36,7 @@ from ..domain.errors import BadInput, Conflict, Forbidden, InvalidTransition, No
 from ..domain.events import Event
 from ..domain.ids import route_of, version_number
 from ..domain.lifecycle import State
+from ..domain.references import self_edit_gates
 from ..domain.shapes import validate
 from ..domain.templates import NodeTemplate, ParamSpec
 from ..immune.integrity import verified
@@ -80,6 +81,7 @@ def start(f: Factory, actor: Actor, node_id: str, body: dict[str, Any] | None) -
     with f.read() as uow:
         f.authorize(uow, actor, "training.start")
         record = f.node(uow, node_id)
+        f.authorize(uow, actor, "training.start", gates=self_edit_gates(record.id, record.route))
         if record.is_organ:
             raise BadInput(f"{node_id} is an organ: organs have no params; train its nodes", field="node_id")
         if record.state == State.QUARANTINED.value:

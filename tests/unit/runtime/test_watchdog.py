@@ -342,3 +342,48 @@ def test_old_timeouts_outside_the_period_do_not_count():
 def test_defaults_match_the_documented_three_within_sixty_seconds():
     seen = HardTimeouts()
     assert (seen.limit, seen.within_s) == (3, 60.0)
+
+
+# a full pool: waiting for a worker is not the node's time
+
+
+@pytest.fixture
+def one_worker(reports: Reports) -> Iterator[Watchdog]:
+    dog = Watchdog(soft_ms=500, hard_ms=10_000, on_timeout=reports, workers=1)
+    yield dog
+    dog.shutdown()
+
+
+def occupy(dog: Watchdog, release: threading.Event) -> None:
+    """The only worker is taken by a call that waits for `release`."""
+    dog._pool.submit(release.wait, 10)
+    assert wait_until(lambda: dog.busy == 0 and dog.queued == 0)
+
+
+@pytest.mark.parametrize("runner", ["sync", "async"])
+def test_a_call_that_finds_no_worker_fails_without_counting_as_a_hard_timeout(one_worker, reports, release, runner):
+    occupy(one_worker, release)
+    started = time.monotonic()
+    with pytest.raises(ExecutionError) as caught:
+        if runner == "sync":
+            one_worker.run_abandonable(lambda: "ran", NODE, HARD)
+        else:
+            asyncio.run(one_worker.run_async(lambda: "ran", NODE, HARD, interruptible=False))
+    assert HARD.hard_s * 0.9 <= time.monotonic() - started < 5.0
+    assert caught.value.kind == "timeout" and caught.value.extra["queued"] is True
+    assert reports == []  # neither soft nor hard: the node never ran
+    release.set()
+    assert one_worker.run_abandonable(lambda: "ran", NODE, HARD) == "ran"  # the cancelled call never ran
+
+
+@pytest.mark.parametrize("runner", ["sync", "async"])
+def test_a_queued_call_gets_its_whole_budget_from_when_it_starts(one_worker, reports, runner):
+    gate = threading.Event()
+    one_worker._pool.submit(gate.wait, 10)
+    threading.Timer(0.2, gate.set).start()  # the worker frees up after 0.2 s of a 0.3 s budget
+    work = sleeps(0.2, "done")  # 0.2 s of its own: within its budget from its start, not from the submit
+    if runner == "sync":
+        assert one_worker.run_abandonable(work, NODE, HARD) == "done"
+    else:
+        assert asyncio.run(one_worker.run_async(work, NODE, HARD, interruptible=False)) == "done"
+    assert ("hard", NODE) not in reports
