@@ -27,10 +27,13 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from neira_factory.domain import deadlines
 from neira_factory.library.core import ImplContext, ImplError, define, require_param
 from neira_factory.library.text import TEXT_INPUT
 
 MAX_KEYWORDS = 2_000
+MAX_PHRASE_WORDS = 16  # words in one keyword phrase: the cost of a match attempt
+DEADLINE_EVERY = 256  # tokens between two looks at the call's deadline
 _WORD = re.compile(r"\w+")
 _KEYWORD_WORD = re.compile(r"\w+\*?")
 
@@ -48,19 +51,27 @@ class _Index:
         self.labels = [label for label, _ in keywords]
         self.exact: dict[str, list[tuple[str, Phrase]]] = {}
         self.prefix: dict[str, list[tuple[str, Phrase]]] = {}
+        seen: set[tuple[str, Phrase]] = set()
         for label, words in keywords:
             for keyword in words:
                 phrase = tuple(_KEYWORD_WORD.findall(_fold(keyword)))
                 if not phrase:
                     raise ImplError("bad_params", f"keyword {keyword!r} of {label!r} has no word", "params.keywords")
+                if len(phrase) > MAX_PHRASE_WORDS:
+                    raise ImplError("bad_params", f"keyword {keyword[:40]!r}… of {label!r} has more than "
+                                    f"{MAX_PHRASE_WORDS} words", "params.keywords")
                 head = phrase[0]
                 table = self.prefix if head.endswith("*") else self.exact
-                table.setdefault(head.rstrip("*"), []).append((label, phrase))
+                if (label, phrase) not in seen:  # a repeated keyword would only repeat the work
+                    seen.add((label, phrase))
+                    table.setdefault(head.rstrip("*"), []).append((label, phrase))
         self.prefix_lengths = sorted({len(head) for head in self.prefix})
 
     def count(self, tokens: list[str]) -> Counter:
         hits: Counter = Counter()
         for position, token in enumerate(tokens):
+            if position % DEADLINE_EVERY == 0:
+                deadlines.check()
             candidates = list(self.exact.get(token, ()))
             for length in self.prefix_lengths:
                 candidates += self.prefix.get(token[:length], ()) if len(token) >= length else ()

@@ -15,18 +15,32 @@ declared are ignored: a template's params may serve other parts of a node.
 
 Error codes: ``bad_input``, ``bad_params``, ``unknown_impl``, ``timeout``,
 ``unavailable`` (a tool such as espeak-ng is missing), ``failed``.
+
+Implementations run on workers the watchdog abandons at the hard timeout but
+cannot stop, so each one stops itself: loops over untrusted data call
+``domain.deadlines.check()``, subprocesses get ``deadlines.left_s(...)`` as
+their timeout, and a passed deadline becomes ``ImplError("timeout")``. A
+``heavy`` one (native image, OCR and speech work: hundreds of MB and seconds of
+CPU per call) also takes one of ``HEAVY_SLOTS`` slots, waiting at most until
+its deadline, so abandoned calls cannot pile up memory and cores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neira_factory.domain import deadlines
 from neira_factory.library.schema import problems
 
 DEFAULT_OUTPUT_DIR = Path("var/output")
+HEAVY_SLOTS = 2  # heavy implementations running at once in this process (the reference machine's cores)
+HEAVY_WAIT_S = 60.0  # the longest a heavy call waits for a slot when it runs with no deadline
+_heavy = threading.BoundedSemaphore(HEAVY_SLOTS)
 
 
 class ImplError(Exception):
@@ -82,6 +96,7 @@ class LibraryImpl:
     description: str
     side_effects: bool = False  # True for impls that act on the world (write files)
     params: dict = field(default_factory=dict)  # {name: {value, min?, max?, step?, choices?, tunable?}}
+    heavy: bool = False  # native work of seconds and hundreds of MB: runs in one of HEAVY_SLOTS
 
 
 def define(
@@ -93,19 +108,37 @@ def define(
     description: str,
     side_effects: bool = False,
     params: dict | None = None,
+    heavy: bool = False,
 ) -> LibraryImpl:
-    """Build a ``LibraryImpl`` whose ``func`` validates before calling ``run``."""
+    """Build a ``LibraryImpl`` whose ``func`` validates before calling ``run`` (in a heavy slot when
+    ``heavy``), and turns a passed deadline into ``ImplError("timeout")``."""
     declared = params or {}
 
     def func(input: Any, params: Any = None, ctx: ImplContext | None = None) -> dict:
         found = problems(input, input_schema)
         if found:
             raise ImplError("bad_input", "; ".join(found), field=found[0].split(":", 1)[0])
-        return run(input, merge_params(declared, params), ctx or ImplContext())
+        merged = merge_params(declared, params)
+        try:
+            with heavy_slot(name) if heavy else nullcontext():
+                return run(input, merged, ctx or ImplContext())
+        except deadlines.Expired:
+            raise ImplError("timeout", f"{name} ran past the call's deadline and stopped") from None
 
     func.__name__ = func.__qualname__ = f"{name}_impl"
     func.__doc__ = description
-    return LibraryImpl(name, func, input_schema, output_schema, description, side_effects, declared)
+    return LibraryImpl(name, func, input_schema, output_schema, description, side_effects, declared, heavy)
+
+
+@contextmanager
+def heavy_slot(name: str) -> Iterator[None]:
+    """One of HEAVY_SLOTS, waited for until the call's deadline (ImplError "timeout" when none frees up)."""
+    if not _heavy.acquire(timeout=deadlines.left_s(HEAVY_WAIT_S)):
+        raise ImplError("timeout", f"{name}: all {HEAVY_SLOTS} slots for heavy work stayed busy until the deadline")
+    try:
+        yield
+    finally:
+        _heavy.release()
 
 
 def merge_params(declared: dict, given: Any) -> dict:

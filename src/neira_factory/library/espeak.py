@@ -2,7 +2,7 @@
 
 espeak-ng runs as a child process with an argument list (never a shell), the
 text on stdin (so no text can become an option), UTF-8 input (``-b 1``) and a
-deadline (``ESPEAK_TIMEOUT_S``). ``ipa`` returns the IPA transcription and
+deadline: the call's (domain/deadlines), at most ``ESPEAK_TIMEOUT_S``. ``ipa`` returns the IPA transcription and
 ``wav`` the rendered speech as a complete WAV file in memory: espeak-ng's
 ``--stdout`` stream carries placeholder chunk sizes, which are fixed here so
 any WAV reader sees the true length. Nothing is written to disk.
@@ -14,6 +14,7 @@ import shutil
 import struct
 import subprocess
 
+from neira_factory.domain import deadlines
 from neira_factory.library.core import ImplError
 
 ESPEAK_TIMEOUT_S = 20.0
@@ -25,10 +26,11 @@ def _run(args: list[str], text: str) -> bytes:
         raise ImplError("unavailable", "espeak-ng is not installed (apt-get install espeak-ng)")
     try:
         done = subprocess.run(
-            [binary, "-b", "1", *args], input=text.encode(), capture_output=True, timeout=ESPEAK_TIMEOUT_S, check=False
+            [binary, "-b", "1", *args], input=text.encode(), capture_output=True,
+            timeout=deadlines.left_s(ESPEAK_TIMEOUT_S), check=False,
         )
     except subprocess.TimeoutExpired as error:
-        raise ImplError("timeout", f"espeak-ng ran longer than {ESPEAK_TIMEOUT_S}s") from error
+        raise ImplError("timeout", f"espeak-ng ran past the call's deadline (at most {ESPEAK_TIMEOUT_S}s)") from error
     except OSError as error:
         raise ImplError("unavailable", f"espeak-ng could not start: {error}") from error
     stderr = done.stderr.decode(errors="replace").strip()

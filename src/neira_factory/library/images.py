@@ -34,6 +34,7 @@ import re
 
 from PIL import Image, ImageOps
 
+from neira_factory.domain import deadlines
 from neira_factory.library.core import ImplError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # decoded PNG/JPEG bytes
@@ -73,6 +74,7 @@ def decode(text: str, field: str = "input.image") -> Image.Image:
         raise ImplError("bad_input", "not a PNG or JPEG image", field) from None
     except Exception as error:  # noqa: BLE001 - hostile files raise all sorts (OSError, SyntaxError, …)
         raise ImplError("bad_input", f"image could not be decoded: {type(error).__name__}: {error}", field) from None
+    deadlines.check()  # each native step is seconds at MAX_PIXELS: none starts past the call's deadline
     return _normal_mode(image)
 
 
@@ -115,6 +117,7 @@ def _normal_mode(image: Image.Image) -> Image.Image:
 
 def gray(image: Image.Image) -> Image.Image:
     """``image`` in 8-bit grey (mode ``L``), transparency flattened onto white."""
+    deadlines.check()
     if image.mode == "L":
         return image
     if image.mode in ("LA", "RGBA"):
@@ -126,6 +129,7 @@ def gray(image: Image.Image) -> Image.Image:
 
 def encode_png(image: Image.Image) -> bytes:
     """``image`` as PNG bytes."""
+    deadlines.check()
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()

@@ -164,5 +164,6 @@ IMPLS = (
             "psm": {"value": None, "tunable": False},
             "roi": {"value": None, "tunable": False},
         },
+        heavy=True,
     ),
 )

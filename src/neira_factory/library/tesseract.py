@@ -4,7 +4,8 @@ Tesseract runs as a child process with an argument list (never a shell), the
 image as PNG bytes on stdin (always a PNG that Pillow re-encoded, so
 Tesseract's own decoders never see client bytes), TSV on stdout, one OpenMP
 thread (``OMP_THREAD_LIMIT=1``: parallel requests do not oversubscribe the
-CPU) and a deadline (``TESSERACT_TIMEOUT_S``). Nothing is written to disk.
+CPU) and a deadline: the call's (domain/deadlines), at most ``TESSERACT_TIMEOUT_S``.
+Nothing is written to disk.
 
 ``languages()`` lists the installed recognition languages (``--list-langs``
 without ``osd``, cached per binary: a language installed later needs a
@@ -20,6 +21,7 @@ import subprocess
 from functools import lru_cache
 from typing import NamedTuple
 
+from neira_factory.domain import deadlines
 from neira_factory.library.core import ImplError
 
 TESSERACT_TIMEOUT_S = 20.0
@@ -52,12 +54,12 @@ def _run(args: list[str], stdin: bytes = b"") -> str:
             [_binary(), *args],
             input=stdin,
             capture_output=True,
-            timeout=TESSERACT_TIMEOUT_S,
+            timeout=deadlines.left_s(TESSERACT_TIMEOUT_S),
             check=False,
             env={**os.environ, "OMP_THREAD_LIMIT": "1"},
         )
     except subprocess.TimeoutExpired as error:
-        raise ImplError("timeout", f"tesseract ran longer than {TESSERACT_TIMEOUT_S}s") from error
+        raise ImplError("timeout", f"tesseract ran past the call's deadline (at most {TESSERACT_TIMEOUT_S}s)") from error
     except OSError as error:
         raise ImplError("unavailable", f"tesseract could not start: {error} ({APT_HINT})") from error
     if done.returncode != 0:

@@ -49,6 +49,7 @@ IMPLS = (
         output_schema=images.IMAGE_OUTPUT,
         description="Shrinks an image so its longer side is at most max_side (aspect kept, never upscaled); PNG out.",
         params={"max_side": {"value": 1024, "min": 16, "max": 8192, "step": 16, "tunable": True}},
+        heavy=True,
     ),
     define(
         "image_binarize",
@@ -57,6 +58,7 @@ IMPLS = (
         output_schema=images.IMAGE_OUTPUT,
         description="Black and white: grey pixels darker than threshold become black, the rest white; 1-bit PNG.",
         params={"threshold": {"value": 128, "min": 0, "max": 255, "step": 1, "tunable": True}},
+        heavy=True,
     ),
     define(
         "image_grayscale",
@@ -64,5 +66,6 @@ IMPLS = (
         input_schema=images.IMAGE_INPUT,
         output_schema=images.IMAGE_OUTPUT,
         description="Converts an image to 8-bit grey (transparency flattened onto white); PNG out.",
+        heavy=True,
     ),
 )
