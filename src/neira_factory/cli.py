@@ -520,7 +520,10 @@ def audit_list(
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context) -> None:
-    """Verify the audit chain's hashes and sequence. Exits 1 when it is broken."""
+    """Verify the audit trail. Exits 1 when it is broken.
+
+    Checks the chain's keyed hashes and links, its head against the checkpoint kept outside the database, and
+    every node's digest against the one its audited creation recorded."""
     session: Session = ctx.obj
     data = session.client.audit_verify()
     session.show(data, render.audit_verified)

@@ -209,8 +209,14 @@ def audit(entries: list[dict[str, Any]]) -> None:
 
 
 def audit_verified(data: dict[str, Any]) -> None:
+    keyed = f"keyed from entry {data['keyed_from']}" if data.get("keyed_from") else "not keyed"
+    checkpoint = data.get("checkpoint")
+    held = f"checkpoint at entry {checkpoint['seq']}" if checkpoint else "no checkpoint"
     out.print(Text.assemble(verdict(data.get("ok", False), "audit chain intact", "audit chain BROKEN"),
-                            f"  ({data.get('checked', 0)} entries checked; head {str(data.get('head'))[:16]}…)"))
+                            f"  ({data.get('checked', 0)} entries checked; head {str(data.get('head'))[:16]}…; "
+                            f"{keyed}; {held}; {data.get('digests_checked', 0)} node digests checked)"))
+    for warning in data.get("warnings") or []:
+        out.print(Text(f"warning: {warning}", style="yellow"))
     problems = data.get("problems") or []
     if problems:
         out.print(table("problems", ["seq", "problem"], [[cell(p.get("seq")), cell(p.get("problem"))]

@@ -23,8 +23,16 @@ def _int(name: str, default: int) -> int:
     return value
 
 
+def var_dir_from_env() -> Path:
+    """NEIRA_VAR_DIR (default ./var): the server's own files; also read where no Settings reach (the wasm
+    backend's module directory, <var_dir>/modules)."""
+    return Path(os.environ.get("NEIRA_VAR_DIR", "var"))
+
+
 MIN_UI_SECRET_LEN = 32
+MIN_AUDIT_KEY_LEN = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_OUTPUT_BYTES_CEILING = 1024 * 1024 * 1024  # NEIRA_MAX_OUTPUT_BYTES may not go above 1 GiB
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,9 @@ class Settings:
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
     ui_secret: str | None = field(default=None, repr=False)  # None: <var_dir>/ui-secret, generated on first use
+    audit_key: str | None = field(default=None, repr=False)  # keys the audit chain; None: <var_dir>/audit-key, generated
     log_level: str = "INFO"  # the server log's level, one of LOG_LEVELS (any case)
+    max_output_bytes: int = 16 * 1024 * 1024  # a node's output as JSON text, shared references counted each time
     replica: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     def __post_init__(self) -> None:
@@ -59,6 +69,10 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{(self.var_dir / 'neira.db').resolve()}")
         if self.ui_secret is not None and len(self.ui_secret) < MIN_UI_SECRET_LEN:
             raise ValueError(f"NEIRA_UI_SECRET must be at least {MIN_UI_SECRET_LEN} characters")
+        if self.audit_key is not None and len(self.audit_key) < MIN_AUDIT_KEY_LEN:
+            raise ValueError(f"NEIRA_AUDIT_KEY must be at least {MIN_AUDIT_KEY_LEN} characters")
+        if self.max_output_bytes > MAX_OUTPUT_BYTES_CEILING:
+            raise ValueError(f"NEIRA_MAX_OUTPUT_BYTES may be at most {MAX_OUTPUT_BYTES_CEILING}")
         level = self.log_level.strip().upper()
         if level not in LOG_LEVELS:
             raise ValueError(f"NEIRA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
@@ -73,7 +87,7 @@ class Settings:
     def from_env(cls, **overrides) -> "Settings":
         env = os.environ
         values = dict(
-            var_dir=Path(env.get("NEIRA_VAR_DIR", "var")),
+            var_dir=var_dir_from_env(),
             database_url=env.get("NEIRA_DATABASE_URL", ""),
             admin_token=env.get("NEIRA_ADMIN_TOKEN") or None,
             write_token=env.get("NEIRA_WRITE_TOKEN") or None,
@@ -94,7 +108,9 @@ class Settings:
             notify_webhook_url=env.get("NEIRA_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_secret=env.get("NEIRA_NOTIFY_WEBHOOK_SECRET") or None,
             ui_secret=env.get("NEIRA_UI_SECRET") or None,
+            audit_key=env.get("NEIRA_AUDIT_KEY") or None,
             log_level=env.get("NEIRA_LOG_LEVEL") or "INFO",
+            max_output_bytes=_int("NEIRA_MAX_OUTPUT_BYTES", 16 * 1024 * 1024),
         )
         values.update(overrides)
         return cls(**values)

@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -33,9 +34,13 @@ def base_env(**extra: str) -> dict[str, str]:
     return env
 
 
+AUDIT_KEY = "e2e-audit-key-shared-by-every-replica-0123456789"  # replicas on one database share it
+
+
 def token_env() -> dict[str, str]:
+    """The test tokens, and the audit key that replicas of one database must share."""
     return {"NEIRA_ADMIN_TOKEN": TOKENS["admin"], "NEIRA_WRITE_TOKEN": TOKENS["write"],
-            "NEIRA_READ_TOKEN": TOKENS["read"]}
+            "NEIRA_READ_TOKEN": TOKENS["read"], "NEIRA_AUDIT_KEY": AUDIT_KEY}
 
 
 @dataclass
@@ -241,3 +246,15 @@ def walk_lifecycle(server: Server, prefix: str = "/factory/nodes") -> None:
     assert s["factory"] == {"nodes_total": 1, "nodes_by_state": {"stable": 1}, "organs_total": 0,
                             "organs_by_state": {}, "modules_by_state": {"stable": 2}}
     assert s["capabilities"]["factory_adapter"] == "experimental"
+
+
+def wait_run(client: httpx.Client, run_id: str, until: Callable[[dict[str, Any]], bool],
+             timeout_s: float = 30.0) -> dict[str, Any]:
+    """The training run once `until(run)` holds (polled over HTTP); fails after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = client.get(f"/training/{run_id}").json()
+        if until(run):
+            return run
+        assert time.monotonic() < deadline, run
+        time.sleep(0.05)

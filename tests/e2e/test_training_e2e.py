@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 
-from e2e_support import run_cli
+from e2e_support import run_cli, wait_run
 from support import TOKENS
 
 NODE = "analysis.spam.v1"
@@ -64,26 +63,16 @@ def test_cli_train_shows_progress_and_the_iterations_and_exits_0_when_converged(
     assert started["state"] == "queued"
 
 
-def wait_for(client, run_id, until, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        run = client.get(f"/training/{run_id}").json()
-        if until(run):
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.05)
-
-
 def test_a_run_in_progress_survives_a_restart_of_the_server(start_server):
     first = start_server()
     writer, admin = first.client("write"), first.client("admin")
     assert writer.post("/factory/nodes", json=TEMPLATE).status_code == 201
     run_id = writer.post(f"/factory/nodes/{NODE}/train", json={
         "dataset": DATA, "objective": "accuracy", "approve_every": 3, "patience": 6, "max_iterations": 40}).json()["run_id"]
-    wait_for(writer, run_id, lambda r: r["state"] == "waiting")
+    wait_run(writer, run_id, lambda r: r["state"] == "waiting")
     assert admin.post("/immune/safe-mode", json={"on": True}).status_code == 200
     assert admin.post(f"/training/{run_id}/continue", json={}).status_code == 200
-    wait_for(writer, run_id, lambda r: r["state"] == "paused")
+    wait_run(writer, run_id, lambda r: r["state"] == "paused")
     first.stop()  # SIGTERM: a graceful shutdown gives the run up
 
     second = start_server(var_dir=first.var_dir)
@@ -91,5 +80,5 @@ def test_a_run_in_progress_survives_a_restart_of_the_server(start_server):
     run = reader.get(f"/training/{run_id}").json()
     assert run["state"] in ("queued", "paused") and run["iterations_done"] == 3
     assert admin.post("/immune/safe-mode", json={"on": False}).status_code == 200
-    run = wait_for(reader, run_id, lambda r: r["state"] in ("waiting", "converged"))
+    run = wait_run(reader, run_id, lambda r: r["state"] in ("waiting", "converged"))
     assert run["iterations_done"] > 3 and [it["n"] for it in run["iterations"]] == list(range(1, run["iterations_done"] + 1))

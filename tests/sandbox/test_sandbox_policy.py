@@ -14,7 +14,7 @@ import time
 
 import httpx
 import pytest
-from e2e_support import to_stable
+from e2e_support import metrics, to_stable, wait_run
 
 HARD_MS = 1500  # the server's WATCHDOG_HARD_MS
 MARGIN_S = 1.0
@@ -246,16 +246,6 @@ def test_training_pauses_while_its_backend_gate_is_closed(running_script):
     assert run["iterations"] and run["state"] != "failed", run
 
 
-def wait_run(client: httpx.Client, run_id: str, until, timeout_s: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        run = client.get(f"/training/{run_id}").json()
-        if until(run):
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.1)
-
-
 def test_a_factory_modules_route_takes_no_outside_traffic_while_self_edit_is_locked(server):
     """Requests counted on `factory.*` routes would feed its candidates' analysis: only the factory's own."""
     r = server.client("write").post("/invoke/factory.rollout", json={"input": {}})
@@ -276,3 +266,22 @@ def test_a_writer_neither_runs_nor_trains_a_factory_module(server, action):
     for prefix in ("/factory/nodes", "/factory/cells"):
         r = server.client("write").post(f"{prefix}/factory.selector.v1/{action}", json=body)
         assert r.status_code == 403 and r.json()["capability"] == "self_edit", r.text
+
+
+# ---- in-process implementations stop themselves: an abandoned worker does not burn on -------------------
+
+def test_an_abandoned_library_call_stops_at_its_deadline_and_frees_its_worker(server):
+    """keyword_classify with a thousand near-miss phrases over a long text: the watchdog abandons the call at
+    its timeout, and the implementation itself stops there too (no worker stays busy, /healthz stays fast)."""
+    keywords = {"spam": ["a " * 15 + f"b{i}" for i in range(1_000)]}
+    body = node("analysis.slow_classify.v1", analysis_type="keyword_classify", params={"keywords": {"value": keywords}},
+                limits={"timeout_ms": 300}, examples=[{"input": {"text": "a " * 49_000}}])
+    r, elapsed, slowest = healthz_while(server, lambda: server.client("write").post("/factory/nodes/dryrun",
+                                                                                    json=body))
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["examples"][0]["error"]["kind"] == "timeout"
+    assert elapsed <= 0.3 + MARGIN_S and slowest < 1.0, (elapsed, slowest)
+    deadline = time.monotonic() + 2.0
+    while metrics(server.client("read"))["factory_sandbox_workers_busy"] > 0:
+        assert time.monotonic() < deadline, "a worker is still busy with the abandoned call"
+        time.sleep(0.05)

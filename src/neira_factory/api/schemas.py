@@ -255,15 +255,28 @@ class AuditEntryModel(BaseModel):
 
 
 class AuditProblem(BaseModel):
-    seq: int
+    seq: int | None = Field(description="The entry concerned; null for a node with no audited creation.")
     problem: str
+
+
+class AuditCheckpoint(BaseModel):
+    seq: int
+    hash: str
+    ts: str | None = None
 
 
 class AuditVerify(BaseModel):
     ok: bool
     checked: int
     problems: list[AuditProblem]
+    warnings: list[str] = Field(description="What could not be checked, e.g. no checkpoint outside the database.")
     head: str
+    head_seq: int
+    keyed_from: int | None = Field(description="The first entry keyed with the audit key; earlier ones are legacy "
+                                               "(unkeyed, written before the upgrade).")
+    skipped: list[list[int]] = Field(description="Gaps in seq the chain links across (rolled-back inserts).")
+    checkpoint: AuditCheckpoint | None = Field(description="The head recorded outside the database, if any.")
+    digests_checked: int = Field(description="Nodes whose digest was compared with their audited creation's.")
 
 
 class IntrospectionStatus(BaseModel):

@@ -5,36 +5,37 @@ call's input; the first `routes` rule whose condition holds picks a target (a
 linked node or an implementation); otherwise the node's own target runs (its
 `impl`, the implementation named by its type, or its links as a chain). A
 `confidence` below `confidence_threshold` sends the input to `fallback`, or
-marks the result `uncertain`.
+marks the result `uncertain`. The call's deadline (the context's, or — without
+one — the node's `timeout_ms` from its start) is set for everything below
+(domain/deadlines): every JMESPath search, its own and the implementation's, is
+bounded (domain/bounded_jmespath) and stops there, and so do the implementations.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+import time
 from typing import Any
 
-import jmespath
 from jmespath.exceptions import JMESPathError
 
 from .. import library
+from ..domain import bounded_jmespath, deadlines
 from ..domain.report import Risk
 from ..domain.templates import IOSpec, NodeTemplate
 from .base import ExecContext, ExecutionError
 
 BLOCKED_STATES = ("disabled", "quarantined")  # a linked node in these states is not run
-IMPL_ERROR_KINDS = {"bad_input": "bad_input", "bad_params": "bad_input", "timeout": "timeout"}
+IMPL_ERROR_KINDS = {"bad_input": "bad_input", "bad_params": "bad_input", "timeout": "timeout", "limit": "limit"}
 Target = tuple[str, Any]  # ("impl", name) | ("node", id) | ("chain", [ids])
 
 
-@lru_cache(maxsize=4096)
-def _compiled(expression: str):
-    return jmespath.compile(expression)
-
-
-def jmes(expression: str, data: Any, where: str) -> Any:
+def jmes(expression: str, data: Any, where: str, node: str) -> Any:
+    """The bounded search of `expression` in `data`; a broken bound is a `limit` (or `timeout`) error."""
     try:
-        return _compiled(expression).search(data)
+        return bounded_jmespath.search(bounded_jmespath.parse(expression), data)
+    except bounded_jmespath.LimitExceeded as exc:
+        raise ExecutionError(f"{where}: {exc.reason}", kind=exc.kind, node=node, field=where) from None
     except JMESPathError as exc:
-        raise ExecutionError(f"{where}: bad JMESPath {expression!r}: {exc}", kind="bad_input") from None
+        raise ExecutionError(f"{where}: bad JMESPath {expression!r}: {exc}", kind="bad_input", node=node) from None
 
 
 def impl_name(template: NodeTemplate) -> str | None:
@@ -97,7 +98,7 @@ class AdapterBackend:
         expressions += [(f"adapter.map.{k}", v) for k, v in (spec.map or {}).items()] if spec else []
         for where, expression in expressions:
             try:
-                _compiled(expression)
+                bounded_jmespath.parse(expression)
             except JMESPathError as exc:
                 risks.append(Risk("bad_jmespath", "blocking", f"{expression!r}: {exc}", where))
         return risks
@@ -108,12 +109,19 @@ class AdapterBackend:
                     and library.get(target[1]).side_effects)
 
     def run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
+        deadline = ctx.deadline
+        if deadline is None:
+            deadline = time.monotonic() + template.limits.timeout_ms / 1000
+        with deadlines.scope(deadline):
+            return self._run(template, data, ctx)
+
+    def _run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
         spec = template.adapter
         if spec and spec.map:
-            data = {key: jmes(expr, data, f"adapter.map.{key}") for key, expr in spec.map.items()}
+            data = {key: jmes(expr, data, f"adapter.map.{key}", template.id) for key, expr in spec.map.items()}
         target = default_target(template)
-        for rule in spec.routes if spec else []:
-            if jmes(rule.when, data, "adapter.routes.when"):
+        for i, rule in enumerate(spec.routes if spec else []):
+            if jmes(rule.when, data, f"adapter.routes.{i}.when", template.id):
                 target = target_of(rule.to, template)
                 break
         if target is None:

@@ -1,18 +1,30 @@
-"""Dispatch to the backend a template names."""
+"""Dispatch to the backend a template names, and the guard on what comes back.
+
+Every run goes through `Backends.execute`, so an output is measured here before anything serialises,
+scans, compares or stores it: as the JSON text it would become, every shared reference counted each time
+(`json_values.serialized_size`, which stops at the cap). A node's cap is `max_output_bytes`
+(NEIRA_MAX_OUTPUT_BYTES) or its own `limits.memory_mb`, whichever is lower; an output past it is
+`bad_output`. A failure's detail (a script's thrown value) is held to the same cap: what does not fit is
+left out of the error, and named in its `dropped`.
+"""
 from __future__ import annotations
 
 from typing import Any
 
+from ..config import Settings
 from ..domain import json_values
 from ..domain.errors import BadInput
 from ..domain.references import run_gates
 from ..domain.templates import NodeTemplate
 from .base import Backend, ExecContext, ExecutionError
 
+MIB = 1024 * 1024
+
 
 class Backends:
-    def __init__(self, *backends: Backend):
+    def __init__(self, *backends: Backend, max_output_bytes: int = Settings.max_output_bytes):
         self._by_name = {b.name: b for b in backends}
+        self.max_output_bytes = max_output_bytes
 
     def get(self, name: str) -> Backend:
         backend = self._by_name.get(name)
@@ -32,6 +44,7 @@ class Backends:
         ExecutionError: a defect of a backend or of the node's code is kind `exception`, an output that
         could be neither answered, compared nor stored is `bad_output`."""
         backend = self.get(template.backend or "adapter")
+        cap = min(self.max_output_bytes, template.limits.memory_mb * MIB)
         if ctx.closed:
             for gate in run_gates(template):
                 if gate in ctx.closed:
@@ -39,12 +52,32 @@ class Backends:
                                          node=template.id, capability=gate)
         try:
             output = backend.run(template, data, ctx)
-        except ExecutionError:
+        except ExecutionError as exc:
+            _hold_detail(exc, cap)
             raise
         except Exception as exc:
             raise ExecutionError.defect(template.id, exc) from None
+        size = json_values.serialized_size(output, cap)
+        if size > cap:
+            raise ExecutionError(f"{template.id} returned an output of more than {cap} characters as JSON (at least "
+                                 f"{size}; the cap is NEIRA_MAX_OUTPUT_BYTES or the node's memory_mb, whichever is "
+                                 "lower)", kind="bad_output", node=template.id, limit_bytes=cap)
         found = json_values.problem(output, "output")
         if found is not None:
             raise ExecutionError(f"{template.id} returned something that is not plain JSON: {found[0]}: {found[1]}",
                                  kind="bad_output", node=template.id)
         return output
+
+
+def _hold_detail(error: ExecutionError, cap: int) -> None:
+    """Leave out of `error` the parts of its detail past `cap` (measured in order), naming them in `dropped`."""
+    left, dropped = cap, []
+    for key in list(error.extra):
+        size = json_values.serialized_size(error.extra[key], left)
+        if size > left:
+            del error.extra[key]
+            dropped.append(key)
+        else:
+            left -= size
+    if dropped:
+        error.extra["dropped"] = dropped

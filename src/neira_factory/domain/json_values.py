@@ -9,6 +9,12 @@ JSON text can hold values the factory cannot carry any further, so they are refu
 * integers longer than Python's conversion limit (4300 digits), and text that is not UTF-8.
 
 `parse` reads JSON text under these rules; `problem` says what is wrong with a Python value, if anything.
+
+A value built in memory can share references (`[s, s, s]` holds one string three times), so what it costs
+to serialise can be far more than the memory it takes: `serialized_size` counts it the way JSON text would,
+every reference each time, and stops as soon as the count passes a cap — so measuring an 800 MB value
+against a 4 MiB cap costs about what measuring 4 MiB does. `problem` scans each long string object once,
+however often it is referenced.
 """
 from __future__ import annotations
 
@@ -20,6 +26,9 @@ from typing import Any
 
 MAX_DEPTH = 100  # levels of arrays/objects; well inside pydantic's ~200
 SURROGATE = re.compile("[\ud800-\udfff]")
+SCAN_ONCE = 256  # a string at least this long is scanned for surrogates once per `problem`, however shared
+FLOAT_CHARS = 24  # the longest repr of a float ("-2.2250738585072014e-308")
+SCALAR_CHARS = {type(None): 4, bool: 5, float: FLOAT_CHARS}
 
 
 class NotJSON(ValueError):
@@ -63,13 +72,14 @@ def problem(value: Any, root: str, describe: Callable[[Any], str] | None = None)
     Lists and tuples are arrays, dicts with string keys objects. `describe` names a value of another
     type ("a function pointer"); without it, the type's name is used."""
     stack: list[tuple[str, Any, int]] = [(root, value, 0)]
+    scanned: set[int] = set()  # ids of the long strings scanned so far (all alive: `value` holds them)
     while stack:
         path, v, depth = stack.pop()
         t = type(v)
         if v is None or t is bool or t is int:
             continue
         if t is str:
-            if SURROGATE.search(v):
+            if _surrogate(v, scanned):
                 return path, "a string with a lone surrogate (not encodable as UTF-8)"
         elif t is float:
             if not math.isfinite(v):
@@ -79,7 +89,7 @@ def problem(value: Any, root: str, describe: Callable[[Any], str] | None = None)
                 return path, f"nested deeper than {MAX_DEPTH} levels"
             if t is dict:
                 for k, x in v.items():
-                    if type(k) is not str or SURROGATE.search(k):
+                    if type(k) is not str or _surrogate(k, scanned):
                         return path, f"a key that is not a plain string ({k!r})"
                     stack.append((f"{path}.{k}" if path else k, x, depth + 1))
             else:
@@ -87,3 +97,58 @@ def problem(value: Any, root: str, describe: Callable[[Any], str] | None = None)
         else:
             return path, describe(v) if describe else f"a {t.__name__}"
     return None
+
+
+def _surrogate(text: str, scanned: set[int]) -> bool:
+    """Whether `text` holds a lone surrogate; a long string whose id is in `scanned` was found clean."""
+    if len(text) >= SCAN_ONCE:
+        if id(text) in scanned:
+            return False
+        scanned.add(id(text))
+    return SURROGATE.search(text) is not None
+
+
+class _Measured(tuple):
+    """Stack marker: every part of the container (first) has been counted since the total was (second)."""
+
+
+def serialized_size(value: Any, cap: int, known: dict[int, tuple[int, Any]] | None = None) -> int:
+    """About how many characters `value` takes as compact JSON text, every shared reference counted each
+    time: a string its length + 2, a number its digits (a float 24), each array or object its brackets and
+    commas, each key its length + 3. Escapes and UTF-8 bytes beyond one per character are not counted.
+
+    Stops as soon as the count passes `cap` and returns it (> cap), having walked no more than that. Sizes
+    of containers already measured are taken from `known` (id -> (size, the container), which keeps it
+    alive so its id stays its own) and every container measured whole is added to it."""
+    known = {} if known is None else known
+    total = 0
+    stack: list[Any] = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is str:
+            total += len(v) + 2
+        elif t is int:
+            total += v.bit_length() // 3 + 2
+        elif t is _Measured:
+            known[id(v[0])] = (total - v[1], v[0])
+        elif t is list or t is tuple or t is dict:
+            seen = known.get(id(v))
+            if seen is not None:
+                total += seen[0]
+            else:  # its parts are counted as they come off the stack, then the marker records its size
+                stack.append(_Measured((v, total)))
+                stack.extend(v.values() if t is dict else v)
+                total += len(v) + 2 + (3 * len(v) + _keys_size(v) if t is dict else 0)
+        else:
+            total += SCALAR_CHARS.get(t, FLOAT_CHARS)
+        if total > cap:
+            return total
+    return total
+
+
+def _keys_size(obj: dict) -> int:
+    try:
+        return sum(map(len, obj))
+    except TypeError:  # a key that is not a string: `problem` names it
+        return len(obj) * FLOAT_CHARS

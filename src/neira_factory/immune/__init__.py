@@ -1,1 +1,1 @@
-"""Immune System: hash-chained audit trail, artifact integrity, quarantine, safe-mode."""
+"""Immune System: the keyed, hash-chained audit trail and its checkpoint, artifact integrity, quarantine, safe-mode."""

@@ -1,7 +1,10 @@
-"""Content addressing: every artifact is known by its sha256 and re-checked at every load."""
+"""Content addressing: every artifact is known by its sha256 and re-checked at every load, and every node's
+recorded digest is checked against the one its audited creation recorded."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from typing import Any
 
 from ..domain.errors import Conflict
 
@@ -24,3 +27,36 @@ def verified(content: bytes, expected_sha256: str, what: str) -> bytes:
             actual=actual,
         )
     return content
+
+
+CREATIONS = ("node.create", "organ.build", "factory.seed")  # the audit actions that record a node's creation
+
+
+def audited_digests(nodes: Iterable[tuple[str, str]], entries: Iterable[dict[str, Any]]) -> tuple[list[dict], int]:
+    """(problems, how many digests were compared) for `nodes` as (id, artifact_sha256) against the audit trail.
+
+    A node's stored template and its recorded digest can both be replaced by whoever writes to the database; the
+    digest its audited creation recorded (`after.sha256`) cannot, once the keyed chain verifies. A node with no
+    audited creation at all was written into the database outside the factory. A creation entry that recorded
+    no digest leaves its node unchecked here (only its load-time self-consistency is checked)."""
+    created: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry["action"] in CREATIONS:
+            created.setdefault(entry["resource"], entry)
+    problems: list[dict[str, Any]] = []
+    compared = 0
+    for node_id, digest in nodes:
+        entry = created.get(node_id)
+        if entry is None:
+            problems.append({"seq": None, "problem": f"node {node_id} has no audited creation: it was written into "
+                                                     "the database outside the factory"})
+            continue
+        after = entry.get("after")
+        recorded = after.get("sha256") if isinstance(after, dict) else None
+        if recorded is None:
+            continue
+        compared += 1
+        if recorded != digest:
+            problems.append({"seq": entry["seq"], "problem": f"node {node_id}: its artifact_sha256 {digest[:12]}… is "
+                             f"not the {recorded[:12]}… its audited creation recorded (the template was swapped)"})
+    return problems, compared

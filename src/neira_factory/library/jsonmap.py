@@ -5,29 +5,26 @@ expression evaluated against the whole input (``null`` when it selects
 nothing). ``{"map": {"name": "user.name", "n": "length(items)"}}`` applied to
 ``{"user": {"name": "Ann"}, "items": [1, 2]}`` gives ``{"name": "Ann", "n": 2}``.
 
-An expression that does not parse, or calls an unknown function or with the
-wrong number of arguments, is ``ImplError("bad_params")``; one that fails on
-this input (a function applied to a value of the wrong type) is
-``ImplError("bad_input")``. Compiled expressions are cached.
+An expression that does not parse, is too long or nests too deeply, or calls
+an unknown function or with the wrong number of arguments, is
+``ImplError("bad_params")``; one that fails on this input (a function applied
+to a value of the wrong type) is ``ImplError("bad_input")``. Searches are
+bounded (``domain/bounded_jmespath``): one that builds too big a value or does
+too much work is ``ImplError("limit")``, one past its deadline (the node's, set
+by the adapter backend) ``ImplError("timeout")``. Compiled expressions are cached.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import jmespath
 from jmespath.exceptions import JMESPathError, JMESPathTypeError
+from jmespath.parser import ParsedResult
 
+from neira_factory.domain import bounded_jmespath
 from neira_factory.library.core import ImplContext, ImplError, define, require_param
 from neira_factory.library.schema import ANY_OBJECT
 
 
-@lru_cache(maxsize=512)
-def _compiled(expression: str) -> jmespath.parser.ParsedResult:
-    return jmespath.compile(expression)
-
-
-def _expressions(params: dict) -> dict[str, jmespath.parser.ParsedResult]:
+def _expressions(params: dict) -> dict[str, ParsedResult]:
     mapping = require_param(params, "map", dict, "an object {out_field: JMESPath expression}")
     compiled = {}
     for out_field, expression in mapping.items():
@@ -35,7 +32,7 @@ def _expressions(params: dict) -> dict[str, jmespath.parser.ParsedResult]:
         if not isinstance(expression, str) or not expression.strip():
             raise ImplError("bad_params", f"expression for {out_field!r} must be a non-empty string", where)
         try:
-            compiled[out_field] = _compiled(expression)
+            compiled[out_field] = bounded_jmespath.parse(expression)
         except JMESPathError as error:
             raise ImplError("bad_params", f"bad JMESPath for {out_field!r}: {error}", where) from error
     return compiled
@@ -45,7 +42,9 @@ def _json_map(input: dict, params: dict, ctx: ImplContext) -> dict:
     output = {}
     for out_field, expression in _expressions(params).items():
         try:
-            output[out_field] = expression.search(input)
+            output[out_field] = bounded_jmespath.search(expression, input)
+        except bounded_jmespath.LimitExceeded as error:
+            raise ImplError(error.kind, f"{out_field!r}: {error.reason}", f"params.map.{out_field}") from error
         except JMESPathTypeError as error:
             raise ImplError("bad_input", f"{out_field!r}: {error}", "input") from error
         except JMESPathError as error:

@@ -1,10 +1,11 @@
-"""The audit trail: filtered reading and chain verification."""
+"""The audit trail: filtered reading and verification."""
 from __future__ import annotations
 
 from typing import Any
 
 from ..domain.actors import Actor
 from ..immune.chain import verify
+from ..immune.integrity import audited_digests
 from .factory import Factory
 
 
@@ -16,6 +17,18 @@ def list_audit(f: Factory, caller: Actor, **filters: Any) -> list[dict[str, Any]
 
 
 def verify_audit(f: Factory, actor: Actor) -> dict[str, Any]:
+    """The chain under this process's audit key, its head against the checkpoint kept outside the database, and
+    every node's digest against the one its audited creation recorded: chain.verify's answer, with their problems
+    and warnings added, `checkpoint` (the recorded head, or None) and `digests_checked`."""
+    seal = f.db.seal
     with f.read() as uow:
         f.authorize(uow, actor, "audit.read")
-        return verify(uow.audit.iter_all())
+        entries = uow.audit.iter_all()
+        nodes = [(n.id, n.artifact_sha256) for n in uow.nodes.all()]
+    result = verify(entries, seal.key)
+    recorded, head_problems, head_warnings = seal.check_head(result["head_seq"], {e["seq"]: e["hash"] for e in entries})
+    digest_problems, compared = audited_digests(nodes, entries)
+    result["problems"] += head_problems + digest_problems
+    result["warnings"] += head_warnings
+    result.update(ok=not result["problems"], checkpoint=recorded, digests_checked=compared)
+    return result

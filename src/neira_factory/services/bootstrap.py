@@ -17,6 +17,7 @@ from ..config import Settings
 from ..domain.actors import SYSTEM
 from ..domain.capabilities import DEFAULT_GATES, FACTORY_NODE_PREFIX, GateState
 from ..domain.errors import FactoryError
+from ..immune.seal import AuditSeal
 from ..store import Database
 from .factory import Factory
 from . import organs, self_edit
@@ -40,8 +41,10 @@ def read_gates(path: Path) -> dict[str, str]:
 
 def build_factory(settings: Settings) -> Factory:
     """The factory on a migrated, seeded database; its event tail publishes what is committed from now on."""
-    db = Database(settings.database_url, replica=settings.replica)
-    factory = Factory(settings=settings, db=db, backends=Backends(AdapterBackend(), ScriptBackend(), WasmBackend(), OrganBackend()))
+    db = Database(settings.database_url, replica=settings.replica, seal=AuditSeal.from_settings(settings))
+    backends = Backends(AdapterBackend(), ScriptBackend(), WasmBackend(), OrganBackend(),
+                        max_output_bytes=settings.max_output_bytes)
+    factory = Factory(settings=settings, db=db, backends=backends)
     with db.startup_lock():
         db.migrate()
         factory.tail.seek_end()

@@ -81,13 +81,14 @@ def _create(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
             raise Conflict(f"organ {organ.id} already exists", id=organ.id)
         report, graph = _report(f, uow, organ)
         _refuse_blocking(graph, report)
-        stamp = now()
+        stamp, digest = now(), f.store_template(uow, organ)
         uow.nodes.add(NodeRecord(
             id=organ.id, route=organ.route_name, version=organ.version, kind="organ", node_type=organ.node_type,
-            backend="organ", state=State.DRAFT.value, prev_state=None, artifact_sha256=f.store_template(uow, organ),
+            backend="organ", state=State.DRAFT.value, prev_state=None, artifact_sha256=digest,
             report=report, created_by=actor.name, created_at=stamp, updated_at=stamp, row_version=1))
         uow.nodes.add_transition(organ.id, "build", None, State.DRAFT.value, actor.name, None)
-        uow.audit.append(actor.name, "organ.build", organ.id, after={"state": "draft", "nodes": organ.nodes})
+        uow.audit.append(actor.name, "organ.build", organ.id, after={"state": "draft", "nodes": organ.nodes,
+                                                                     "sha256": digest})
         uow.announce(Event("organ.created", organ.id, {"state": "draft", "route": organ.route_name,
                                                        "actor": actor.name}))
     return {"organ_id": organ.id, "state": State.DRAFT.value, "report": report}

@@ -41,15 +41,16 @@ def seed(f: Factory) -> list[str]:
                 "params": params, "rollout": {"min_requests": 50, "canary_weight": 0.1}})
             if uow.nodes.list(route=template.route_name, limit=1):
                 continue
-            stamp = now()
+            stamp, digest = now(), f.store_template(uow, template)
             uow.nodes.add(NodeRecord(
                 id=node_id, route=template.route_name, version=template.version, kind=template.kind,
                 node_type=impl, backend="adapter", state=State.STABLE.value, prev_state=None,
-                artifact_sha256=f.store_template(uow, template), report=None, created_by=SYSTEM.name,
+                artifact_sha256=digest, report=None, created_by=SYSTEM.name,
                 created_at=stamp, updated_at=stamp, row_version=1))
             uow.nodes.add_transition(node_id, "seed", None, State.STABLE.value, SYSTEM.name,
                                      "the factory's own module, as built")
-            uow.audit.append(SYSTEM.name, "factory.seed", node_id, after={"state": "stable", "params": params})
+            uow.audit.append(SYSTEM.name, "factory.seed", node_id, after={"state": "stable", "params": params,
+                                                                              "sha256": digest})
             uow.announce(Event("node.created", node_id, {"state": "stable", "route": template.route_name,
                                                          "actor": SYSTEM.name}))
             seeded.append(node_id)

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from ..immune.seal import AuditSeal
 from .uow import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -46,11 +47,13 @@ def _sqlite_engine(url: str) -> Engine:
 
 class Database:
     """One factory database. `unit_of_work()` is the only way services touch it; `replica` names this
-    process in the event log (the events its units of work announce)."""
+    process in the event log (the events its units of work announce); `seal` keys the audit entries its units
+    of work append and checkpoints the chain's head after each commit that appended some (immune/seal.py)."""
 
-    def __init__(self, url: str, replica: str = ""):
+    def __init__(self, url: str, replica: str = "", seal: AuditSeal | None = None):
         self.url = url
         self.replica = replica
+        self.seal = seal or AuditSeal()
         self._open = threading.local()  # .read: the connection of this thread's open read, if any
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -90,8 +93,8 @@ class Database:
 
     @contextmanager
     def unit_of_work(self, write: bool = True) -> Iterator[UnitOfWork]:
-        """A transaction: commits when the block ends, with the events it announced in the event log;
-        rolls back on any exception (and logs nothing).
+        """A transaction: commits when the block ends, with the events it announced in the event log (then
+        checkpoints the audit chain's head if it appended to it); rolls back on any exception (and logs nothing).
 
         A read opened while this thread's read is open (a service that reads inside another's read, e.g. a
         cache filled by an invocation during a dry-run) reads in that transaction, on its connection. A
@@ -99,18 +102,20 @@ class Database:
         waits for its second one, none would ever come back."""
         outer = getattr(self._open, "read", None)
         if outer is not None and not write:
-            yield UnitOfWork(outer, postgres=not self.is_sqlite, replica=self.replica)
+            yield UnitOfWork(outer, postgres=not self.is_sqlite, replica=self.replica, audit_key=self.seal.key)
             return
         with self.engine.connect() as conn:
             conn = conn.execution_options(neira_write=write)
             with conn.begin():
-                uow = UnitOfWork(conn, postgres=not self.is_sqlite, replica=self.replica)
+                uow = UnitOfWork(conn, postgres=not self.is_sqlite, replica=self.replica, audit_key=self.seal.key)
                 self._open.read = None if write else conn
                 try:
                     yield uow
                 finally:
                     self._open.read = outer
                 uow.log_events()
+        if uow.audit.appended is not None:
+            self.seal.committed(uow.audit.appended.seq, uow.audit.appended.hash)
 
     @contextmanager
     def listen(self, channel: str) -> Iterator[Callable[[float], str | None]]:

@@ -61,6 +61,7 @@ class AuditEntry:
     reason: str | None
     prev_hash: str
     hash: str
+    key_id: str | None = None  # None: a legacy entry, hashed before the chain was keyed
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Conflict
 from ..domain.events import Event
-from ..immune.chain import GENESIS, entry_hash
+from ..immune.chain import GENESIS, AuditKey, entry_hash
 from . import tables as t
 from .records import AuditEntry, NodeRecord, TransitionRecord
 
@@ -121,11 +121,15 @@ class NodeRepository:
 
 
 class AuditRepository:
-    """Append-only, hash-chained. Appends are serialised (SQLite: the write lock; PostgreSQL: an advisory lock)."""
+    """Append-only, hash-chained, keyed with `key` (unkeyed without one: immune/chain.py). Appends are serialised
+    (SQLite: the write lock; PostgreSQL: an advisory lock). `appended` is the newest entry this unit of work
+    appended, for the checkpoint written after its commit."""
 
-    def __init__(self, conn: Connection, postgres: bool):
+    def __init__(self, conn: Connection, postgres: bool, key: AuditKey | None = None):
         self.conn = conn
         self.postgres = postgres
+        self.key = key
+        self.appended: AuditEntry | None = None
 
     def append(self, actor: str, action: str, resource: str, *, before: Any = None, after: Any = None,
                reason: str | None = None) -> AuditEntry:
@@ -134,10 +138,11 @@ class AuditRepository:
         last = self.conn.execute(select(t.audit.c.seq, t.audit.c.hash).order_by(t.audit.c.seq.desc()).limit(1)).first()
         prev_hash = last.hash if last else GENESIS
         fields = {"ts": now().isoformat(), "actor": actor, "action": action, "resource": resource,
-                  "before": before, "after": after, "reason": reason}
-        digest = entry_hash(prev_hash, fields)
+                  "before": before, "after": after, "reason": reason, "key_id": self.key.key_id if self.key else None}
+        digest = entry_hash(prev_hash, fields, self.key)
         seq = self.conn.execute(insert(t.audit).values(**fields, prev_hash=prev_hash, hash=digest)).inserted_primary_key[0]
-        return AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
+        self.appended = AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
+        return self.appended
 
     def list(self, *, resource: str | None = None, actor: str | None = None, action: str | None = None,
              limit: int = 100, offset: int = 0, newest_first: bool = True) -> list[AuditEntry]:

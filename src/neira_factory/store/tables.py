@@ -51,6 +51,7 @@ audit = Table(
     Column("reason", Text),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    Column("key_id", String(16)),  # the audit key of the entry's HMAC; NULL: a legacy sha256 entry (immune/chain.py)
 )
 
 capabilities = Table(

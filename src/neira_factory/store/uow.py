@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 
 from ..domain.events import Event
+from ..immune.chain import AuditKey
 from .repositories import (
     AnnouncedPhaseRepository,
     ArtifactRepository,
@@ -36,12 +37,13 @@ class UnitOfWork:
     conn: Connection
     postgres: bool = False
     replica: str = ""  # the process whose events these are (the event log's `replica` column)
+    audit_key: AuditKey | None = None  # keys the audit entries it appends (immune/chain.py)
     events: list[Event] = field(default_factory=list)
     logged: list[tuple[int, Event, str]] = field(default_factory=list)  # (id, event, replica), once log_events ran
 
     def __post_init__(self) -> None:
         self.nodes = NodeRepository(self.conn)
-        self.audit = AuditRepository(self.conn, self.postgres)
+        self.audit = AuditRepository(self.conn, self.postgres, self.audit_key)
         self.capabilities = CapabilityRepository(self.conn)
         self.settings = SettingsRepository(self.conn)
         self.artifacts = ArtifactRepository(self.conn, self.postgres)

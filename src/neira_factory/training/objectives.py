@@ -27,9 +27,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import jmespath
 from jmespath.exceptions import JMESPathError
 
+from ..domain import bounded_jmespath
 from ..domain.errors import BadInput
 
 MAX_FAILURES = 20  # per iteration, the failures kept (the count is exact)
@@ -61,7 +61,7 @@ def compile_field(expression: str | None):
     if expression is None:
         return None
     try:
-        return jmespath.compile(expression)
+        return bounded_jmespath.parse(expression)
     except JMESPathError as exc:
         raise BadInput(f"field: bad JMESPath {expression!r}: {exc}", field="field") from None
 
@@ -97,21 +97,26 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _field(compiled, value: Any, where: str) -> Any:
+    """The `field` of `value` (a bounded search); Uncomparable when it finds nothing or fails."""
+    try:
+        found = bounded_jmespath.search(compiled, value)
+    except JMESPathError as exc:
+        raise Uncomparable(f"`field` {compiled.expression!r} fails on {where}: {exc}") from None
+    if found is None:
+        raise Uncomparable(f"`field` {compiled.expression!r} finds nothing in {where}")
+    return found
+
+
 def truth_of(expected: Any, compiled) -> Any:
     if compiled is not None and isinstance(expected, dict):
-        found = compiled.search(expected)
-        if found is None:
-            raise Uncomparable(f"`field` {compiled.expression!r} finds nothing in expected")
-        return found
+        return _field(compiled, expected, "expected")
     return expected
 
 
 def predicted_of(output: Any, expected: Any, compiled, obj: Objective) -> Any:
     if compiled is not None:
-        found = compiled.search(output)
-        if found is None:
-            raise Uncomparable(f"`field` {compiled.expression!r} finds nothing in the output")
-        return found
+        return _field(compiled, output, "the output")
     if _scalar(expected) and isinstance(output, dict):
         if obj.default_key not in output:
             raise Uncomparable(f"the output has no `{obj.default_key}` to compare a scalar expected with; "
