@@ -266,6 +266,11 @@ def test_a_writer_neither_runs_nor_trains_a_factory_module(server, action):
     for prefix in ("/factory/nodes", "/factory/cells"):
         r = server.client("write").post(f"{prefix}/factory.selector.v1/{action}", json=body)
         assert r.status_code == 403 and r.json()["capability"] == "self_edit", r.text
+    if action == "train":
+        plan = server.client("write").post("/factory/commands", json={"text": "train factory.selector.v1"})
+        assert plan.status_code == 200, plan.text
+        assert plan.json()["policy"]["allowed"] is False and plan.json()["confirm_token"] is None, plan.json()
+        assert plan.json()["policy"]["steps"][0]["capability"] == "self_edit"
 
 
 # ---- in-process implementations stop themselves: an abandoned worker does not burn on -------------------

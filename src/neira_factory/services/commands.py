@@ -204,7 +204,7 @@ def _make(f: Factory, actor: Actor, step: Step) -> dict[str, Any]:
         return {"state": created["state"]}
     if step.op == "build_organ":
         return {"state": organs.build(f, actor, step.body)["state"]}
-    if step.op in ("transition", "train"):
+    if step.op == "transition":
         return {"state": lifecycle.transition(f, actor, step.target, step.body["action"],
                                               reason="natural-language command")["state"]}
     if step.op == "set_capability":
