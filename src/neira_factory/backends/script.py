@@ -18,18 +18,24 @@ Limits (`template.limits` → Engine):
 * sizes from `limits.memory_mb`, with M = memory_mb × 2**20 bytes:
   `max_string_size` = M // 4 characters (a character takes up to 4 bytes), and
   `max_array_size` = `max_map_size` = M // 64 elements / entries (about 64 bytes per
-  element: its slot plus a small value). Rhai counts sizes its own way (elements and
-  entries of nested arrays and maps together, the longest string), so this bounds what
-  a script builds, not the process's memory to the byte.
+  element: its slot plus a small value). Rhai counts sizes its own way (the elements and
+  entries a value holds at every depth, the characters of all its strings together, a
+  shared string each time), so this bounds each value a script builds, and what it
+  returns as it will be serialised, not the process's memory to the byte. A result
+  past these sizes is refused before it is built.
 * `max_call_levels` = 64; expression nesting (64 at the top level, 32 in functions),
-  Rhai's defaults.
+  Rhai's defaults; a script (and an `eval` text) has at most the engine's `max_tokens`
+  tokens (16,384), so compiling it takes bounded time.
+* Built-ins count operations in proportion to the work they do (see docs/rhai.md), so
+  `max_operations` and the timeout hold however that work is spent.
 
 Errors become `ExecutionError(kind=…, node=template.id)`:
 
 * `timeout`: the wall-clock timeout (ErrorTerminated), or a deadline already passed;
 * `limit`: too many operations (ErrorTooManyOperations), data too large (ErrorDataTooLarge),
   stack overflow / too many call levels (ErrorStackOverflow), too many variables
-  (ErrorTooManyVariables);
+  (ErrorTooManyVariables), an `eval` text past the engine's `max_tokens` (ErrorParsing,
+  ScriptTooLarge);
 * `exception`: a script `throw` (ErrorRuntime; the reason names the value and its position,
   `thrown` holds it), any other runtime error, a syntax error (ErrorParsing), no `fn run(input)`;
 * `bad_input`: an input the script cannot hold (an integer beyond i64, nesting too deep);
@@ -184,6 +190,8 @@ def execution_error(exc: RhaiError, template: NodeTemplate, timeout_ms: int | No
                               f"{sizes['max_string_size']} characters, arrays and maps up to "
                               f"{sizes['max_array_size']} elements)", kind="limit", node=node, **extra)
     if err.kind in LIMIT_ERRORS:
+        return ExecutionError(f"{node}: {err.message}{where(err)}", kind="limit", node=node, **extra)
+    if err.kind == "ErrorParsing" and err.inner == "ScriptTooLarge":
         return ExecutionError(f"{node}: {err.message}{where(err)}", kind="limit", node=node, **extra)
     if err.kind == "ErrorParsing":
         return ExecutionError(f"{node}: syntax error{where(err)}: {err.message}", kind="exception", node=node,

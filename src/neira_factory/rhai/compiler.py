@@ -12,6 +12,10 @@ Statically inferred types (see ``scopes``) let integer arithmetic and
 comparisons compile to plain Python operators plus an i64 range check.
 Operation counting (for ``max_operations`` and the timeout) adds the number of
 syntax nodes evaluated in each straight-line stretch to a local counter.
+
+Compiling takes time linear in the syntax tree (a few passes over it); with a
+``meter`` (an ``eval`` text) every ``METER_EVERY`` nodes compiled, and the lines
+generated, are charged to it.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from __future__ import annotations
 from . import ast as A
 from .emitter import Constants, Indent, Lines
 from .errors import parse_error
+from .lexer import METER_EVERY
 from .packages.registry import CALLBACK_NAMES, FUNCS
 from .scopes import SCALARS, Binding, TypeTable
 from .runtime.values import Char, RhaiRange
 
 MIN_LIT, MAX_LIT = "-9223372036854775808", "9223372036854775807"
+NATIVE_NAMES = frozenset(name for name, _ in FUNCS)
 MAX_PASSES = 6
 STR_MUTATORS = frozenset(
     n for (n, _), ovs in FUNCS.items() if any(ov.strmut for ov in ovs)
@@ -103,16 +109,24 @@ class Loop:
 class Module:
     """State shared by all functions of one compiled script."""
 
-    def __init__(self, script, limits, types: TypeTable, all_any=False):
+    def __init__(self, script, limits, types: TypeTable, all_any=False, meter=None):
         self.script = script
         self.limits = limits
         self.types = types
         self.all_any = all_any
+        self.meter = meter
+        self.visits = 0
         self.consts = Constants()
         self.bindings = 0
         self.temps = 0
         self.closures = 0
         self.fn_names = {name for name, _ in script.functions}
+
+    def visit(self):
+        """One more syntax node compiled (charged to the meter every ``METER_EVERY``)."""
+        self.visits += 1
+        if self.visits % METER_EVERY == 0 and self.meter is not None:
+            self.meter(METER_EVERY)
 
     def new_binding(self, name, const, owner):
         self.bindings += 1
@@ -196,7 +210,7 @@ class FnCompiler:
     def owned(self, v: Val) -> str:
         if v.fresh or v.ty in SCALARS:
             return v.code
-        return f"_cp({v.code})"
+        return f"_cp(c, {v.code})"
 
     def materialize(self, v: Val) -> Val:
         if v.stable:
@@ -273,6 +287,7 @@ class FnCompiler:
         """Compile a statement; returns its value (UNIT unless ``want``)."""
         self.at(node)
         self.count()
+        self.m.visit()
         t = type(node)
         handler = STATEMENTS.get(t)
         if handler is not None:
@@ -302,16 +317,18 @@ class FnCompiler:
         value = self.expr(node.value)
         if node.op is None:
             self.assign(target, lambda old: value)
-            return
-        if not isinstance(target, (A.Var, A.This)):
-            value = self.materialize(value)
-        self.assign(target, lambda old: self.compound_value(node.op, old, value))
+        else:
+            if not isinstance(target, (A.Var, A.This)):
+                value = self.materialize(value)
+            self.assign(target, lambda old: self.compound_value(node.op, old, value))
+        if isinstance(target, (A.Index, A.Prop)):
+            self.recheck(target.target)
 
     def compound_value(self, op, old: Val, value: Val) -> Val:
         if op == "+" and old.ty not in ("int", "float", "str", None):
             if self.sized:
                 return Val(f"_addas(c, {old.code}, {self.owned(value)})", "any", True)
-            return Val(f"_adda({old.code}, {self.owned(value)})", "any", True)
+            return Val(f"_adda(c, {old.code}, {self.owned(value)})", "any", True)
         if op == "??":
             return Val(f"({old.code} if {old.code} is not None else {value.code})", "any")
         return self.binop(op, old, value)
@@ -395,10 +412,10 @@ class FnCompiler:
         self.assign_member(target, base, make)
 
     def assign_member(self, target, base, make):
-        args = "s(c, " if self.sized else "("  # _setidxs/_setprops report stores and check sizes
+        args = "s(c, " if self.sized else "(c, "  # _setidxs/_setprops report stores and check sizes
         if isinstance(target, A.Index):
             idx = self.materialize(self.expr(target.index))
-            old = Val(f"_getidx({base.code}, {idx.code})")
+            old = Val(f"_getidx(c, {base.code}, {idx.code})")
             v = make(old)
             new = f"_setidx{args}{base.code}, {idx.code}, {self.owned(v)})"
         else:
@@ -469,11 +486,11 @@ class FnCompiler:
         self.flush()
         self.emit(f"{matched} = False")
         for case in [c for c in node.cases if c.values] + [c for c in node.cases if not c.values]:
-            tests = [f"_same({subject.code}, {self.k(v)})" for v in case.values]
+            tests = [f"_same(c, {subject.code}, {self.k(v)})" for v in case.values]
             for lo, hi, incl in case.ranges:
                 op = "<=" if incl else "<"
                 tests.append(f"(type({subject.code}) is int and {lo} <= {subject.code} {op} {hi})")
-                tests.append(f"_same({subject.code}, {self.k(RhaiRange(lo, hi, incl))})")
+                tests.append(f"_same(c, {subject.code}, {self.k(RhaiRange(lo, hi, incl))})")
             self.emit(f"if not {matched} and ({' or '.join(tests)}):")
             with self.indent():
                 if case.cond is not None:
@@ -549,7 +566,7 @@ class FnCompiler:
                 seq = f"_irange({lo.code}, {hi.code}, {it.op == '..='})"
             var_ty = "int"
         else:
-            seq = f"_iter({self.expr(it).code})"
+            seq = f"_iter(c, {self.expr(it).code})"
             var_ty = "any"
         var = self.declare(node.var, False)
         self.m.types.assign(var.key, var_ty)
@@ -600,25 +617,31 @@ class FnCompiler:
 
     def exprs(self, nodes) -> list[Val]:
         """Compile expressions left to right, keeping evaluation order when a
-        later one needs statements (earlier values are moved into temporaries)."""
-        vals, marks = [], []
+        later one needs statements: the values still pending then (not stable,
+        compiled since the last such statements) are moved into temporaries just
+        before them.  A value is pending once, so this takes linear time."""
+        vals, pending = [], []
         for n in nodes:
-            before = len(self.lines.items)
+            items = self.lines.items
+            before = len(items)
             v = self.expr(n)
-            if len(self.lines.items) > before:
-                for i in range(len(vals) - 1, -1, -1):
-                    if not vals[i].stable:
-                        t = self.tmp()
-                        at, level = marks[i]
-                        self.lines.insert(at, level, f"{t} = {vals[i].code}")
-                        vals[i] = Val(t, vals[i].ty, vals[i].fresh, True)
+            if pending and len(items) > before:
+                moves = []
+                for i in pending:
+                    t = self.tmp()
+                    moves.append((self.lines.level, f"{t} = {vals[i].code}", self.lines.pos))
+                    vals[i] = Val(t, vals[i].ty, vals[i].fresh, True)
+                items[before:before] = moves
+                pending = []
+            if not v.stable:
+                pending.append(len(vals))
             vals.append(v)
-            marks.append(self.lines.mark())
         return vals
 
     def expr(self, node) -> Val:
         self.at(node)
         self.count()
+        self.m.visit()
         handler = EXPRESSIONS.get(type(node))
         if handler is not None:
             return handler(self, node)
@@ -631,7 +654,7 @@ class FnCompiler:
 
     def e_interp(self, node):
         parts = self.exprs(node.parts)
-        return self.checked(Val(f"_interp({', '.join(p.code for p in parts)})", "str", True))
+        return self.checked(Val(f"_interp(c, {', '.join(p.code for p in parts)})", "str", True))
 
     def var_read(self, node) -> Val:
         b = self.lookup(node.name)
@@ -682,7 +705,7 @@ class FnCompiler:
             return self.short_circuit(node)
         left, right = self.exprs([node.left, node.right])
         if op in ("in", "!in"):
-            code = f"_in({right.code}, {left.code})"
+            code = f"_in(c, {right.code}, {left.code})"
             return Val(code if op == "in" else f"(not {code})", "bool", True)
         if op in ("..", "..="):
             return Val(f"_range({left.code}, {right.code}, {op == '..='})", "range", True)
@@ -693,19 +716,19 @@ class FnCompiler:
         lc, rc = left.code, right.code
         if op in COMPARE:
             pyop = op
-            if (lt in NUMERIC and rt in NUMERIC) or (lt == rt == "str") or (lt == rt == "bool" and op in ("==", "!=")):
+            if (lt in NUMERIC and rt in NUMERIC) or (lt == rt == "bool" and op in ("==", "!=")):
                 return Val(f"({lc} {pyop} {rc})", "bool", True)
             guard = self.int_guard(left, right)
             if guard:
-                return Val(f"({lc} {pyop} {rc} if {guard} else {COMPARE[op]}({lc}, {rc}))", "bool", True)
-            return Val(f"{COMPARE[op]}({lc}, {rc})", "bool", True)
+                return Val(f"({lc} {pyop} {rc} if {guard} else {COMPARE[op]}(c, {lc}, {rc}))", "bool", True)
+            return Val(f"{COMPARE[op]}(c, {lc}, {rc})", "bool", True)
         helper = ARITH[op]
         if lt == rt == "int" and op in ("&", "|", "^"):
             return Val(f"({lc} {op} {rc})", "int", True)
         if lt == rt == "int" and op in ("%", "/") and rc.isdigit() and int(rc) > 0:
             t = self.tmp()
             pyop = "%" if op == "%" else "//"
-            return Val(f"({t} {pyop} {rc} if ({t} := {lc}) >= 0 else {helper}({t}, {rc}))", "int", True)
+            return Val(f"({t} {pyop} {rc} if ({t} := {lc}) >= 0 else {helper}(c, {t}, {rc}))", "int", True)
         if op in ("+", "-", "*"):
             if lt == rt == "int":
                 return Val(self.checked_int(op, lc, rc, right), "int", True)
@@ -717,11 +740,11 @@ class FnCompiler:
             if guard:
                 t = self.tmp()
                 fast = self.checked_int(op, lc, rc, right, t, bare=True)
-                return Val(f"({t} if {guard} and {fast} else {helper}({lc}, {rc}))",
+                return Val(f"({t} if {guard} and {fast} else {helper}(c, {lc}, {rc}))",
                            self.arith_type(op, lt, rt), True)
         ty = self.arith_type(op, lt, rt)
-        return self.checked(Val(f"{helper}({lc}, {rc})", ty, True)) if ty in ("str", "any") \
-            else Val(f"{helper}({lc}, {rc})", ty, True)
+        return self.checked(Val(f"{helper}(c, {lc}, {rc})", ty, True)) if ty in ("str", "any") \
+            else Val(f"{helper}(c, {lc}, {rc})", ty, True)
 
     def checked_int(self, op, lc, rc, right, t=None, bare=False):
         """i64-checked int arithmetic.  With ``bare``, just the range test that
@@ -789,10 +812,10 @@ class FnCompiler:
 
     def e_index(self, node):
         target, idx = self.exprs([node.target, node.index])
-        code = f"_getidx({target.code}, {idx.code})"
+        code = f"_getidx(c, {target.code}, {idx.code})"
         if node.safe or after_elvis(node.target):
             target = self.nullable(target)
-            code = f"(None if {target.code} is None else _getidx({target.code}, {idx.code}))"
+            code = f"(None if {target.code} is None else _getidx(c, {target.code}, {idx.code}))"
         return Val(code)
 
     def e_prop(self, node):
@@ -830,11 +853,11 @@ class FnCompiler:
             res = self.call_code(code)
             self.emit(f"{r}, {nt} = {res.code}")
             self.write_back(node.args[0], first.code, nt)
+            self.after_call(node.args[0], name)
             return self.checked(Val(r, "any", True, True))
         code = f"_call(c, d, {kname}, [{self.args_code(args, 1)}])"
-        if name in CALLBACK_NAMES or name in self.m.fn_names or name not in {k for k, _ in FUNCS}:
-            return self.checked(self.call_code(code))
-        return self.checked(Val(code, "any", True))
+        res = self.call_code(code) if self.may_run_script(name) else Val(code, "any", True)
+        return self.checked(self.after_call(node.args[0], name, res) if args else res)
 
     def e_methodcall(self, node):
         vals = self.exprs([node.target, *node.args])
@@ -845,13 +868,47 @@ class FnCompiler:
         if node.safe:
             call = f"((None, None) if {target.code} is None else {call})"
         if not (writes and self.assignable(node.target)):
-            res = self.call_code(f"{call}[0]")
-            return self.checked(res)
+            return self.checked(self.after_call(node.target, node.name, self.call_code(f"{call}[0]")))
         r, nt = self.tmp(), self.tmp()
         res = self.call_code(call)
         self.emit(f"{r}, {nt} = {res.code}")
         self.write_back(node.target, target.code, nt)
+        self.after_call(node.target, node.name)
         return self.checked(Val(r, "any", True, True))
+
+    def may_run_script(self, name) -> bool:
+        """Whether calling ``name`` may run script code (a callback, a script function, a
+        function pointer held by a variable or a map property)."""
+        return name in CALLBACK_NAMES or name in self.m.fn_names or name not in NATIVE_NAMES
+
+    def after_call(self, node, name, res=None):
+        """After the call ``name`` on ``node`` (as ``this`` or first argument), when it can have
+        grown a container its root variable holds (``node`` is inside that variable's value, or
+        script code may have changed the value in place), check that variable; ``res`` (the
+        call's value, returned) is materialized first so that the check follows the call."""
+        if not self.sized or not (isinstance(node, (A.Index, A.Prop)) or self.may_run_script(name)):
+            return res
+        if res is not None:
+            res = self.materialize(res)
+        self.recheck(node, True)
+        return res
+
+    def recheck(self, node, inner=False):
+        """With data-size limits, check the variable at the root of the access chain ``node``
+        (``inner``: even when ``node`` is that variable) after a change made in place through
+        it: a container grown inside another one grows that one too."""
+        if not self.sized or not (inner or isinstance(node, (A.Index, A.Prop))):
+            return
+        while isinstance(node, (A.Index, A.Prop)):
+            node = node.target
+        if isinstance(node, A.This) and self.kind != "main":
+            self.emit("c.check_size(this)")
+        elif isinstance(node, A.Var):
+            b = self.lookup(node.name)
+            if b is not None:
+                self.emit(f"c.check_size({b.py})")
+            elif self.has_scope and node.name not in self.m.fn_names:
+                self.emit(f"c.check_size(_sget(S, {self.k(node.name)}))")
 
     def e_closure(self, node):
         self.m.closures += 1
@@ -902,8 +959,8 @@ STATEMENTS = {
 }
 
 
-def _module_source(script, limits, types, all_any):
-    m = Module(script, limits, types, all_any)
+def _module_source(script, limits, types, all_any, meter):
+    m = Module(script, limits, types, all_any, meter)
     out = Lines()
     for (name, arity), fn in script.functions.items():
         fc = FnCompiler(m, "fn", None, fn.params, body=fn.body)
@@ -948,15 +1005,19 @@ class Compiled:
         return g["main"], fns
 
 
-def compile_script(script, limits) -> Compiled:
+def compile_script(script, limits, meter=None) -> Compiled:
+    """``script`` compiled to Python; ``meter`` (a callable taking a count) is charged
+    for the nodes compiled and the lines generated, before Python compiles them."""
     types = TypeTable()
     for _ in range(MAX_PASSES):
-        out, m = _module_source(script, limits, types, False)
+        out, m = _module_source(script, limits, types, False, meter)
         if not types.next_pass():
             break
     else:
-        out, m = _module_source(script, limits, types, True)
+        out, m = _module_source(script, limits, types, True, meter)
     text, posmap = out.render()
+    if meter is not None:
+        meter(len(posmap))
     try:
         code = compile(text, "<rhai>", "exec")
     except (SyntaxError, RecursionError, MemoryError) as e:

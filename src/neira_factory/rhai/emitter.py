@@ -41,12 +41,6 @@ class Lines:
     def emit(self, text: str):
         self.items.append((self.level, text, self.pos))
 
-    def insert(self, at: int, level: int, text: str):
-        self.items.insert(at, (level, text, self.pos))
-
-    def mark(self) -> tuple[int, int]:
-        return len(self.items), self.level
-
     def extend(self, other: "Lines"):
         for level, text, pos in other.items:
             self.items.append((self.level + level, text, pos))

@@ -115,12 +115,13 @@ class Engine:
 
     def __init__(self, max_operations=0, max_call_levels=64, max_expr_depths=(64, 32),
                  max_string_size=0, max_array_size=0, max_map_size=0, max_variables=0,
-                 timeout_ms=0, fail_on_invalid_map_property=False, disabled_symbols=()):
+                 timeout_ms=0, fail_on_invalid_map_property=False, disabled_symbols=(),
+                 max_tokens=Limits.max_tokens):
         self.limits = Limits.build(
             max_expr_depths=max_expr_depths, max_operations=max_operations,
             max_call_levels=max_call_levels, max_string_size=max_string_size,
             max_array_size=max_array_size, max_map_size=max_map_size,
-            max_variables=max_variables, timeout_ms=timeout_ms,
+            max_variables=max_variables, timeout_ms=timeout_ms, max_tokens=max_tokens,
         )
         self.fail_on_invalid_map_property = fail_on_invalid_map_property
         self.disabled_symbols = frozenset(disabled_symbols)
@@ -145,6 +146,15 @@ class Engine:
 
     def compile_expression(self, source: str) -> AST:
         return self.compile(source, expression_only=True)
+
+    def compile_eval(self, source: str, meter):
+        """``source`` compiled for ``eval``: lexing, parsing and compiling are charged to
+        ``meter`` (the run's operations, which also watch its deadline) as they go."""
+        try:
+            return compile_script(parse(source, self.limits, False, self.disabled_symbols, meter),
+                                  self.limits, meter)
+        except RecursionError:
+            raise parse_error("ExprTooDeep", "expression nested too deeply") from None
 
     # -- running -------------------------------------------------------------
     def eval(self, source: str, scope=None, constants=None, log=None):
@@ -188,7 +198,7 @@ class Engine:
                 if f is None:
                     raise ErrorFunctionNotFound(f"Function not found: {name} with {len(args)} arguments")
                 result = f(c, 1, UNBOUND, *args)
-            return result
+            return c.check_size(result)  # what leaves the script, counted as it will be serialised
         except RhaiError as e:
             raise _locate(e, e.__traceback__) from None
         except RecursionError:
@@ -199,4 +209,4 @@ class Engine:
             raise _locate(ErrorRuntime(f"internal error: {type(e).__name__}: {e}"), e.__traceback__) from e
         finally:
             if c is not None:
-                self._local.ops = c.ops
+                self._local.ops = c.operations

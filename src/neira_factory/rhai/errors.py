@@ -1,11 +1,15 @@
 """Rhai error types: one ``RhaiError`` subclass per Rhai ``EvalAltResult`` variant.
 
 Every error carries ``kind`` (the Rhai variant name), ``line``/``column`` (1-based,
-0 when unknown) and, for ``throw``, the thrown ``value``.  Parse errors carry the
+0 when unknown), a ``message`` (cut at ``MAX_MESSAGE`` characters) and, for ``throw``,
+the thrown ``value``.  Parse errors carry the
 parse-error variant (e.g. ``ExprTooDeep``) as ``inner``.
 """
 
 from __future__ import annotations
+
+
+MAX_MESSAGE = 1000  # characters of a message kept (one may quote a script's text or values)
 
 
 class RhaiError(Exception):
@@ -15,6 +19,8 @@ class RhaiError(Exception):
     catchable = True
 
     def __init__(self, message: str = "", value=None, line: int = 0, column: int = 0, inner: str = ""):
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + "…"
         super().__init__(message)
         self.message = message
         self.value = value
@@ -67,10 +73,10 @@ def parse_error(inner: str, message: str, line: int = 0, column: int = 0) -> Rha
 
 
 def thrown(value) -> RhaiError:
-    """The error raised by a script ``throw value``."""
-    from .runtime.values import to_display
+    """The error raised by a script ``throw value`` (its message quotes the value, cut short)."""
+    from .runtime.text import brief
 
-    return ErrorRuntime(to_display(value), value=value)
+    return ErrorRuntime(brief(value), value=value)
 
 
 def fn_not_found(signature: str) -> RhaiError:

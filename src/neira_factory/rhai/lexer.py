@@ -13,9 +13,12 @@ more (superscripts, other scripts' digits, U+001C..U+001F) and are not used.
 
 from __future__ import annotations
 
+import re
 import string
 
 from .errors import parse_error
+
+METER_EVERY = 256
 
 SYMBOLS = sorted(
     """
@@ -55,19 +58,32 @@ HEX = frozenset(string.hexdigits)
 RADIX = {"x": (16, HEX), "o": (8, frozenset(string.octdigits)), "b": (2, frozenset("01"))}
 WHITESPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
                        "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+BY_FIRST: dict[str, list[str]] = {}  # symbols by their first character, longest first
+for _sym in SYMBOLS:
+    BY_FIRST.setdefault(_sym[0], []).append(_sym)
+# Runs scanned at C speed: whitespace, identifier characters, the plain part of a string.
+SPACE = re.compile("[" + "".join(sorted(WHITESPACE)) + "]+")
+WORD_RUN = re.compile("[A-Za-z0-9_]*")
+DEC_RUN = re.compile("[0-9_]*")
+PLAIN = {'"': re.compile('[^"\\\\\n]+'), "'": re.compile("[^'\\\\\n]+"), "`": re.compile("[^`$\\\\\n]+")}
 
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0", "`": "`", "$": "$"}
 
 
 class Lexer:
-    """Turns source text into a list of tokens (one pass, no backtracking)."""
+    """Turns source text into a list of tokens (one pass, no backtracking).  At most
+    ``max_tokens`` tokens (0: no limit); every ``METER_EVERY`` tokens are reported to
+    ``meter`` (a callable taking a count) when there is one."""
 
-    def __init__(self, src: str, max_string_size: int = 0):
+    def __init__(self, src: str, max_string_size: int = 0, max_tokens: int = 0, meter=None):
         self.src = src
         self.i = 0
         self.line = 1
         self.line_start = 0
         self.max_string_size = max_string_size
+        self.max_tokens = max_tokens
+        self.meter = meter
+        self.count = 0
 
     def error(self, inner, msg, line=None, col=None):
         return parse_error(inner, msg, line or self.line, col or self.i - self.line_start + 1)
@@ -75,6 +91,23 @@ class Lexer:
     def newline(self, at):
         self.line += 1
         self.line_start = at + 1
+
+    def advance(self, j):
+        """Move to ``j``, counting the lines passed."""
+        src = self.src
+        k = src.count("\n", self.i, j)
+        if k:
+            self.line += k
+            self.line_start = src.rfind("\n", self.i, j) + 1
+        self.i = j
+
+    def counted(self, line, col):
+        """One more token: enforce ``max_tokens``, report to the meter."""
+        self.count += 1
+        if self.max_tokens and self.count > self.max_tokens:
+            raise self.error("ScriptTooLarge", f"script too large: more than {self.max_tokens} tokens", line, col)
+        if self.meter is not None and self.count % METER_EVERY == 0:
+            self.meter(METER_EVERY)
 
     def tokenize(self, in_interp=False) -> list:
         toks = []
@@ -89,6 +122,7 @@ class Lexer:
                 return toks
             c = src[self.i]
             line, col = self.line, self.i - self.line_start + 1
+            self.counted(line, col)
             if in_interp:
                 if c == "{" or src.startswith("#{", self.i):
                     depth += 1
@@ -101,9 +135,7 @@ class Lexer:
             if c in DIGITS:
                 toks.append(self.number(line, col))
             elif c in WORD:
-                j = self.i
-                while j < n and src[j] in WORD:
-                    j += 1
+                j = WORD_RUN.match(src, self.i).end()
                 word = src[self.i:j]
                 if word != "_" and word.lstrip("_")[:1] not in LETTERS:
                     raise self.error("BadInput", f"invalid identifier: {word}", line, col)
@@ -121,7 +153,7 @@ class Lexer:
             elif c == "#" and src.startswith(('#"', "##"), self.i):
                 toks.append(Token("STR", self.raw(line, col), line, col))
             else:
-                for sym in SYMBOLS:
+                for sym in BY_FIRST.get(c, ()):
                     if src.startswith(sym, self.i):
                         break
                 else:
@@ -134,44 +166,39 @@ class Lexer:
     def skip_space(self):
         src, n = self.src, len(self.src)
         while self.i < n:
-            c = src[self.i]
-            if c == "\n":
-                self.newline(self.i)
-                self.i += 1
-            elif c in WHITESPACE:
-                self.i += 1
+            m = SPACE.match(src, self.i)
+            if m is not None:
+                self.advance(m.end())
             elif src.startswith("//", self.i):
                 j = src.find("\n", self.i)
                 self.i = n if j < 0 else j
             elif src.startswith("/*", self.i):
-                line, col = self.line, self.i - self.line_start + 1
-                level, j = 0, self.i
-                while True:
-                    if j >= n:
-                        raise self.error("UnterminatedComment", "unterminated block comment", line, col)
-                    if src.startswith("/*", j):
-                        level += 1
-                        j += 2
-                    elif src.startswith("*/", j):
-                        level -= 1
-                        j += 2
-                        if level == 0:
-                            break
-                    else:
-                        if src[j] == "\n":
-                            self.newline(j)
-                        j += 1
-                self.i = j
+                self.block_comment()
             else:
                 return
+
+    def block_comment(self):
+        """Skip a (nested) block comment starting at ``i``."""
+        src = self.src
+        line, col = self.line, self.i - self.line_start + 1
+        level, j = 0, self.i
+        while True:
+            opens, closes = src.find("/*", j), src.find("*/", j)
+            if closes < 0:
+                raise self.error("UnterminatedComment", "unterminated block comment", line, col)
+            if 0 <= opens < closes:
+                level, j = level + 1, opens + 2
+            else:
+                level, j = level - 1, closes + 2
+                if level == 0:
+                    break
+        self.advance(j)
 
     def number(self, line, col):
         src, n, start = self.src, len(self.src), self.i
         if src.startswith(("0x", "0X", "0o", "0O", "0b", "0B"), start):
             base, allowed = RADIX[src[start + 1].lower()]
-            j = start + 2
-            while j < n and src[j] in WORD:
-                j += 1
+            j = WORD_RUN.match(src, start + 2).end()
             text = src[start + 2:j].replace("_", "")
             self.i = j
             if j < n and src[j] == "." and j + 1 < n and src[j + 1] in DIGITS:
@@ -182,17 +209,13 @@ class Lexer:
             if v >= 1 << 64:
                 raise self.error("MalformedNumber", f"number too large: {src[start:j]}", line, col)
             return Token("INT", v - (1 << 64) if v >= 1 << 63 else v, line, col)
-        j = start
-        while j < n and src[j] in DEC_WORD:
-            j += 1
+        j = DEC_RUN.match(src, start).end()
         is_float = False
         if j < n and src[j] == "." and (j + 1 >= n or src[j + 1] != "."):
             k = j + 1
             if k < n and src[k] in DIGITS:
                 is_float = True
-                j = k
-                while j < n and src[j] in DEC_WORD:
-                    j += 1
+                j = DEC_RUN.match(src, k).end()
             elif k >= n or not (src[k] in LETTERS or src[k] == "_"):
                 is_float = True
                 j = k
@@ -202,9 +225,7 @@ class Lexer:
                 k += 1
             if k < n and src[k] in DIGITS:
                 is_float = True
-                j = k
-                while j < n and src[j] in DEC_WORD:
-                    j += 1
+                j = DEC_RUN.match(src, k).end()
         text = src[start:j].replace("_", "")
         self.i = j
         if j < n and (src[j] in WORD or (src[j] == "." and j + 1 < n and src[j + 1] in DIGITS)):
@@ -241,7 +262,12 @@ class Lexer:
         src, n = self.src, len(self.src)
         self.i += 1
         out = []
+        plain = PLAIN[quote]
         while True:
+            m = plain.match(src, self.i)
+            if m is not None:
+                out.append(m.group())
+                self.i = m.end()
             if self.i >= n:
                 raise self.error("UnterminatedString", "unterminated string literal", line, col)
             c = src[self.i]
@@ -278,9 +304,8 @@ class Lexer:
         if end < 0:
             raise self.error("UnterminatedString", "unterminated raw string", line, col)
         body = src[j + 1:end]
-        for k, ch in enumerate(body):
-            if ch == "\n":
-                self.newline(j + 1 + k)
+        self.i = j + 1
+        self.advance(end)
         self.i = end + 1 + hashes
         return self.check_size(body, line, col)
 
@@ -294,7 +319,12 @@ class Lexer:
                 self.newline(self.i - 1)
                 break
         parts, buf = [], []
+        plain = PLAIN["`"]
         while True:
+            m = plain.match(src, self.i)
+            if m is not None:
+                buf.append(m.group())
+                self.i = m.end()
             if self.i >= n:
                 raise self.error("UnterminatedString", "unterminated string literal", line, col)
             c = src[self.i]

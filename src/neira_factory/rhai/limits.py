@@ -1,6 +1,9 @@
-"""Engine limits (Rhai's ``set_max_*`` settings plus a wall-clock timeout).
+"""Engine limits (Rhai's ``set_max_*`` settings plus a wall-clock timeout and a script size).
 
-0 or None means unlimited, as in Rhai.  Defaults follow a Rhai release build.
+0 or None means unlimited, as in Rhai.  Defaults follow a Rhai release build, except
+``max_tokens`` (Rhai has none): the most tokens a script or an ``eval`` text may have,
+which bounds lexing, parsing and compiling (a syntax node takes at least one token,
+bar at most one implied node per token).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class Limits:
     max_map_size: int = 0
     max_variables: int = 0
     timeout_ms: int = 0
+    max_tokens: int = 1 << 14  # CPython compiles n closures in a function of n locals in O(n²): keep n small
 
     @classmethod
     def build(cls, max_expr_depths=(64, 32), **kwargs) -> "Limits":

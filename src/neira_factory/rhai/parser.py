@@ -1,14 +1,17 @@
 """Recursive-descent parser: Rhai tokens → ``ast`` nodes.
 
 Enforces the parse-time limits Rhai defines: expression nesting depth
-(``ExprTooDeep``) and literal sizes (``LiteralTooLarge``).
+(``ExprTooDeep``) and literal sizes (``LiteralTooLarge``), plus the script size
+(``ScriptTooLarge``: at most ``max_tokens`` tokens, counted by the lexer).  Parsing
+takes time linear in the tokens; with a ``meter`` (an ``eval`` text), every
+``METER_EVERY`` tokens consumed are charged to it.
 """
 
 from __future__ import annotations
 
 from . import ast as A
 from .errors import parse_error
-from .lexer import KEYWORDS, RESERVED, Lexer
+from .lexer import KEYWORDS, METER_EVERY, RESERVED, Lexer
 from .runtime.values import Char
 
 PRECEDENCE = {
@@ -36,8 +39,10 @@ STMT_KEYWORDS = frozenset(("if", "switch", "while", "loop", "do", "for", "try"))
 class Parser:
     """Parses one script (or one expression in expression-only mode)."""
 
-    def __init__(self, tokens, limits, disabled=frozenset()):
+    def __init__(self, tokens, limits, disabled=frozenset(), meter=None):
         self.toks = tokens
+        self.meter = meter
+        self.metered = 0  # tokens consumed as of the last charge
         self.p = 0
         self.limits = limits
         self.max_depth = limits.max_expr_depth
@@ -67,6 +72,9 @@ class Parser:
         t = self.toks[self.p]
         if t.kind != "EOF":
             self.p += 1
+            if self.p - self.metered >= METER_EVERY and self.meter is not None:
+                self.meter(self.p - self.metered)
+                self.metered = self.p
         return t
 
     def error(self, inner, msg, tok=None):
@@ -381,7 +389,7 @@ class Parser:
             if isinstance(part, str):
                 parts.append(A.Const(self.pos(t), part))
             else:
-                sub = Parser(part, self.limits, self.disabled)
+                sub = Parser(part, self.limits, self.disabled, self.meter)
                 sub.depth, sub.max_depth, sub.in_fn = self.depth, self.max_depth, self.in_fn
                 stmts = sub.statements()
                 if not sub.at("EOF"):
@@ -538,7 +546,7 @@ class Parser:
         t = self.next()
         subject = self.expr()
         self.expect("{")
-        cases, default = [], None
+        cases, default, ranged = [], None, False
         while not self.at("}"):
             ct = self.tok
             if ct.kind == "IDENT" and ct.value == "_":
@@ -556,8 +564,9 @@ class Parser:
                     if not self.at("|"):
                         break
                     self.next()
-                if any(c.ranges for c in cases) and any(type(v) is int for v in values):
+                if ranged and any(type(v) is int for v in values):
                     raise self.error("WrongSwitchCaseCondition", "integer cases must come before range cases", ct)
+                ranged = ranged or bool(ranges)
                 cond = None
                 if self.at_kw("if"):
                     self.next()
@@ -597,10 +606,11 @@ class Parser:
         raise self.error("ExprExpected", "switch case values must be constants", tok)
 
 
-def parse(source: str, limits, expression_only=False, disabled=frozenset()) -> A.Script:
-    """Parse ``source`` into a ``Script``; raise ``ErrorParsing`` on bad input."""
-    tokens = Lexer(source, limits.max_string_size).tokenize()
-    p = Parser(tokens, limits, disabled)
+def parse(source: str, limits, expression_only=False, disabled=frozenset(), meter=None) -> A.Script:
+    """Parse ``source`` into a ``Script``; raise ``ErrorParsing`` on bad input.  ``meter``
+    (a callable taking a count of tokens) is charged as lexing and parsing go."""
+    tokens = Lexer(source, limits.max_string_size, limits.max_tokens, meter).tokenize()
+    p = Parser(tokens, limits, disabled, meter)
     if expression_only:
         if p.at("EOF"):
             return A.Script([], {}, source)

@@ -1,18 +1,27 @@
 """Array package: mutation (push, insert, remove, ...), queries and the
 higher-order functions (map, filter, reduce, sort, ...) that call back into
 script functions.  Callbacks get the element as ``this`` and, when they accept
-them, the element and its index as arguments."""
+them, the element and its index as arguments.
+
+Work is charged per element: copies (``values.copy``), moves of the elements
+after a position (``insert``, ``shift``, ``remove``, ``splice``), comparisons and
+sorting, and each callback (``calls.callback``).  ``pad`` sizes what it adds
+before adding it."""
 
 from __future__ import annotations
 
 from functools import cmp_to_key
 
+from itertools import repeat
+
 from ..errors import ErrorDataTooLarge, ErrorFunctionNotFound, ErrorMismatchDataType
 from ..runtime.access import slice_bounds, span, start_of, tail_from, within
 from ..runtime.calls import callback
+from ..runtime.ops import contains as has
 from ..runtime.ops import eq
+from ..runtime.sizes import MEASURED, measure_any
 from ..runtime.values import CONTAINERS, Char, FnPtr, copy, type_name
-from .registry import ANY, native
+from .registry import ANY, ARGS, RESULT, native
 from .types import ARR, FNP, INT, RNG
 
 MAX_PAD = 1 << 24
@@ -24,11 +33,14 @@ def _fn(f):
 
 
 def _put_this(c, arr, i, this):
-    """Store back element ``i`` as a callback left its ``this``."""
+    """Store back element ``i`` as a callback left its ``this``, and check ``arr`` (the
+    callback may also have grown the element in place)."""
     old = arr[i]
     if this is not old:
         arr[i] = this
-        c.stored(arr, (this,), (old,), check=False)
+        c.stored(arr, (this,), (old,))
+    else:
+        c.check_size(arr)
 
 
 def _pred(c, d, f, arr, i):
@@ -48,13 +60,20 @@ def is_empty(arr):
 
 
 @native("push", ARR, ANY, ctx=True, aliases=("append",))
-def push(c, d, arr, v):
-    if type(v) in CONTAINERS:
-        arr.append(new := copy(v))
-        c.stored(arr, (new,))
-    else:
+def push(c, d, arr, v, at=None):
+    """Add ``v`` at the end (or at position ``at``): a container as a copy; a string or the like
+    is measured with ``arr``, a number or the like is one more slot (only the length counts)."""
+    t = type(v)
+    if t is list or t is dict:
+        v = copy(c, v)
+    if at is None:
         arr.append(v)
-        if c.sizes is not None:
+    else:
+        arr.insert(at, v)
+    if c.sizes is not None:
+        if t in MEASURED:
+            c.stored(arr, (v,))
+        else:
             c.stored(arr, (v,), check=False)
             c.check_length(arr)
 
@@ -62,20 +81,15 @@ def push(c, d, arr, v):
 @native("append", ARR, ARR, ctx=True, aliases=("extend",))
 def append(c, d, arr, other):
     n = len(arr)
-    arr.extend(copy(other))
+    arr.extend(copy(c, other))
     c.stored(arr, arr[n:])
 
 
 @native("insert", ARR, INT, ANY, ctx=True)
 def insert(c, d, arr, i, v):
     j = start_of(arr, i)
-    if type(v) in CONTAINERS:
-        arr.insert(j, new := copy(v))
-        c.stored(arr, (new,))
-    else:
-        arr.insert(j, v)
-        c.stored(arr, (v,), check=False)
-        c.check_length(arr)
+    c.charge_bulk(len(arr) - j)
+    push(c, d, arr, v, j)
 
 
 @native("pop", ARR)
@@ -83,15 +97,17 @@ def pop(arr):
     return arr.pop() if arr else None
 
 
-@native("shift", ARR)
-def shift(arr):
+@native("shift", ARR, ctx=True)
+def shift(c, d, arr):
+    c.charge_bulk(len(arr))
     return arr.pop(0) if arr else None
 
 
-@native("remove", ARR, INT)
-def remove(arr, i):
+@native("remove", ARR, INT, ctx=True)
+def remove(c, d, arr, i):
     n = len(arr)
     j = n + i if i < 0 else i
+    c.charge_bulk(n - j)
     return arr.pop(j) if 0 <= j < n else None
 
 
@@ -111,21 +127,30 @@ def chop(arr, n):
         del arr[:max(len(arr) - n, 0)]
 
 
-@native("reverse", ARR)
+@native("reverse", ARR, cost=ARGS)
 def reverse(arr):
     arr.reverse()
 
 
 @native("pad", ARR, INT, ANY, ctx=True)
 def pad(c, d, arr, n, v):
+    """Grow ``arr`` to ``n`` elements with copies of ``v``; what the copies hold together
+    (``v`` measured once, times their number) is checked before any is made."""
+    start = len(arr)
+    k = n - start
+    if k <= 0:
+        return
     if n > MAX_PAD and not c.limits.max_array_size:
         raise ErrorDataTooLarge("size of array too large")
-    lim = c.limits.max_array_size
-    if lim and n > lim:
-        raise ErrorDataTooLarge("size of array too large")
-    start = len(arr)
-    while len(arr) < n:
-        arr.append(copy(v))
+    if c.sizes is not None:
+        a, m, chars = measure_any(v, c.clock)
+        c.sizes.raise_over(n + k * a, k * m, k * chars)
+    if type(v) in CONTAINERS:
+        for lo, hi in c.spans(k):
+            arr.extend([copy(c, v) for _ in range(hi - lo)])
+    else:
+        c.charge_bulk(k)
+        arr.extend(repeat(v, k))
     c.stored(arr, arr[start:])
 
 
@@ -141,7 +166,7 @@ def set_(c, d, arr, i, v):
     n = len(arr)
     j = n + i if i < 0 else i
     if 0 <= j < n:
-        old, arr[j] = arr[j], copy(v)
+        old, arr[j] = arr[j], copy(c, v)
         c.stored(arr, (arr[j],), (old,))
 
 
@@ -155,17 +180,17 @@ def last(arr):
     return arr[-1] if arr else None
 
 
-@native("contains", ARR, ANY)
-def contains(arr, v):
-    return any(eq(x, v) for x in arr)
+@native("contains", ARR, ANY, ctx=True)
+def contains(c, d, arr, v):
+    return has(c, arr, v)
 
 
-@native("index_of", ARR, ANY, ctx=True)
+@native("index_of", ARR, ANY, ctx=True, calls=True)
 def index_of(c, d, arr, v):
     return index_of_from(c, d, arr, v, 0)
 
 
-@native("index_of", ARR, ANY, INT, ctx=True)
+@native("index_of", ARR, ANY, INT, ctx=True, calls=True)
 def index_of_from(c, d, arr, v, start):
     start = start_of(arr, start)
     if type(v) in (FnPtr, str) and (type(v) is FnPtr or ((v, 1) in c.fns)):
@@ -174,17 +199,18 @@ def index_of_from(c, d, arr, v, start):
                 return i
         return -1
     for i in range(start, len(arr)):
-        if eq(arr[i], v):
+        c.charge(1)
+        if eq(c, arr[i], v):
             return i
     return -1
 
 
-native("extract", ARR, INT, shares=True)(tail_from)
-native("extract", ARR, INT, INT, shares=True)(span)
-native("extract", ARR, RNG, shares=True)(within)
+native("extract", ARR, INT, shares=True, cost=RESULT)(tail_from)
+native("extract", ARR, INT, INT, shares=True, cost=RESULT)(span)
+native("extract", ARR, RNG, shares=True, cost=RESULT)(within)
 
 
-@native("split", ARR, INT)
+@native("split", ARR, INT, cost=RESULT)
 def split(arr, i):
     a = start_of(arr, i)
     tail = arr[a:]
@@ -196,24 +222,27 @@ def split(arr, i):
 def splice(c, d, arr, start, n, items):
     a = start_of(arr, start)
     b = a + max(n, 0)
-    removed, new = arr[a:b], copy(items)
+    c.charge_bulk(len(arr) - a)
+    removed, new = arr[a:b], copy(c, items)
     arr[a:b] = new
     c.stored(arr, new, removed)
 
 
-@native("dedup", ARR)
-def dedup(arr):
-    out = [x for i, x in enumerate(arr) if i == 0 or not eq(x, arr[i - 1])]
+@native("dedup", ARR, ctx=True)
+def dedup(c, d, arr):
+    out = arr[:1]
+    for lo, hi in c.spans(len(arr)):
+        out += [arr[i] for i in range(max(lo, 1), hi) if not eq(c, arr[i], arr[i - 1])]
     arr[:] = out
 
 
-@native("zip", ARR, ARR, FNP, ctx=True, shares=True)
+@native("zip", ARR, ARR, FNP, ctx=True, shares=True, calls=True)
 def zip_(c, d, a, b, f):
     return [callback(c, d, f, None, x, y)[0] for x, y in zip(a, b)]
 
 
 # -- higher-order ----------------------------------------------------------------
-@native("map", ARR, (FnPtr, str), ctx=True, shares=True)
+@native("map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def map_(c, d, arr, f):
     f = _fn(f)
     out = []
@@ -224,13 +253,13 @@ def map_(c, d, arr, f):
     return out
 
 
-@native("for_each", ARR, FNP, ctx=True)
+@native("for_each", ARR, FNP, ctx=True, calls=True)
 def for_each(c, d, arr, f):
     for i in range(len(arr)):
         _put_this(c, arr, i, callback(c, d, f, arr[i], i)[1])
 
 
-@native("filter", ARR, (FnPtr, str), ctx=True, shares=True)
+@native("filter", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def filter_(c, d, arr, f):
     f = _fn(f)
     return [arr[i] for i in range(len(arr)) if _pred(c, d, f, arr, i)]
@@ -245,21 +274,21 @@ def _partition(c, d, f, arr):
     return hit, rest
 
 
-@native("retain", ARR, (FnPtr, str), ctx=True)
+@native("retain", ARR, (FnPtr, str), ctx=True, calls=True)
 def retain(c, d, arr, f):
     kept, removed = _partition(c, d, _fn(f), arr)
     arr[:] = kept
     return removed
 
 
-@native("drain", ARR, (FnPtr, str), ctx=True)
+@native("drain", ARR, (FnPtr, str), ctx=True, calls=True)
 def drain(c, d, arr, f):
     drained, kept = _partition(c, d, _fn(f), arr)
     arr[:] = kept
     return drained
 
 
-@native("drain", ARR, RNG)
+@native("drain", ARR, RNG, cost=RESULT)
 def drain_range(arr, r):
     a, b = slice_bounds(r, len(arr))
     out = arr[a:b]
@@ -267,19 +296,19 @@ def drain_range(arr, r):
     return out
 
 
-@native("some", ARR, (FnPtr, str), ctx=True, aliases=("any",))
+@native("some", ARR, (FnPtr, str), ctx=True, aliases=("any",), calls=True)
 def some(c, d, arr, f):
     f = _fn(f)
     return any(_pred(c, d, f, arr, i) for i in range(len(arr)))
 
 
-@native("all", ARR, (FnPtr, str), ctx=True)
+@native("all", ARR, (FnPtr, str), ctx=True, calls=True)
 def all_(c, d, arr, f):
     f = _fn(f)
     return all(_pred(c, d, f, arr, i) for i in range(len(arr)))
 
 
-@native("find", ARR, (FnPtr, str), ctx=True, shares=True)
+@native("find", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def find(c, d, arr, f):
     f = _fn(f)
     for i in range(len(arr)):
@@ -288,7 +317,7 @@ def find(c, d, arr, f):
     return None
 
 
-@native("find_map", ARR, (FnPtr, str), ctx=True, shares=True)
+@native("find_map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def find_map(c, d, arr, f):
     f = _fn(f)
     for i in range(len(arr)):
@@ -303,25 +332,26 @@ def _reduce(c, d, arr, f, acc, order):
     f = _fn(f)
     for i in order:
         acc, _ = callback(c, d, f, arr[i], acc, arr[i], i, owned=1)
+        c.check_size(arr)  # the callback's ``this`` is the element itself
     return acc
 
 
-@native("reduce", ARR, (FnPtr, str), ctx=True, shares=True)
+@native("reduce", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def reduce(c, d, arr, f):
     return _reduce(c, d, arr, f, None, range(len(arr)))
 
 
-@native("reduce", ARR, (FnPtr, str), ANY, ctx=True, shares=True)
+@native("reduce", ARR, (FnPtr, str), ANY, ctx=True, shares=True, calls=True)
 def reduce_init(c, d, arr, f, init):
     return _reduce(c, d, arr, f, init, range(len(arr)))
 
 
-@native("reduce_rev", ARR, (FnPtr, str), ctx=True, shares=True)
+@native("reduce_rev", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def reduce_rev(c, d, arr, f):
     return _reduce(c, d, arr, f, None, range(len(arr) - 1, -1, -1))
 
 
-@native("reduce_rev", ARR, (FnPtr, str), ANY, ctx=True, shares=True)
+@native("reduce_rev", ARR, (FnPtr, str), ANY, ctx=True, shares=True, calls=True)
 def reduce_rev_init(c, d, arr, f, init):
     return _reduce(c, d, arr, f, init, range(len(arr) - 1, -1, -1))
 
@@ -329,16 +359,17 @@ def reduce_rev_init(c, d, arr, f, init):
 SORTABLE = frozenset({int, float, str, Char, bool})
 
 
-@native("sort", ARR)
-def sort(arr):
-    kinds = {type(x) for x in arr}
+@native("sort", ARR, ctx=True)
+def sort(c, d, arr):
+    c.charge(len(arr))
+    kinds = set(map(type, arr))
     if kinds <= SORTABLE and (len(kinds) <= 1 or kinds == {int, float}):
         arr.sort()
         return
-    raise ErrorFunctionNotFound(f"cannot sort an array of {', '.join(sorted(map(type_name, arr)))}")
+    raise ErrorFunctionNotFound(f"cannot sort an array of {', '.join(sorted({type_name(x) for x in arr}))}")
 
 
-@native("sort", ARR, (FnPtr, str), ctx=True)
+@native("sort", ARR, (FnPtr, str), ctx=True, calls=True)
 def sort_by(c, d, arr, f):
     f = _fn(f)
 
@@ -353,7 +384,7 @@ def sort_by(c, d, arr, f):
     arr.sort(key=cmp_to_key(cmp))
 
 
-@native("sort_desc", ARR)
-def sort_desc(arr):
-    sort(arr)
+@native("sort_desc", ARR, ctx=True)
+def sort_desc(c, d, arr):
+    sort(c, d, arr)
     arr.reverse()

@@ -1,18 +1,20 @@
 """Core package: type_of, print/debug (captured to the run log), conversions,
-function pointers (Fn, call, curry), is_def_fn, timestamps and range()."""
+function pointers (Fn, call, curry), is_def_fn, eval, timestamps and range()."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from ..errors import ErrorArithmetic, ErrorFunctionNotFound
 from ..runtime.calls import UNBOUND, call_ptr
-from ..runtime.context import Context
-from ..runtime.values import FnPtr, RhaiRange, Timestamp, to_debug, to_display, type_name
-from .registry import ANY, native
+from ..runtime.text import debug, display
+from ..runtime.values import INT_MAX, FnPtr, RhaiRange, Timestamp, type_name
+from .registry import ANY, ARGS, native
 from .types import FNP, INT, NUM, STR, TS
 
 MAX_ARGS = 10
+EVAL_OPS = 1000  # Python compiles even one token's worth of script in about as long as this many operations
 
 
 @native("type_of", ANY)
@@ -22,20 +24,25 @@ def type_of(v):
 
 @native("print", ANY, ctx=True)
 def print_(c, d, v):
-    c.check_size(text := to_display(v))
-    c.log.append(text)
+    c.print(display(c, v))
 
 
 @native("debug", ANY, ctx=True)
 def debug_(c, d, v):
-    c.log.append(to_debug(v))
+    c.print(debug(c, v))
 
 
-native("to_string", ANY)(to_display)
-native("to_debug", ANY)(to_debug)
+@native("to_string", ANY, ctx=True)
+def to_string(c, d, v):
+    return display(c, v)
 
 
-@native("Fn", STR, ctx=True)
+@native("to_debug", ANY, ctx=True)
+def to_debug(c, d, v):
+    return debug(c, v)
+
+
+@native("Fn", STR, ctx=True, cost=ARGS)
 def make_fn(c, d, name):
     if not name.isidentifier() or not name.isascii():
         raise ErrorFunctionNotFound(f"invalid function name: {name!r}")
@@ -64,12 +71,13 @@ def _register_variadic():
         def call(c, d, f, *args):
             return call_ptr(c, d, f, list(args), UNBOUND)[0]
 
-        def curry(f, *args):
+        def curry(c, d, f, *args):
+            c.charge_bulk(len(f.curry))
             return f.with_curry(list(args))
 
-        native("call", *types, ctx=True)(call)
+        native("call", *types, ctx=True, calls=True)(call)
         if n:
-            native("curry", *types)(curry)
+            native("curry", *types, ctx=True)(curry)
 
 
 _register_variadic()
@@ -100,18 +108,15 @@ def ts_diff(a, b):
     return a.t - b.t
 
 
-@native("eval", STR, ctx=True)
+@native("eval", STR, ctx=True, calls=True)
 def eval_(c, d, script):
-    """Evaluate script text in a fresh scope (sharing functions, log and budget)."""
+    """Evaluate script text in a fresh scope (sharing functions, log and budget); compiling
+    it is charged to the run as it goes, on top of ``EVAL_OPS`` for compiling at all."""
     from ..engine import Scope
 
-    _, main, fns = c.engine.compile(script).compiled(c.limits)
-    sub = Context(c.limits, {**c.fns, **fns}, c.engine, c.log, dict(c.constants))
-    sub.ops, sub.deadline, sub.lim = c.ops, c.deadline, c.lim
-    try:
-        return main(sub, Scope(), d + 1)
-    finally:
-        c.ops = sub.ops
+    c.charge(EVAL_OPS)
+    main, fns = c.engine.compile_eval(script, c.charge).instantiate()
+    return c.run_nested(main, fns, Scope(), d + 1)
 
 
 @native("range", INT, INT)
@@ -119,16 +124,27 @@ def range2(a, b):
     return RhaiRange(a, b, False)
 
 
-@native("range", NUM, NUM, NUM)
-def range3(a, b, step):
+@native("range", NUM, NUM, NUM, ctx=True)
+def range3(c, d, a, b, step):
+    """The numbers from ``a`` towards ``b`` (excluded) by ``step``, as an array: its length
+    is known, and checked, before it is built."""
     if step == 0:
         raise ErrorArithmetic("step value cannot be zero")
     if type(a) is int and type(b) is int and type(step) is int:
+        n = max(0, (b - a + step - 1) // step if step > 0 else (a - b - step - 1) // -step)
+        c.fits(items=n)
+        c.charge_bulk(n)
         return list(range(a, b, step))
+    n = (b - a) / step
+    if not n > 0:  # empty (or NaN)
+        return []
+    steps = math.ceil(n) + 1 if n < math.inf else math.inf  # one more than the count, however floats round
+    c.fits(items=steps - 1)
     out, x = [], float(a)
-    while (x < b) if step > 0 else (x > b):
+    while ((x < b) if step > 0 else (x > b)) and len(out) < steps:
         out.append(x)
         x += step
+        c.charge(1)
     return out
 
 
@@ -154,12 +170,12 @@ def range_exclusive(r):
 
 @native("is_empty", (RhaiRange,), getter=True)
 def range_empty(r):
-    return len(r.as_range()) == 0
+    return range_len(r) == 0
 
 
 @native("len", (RhaiRange,), getter=True)
 def range_len(r):
-    return len(r.as_range())
+    return min(max(r.end + (1 if r.inclusive else 0) - r.start, 0), INT_MAX)
 
 
 @native("contains", (RhaiRange,), INT)

@@ -1,53 +1,48 @@
 """JSON package: parse_json and to_json (function pointers serialise as their
-name, or [name, curried args...])."""
+name, or [name, curried args...]).
+
+``to_json`` is built within the string limit as it goes (see ``runtime.text``).
+``parse_json`` refuses, before parsing, a text with more elements and entries than
+the array and map limits allow together (each comma outside a string separates
+two of them), so the values it builds stay about as large as the limits.
+"""
 
 from __future__ import annotations
 
 import json as _json
-import math
+import re
 
-from ..errors import ErrorRuntime
-from ..runtime.values import INT_MAX, INT_MIN, Char, FnPtr, RhaiRange, to_display
+from ..errors import ErrorDataTooLarge, ErrorRuntime
+from ..runtime.text import to_json
+from ..runtime.values import INT_MAX, INT_MIN
 from .registry import ANY, native
 from .types import STR
 
-
-def _jsonable(v):
-    t = type(v)
-    if t is list:
-        return [_jsonable(x) for x in v]
-    if t is dict:
-        return {k: _jsonable(x) for k, x in v.items()}
-    if t is FnPtr:
-        return [v.name, *map(_jsonable, v.curry)] if v.curry else v.name
-    if t is Char:
-        return str(v)
-    if t is float and not math.isfinite(v):
-        return None
-    if t in (RhaiRange, bytearray) or t.__name__ == "Timestamp":
-        return to_display(v)
-    return v
+STRING = re.compile('"[^"]*"')  # a JSON string once its escaped backslashes and quotes are gone
+LONG_INT = re.compile(r"\d{19}")
 
 
-@native("to_json", ANY)
-def to_json(v):
-    return _json.dumps(_jsonable(v), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+@native("to_json", ANY, ctx=True)
+def to_json_(c, d, v):
+    return to_json(c, v)
 
 
-def _from_json(v):
-    t = type(v)
-    if t is int and not INT_MIN <= v <= INT_MAX:
-        return float(v)
-    if t is list:
-        return [_from_json(x) for x in v]
-    if t is dict:
-        return {k: _from_json(x) for k, x in v.items()}
-    return v
+def _int(text):
+    """An integer literal: beyond i64 it becomes a float, as in Rhai."""
+    v = int(text)
+    return v if INT_MIN <= v <= INT_MAX else float(v)
 
 
-@native("parse_json", STR)
-def parse_json(s):
+@native("parse_json", STR, ctx=True)
+def parse_json(c, d, s):
+    c.charge_bulk(len(s))
+    limits = c.limits
+    if limits.max_array_size or limits.max_map_size:
+        commas = STRING.sub("", s.replace("\\\\", "").replace('\\"', "")).count(",")
+        if commas > (limits.max_array_size or commas) + (limits.max_map_size or commas):
+            raise ErrorDataTooLarge("size of array too large")
     try:
-        return _from_json(_json.loads(s, parse_constant=lambda name: None))
+        return _json.loads(s, parse_constant=lambda name: None,
+                           parse_int=_int if LONG_INT.search(s) else None)
     except ValueError as e:
         raise ErrorRuntime(f"invalid JSON: {e}", value=f"invalid JSON: {e}") from None

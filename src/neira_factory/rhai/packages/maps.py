@@ -1,5 +1,6 @@
 """Object-map package: keys, values, contains, remove, mixin, ... (keys are
-listed in sorted order, as Rhai's BTreeMap does)."""
+listed in sorted order, as Rhai's BTreeMap does).  Listing a map sorts its keys:
+one operation per entry."""
 
 from __future__ import annotations
 
@@ -17,14 +18,19 @@ def is_empty(m):
     return not m
 
 
-@native("keys", MAP)
-def keys(m):
+def _sorted(c, m):
+    c.charge(len(m))
     return sorted(m)
 
 
-@native("values", MAP, shares=True)
-def values(m):
-    return [m[k] for k in sorted(m)]
+@native("keys", MAP, ctx=True)
+def keys(c, d, m):
+    return _sorted(c, m)
+
+
+@native("values", MAP, ctx=True, shares=True)
+def values(c, d, m):
+    return [m[k] for k in _sorted(c, m)]
 
 
 @native("contains", MAP, TXT)
@@ -40,7 +46,7 @@ def get(m, k):
 @native("set", MAP, TXT, ANY, ctx=True)
 def set_(c, d, m, k, v):
     if c.sizes is None:
-        set_prop(m, str(k), v)
+        set_prop(c, m, str(k), v)
     else:
         set_prop_sized(c, m, str(k), v)
 
@@ -58,33 +64,48 @@ def clear(m):
 @native("mixin", MAP, MAP, ctx=True, aliases=("+=",))
 def mixin(c, d, m, other):
     removed = [m[k] for k in other if k in m]
-    new = copy(other)
+    keys = sum(len(k) for k in other if k not in m)
+    new = copy(c, other)
     m.update(new)
-    c.stored(m, list(new.values()), removed)
+    c.stored(m, list(new.values()), removed, chars=keys)
 
 
 @native("fill_with", MAP, MAP, ctx=True)
 def fill_with(c, d, m, other):
-    added = [m.setdefault(k, copy(v)) for k, v in other.items() if k not in m]
-    c.stored(m, added)
+    fresh = [k for k in other if k not in m]
+    added = []
+    for lo, hi in c.spans(len(fresh)):
+        added += [m.setdefault(k, copy(c, other[k])) for k in fresh[lo:hi]]
+    c.stored(m, added, chars=sum(map(len, fresh)))
 
 
-@native("filter", MAP, FNP, ctx=True, shares=True)
+def _pick(c, d, m, f, want):
+    """The entries (sorted by key) for which the predicate ``f`` gives ``want``; ``m`` is
+    checked after each call (its ``this`` is the value itself, which it may grow)."""
+    out = {}
+    for k, v in sorted(m.items()):
+        if (callback(c, d, f, v, k, v)[0] is True) is want:
+            out[k] = v
+        c.check_size(m)
+    return out
+
+
+@native("filter", MAP, FNP, ctx=True, shares=True, calls=True)
 def filter_(c, d, m, f):
-    return {k: v for k, v in sorted(m.items()) if callback(c, d, f, v, k, v)[0] is True}
+    return _pick(c, d, m, f, True)
 
 
-@native("drain", MAP, FNP, ctx=True)
+@native("drain", MAP, FNP, ctx=True, calls=True)
 def drain(c, d, m, f):
-    hit = {k: v for k, v in sorted(m.items()) if callback(c, d, f, v, k, v)[0] is True}
+    hit = _pick(c, d, m, f, True)
     for k in hit:
         del m[k]
     return hit
 
 
-@native("retain", MAP, FNP, ctx=True)
+@native("retain", MAP, FNP, ctx=True, calls=True)
 def retain(c, d, m, f):
-    gone = {k: v for k, v in sorted(m.items()) if callback(c, d, f, v, k, v)[0] is not True}
+    gone = _pick(c, d, m, f, False)
     for k in gone:
         del m[k]
     return gone

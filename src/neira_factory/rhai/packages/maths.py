@@ -8,7 +8,7 @@ import math
 from ..errors import ErrorArithmetic, ErrorBitFieldBounds
 from ..runtime.ops import ci
 from ..runtime.values import INT_MAX, INT_MIN
-from .registry import native
+from .registry import ARGS, native
 from .types import FLT, INT, NUM, STR
 
 
@@ -182,12 +182,12 @@ def to_float(x):
     return float(x)
 
 
-@native("parse_int", STR)
+@native("parse_int", STR, cost=ARGS)
 def parse_int(s):
     return parse_int_radix(s, 10)
 
 
-@native("parse_int", STR, INT)
+@native("parse_int", STR, INT, cost=ARGS)
 def parse_int_radix(s, radix):
     if not 2 <= radix <= 36:
         raise ErrorArithmetic(f"invalid radix: {radix}")
@@ -201,7 +201,7 @@ def parse_int_radix(s, radix):
     return ci(v, "parse_int")
 
 
-@native("parse_float", STR)
+@native("parse_float", STR, cost=ARGS)
 def parse_float(s):
     text = s.strip()
     try:

@@ -6,18 +6,41 @@ Each overload declares its parameter types (a Python type, a tuple of types, or
 ``shares`` functions may return an array or map that holds (or is) a container
 also held by an argument (``first``, ``filter``, ``values``, ...): the caller
 gets a deep copy, as Rhai's value semantics ask (see ``calls.call_native``).
+``calls`` functions may run script code (callbacks, ``call``, ``eval``).
+
+Every built-in does work in proportion to what it is charged: one call counts
+one operation, and one whose work grows with its data says how it is charged.
+``cost=ARGS`` charges C-speed work over its arguments and result, ``cost=RESULT``
+over its result only (see ``work``); a ``ctx`` function charges itself (and, when
+its result can outgrow its arguments many times over, sizes that result before
+building it); the rest take a bounded time whatever they are given.
 """
 
 from __future__ import annotations
 
+from ..runtime.context import BULK
+
 ANY = None
+ARGS = "args"
+RESULT = "result"
+
+
+def work(values) -> int:
+    """Operations of C-speed work over these values: their characters and elements."""
+    n = 0
+    for v in values:
+        t = type(v)
+        if t is str or t is list or t is dict:
+            n += len(v)
+    return n // BULK
 
 
 class Overload:
-    __slots__ = ("types", "fn", "ctx", "strmut", "shares")
+    __slots__ = ("types", "fn", "ctx", "strmut", "shares", "cost")
 
-    def __init__(self, types, fn, ctx, strmut, shares=False):
+    def __init__(self, types, fn, ctx, strmut, shares=False, cost=None):
         self.types, self.fn, self.ctx, self.strmut, self.shares = types, fn, ctx, strmut, shares
+        self.cost = cost
 
     def matches(self, args) -> bool:
         for spec, a in zip(self.types, args):
@@ -31,21 +54,29 @@ class Overload:
                 return False
         return True
 
+    def charge(self, c, args, r):
+        """Charge the C-speed work of a call that returned ``r`` (``cost``)."""
+        if self.cost is ARGS:
+            c.charge(work((r, *args)))
+        elif self.cost is RESULT:
+            c.charge(work(r if self.strmut else (r,)))
+
 
 FUNCS: dict[tuple[str, int], list[Overload]] = {}
 GETTERS: set[str] = set()
 CALLBACK_NAMES: set[str] = set()
 
 
-def native(name, *types, ctx=False, strmut=False, getter=False, aliases=(), shares=False):
+def native(name, *types, ctx=False, strmut=False, getter=False, aliases=(), shares=False, cost=None,
+           calls=False):
     """Decorator registering ``fn`` as the native function ``name(types...)``."""
 
     def deco(fn):
         for n in (name, *aliases):
-            FUNCS.setdefault((n, len(types)), []).append(Overload(types, fn, ctx, strmut, shares))
+            FUNCS.setdefault((n, len(types)), []).append(Overload(types, fn, ctx, strmut, shares, cost))
             if getter:
                 GETTERS.add(n)
-            if ctx:
+            if calls:
                 CALLBACK_NAMES.add(n)
         return fn
 

@@ -1,12 +1,17 @@
 """String and char package.  Mutating methods (``strmut``) return
-``(new_string, result)`` so the caller can write the new string back."""
+``(new_string, result)`` so the caller can write the new string back.
+
+Scanning and copying strings is charged by their characters (``cost``); a result
+that can be many times longer than the arguments (``pad``, ``replace``, ``split``
+into many parts, ``chars``, ``join``, ``append``) is sized before it is built."""
 
 from __future__ import annotations
 
 from ..errors import ErrorDataTooLarge
 from ..runtime.access import span, start_of, tail_from, within
-from ..runtime.values import Char, to_display
-from .registry import ANY, native
+from ..runtime.text import joined
+from ..runtime.values import Char
+from .registry import ANY, ARGS, RESULT, native
 from .types import ARR, CHR, INT, RNG, STR, TXT
 
 MAX_PAD = 1 << 24
@@ -20,45 +25,57 @@ def is_empty(s):
     return not s
 
 
-@native("contains", STR, TXT)
+@native("contains", STR, TXT, cost=ARGS)
 def contains(s, sub):
     return sub in s
 
 
-@native("starts_with", STR, TXT)
-def starts_with(s, p):
+@native("starts_with", STR, TXT, ctx=True)
+def starts_with(c, d, s, p):
+    c.charge_bulk(len(p))
     return s.startswith(p)
 
 
-@native("ends_with", STR, TXT)
-def ends_with(s, p):
+@native("ends_with", STR, TXT, ctx=True)
+def ends_with(c, d, s, p):
+    c.charge_bulk(len(p))
     return s.endswith(p)
 
 
-@native("index_of", STR, TXT)
+@native("index_of", STR, TXT, cost=ARGS)
 def index_of(s, sub):
     return s.find(sub)
 
 
-@native("index_of", STR, TXT, INT)
+@native("index_of", STR, TXT, INT, cost=ARGS)
 def index_of_from(s, sub, start):
     if start >= len(s):
         return -1
     return s.find(sub, start_of(s, start))
 
 
-native("sub_string", STR, INT)(tail_from)
-native("sub_string", STR, INT, INT)(span)
-native("sub_string", STR, RNG)(within)
+native("sub_string", STR, INT, cost=RESULT)(tail_from)
+native("sub_string", STR, INT, INT, cost=RESULT)(span)
+native("sub_string", STR, RNG, cost=RESULT)(within)
 
 
-def _split_empty(s, n=None):
+def _split_empty(c, s, n=None):
     """Rust's ``str::splitn(n, "")``: an empty match before every char and at the end."""
     if n is None or n >= len(s) + 2:
-        return ["", *s, ""]
+        return ["", *_each(c, s), ""]
     if n < 2:
         return [s]
-    return ["", *s[: n - 2], s[n - 2 :]]
+    return ["", *_each(c, s[: n - 2]), s[n - 2 :]]
+
+
+def _each(c, s, kind=str):
+    """The characters of ``s`` as an array of one-character strings or (``kind``) chars,
+    sized before it is built."""
+    c.fits(items=len(s))
+    out = []
+    for lo, hi in c.spans(len(s)):
+        out += s[lo:hi] if kind is str else map(kind, s[lo:hi])
+    return out
 
 
 def _segments(n):
@@ -66,48 +83,61 @@ def _segments(n):
     return max(n, 1)
 
 
-@native("split", STR, TXT)
-def split(s, sep):
-    return s.split(sep) if sep else _split_empty(s)
+def _parts(c, cut, s, sep, n=None):
+    """``cut(s, sep, n - 1)`` (``str.split`` or ``str.rsplit``), stopped one part past the
+    array limit so that no more parts than that are ever made."""
+    lim = c.limits.max_array_size
+    most = n - 1 if n is not None else -1
+    if lim and not 0 <= most < lim:
+        most = lim
+    parts = cut(s, sep, most)
+    c.fits(items=len(parts))
+    c.charge_bulk(len(parts) + len(s))
+    return parts
 
 
-@native("split", STR, TXT, INT)
-def split_n(s, sep, n):
+@native("split", STR, TXT, ctx=True)
+def split(c, d, s, sep):
+    return _parts(c, str.split, s, sep) if sep else _split_empty(c, s)
+
+
+@native("split", STR, TXT, INT, ctx=True)
+def split_n(c, d, s, sep, n):
     n = _segments(n)
-    return s.split(sep, n - 1) if sep else _split_empty(s, n)
+    return _parts(c, str.split, s, sep, n) if sep else _split_empty(c, s, n)
 
 
-@native("split", STR)
-def split_ws(s):
-    return s.split()
+@native("split", STR, ctx=True)
+def split_ws(c, d, s):
+    return _parts(c, str.split, s, None)
 
 
-@native("split", STR, INT)
+@native("split", STR, INT, cost=ARGS)
 def split_at(s, i):
     a = start_of(s, i)
     return [s[:a], s[a:]]
 
 
-@native("split_rev", STR, TXT)
-def split_rev(s, sep):
-    return (s.split(sep) if sep else _split_empty(s))[::-1]
+@native("split_rev", STR, TXT, ctx=True)
+def split_rev(c, d, s, sep):
+    return (_parts(c, str.split, s, sep) if sep else _split_empty(c, s))[::-1]
 
 
-@native("split_rev", STR, TXT, INT)
-def split_rev_n(s, sep, n):
+@native("split_rev", STR, TXT, INT, ctx=True)
+def split_rev_n(c, d, s, sep, n):
     n = _segments(n)
     if sep:
-        return s.rsplit(sep, n - 1)[::-1]
+        return _parts(c, str.rsplit, s, sep, n)[::-1]
     # rsplitn(n, "") mirrors splitn(n, "") on the reversed string.
-    return [part[::-1] for part in _split_empty(s[::-1], n)]
+    return [part[::-1] for part in _split_empty(c, s[::-1], n)]
 
 
-@native("to_upper", STR)
+@native("to_upper", STR, cost=RESULT)
 def to_upper(s):
     return s.upper()
 
 
-@native("to_lower", STR)
+@native("to_lower", STR, cost=RESULT)
 def to_lower(s):
     return s.lower()
 
@@ -124,18 +154,20 @@ def char_lower(ch):
     return Char(u) if len(u) == 1 else ch
 
 
-@native("chars", STR)
-def chars(s):
-    return [Char(ch) for ch in s]
+@native("chars", STR, ctx=True, aliases=("to_chars",))
+def chars(c, d, s):
+    return _each(c, s, Char)
 
 
-@native("chars", STR, RNG)
-def chars_range(s, r):
-    return [Char(ch) for ch in within(s, r)]
+@native("chars", STR, RNG, ctx=True)
+def chars_range(c, d, s, r):
+    return _each(c, within(s, r), Char)
 
 
-@native("bytes", STR, getter=True)
+@native("bytes", STR, getter=True, cost=ARGS)
 def utf8_len(s):
+    if s.isascii():
+        return len(s)
     return len(s.encode("utf-8", "surrogatepass"))
 
 
@@ -144,11 +176,6 @@ def get_char(s, i):
     n = len(s)
     j = i + n if i < 0 else i
     return Char(s[j]) if 0 <= j < n else None
-
-
-@native("to_chars", STR)
-def to_chars(s):
-    return [Char(ch) for ch in s]
 
 
 @native("to_int", CHR)
@@ -177,32 +204,38 @@ def is_whitespace(ch):
 
 
 # -- mutating methods: return (new_string, result) ----------------------------
-@native("replace", STR, TXT, TXT, strmut=True)
-def replace(s, find, sub):
-    return s.replace(find, sub), None
+@native("replace", STR, TXT, TXT, strmut=True, ctx=True)
+def replace(c, d, s, find, sub):
+    """Sized from the number of matches before the new string is built."""
+    c.charge_bulk(len(s))
+    if len(sub) > len(find):
+        c.fits(chars=len(s) + s.count(find) * (len(sub) - len(find)))
+    out = s.replace(find, sub)
+    c.charge_bulk(len(out))
+    return out, None
 
 
-@native("trim", STR, strmut=True)
+@native("trim", STR, strmut=True, cost=RESULT)
 def trim(s):
     return s.strip(), None
 
 
-@native("trim_start", STR, strmut=True)
+@native("trim_start", STR, strmut=True, cost=RESULT)
 def trim_start(s):
     return s.lstrip(), None
 
 
-@native("trim_end", STR, strmut=True)
+@native("trim_end", STR, strmut=True, cost=RESULT)
 def trim_end(s):
     return s.rstrip(), None
 
 
-@native("make_upper", STR, strmut=True)
+@native("make_upper", STR, strmut=True, cost=RESULT)
 def make_upper(s):
     return s.upper(), None
 
 
-@native("make_lower", STR, strmut=True)
+@native("make_lower", STR, strmut=True, cost=RESULT)
 def make_lower(s):
     return s.lower(), None
 
@@ -212,38 +245,39 @@ def clear(s):
     return "", None
 
 
-@native("truncate", STR, INT, strmut=True)
+@native("truncate", STR, INT, strmut=True, cost=RESULT)
 def truncate(s, n):
     return s[:max(n, 0)], None
 
 
 @native("pad", STR, INT, TXT, strmut=True, ctx=True)
 def pad(c, d, s, n, fill):
-    if n > MAX_PAD and not c.limits.max_string_size:
-        raise ErrorDataTooLarge("length of string too large")
     if len(s) >= n or not fill:
         return s, None
+    if n > MAX_PAD and not c.limits.max_string_size:
+        raise ErrorDataTooLarge("length of string too large")
+    c.fits(chars=n)
+    c.charge_bulk(n)
     need = n - len(s)
-    out = s + (fill * (need // len(fill) + 1))[:need]
-    return c.check_size(out), None
+    return s + (fill * (need // len(fill) + 1))[:need], None
 
 
-@native("append", STR, ANY, strmut=True, aliases=("push", "+="))
-def append(s, item):
-    return s + to_display(item), None
+@native("append", STR, ANY, strmut=True, ctx=True, aliases=("push", "+="))
+def append(c, d, s, item):
+    return joined(c, (s, item)), None
 
 
-@native("remove", STR, TXT, strmut=True)
+@native("remove", STR, TXT, strmut=True, cost=RESULT)
 def remove(s, sub):
     return s.replace(sub, "", 1), None
 
 
-@native("pop", STR, strmut=True)
+@native("pop", STR, strmut=True, cost=RESULT)
 def pop(s):
     return (s[:-1], Char(s[-1])) if s else (s, None)
 
 
-@native("pop", STR, INT, strmut=True)
+@native("pop", STR, INT, strmut=True, cost=RESULT)
 def pop_n(s, n):
     if n <= 0:
         return s, ""
@@ -252,27 +286,27 @@ def pop_n(s, n):
     return s[:-n], s[-n:]
 
 
-@native("crop", STR, INT, strmut=True)
+@native("crop", STR, INT, strmut=True, cost=RESULT)
 def crop_from(s, start):
     return tail_from(s, start), None
 
 
-@native("crop", STR, INT, INT, strmut=True)
+@native("crop", STR, INT, INT, strmut=True, cost=RESULT)
 def crop(s, start, length):
     return span(s, start, length), None
 
 
-@native("crop", STR, RNG, strmut=True)
+@native("crop", STR, RNG, strmut=True, cost=RESULT)
 def crop_range(s, r):
     return within(s, r), None
 
 
-@native("reverse", STR, strmut=True)
+@native("reverse", STR, strmut=True, cost=RESULT)
 def reverse(s):
     return s[::-1], None
 
 
-@native("join", ARR, TXT)
-def join(arr, sep):
-    return sep.join(to_display(x) for x in arr)
+@native("join", ARR, TXT, ctx=True)
+def join(c, d, arr, sep):
+    return joined(c, arr, str(sep))
 

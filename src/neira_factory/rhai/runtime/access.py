@@ -2,6 +2,7 @@
 
 Setters return the (possibly new) container: strings and integers are
 immutable in Python, so the compiled code writes a changed container back.
+Copying a value in and slicing or rebuilding a string is charged to the run ``c``.
 Storing the very object a slot already holds (the write-back after ``a.x += [1]``
 grew ``a.x`` in place) leaves the slot as it is instead of copying it again.
 With data-size limits, compiled code uses the ``*_sized`` setters, which report
@@ -70,13 +71,14 @@ def _bit_range(x: RhaiRange):
     return start, end
 
 
-def get_index(target, idx):
+def get_index(c, target, idx):
     t, ti = type(target), type(idx)
     if t is list:
         if ti is int:
             return target[_norm(idx, len(target), ErrorArrayBounds, "array")]
         if ti is RhaiRange:
             a, b = slice_bounds(idx, len(target))
+            c.charge_bulk(b - a)
             return target[a:b]
     elif t is dict:
         if ti is str or ti is Char:
@@ -86,6 +88,7 @@ def get_index(target, idx):
             return Char(target[_norm(idx, len(target), ErrorStringBounds, "string")])
         if ti is RhaiRange:
             a, b = slice_bounds(idx, len(target))
+            c.charge_bulk(b - a)
             return target[a:b]
     elif t is int:
         if ti is int:
@@ -105,22 +108,24 @@ def get_index(target, idx):
     raise ErrorIndexingType(f"cannot index into {type_name(target)}")
 
 
-def set_index(target, idx, value):
+def set_index(c, target, idx, value):
     """Store ``value`` at ``target[idx]``; return the container to write back."""
     t, ti, tv = type(target), type(idx), type(value)
     if t is list and ti is int:
         j = _norm(idx, len(target), ErrorArrayBounds, "array")
         if target[j] is not value:
-            target[j] = copy(value)
+            target[j] = copy(c, value)
         return target
     if t is dict and (ti is str or ti is Char):
-        return set_prop(target, str(idx), value)
+        return set_prop(c, target, str(idx), value)
     if t is str:
         if ti is int and tv is Char:
             j = _norm(idx, len(target), ErrorStringBounds, "string")
+            c.charge_bulk(len(target))
             return target[:j] + value + target[j + 1:]
         if ti is RhaiRange and (tv is str or tv is Char):
             a, b = slice_bounds(idx, len(target))
+            c.charge_bulk(len(target) + len(value))
             return target[:a] + value + target[b:]
     if t is int:
         if ti is int and tv is bool:
@@ -149,18 +154,18 @@ def get_prop(c, target, name):
         if c.engine is not None and c.engine.fail_on_invalid_map_property:
             raise ErrorPropertyNotFound(f"property not found: {name}")
         return None
-    from .calls import getter
+    from .calls import UNBOUND, get_native
 
-    fn = getter(name, target)
-    if fn is None:
+    r = get_native(c, name, target)
+    if r is UNBOUND:
         raise ErrorDotExpr(f"unknown property '{name}' of {type_name(target)}")
-    return fn(target)
+    return r
 
 
-def set_prop(target, name, value):
+def set_prop(c, target, name, value):
     if type(target) is dict:
         if target.get(name, _ABSENT) is not value:
-            target[name] = copy(value)
+            target[name] = copy(c, value)
         return target
     raise ErrorDotExpr(f"cannot set property '{name}' of {type_name(target)}")
 
@@ -173,21 +178,24 @@ def set_index_sized(c, target, idx, value):
         old = target[j]
         if old is value:
             return c.check_size(target)
-        new = target[j] = copy(value)
+        new = target[j] = copy(c, value)
         c.stored(target, (new,), (old,))
         return target
     if t is dict and (ti is str or ti is Char):
         return set_prop_sized(c, target, str(idx), value)
-    return c.check_size(set_index(target, idx, value))
+    return c.check_size(set_index(c, target, idx, value))
 
 
 def set_prop_sized(c, target, name, value):
     """``set_prop`` reporting the store to ``c`` and checking the data-size limits."""
     if type(target) is not dict:
-        return set_prop(target, name, value)
+        return set_prop(c, target, name, value)
     old = target.get(name, _ABSENT)
     if old is value:
         return c.check_size(target)
-    new = target[name] = copy(value)
-    c.stored(target, (new,), () if old is _ABSENT else (old,))
+    new = target[name] = copy(c, value)
+    if old is _ABSENT:
+        c.stored(target, (new,), chars=len(name))
+    else:
+        c.stored(target, (new,), (old,))
     return target

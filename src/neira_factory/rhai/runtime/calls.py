@@ -47,15 +47,17 @@ def resolve(name, args):
 
 
 def call_native(c, d, name, args):
-    """Call a native function; returns (result, new first argument)."""
+    """Call a native function, charging its work; returns (result, new first argument)."""
     ov = resolve(name, args)
     if ov is None:
         raise fn_not_found(signature(name, args))
     r = ov.fn(c, d, *args) if ov.ctx else ov.fn(*args)
+    if ov.cost is not None:
+        ov.charge(c, args, r)
     if ov.strmut:
-        return r[1], r[0]
+        return r[1], c.check_size(r[0])
     if ov.shares and type(r) in CONTAINERS:
-        r = copy(r)  # Rhai value semantics: the result shares nothing with the arguments
+        r = copy(c, r)  # Rhai value semantics: the result shares nothing with the arguments
     return r, args[0] if args else None
 
 
@@ -104,8 +106,10 @@ def arity_of(fn):
 
 
 def call_ptr(c, d, ptr, args, this=UNBOUND):
-    """Call a function pointer (closure or named function); returns (result, new this)."""
-    args = [*ptr.curry, *args]
+    """Call a function pointer (closure or named function); returns (result, new this).
+    Curried arguments are passed as copies (the pointer keeps its own)."""
+    if ptr.curry:
+        args = [*(copy(c, a) for a in ptr.curry), *args]
     if ptr.fn is not None:
         if arity_of(ptr.fn) != len(args):
             raise ErrorFunctionNotFound(f"Function not found: {ptr.name} with {len(args)} arguments")
@@ -124,7 +128,8 @@ def callback(c, d, ptr, this, *args, owned=0):
     ``this`` is the element itself (the callback may change it); the arguments are
     values of the callback's own, as in Rhai (which clones them): array/map arguments
     are copied, except the first ``owned`` ones (already the callee's, e.g. reduce's
-    accumulator)."""
+    accumulator).  Each call counts one operation, whatever ``ptr`` runs."""
+    c.charge(1)
     if type(ptr) is not FnPtr:
         raise ErrorFunctionNotFound(f"expected a function pointer, found {type_name(ptr)}")
     n = len(ptr.curry)
@@ -135,16 +140,22 @@ def callback(c, d, ptr, this, *args, owned=0):
     args = args[:max(want, 0)]
     if NESTED.isdisjoint(map(type, args)):
         return call_ptr(c, d, ptr, list(args), this)
-    args = [copy(a) if i >= owned and type(a) in CONTAINERS else a for i, a in enumerate(args)]
+    args = [copy(c, a) if i >= owned and type(a) in CONTAINERS else a for i, a in enumerate(args)]
     return call_ptr(c, d, ptr, args, this)
 
 
-def getter(name, target):
-    """Native property getter ``target.name`` or None."""
+def get_native(c, name, target):
+    """The native property getter ``target.name`` applied to ``target``, or ``UNBOUND`` if
+    there is none."""
     if name not in GETTERS:
-        return None
+        return UNBOUND
     ov = resolve(name, [target])
-    return ov.fn if ov is not None and not ov.ctx and not ov.shares else None
+    if ov is None or ov.shares:
+        return UNBOUND
+    r = ov.fn(c, 0, target) if ov.ctx else ov.fn(target)
+    if ov.cost is not None:
+        ov.charge(c, (target,), r)
+    return r
 
 
 def wrap_fn_error(err, name):

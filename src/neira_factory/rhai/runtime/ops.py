@@ -1,7 +1,10 @@
 """Rhai operators on runtime values: arithmetic (checked i64), comparison,
 membership, and the strict boolean checks used by conditions.
 
-Compiled code inlines the int fast paths; these functions are the general case.
+Compiled code inlines the number fast paths; these functions are the general case.
+Binary operators take the run ``c`` first and charge it for work that grows with
+their operands (string concatenation and comparison, array and map copies and
+comparisons); a string result is sized before it is built.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import math
 
 from ..errors import ErrorArithmetic, ErrorMismatchDataType, fn_not_found
 from .calls import resolve
-from .values import INT_MAX, INT_MIN, Char, RhaiRange, Timestamp, copy, to_display, type_name
+from .text import display
+from .values import INT_MAX, INT_MIN, Char, RhaiRange, Timestamp, copy, type_name
 
 NUM = (int, float)
 
@@ -48,57 +52,68 @@ def _is_text(v):
     return t is str or t is Char
 
 
-def add(a, b):
+def concat(c, a, b):
+    """``a + b`` of two strings, refused before it is built when too long."""
+    n = len(a) + len(b)
+    c.fits(chars=n)
+    c.charge_bulk(n)
+    return str.__add__(a, b)
+
+
+def add(c, a, b):
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
         return ci(a + b)
     if _nums(a, b):
         return float(a) + float(b)
     if _is_text(a) and _is_text(b):
-        return str.__add__(a, b)
+        return concat(c, a, b)
     if ta is str and b is not None and tb not in (list, dict):
-        return a + to_display(b)
+        return concat(c, a, display(c, b))
     if tb is str and a is not None and ta not in (list, dict):
-        return to_display(a) + b
+        return concat(c, display(c, a), b)
     if ta is str and b is None:
         return a
     if tb is str and a is None:
         return b
     if ta is list and tb is list:
         # A new value: nested arrays/maps of either side are copied, not shared.
-        r = copy(a)
-        r.extend(copy(b))
+        c.fits(items=len(a) + len(b))
+        r = copy(c, a)
+        r.extend(copy(c, b))
         return r
     if ta is dict and tb is dict:
-        r = copy(a)
-        r.update(copy(b))
+        r = copy(c, a)
+        r.update(copy(c, b))
         return r
     if ta is bytearray and tb is bytearray:
+        c.charge_bulk(len(a) + len(b))
         return a + b
     return native_op("+", a, b)
 
 
-def add_assign(a, b):
+def add_assign(c, a, b):
     """``a += b``: arrays grow in place (appending ``b`` or its elements)."""
     ta = type(a)
     if ta is list:
         if type(b) is list:
-            a.extend(copy(b))
+            a.extend(copy(c, b))
         else:
-            a.append(copy(b))
+            a.append(copy(c, b))
         return a
     if ta is dict and type(b) is dict:
-        a.update(copy(b))
+        a.update(copy(c, b))
         return a
     if ta is bytearray:
         if type(b) is int:
             a.append(b & 0xFF)
         elif type(b) is bytearray:
+            c.charge_bulk(len(b))
             a.extend(b)
         else:
             raise no_op("+=", a, b)
         return a
-    return add(a, b)
+    return add(c, a, b)
 
 
 def add_assign_sized(c, a, b):
@@ -107,29 +122,31 @@ def add_assign_sized(c, a, b):
     ta = type(a)
     if ta is list:
         n = len(a)
-        add_assign(a, b)
+        add_assign(c, a, b)
         c.stored(a, a[n:])
         return a
     if ta is dict and type(b) is dict:
         removed = [a[k] for k in b if k in a]
-        add_assign(a, b)
-        c.stored(a, [a[k] for k in b], removed)
+        keys = sum(len(k) for k in b if k not in a)
+        add_assign(c, a, b)
+        c.stored(a, [a[k] for k in b], removed, chars=keys)
         return a
-    return c.check_size(add_assign(a, b))
+    return c.check_size(add_assign(c, a, b))
 
 
-def sub(a, b):
+def sub(c, a, b):
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
         return ci(a - b, "-")
     if _nums(a, b):
         return float(a) - float(b)
     if ta is str and _is_text(b):
+        c.charge_bulk(len(a))
         return a.replace(b, "")
     return native_op("-", a, b)
 
 
-def mul(a, b):
+def mul(c, a, b):
     if type(a) is int and type(b) is int:
         return ci(a * b, "*")
     if _nums(a, b):
@@ -137,7 +154,7 @@ def mul(a, b):
     raise no_op("*", a, b)
 
 
-def div(a, b):
+def div(c, a, b):
     if type(a) is int and type(b) is int:
         if b == 0:
             raise ErrorArithmetic("division by zero")
@@ -153,7 +170,7 @@ def div(a, b):
     raise no_op("/", a, b)
 
 
-def mod(a, b):
+def mod(c, a, b):
     if type(a) is int and type(b) is int:
         if b == 0:
             raise ErrorArithmetic("modulo by zero")
@@ -165,7 +182,7 @@ def mod(a, b):
     raise no_op("%", a, b)
 
 
-def power(a, b):
+def power(c, a, b):
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
         if b < 0:
@@ -192,20 +209,20 @@ def _wrap(v):
     return v - (1 << 64) if v > INT_MAX else v
 
 
-def shl(a, b):
+def shl(c, a, b):
     if type(a) is int and type(b) is int:
         if b < 0:
-            return shr(a, -b)
+            return shr(c, a, -b)
         if b >= 64:
             raise ErrorArithmetic(f"shift overflow: {a} << {b}")
         return _wrap(a << b)
     raise no_op("<<", a, b)
 
 
-def shr(a, b):
+def shr(c, a, b):
     if type(a) is int and type(b) is int:
         if b < 0:
-            return shl(a, -b)
+            return shl(c, a, -b)
         if b >= 64:
             raise ErrorArithmetic(f"shift overflow: {a} >> {b}")
         return a >> b
@@ -213,7 +230,7 @@ def shr(a, b):
 
 
 def _bitwise(op, fn):
-    def run(a, b):
+    def run(c, a, b):
         ta, tb = type(a), type(b)
         if (ta is int and tb is int) or (ta is bool and tb is bool):
             return fn(a, b)
@@ -257,40 +274,51 @@ def truth(v):
 
 
 # -- comparison ------------------------------------------------------------
-def _comparable(a, b):
+def _comparable(c, a, b):
     """Normalise a pair for ordering; None when Rhai has no ordering for the pair."""
     ta, tb = type(a), type(b)
-    if ta is tb and ta in (int, float, str, Char, bool):
+    if _is_text(a) and _is_text(b):
+        c.charge_bulk(min(len(a), len(b)))
+        return (a, b) if ta is tb else (str(a), str(b))
+    if ta is tb and ta in (int, float, bool):
         return a, b
     if _nums(a, b):
         return a, b
-    if _is_text(a) and _is_text(b):
-        return str(a), str(b)
     if ta is tb is Timestamp:
         return a.t, b.t
     return None
 
 
-def eq(a, b):
+def eq(c, a, b):
     ta, tb = type(a), type(b)
     if ta is tb:
         if ta is list:
-            return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b))
+            return len(a) == len(b) and all(
+                eq(c, x, y) for lo, hi in c.spans(len(a)) for x, y in zip(a[lo:hi], b[lo:hi]))
         if ta is dict:
-            return a.keys() == b.keys() and all(eq(a[k], b[k]) for k in a)
+            if len(a) != len(b) or a.keys() != b.keys():
+                return False
+            keys = list(a)
+            return all(eq(c, a[k], b[k]) for lo, hi in c.spans(len(keys)) for k in keys[lo:hi])
+        if ta is str and len(a) == len(b) and a is not b:
+            c.charge_bulk(len(a))
         return a == b
-    if _nums(a, b) or (_is_text(a) and _is_text(b)):
+    if _is_text(a) and _is_text(b):
+        if len(a) == len(b):
+            c.charge_bulk(len(a))
+        return a == b
+    if _nums(a, b):
         return a == b
     return False
 
 
-def ne(a, b):
-    return not eq(a, b)
+def ne(c, a, b):
+    return not eq(c, a, b)
 
 
 def _ordering(op, test):
-    def run(a, b):
-        pair = _comparable(a, b)
+    def run(c, a, b):
+        pair = _comparable(c, a, b)
         if pair is None:
             return False
         return test(*pair)
@@ -305,17 +333,18 @@ gt = _ordering("gt", lambda a, b: a > b)
 ge = _ordering("ge", lambda a, b: a >= b)
 
 
-def contains(container, item):
+def contains(c, container, item):
     """``item in container``."""
     t = type(container)
     if t is list:
-        return any(eq(x, item) for x in container)
+        return any(eq(c, x, item) for lo, hi in c.spans(len(container)) for x in container[lo:hi])
     if t is dict:
         if _is_text(item):
             return str(item) in container
         raise no_op("contains", container, item)
     if t is str:
         if _is_text(item):
+            c.charge_bulk(len(container))
             return item in container
         raise no_op("contains", container, item)
     if t is RhaiRange:
@@ -332,9 +361,3 @@ def make_range(a, b, inclusive):
         return RhaiRange(a, b, inclusive)
     raise no_op("..=" if inclusive else "..", a, b)
 
-
-BINARY = {
-    "+": add, "-": sub, "*": mul, "/": div, "%": mod, "**": power,
-    "<<": shl, ">>": shr, "&": band, "|": bor, "^": bxor,
-    "==": eq, "!=": ne, "<": lt, "<=": le, ">": gt, ">=": ge,
-}

@@ -8,7 +8,8 @@ from ..errors import (ErrorAssignmentToConstant, ErrorFor, ErrorMismatchDataType
                       ErrorStackOverflow, ErrorDataTooLarge, ErrorTooManyVariables,
                       ErrorUnboundThis, ErrorVariableNotFound, RhaiError, thrown)
 from . import access, calls, ops
-from .values import INT_MAX, INT_MIN, Char, FnPtr, RhaiRange, copy, to_display
+from .text import brief, joined
+from .values import INT_MAX, INT_MIN, Char, FnPtr, RhaiRange, copy
 
 
 def scope_get(S, name):
@@ -57,20 +58,21 @@ def global_const(c, name):
         raise ErrorVariableNotFound(f"Variable not found: global::{name}") from None
 
 
-def iterate(v):
-    """The sequence a ``for`` loop walks."""
+def iterate(c, v):
+    """The sequence a ``for`` loop walks (a string's characters one at a time, as the loop
+    asks for them)."""
     t = type(v)
     if t is list:
-        return copy(v)  # each loop variable is a value of its own (nested containers too)
+        return copy(c, v)  # each loop variable is a value of its own (nested containers too)
     if t is RhaiRange:
         return v.as_range()
     if t is str:
-        return [Char(ch) for ch in v]
+        return map(Char, v)
     if t is bytearray:
-        return list(v)
+        return bytes(v)
     if t is range:
         return v
-    raise ErrorFor(f"cannot iterate over {type(v).__name__ if t not in (dict, int, float) else to_display(v)}")
+    raise ErrorFor(f"cannot iterate over {type(v).__name__ if t not in (dict, int, float) else brief(v)}")
 
 
 def int_range(a, b, inclusive):
@@ -79,13 +81,27 @@ def int_range(a, b, inclusive):
     raise ops.no_op("..=" if inclusive else "..", a, b)
 
 
-def same(a, b):
+def same(c, a, b):
     """Switch-case match: same type and equal."""
-    return type(a) is type(b) and ops.eq(a, b)
+    return type(a) is type(b) and ops.eq(c, a, b)
 
 
-def interp(*parts):
-    return "".join(to_display(p) for p in parts)
+def interp(c, *parts):
+    """A back-tick string: the display texts of its parts, within the string limit."""
+    texts, n = [], 0
+    for p in parts:
+        t = type(p)
+        if t is str:
+            texts.append(p)
+        elif t is int:
+            p = str(p)
+            texts.append(p)
+        else:
+            return joined(c, parts)
+        n += len(p)
+    c.fits(chars=n)
+    c.charge_bulk(n)
+    return "".join(texts)
 
 
 def throw(value):
@@ -116,7 +132,7 @@ def caught(e):
 def check_bool(v):
     if type(v) is bool:
         return v
-    raise ErrorMismatchDataType(f"Boolean expected, found {to_display(v)!r}")
+    raise ErrorMismatchDataType(f"Boolean expected, found {brief(v)!r}")
 
 
 PRELUDE = {

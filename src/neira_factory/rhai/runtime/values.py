@@ -1,4 +1,4 @@
-"""Rhai value model on top of Python objects, plus display/debug formatting.
+"""Rhai value model on top of Python objects (their text forms are in ``text``).
 
 Mapping: ``()``→None, bool→bool, i64→int, f64→float, string→str, char→``Char``
 (a one-character ``str`` subclass), array→list, map→dict, blob→bytearray,
@@ -7,8 +7,6 @@ Arrays and maps have value semantics in Rhai, so storing one copies it (``copy``
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from ..errors import ErrorMismatchDataType
 
@@ -99,98 +97,32 @@ CONTAINERS = (list, dict)
 NESTED = frozenset(CONTAINERS)
 
 
-def copy(v):
+def copy(c, v):
     """Deep copy of arrays and maps (Rhai value semantics); other values are immutable.
-    A flat array or map (the common case) is copied at C speed."""
+    A flat array or map (the common case) is copied at C speed.  The work is charged to
+    the run ``c`` (see ``Context.spans``)."""
     t = type(v)
     if t is list:
         if NESTED.isdisjoint(map(type, v)):
+            c.charge_bulk(len(v))
             return v[:]
-        return [copy(x) if type(x) in CONTAINERS else x for x in v]
+        out = []
+        for lo, hi in c.spans(len(v)):
+            out += [copy(c, x) if type(x) in CONTAINERS else x for x in v[lo:hi]]
+        return out
     if t is dict:
         if NESTED.isdisjoint(map(type, v.values())):
+            c.charge_bulk(len(v))
             return v.copy()
-        return {k: copy(x) if type(x) in CONTAINERS else x for k, x in v.items()}
+        items = list(v.items())
+        out = {}
+        for lo, hi in c.spans(len(items)):
+            out.update({k: copy(c, x) if type(x) in CONTAINERS else x for k, x in items[lo:hi]})
+        return out
     if t is bytearray:
+        c.charge_bulk(len(v))
         return bytearray(v)
     return v
-
-
-def format_float(f: float) -> str:
-    """Format a float like Rhai: natural notation within 1e-13..1e13, else scientific."""
-    if f != f:
-        return "NaN"
-    if f in (float("inf"), float("-inf")):
-        return "inf" if f > 0 else "-inf"
-    a = abs(f)
-    if a == 0:
-        return "-0.0" if str(f).startswith("-") else "0.0"
-    d = Decimal(repr(f))
-    if a > 1e13 or a < 1e-13:
-        sign, digits, exp = d.as_tuple()
-        mant = "".join(map(str, digits)).rstrip("0") or "0"
-        e = exp + len(digits) - 1
-        body = mant[0] + ("." + mant[1:] if len(mant) > 1 else "")
-        return ("-" if sign else "") + f"{body}e{e}"
-    s = format(d, "f")
-    return s if "." in s else s + ".0"
-
-
-_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\", "\0": "\\0"}
-
-
-def _escape(s: str, quote: str) -> str:
-    out = []
-    for ch in s:
-        if ch == quote:
-            out.append("\\" + ch)
-        elif ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def to_display(v) -> str:
-    """``to_string`` / ``print`` formatting."""
-    t = type(v)
-    if t is str or t is Char:
-        return str(v)
-    if v is None:
-        return ""
-    return to_debug(v)
-
-
-def to_debug(v) -> str:
-    """``to_debug`` / ``debug`` formatting."""
-    t = type(v)
-    if t is bool:
-        return "true" if v else "false"
-    if t is int:
-        return str(v)
-    if t is float:
-        return format_float(v)
-    if t is str:
-        return '"' + _escape(v, '"') + '"'
-    if t is Char:
-        return "'" + _escape(v, "'") + "'"
-    if v is None:
-        return "()"
-    if t is list:
-        return "[" + ", ".join(to_debug(x) for x in v) + "]"
-    if t is dict:
-        return "#{" + ", ".join(f"{to_debug(k)}: {to_debug(v[k])}" for k in sorted(v)) + "}"
-    if t is FnPtr:
-        return f"Fn({v.name})" if not v.curry else f"Fn({v.name})({', '.join(map(to_debug, v.curry))})"
-    if t is RhaiRange:
-        return f"{v.start}..{'=' if v.inclusive else ''}{v.end}"
-    if t is bytearray:
-        return "[" + "".join(f"{b:02x}" for b in v) + "]"
-    if t is Timestamp:
-        return "<timestamp>"
-    return f"<{type_name(v)}>"
 
 
 def to_python(v):
