@@ -38,6 +38,7 @@ import importlib.metadata
 import base64
 import hashlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -64,6 +65,7 @@ WORKLOADS = [
 
 def build(out: Path) -> Path:
     subprocess.run([str(ROOT / "scripts" / "build_wasm.sh"), str(out)], check=True)
+    os.environ.setdefault("NEIRA_WASM_PATH", str(out))  # module files must lie in a module directory
     return out
 
 

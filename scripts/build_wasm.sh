@@ -9,6 +9,9 @@
 #                                                   `module` the built file's absolute path and
 #                                                   `sha256` its digest (ready to POST /factory/nodes)
 #
+# A server reads module files only inside its module directories: NEIRA_WASM_PATH=OUT_DIR (or build
+# into the default one, ./scripts/build_wasm.sh var/modules, <NEIRA_VAR_DIR>/modules).
+#
 # A C file whose first line says `(wasi-command)` is a command (`main`, JSON on stdin and stdout);
 # any other is a reactor for the `neira-json-v1` ABI (`-mexec-model=reactor`, see neira.h).
 #
@@ -72,4 +75,5 @@ for tpl in "$SRC"/*.yaml; do
   sed -e '/^  sha256:/d' -e "s|^  module: *[^ #]*|  module: $OUT/$module\n  sha256: $digest|" \
     "$tpl" >"$OUT/templates/$(basename "$tpl")"
 done
-printf 'build_wasm: %d modules and their templates in %s (%s)\n' "$built" "$OUT" "$("$CC" --version | head -n 1)" >&2
+printf 'build_wasm: %d modules and their templates in %s (%s); serve them with NEIRA_WASM_PATH=%s\n' \
+  "$built" "$OUT" "$("$CC" --version | head -n 1)" "$OUT" >&2

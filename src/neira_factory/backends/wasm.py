@@ -1,9 +1,9 @@
 """WASM backend: WebAssembly modules (WASI preview 1) on wasmtime, with CPU, memory and wall-clock
 limits and nothing of the host within reach.
 
-A wasm node is `wasm: {module, sha256, abi}`: `module` is the path of a `.wasm` file (relative paths
-against NEIRA_WASM_PATH, see `wasm_runtime.resolve`) or the module itself in base64; `sha256` pins
-its bytes; `abi` says how it is called:
+A wasm node is `wasm: {module, sha256, abi}`: `module` is the path of a `.wasm` file in a module
+directory (NEIRA_WASM_PATH, else <NEIRA_VAR_DIR>/modules; see `wasm_runtime.resolve`) or the module
+itself in base64; `sha256` pins its bytes; `abi` says how it is called:
 
 * `neira-json-v1` (default; `examples/wasm/neira.h`): the module exports `memory`,
   `neira_alloc(len) -> ptr` and `neira_run(ptr, len) -> i64` (`ptr << 32 | len` of the output);
@@ -17,10 +17,14 @@ Each call gets a fresh Store and instance (nothing leaks between calls), made fr
 cached InstancePre (`wasm_runtime`: compiled once per sha256), with:
 
 * fuel `limits.fuel` (CPU; the fuel used is the call's `operations`);
-* linear memory capped at `limits.memory_mb` MiB (`Store.set_limits`; the memory's final size,
-  which is its peak as wasm memory never shrinks, is the call's `memory_bytes`);
+* `limits.memory_mb` MiB for its memory and tables together (`Allowance`, `Store.set_limits`: one
+  memory at most, MAX_TABLES tables, each table within cap / TABLE_SHARE over the tables, the memory
+  within the rest); the memory's final size (its peak: wasm memory never shrinks) plus the tables
+  that can grow is the call's `memory_bytes`;
 * an epoch deadline of min(`limits.timeout_ms`, the time left before `ctx.deadline`), in ticks of
   the shared epoch ticker: the module stops itself (`interruptible`), never later than the deadline;
+  host code, where no epoch check reaches, never holds it past that either (`wasm_host`: a sleep that
+  would end after the deadline stops the call at once);
 * WASI with no preopened directories, no environment, no arguments, empty stdin (the input, for a
   command), stdout/stderr captured (stdout up to MAX_OUTPUT_BYTES, stderr up to MAX_STDERR_BYTES;
   their lines go to the call's log, `stdout: …` / `stderr: …` (a command's stdout is its output),
@@ -30,10 +34,13 @@ Errors become `ExecutionError(kind=…, node=template.id)` with `error` (what ex
 (wasm frames, innermost first), `stderr` (its tail), `fuel`, `fuel_used`, `memory_bytes`:
 
 * `limit_fuel`: all fuel consumed (trap out_of_fuel);
-* `timeout` (504): the epoch deadline passed (trap interrupt), or no time was left to start;
-* `limit_memory`: the module's minimum memory exceeds the cap, or it failed (trapped or exited
-  non-zero, or `neira_alloc` gave nothing) with its memory within max(1 MiB, cap / 8) of the cap:
-  a refused `memory.grow` returns -1 to the module and leaves no other trace, so this is the sign;
+* `timeout` (504): the epoch deadline passed (trap interrupt), a WASI call asked for a sleep past it
+  (`host_deadline`), or no time was left to start;
+* `limit_memory`: the module cannot start within the cap (its minimum memory, more than one memory,
+  more than MAX_TABLES tables, a table larger than its share), or it failed (trapped or exited
+  non-zero, or `neira_alloc` gave nothing) with its memory within max(1 MiB, cap / 8) of the cap or a
+  table full to its share: a refused `memory.grow` / `table.grow` returns -1 to the module and leaves
+  no other trace, so this is the sign;
 * `limit`: the wasm call stack was exhausted (trap stack_overflow: deep recursion), MAX_WASM_STACK;
 * `trap`: any other trap (unreachable / abort(), out-of-bounds access, division by zero, …), the
   reason naming it with the backtrace and stderr's last line;
@@ -57,7 +64,8 @@ on: an unreadable or invalid module (`module_unreadable`, `invalid_module`), a s
 match (`sha256_mismatch`), a module file without a sha256 (`sha256_missing`), an import outside
 WASI preview 1 (`forbidden_import`) or one the linker cannot resolve (`unresolved_import`), an
 export the ABI needs that is missing or mistyped (`missing_export`, `export_type`, pointing at
-`wasm.abi` when the module fits the other ABI), and a minimum memory above the cap (`memory_limit`).
+`wasm.abi` when the module fits the other ABI), and a module that cannot start within its memory cap
+(`memory_limit`: its minimum memory, its memories and tables).
 """
 from __future__ import annotations
 
@@ -75,9 +83,10 @@ from ..domain.report import Risk
 from ..domain.templates import NodeTemplate, WasmSpec
 from ..immune.integrity import IntegrityError
 from .base import ExecContext, ExecutionError
+from .wasm_host import Capture, Host
 from .wasm_runtime import (ENVIRONMENT_CALLS, FILESYSTEM_CALLS, MAX_WASM_STACK, SOCKET_CALLS, Artifact,
-                           ArtifactReader, Capture, Compiled, CompileError, ModuleError, Runtime, is_inline,
-                           runtime, wasi_config)
+                           ArtifactReader, Compiled, CompileError, ModuleError, Runtime, is_inline, runtime,
+                           wasi_config)
 
 
 MIB = 2**20
@@ -88,6 +97,9 @@ STDERR_TAIL = 2000  # characters of stderr in an error body
 MAX_FRAMES = 16  # distinct backtrace entries kept (repeats folded)
 DEADLINE_SLACK_MS = 50  # a caller's deadline this close to the node's timeout is that timeout
 MEMORY_MARGIN = MIB  # a failure with less headroom than max(this, cap / 8) is the memory cap's doing
+TABLE_SHARE = 16  # tables share 1/TABLE_SHARE of the memory cap (see `allowance`)
+TABLE_ELEMENT_BYTES = 8  # what wasmtime spends on one table element
+MAX_TABLES = 8
 ABIS = ("neira-json-v1", "wasi-command")
 I32, I64 = "i32", "i64"
 # export name -> (kind, (params, results) of a function) the ABI needs, and those it may use
@@ -112,6 +124,10 @@ class WasmIntegrityError(ExecutionError, IntegrityError):
 
 class BadOutput(Exception):
     pass
+
+
+class Stopped(Exception):
+    """The module returned after a host function stopped it (it met no fuel check on the way out)."""
 
 
 # -- static findings ----------------------------------------------------------------------------------
@@ -243,10 +259,49 @@ def encode_input(data: Any) -> bytes:
 
 # -- one call ----------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Allowance:
+    """The memory cap split between the instance's linear memory (one at most) and its tables (MAX_TABLES
+    at most), all within the cap together: each table may hold `table_elements` (cap / TABLE_SHARE over
+    the tables), reserved in full for a table that can grow and at its own size for one that cannot; the
+    memory gets the rest. `problem`: (error, why) when the module cannot start within that."""
+
+    memory: int
+    table_elements: int
+    problem: tuple[str, str] | None = None
+
+
+def allowance(compiled: Compiled, cap: int) -> Allowance:
+    """The module's Allowance under this cap (worked out once per cap)."""
+    found = compiled.memo.get(("allowance", cap))
+    if found is None:
+        found = compiled.memo[("allowance", cap)] = _allowance(compiled, cap)
+    return found
+
+
+def _allowance(compiled: Compiled, cap: int) -> Allowance:
+    tables = compiled.tables
+    per_table = cap // TABLE_SHARE // TABLE_ELEMENT_BYTES // max(1, len(tables))
+    memory = cap - TABLE_ELEMENT_BYTES * sum(per_table if t.growable else t.minimum for t in tables)
+    problem = None
+    if compiled.memories > 1:
+        problem = ("memory_count", f"the module defines {compiled.memories} memories; one at most may start")
+    elif len(tables) > MAX_TABLES:
+        problem = ("table_count", f"the module defines {len(tables)} tables; at most {MAX_TABLES} may start")
+    elif any(t.minimum > per_table for t in tables):
+        problem = ("table_minimum", f"the module needs a table of {max(t.minimum for t in tables)} elements to "
+                   f"start; the memory cap allows {per_table} per table")
+    elif compiled.memory_min_bytes > memory:
+        problem = ("memory_minimum", f"the module needs {compiled.memory_min_bytes} bytes of memory to start; "
+                   f"the memory cap leaves {memory} to its memory")
+    return Allowance(max(0, memory), per_table, problem)
+
+
 @dataclass
 class Budget:
     fuel: int
     memory_cap: int
+    room: Allowance  # the cap split between memory and tables
     timeout_ms: float
     own_timeout: bool = True  # the node's limits.timeout_ms (else the caller's deadline, tighter) applies
 
@@ -261,15 +316,17 @@ class Call:
         self.budget = budget
         self.store = wasmtime.Store(rt.engine)
         self.store.set_fuel(budget.fuel)
-        self.store.set_limits(memory_size=budget.memory_cap)
-        self.stdout = Capture(MAX_OUTPUT_BYTES + 1)
-        self.stderr = Capture(MAX_STDERR_BYTES)
+        self.store.set_limits(memory_size=budget.room.memory, table_elements=budget.room.table_elements, instances=1,
+                              tables=MAX_TABLES, memories=1)
+        self.host = Host(Capture(MAX_OUTPUT_BYTES + 1), Capture(MAX_STDERR_BYTES))
+        self.stdout, self.stderr = self.host.stdout, self.host.stderr
         if compiled.uses_wasi:
             self.store.set_wasi(wasi_config(stdin, self.stdout, self.stderr))
         self.memory: wasmtime.Memory | None = None
         self.exports: Any = None
 
     def instantiate(self) -> None:
+        self.host.deadline = time.monotonic() + self.budget.timeout_ms / 1000
         self.store.set_epoch_deadline(self.rt.ticker.ticks(self.budget.timeout_ms))
         instance = self.compiled.pre.instantiate(self.store)
         self.exports = instance.exports(self.store)
@@ -280,20 +337,40 @@ class Call:
         return self.exports[name]
 
     def memory_bytes(self) -> int:
+        """The memory's size and the tables' that can grow (a fixed-size table is part of the module)."""
         try:
-            return self.memory.data_len(self.store) if self.memory is not None else 0
+            total = self.memory.data_len(self.store) if self.memory is not None else 0
+            for name in self.compiled.table_exports:
+                total += self.exports[name].size(self.store) * TABLE_ELEMENT_BYTES
+            return total
         except Exception:
             return 0
 
     def fuel_used(self) -> int:
+        if self.host.fuel_left is not None:  # a host function stopped the module by taking its fuel
+            return self.budget.fuel - self.host.fuel_left
         try:
             return self.budget.fuel - self.store.get_fuel()
         except Exception:
             return self.budget.fuel
 
+    def time_limit(self, timeout_ms: int) -> tuple[int, str]:
+        """The time limit the call ran under: (ms, what it is: the node's timeout or its caller's deadline)."""
+        if self.budget.own_timeout:
+            return timeout_ms, "its timeout"
+        return int(self.budget.timeout_ms), "its caller's deadline"
+
     def near_cap(self) -> bool:
+        """Whether the memory cap explains a failure: the memory within max(MEMORY_MARGIN, cap / 8) of it, or
+        a table that can grow full to its allowance."""
         cap = self.budget.memory_cap
-        return self.memory is not None and cap - self.memory_bytes() < max(MEMORY_MARGIN, cap // 8)
+        if self.memory is not None and cap - self.memory_bytes() < max(MEMORY_MARGIN, cap // 8):
+            return True
+        try:
+            return any(self.exports[name].size(self.store) >= self.budget.room.table_elements
+                       for name in self.compiled.table_exports)
+        except Exception:
+            return False
 
     def write(self, payload: bytes) -> tuple[int, int]:
         """The payload into memory the module allocated with neira_alloc: (ptr, len)."""
@@ -418,10 +495,10 @@ class WasmBackend:
         risks.append(Risk("wasm_module", "info", listing(compiled), "wasm.module"))
         risks += import_findings(compiled)
         risks += abi_findings(compiled, spec.abi)
-        cap = template.limits.memory_mb * MIB
-        if compiled.memory_min_bytes > cap:
-            risks.append(Risk("memory_limit", "blocking", f"the module needs {compiled.memory_min_bytes} bytes of "
-                              f"memory to start; limits.memory_mb allows {cap}", "limits.memory_mb"))
+        room = allowance(compiled, template.limits.memory_mb * MIB)
+        if room.problem:
+            risks.append(Risk("memory_limit", "blocking", f"{room.problem[1]} (limits.memory_mb: "
+                              f"{template.limits.memory_mb} MiB, memory and tables together)", "limits.memory_mb"))
         if template.param_values() and (spec.abi != "neira-json-v1" or "neira_params" not in compiled.exports_by_name):
             risks.append(Risk("params_unused", "warning", "the template declares params but the module does not "
                               "export neira_params (abi neira-json-v1): it never sees them", "params"))
@@ -429,9 +506,35 @@ class WasmBackend:
 
     # -- a call ------------------------------------------------------------------------------------
     def run(self, template: NodeTemplate, data: Any, ctx: ExecContext) -> Any:
-        node, limits, spec = template.id, template.limits, template.wasm
+        node, spec = template.id, template.wasm
         if spec is None:
             raise ExecutionError(f"{node}: no wasm payload", kind="exception", node=node, field="wasm")
+        compiled, budget = self._prepare(template, ctx)
+        try:
+            payload = encode_input(data)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ExecutionError(f"{node}: the input is not plain JSON: {exc}", kind="bad_input", node=node) from None
+        params = template.param_values() if spec.abi == "neira-json-v1" else {}
+        command = spec.abi == "wasi-command"
+        rt = self.runtime
+        call = Call(rt, compiled, budget, stdin=payload if command else b"", command=command)
+        try:
+            with rt.ticker.running(), call.host:
+                try:
+                    call.instantiate()
+                    result = self._command(call, node) if command else self._json(call, node, payload, params)
+                    if call.host.stopped:
+                        raise Stopped()
+                    return result
+                except (wasmtime.WasmtimeError, wasmtime.Trap, AllocationFailed, BadOutput, Stopped) as exc:
+                    raise self._failure(exc, call, template) from None
+        finally:
+            self._account(call, ctx, node)
+            call.close()
+
+    def _prepare(self, template: NodeTemplate, ctx: ExecContext) -> tuple[Compiled, Budget]:
+        """The compiled module and the call's budget; an ExecutionError when it must not start."""
+        node, limits, spec = template.id, template.limits, template.wasm
         timeout_ms = limits.timeout_ms
         if ctx.deadline is not None:
             left_ms = (ctx.deadline - time.monotonic()) * 1000
@@ -440,9 +543,8 @@ class WasmBackend:
                                      kind="timeout", node=node, limit_ms=0)
             timeout_ms = min(timeout_ms, left_ms)
         artifact = self._artifact(template)
-        rt = self.runtime
         try:
-            compiled = rt.compiled(artifact)
+            compiled = self.runtime.compiled(artifact)
         except CompileError as exc:
             raise ExecutionError(f"{node}: the module does not compile: {exc.reason}", kind="exception", node=node,
                                  error="invalid_module") from None
@@ -461,35 +563,14 @@ class WasmBackend:
         if problems:
             raise ExecutionError(f"{node}: {problems[0].message}", kind="exception", node=node,
                                  error=problems[0].code, field=problems[0].field)
+        room = allowance(compiled, limits.memory_mb * MIB)
+        if room.problem:
+            raise ExecutionError(f"{node}: {room.problem[1]} (its cap is {limits.memory_mb} MiB, memory and tables "
+                                 f"together)", kind="limit_memory", node=node, error=room.problem[0],
+                                 memory_bytes=compiled.memory_min_bytes)
         # the caller's deadline is the node's own timeout less the way here, unless an enclosing budget is tighter
         own = timeout_ms >= limits.timeout_ms - max(DEADLINE_SLACK_MS, limits.timeout_ms / 20)
-        budget = Budget(limits.fuel, limits.memory_mb * MIB, timeout_ms, own)
-        if compiled.memory_min_bytes > budget.memory_cap:
-            raise ExecutionError(f"{node}: the module needs {compiled.memory_min_bytes} bytes of memory to start; "
-                                 f"its cap is {limits.memory_mb} MiB", kind="limit_memory", node=node,
-                                 error="memory_minimum", memory_bytes=compiled.memory_min_bytes)
-        try:
-            payload = encode_input(data)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise ExecutionError(f"{node}: the input is not plain JSON: {exc}", kind="bad_input", node=node) from None
-        params = template.param_values() if spec.abi == "neira-json-v1" else {}
-        command = spec.abi == "wasi-command"
-        call = Call(rt, compiled, budget, stdin=payload if command else b"", command=command)
-        try:
-            with rt.ticker.running():
-                try:
-                    call.instantiate()
-                    if command:
-                        return self._command(call, node)
-                    return self._json(call, node, payload, params)
-                except (wasmtime.WasmtimeError, wasmtime.Trap, AllocationFailed) as exc:
-                    raise self._failure(exc, call, template) from None
-                except BadOutput as exc:
-                    raise ExecutionError(f"{node}: {exc}", kind="bad_output", node=node,
-                                         **self._evidence(call)) from None
-        finally:
-            self._account(call, ctx, node)
-            call.close()
+        return compiled, Budget(limits.fuel, limits.memory_mb * MIB, room, timeout_ms, own)
 
     def _json(self, call: Call, node: str, payload: bytes, params: dict[str, Any]) -> Any:
         exports = call.compiled.exports_by_name
@@ -538,14 +619,18 @@ class WasmBackend:
         extra = {**evidence, "backtrace": frames or None}
         code = _trap_code(exc)
         cap_mb = limits.memory_mb
+        if call.host.stopped:  # whatever came of it after: the host function's stop is the cause
+            ms, what = call.time_limit(limits.timeout_ms)
+            return ExecutionError(f"{node}: the module asked for {call.host.stopped}, past {what} of {ms} ms, and was "
+                                  f"stopped at once", kind="timeout", node=node, error="host_deadline", limit_ms=ms,
+                                  **extra)
+        if isinstance(exc, BadOutput):
+            return ExecutionError(f"{node}: {exc}", kind="bad_output", node=node, **evidence)
         if code == "out_of_fuel":
             return ExecutionError(f"{node}: the module used all its fuel ({call.budget.fuel}){at}", kind="limit_fuel",
                                   node=node, error=code, **extra)
         if code == "interrupt":
-            if call.budget.own_timeout:
-                ms, what = limits.timeout_ms, "its timeout"
-            else:
-                ms, what = int(call.budget.timeout_ms), "its caller's deadline"
+            ms, what = call.time_limit(limits.timeout_ms)
             return ExecutionError(f"{node}: the module ran past {what} of {ms} ms and was stopped{at}",
                                   kind="timeout", node=node, error=code, limit_ms=ms, **extra)
         if code == "stack_overflow":
@@ -564,9 +649,9 @@ class WasmBackend:
         else:
             what = trap_message(exc)
             error = "error"
-            if "exceeds memory limits" in what or "memory minimum size" in what:
+            if "exceeds memory limits" in what or "exceeds table limits" in what or "resource limit exceeded" in what:
                 return ExecutionError(f"{node}: {what} (cap {cap_mb} MiB)", kind="limit_memory", node=node,
-                                      error="memory_minimum", **extra)
+                                      error="memory_minimum" if "memory minimum" in what else "store_limit", **extra)
         if call.near_cap() and (isinstance(exc, (wasmtime.Trap, wasmtime.ExitTrap)) or
                                 (isinstance(exc, AllocationFailed) and exc.null)):
             return ExecutionError(f"{node}: the module reached its memory cap of {cap_mb} MiB "

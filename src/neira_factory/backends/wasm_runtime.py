@@ -3,17 +3,25 @@ reading a node's module (a file or base64) with its integrity check, and compile
 per sha256 with what they import and export. `wasm.py` runs calls on top of it.
 
 * **Engine**: `consume_fuel` (CPU), `epoch_interruption` (wall clock), `max_wasm_stack`
-  (`MAX_WASM_STACK`), one per process, shared by every call and thread.
-* **Linker**: WASI preview 1 (`wasi_snapshot_preview1`) and nothing else. Each call's Store gets
-  its own WASI context: no preopened directories, no environment, no arguments, stdin empty (or
-  the input, for a command), stdout and stderr captured.
+  (`MAX_WASM_STACK`), one per process, shared by every call and thread. The proposals that would
+  allocate beyond a Store's limits are off (`OFF_PROPOSALS`: shared memories and threads, GC objects,
+  exceptions, stack switching): a module using one does not compile.
+* **Linker**: WASI preview 1 (`wasi_snapshot_preview1`) and nothing else, with the calls that could
+  outlast a call's deadline answered by `wasm_host` instead. Each call's Store gets its own WASI
+  context: no preopened directories, no environment, no arguments, stdin empty (or the input, for a
+  command), stdout and stderr captured.
 * **Epoch ticker**: a daemon thread that advances the engine's epoch every `TICK_MS` while at
   least one call runs (it sleeps otherwise). It keeps the epoch aligned with the wall clock
   (ticks it missed while it was not scheduled are caught up), so a deadline of N ticks traps
   between (N - 1) and N ticks after it was set, plus the thread's lateness; a deadline set while
   the thread is behind includes what it owes, so its catching up stops no call early.
 * **Modules**: compiled once per sha256 of their bytes (least recently used evicted beyond
-  `CACHE_SIZE`), each with its `InstancePre` (imports resolved once), so a call only instantiates.
+  `CACHE_SIZE`), each with its `InstancePre` (imports resolved once), so a call only instantiates;
+  a table that can grow is exported under a hidden name first (`wasm_binary`), so that a call can
+  measure it.
+* **Module files** lie in the module directories (`module_dirs`: NEIRA_WASM_PATH, else
+  `<NEIRA_VAR_DIR>/modules`); `resolve` refuses anything else with one and the same error, whether
+  or not the file exists (`outside`).
 """
 from __future__ import annotations
 
@@ -35,7 +43,11 @@ from typing import Any
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from ..config import VAR_DIR_ENV, var_dir_from_env
 from ..domain.templates import WasmSpec
+from . import wasm_binary, wasm_host
+from .wasm_binary import BinaryError, Table
+from .wasm_host import Capture
 
 WASI_MODULE = "wasi_snapshot_preview1"
 # WASI preview 1, every function (wasmtime links them all; with no preopens, env or sockets most fail)
@@ -60,7 +72,9 @@ CACHE_SIZE = 64
 WASM_MAGIC = b"\0asm"
 DATA_URL = "data:application/wasm;base64,"
 BASE64_MAGIC = "AGFzbQ"  # base64 of b"\0asm"
-PATH_ENV = "NEIRA_WASM_PATH"  # directories for relative module paths (os.pathsep-separated); also a fence
+PATH_ENV = "NEIRA_WASM_PATH"  # the module directories (os.pathsep-separated): module paths lie inside them
+MODULES_DIR = "modules"  # the module directory under NEIRA_VAR_DIR when NEIRA_WASM_PATH is unset
+OFF_PROPOSALS = ("wasm_threads", "wasm_gc", "wasm_function_references", "wasm_exceptions", "wasm_stack_switching")
 TICK_ENV = "NEIRA_WASM_TICK_MS"
 
 
@@ -97,24 +111,38 @@ def is_inline(module: str) -> bool:
     return module.startswith((DATA_URL, BASE64_MAGIC))
 
 
-def search_dirs() -> list[Path]:
-    raw = os.environ.get(PATH_ENV, "")
-    return [Path(p).resolve() for p in raw.split(os.pathsep) if p.strip()]
+def module_dirs() -> list[tuple[Path, Path]]:
+    """The module directories, each as written (made absolute) and resolved: NEIRA_WASM_PATH's, else
+    `<NEIRA_VAR_DIR>/modules`."""
+    given = [Path(p) for p in os.environ.get(PATH_ENV, "").split(os.pathsep) if p.strip()]
+    return [(Path(os.path.abspath(d)), d.resolve()) for d in given or [var_dir_from_env() / MODULES_DIR]]
+
+
+def outside() -> ModuleError:
+    """The one error for a module path outside the module directories: the same for every such path,
+    whether or not the file exists or can be read (it names neither the path nor a host directory)."""
+    if any(p.strip() for p in os.environ.get(PATH_ENV, "").split(os.pathsep)):
+        return ModuleError(f"the module path is outside {PATH_ENV}: a module file must lie in one of its directories")
+    return ModuleError(f"the module path is outside the module directory (<NEIRA_VAR_DIR>/{MODULES_DIR}, as "
+                       f"{PATH_ENV} is unset): a module file must lie there")
 
 
 def resolve(module: str) -> Path:
-    """A module path: relative ones against NEIRA_WASM_PATH (first match; the working directory
-    when unset); with NEIRA_WASM_PATH set, every path must lie inside one of its directories."""
-    dirs = search_dirs()
+    """The file a module path names: a relative path in the first module directory that has it, an
+    absolute one as it is. It must lie in a module directory as written and once its symlinks are
+    followed, without `..`; anything else is `outside()`, decided before a file outside is looked at."""
+    dirs = module_dirs()
     given = Path(module)
-    if given.is_absolute():
-        path = given.resolve()
-    else:
-        candidates = [(d / given).resolve() for d in dirs] or [given.resolve()]
-        path = next((c for c in candidates if c.exists()), candidates[0])
-    if dirs and not any(path.is_relative_to(d) for d in dirs):
-        raise ModuleError(f"module path {module} is outside {PATH_ENV} ({os.pathsep.join(map(str, dirs))})")
-    return path
+    if ".." in given.parts or (given.is_absolute() and not any(given.is_relative_to(d) for pair in dirs for d in pair)):
+        raise outside()
+    try:
+        candidates = [given.resolve()] if given.is_absolute() else [(d / given).resolve() for _, d in dirs]
+        inside = [c for c in candidates if any(c.is_relative_to(resolved) for _, resolved in dirs)]
+        if not inside:
+            raise outside()
+        return next((c for c in inside if c.exists()), inside[0])
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of symlinks: no file
+        raise ModuleError(f"the module path names no file: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 class ArtifactReader:
@@ -150,11 +178,12 @@ class ArtifactReader:
                 self._inline.popitem(last=False)
         return artifact
 
-    def _resolved(self, module: str) -> Path:
-        """`resolve(module)`, remembered per (module, NEIRA_WASM_PATH): a path resolves once, and the
-        file it names is stat'ed at every read."""
-        key = (module, os.environ.get(PATH_ENV, ""))
-        path = self._paths.get(key)
+    def _resolved(self, module: str, again: bool = False) -> Path:
+        """`resolve(module)`, remembered per (module, NEIRA_WASM_PATH, NEIRA_VAR_DIR): a path resolves once
+        (`again`: anew), and the file it names is lstat'ed at every read."""
+        dirs = os.environ.get(PATH_ENV, "")
+        key = (module, dirs, "" if dirs.strip() else os.environ.get(VAR_DIR_ENV, ""))
+        path = None if again else self._paths.get(key)
         if path is None:
             path = resolve(module)
             with self._lock:
@@ -166,7 +195,10 @@ class ArtifactReader:
     def _file(self, module: str) -> Artifact:
         path = self._resolved(module)
         try:
-            st = path.stat()
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):  # a file replaced by a symlink since it resolved: resolve it anew
+                path = self._resolved(module, again=True)
+                st = os.lstat(path)
         except OSError as exc:
             raise ModuleError(f"module file {module} cannot be read: {exc.strerror or exc}") from None
         if not stat.S_ISREG(st.st_mode):
@@ -271,9 +303,12 @@ class Compiled:
     pre: wasmtime.InstancePre | None = None
     link_error: str | None = None
     memory_min_bytes: int = 0
+    memories: int = 0  # the memories it defines
+    tables: tuple[Table, ...] = ()
+    table_exports: tuple[str, ...] = ()  # the hidden exports of the tables that can grow
     uses_wasi: bool = False
     exports_by_name: dict[str, Export] = field(default_factory=dict)
-    memo: dict[str, Any] = field(default_factory=dict)  # what callers derive from the module once (per abi)
+    memo: dict[Any, Any] = field(default_factory=dict)  # what callers derive from the module once (per abi, cap)
 
     def forbidden_imports(self) -> list[Import]:
         return [i for i in self.imports
@@ -296,9 +331,12 @@ class Runtime:
         config.consume_fuel = True
         config.epoch_interruption = True
         config.max_wasm_stack = MAX_WASM_STACK
+        for proposal in OFF_PROPOSALS:
+            setattr(config, proposal, False)
         self.engine = wasmtime.Engine(config)
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
+        wasm_host.define(self.linker, WASI_MODULE)
         self.ticker = EpochTicker(self.engine, tick or tick_ms())
         self.cache_size = cache_size
         self._compiled: OrderedDict[str, Compiled | CompileError] = OrderedDict()
@@ -330,15 +368,21 @@ class Runtime:
 
     def _compile(self, artifact: Artifact) -> Compiled | CompileError:
         try:
-            module = wasmtime.Module(self.engine, artifact.content)
+            memories, tables = wasm_binary.memories(artifact.content), wasm_binary.tables(artifact.content)
+            growable = tuple(i for i, t in enumerate(tables) if t.growable)
+            module = wasmtime.Module(self.engine, wasm_binary.export_tables(artifact.content, growable))
         except wasmtime.WasmtimeError as exc:
             return CompileError(str(exc).strip())
+        except BinaryError as exc:  # wasmtime's own message when it refuses the bytes too
+            return self._refusal(artifact, f"the module cannot be read: {exc}")
         imports = tuple(Import(i.module, i.name or "", _kind(i.type), signature(i.type)) for i in module.imports)
-        exports = tuple(Export(e.name, _kind(e.type), signature(e.type), func_shape(e.type)) for e in module.exports)
+        exports = tuple(Export(e.name, _kind(e.type), signature(e.type), func_shape(e.type)) for e in module.exports
+                        if not e.name.startswith(wasm_binary.HIDDEN_TABLE))
         memory_min = max((e_type.limits.min for e_type in (e.type for e in module.exports)
                           if isinstance(e_type, wasmtime.MemoryType)), default=0)
         compiled = Compiled(artifact.sha256, len(artifact.content), module, imports, exports,
-                            memory_min_bytes=memory_min * PAGE,
+                            memory_min_bytes=memory_min * PAGE, memories=memories, tables=tables,
+                            table_exports=tuple(f"{wasm_binary.HIDDEN_TABLE}{i}" for i in growable),
                             uses_wasi=any(i.module == WASI_MODULE for i in imports),
                             exports_by_name={e.name: e for e in exports})
         if not compiled.forbidden_imports():
@@ -348,6 +392,14 @@ class Runtime:
             except wasmtime.WasmtimeError as exc:
                 compiled.link_error = str(exc).strip()
         return compiled
+
+    def _refusal(self, artifact: Artifact, reason: str) -> CompileError:
+        """wasmtime's error for bytes this backend could not read, or `reason` when wasmtime reads them."""
+        try:
+            wasmtime.Module.validate(self.engine, artifact.content)
+        except wasmtime.WasmtimeError as exc:
+            return CompileError(str(exc).strip())
+        return CompileError(reason)
 
     def clear(self) -> None:
         with self._lock:
@@ -412,25 +464,10 @@ class EpochTicker:
 
 # -- WASI per call --------------------------------------------------------------------------------
 
-class Capture:
-    """A stream the module writes (stdout, stderr): kept up to `cap` bytes, the rest counted."""
-
-    def __init__(self, cap: int):
-        self.cap = cap
-        self.data = bytearray()
-        self.dropped = 0
-
-    def __call__(self, chunk: bytes) -> int:
-        room = self.cap - len(self.data)
-        if room > 0:
-            self.data += chunk[:room]
-        self.dropped += max(0, len(chunk) - max(room, 0))
-        return len(chunk)
-
-
 def wasi_config(stdin: bytes, stdout: Capture, stderr: Capture) -> wasmtime.WasiConfig:
     """No preopened directories, no environment, no arguments (WasiConfig's defaults), stdin from
-    bytes (empty: end of file at once), stdout and stderr into the captures."""
+    bytes (empty: end of file at once), stdout and stderr into the captures (`wasm_host.fd_write`
+    writes there itself; these catch a write by any other call)."""
     config = wasmtime.WasiConfig()
     config.stdout_custom = stdout
     config.stderr_custom = stderr
