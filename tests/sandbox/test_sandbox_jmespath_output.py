@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from e2e_support import to_stable
-from test_sandbox_policy import healthz_while
+from sandbox_support import healthz_while
 
 MARGIN_S = 1.0
 TEN = "[" + ",".join(["@"] * 10) + "]"

@@ -9,12 +9,11 @@
 """
 from __future__ import annotations
 
-import threading
 import time
 
-import httpx
 import pytest
 from e2e_support import metrics, to_stable, wait_run
+from sandbox_support import healthz_while
 
 HARD_MS = 1500  # the server's WATCHDOG_HARD_MS
 MARGIN_S = 1.0
@@ -38,27 +37,6 @@ def node(node_id: str, **fields) -> dict:
 def set_gate(server, gate: str, state: str) -> None:
     r = server.client("admin").put(f"/capabilities/{gate}", json={"state": state, "reason": "test"})
     assert r.status_code == 200, r.text
-
-
-def healthz_while(server, call) -> tuple[httpx.Response, float, float]:
-    """Run `call` in a thread and poll /healthz meanwhile: (its response, its seconds, slowest /healthz)."""
-    box: dict = {}
-
-    def target() -> None:
-        started = time.monotonic()
-        box["response"] = call()
-        box["elapsed"] = time.monotonic() - started
-
-    worker = threading.Thread(target=target)
-    worker.start()
-    slowest = 0.0
-    while worker.is_alive():
-        started = time.monotonic()
-        assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
-        slowest = max(slowest, time.monotonic() - started)
-        time.sleep(0.05)
-    worker.join()
-    return box["response"], box["elapsed"], slowest
 
 
 # ---- self_edit: every name of a factory module -----------------------------------------------------------
