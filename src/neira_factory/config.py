@@ -23,10 +23,13 @@ def _int(name: str, default: int) -> int:
     return value
 
 
+VAR_DIR_ENV = "NEIRA_VAR_DIR"
+
+
 def var_dir_from_env() -> Path:
     """NEIRA_VAR_DIR (default ./var): the server's own files; also read where no Settings reach (the wasm
     backend's module directory, <var_dir>/modules)."""
-    return Path(os.environ.get("NEIRA_VAR_DIR", "var"))
+    return Path(os.environ.get(VAR_DIR_ENV, "var"))
 
 
 MIN_UI_SECRET_LEN = 32
