@@ -268,3 +268,17 @@ def test_an_abandoned_library_call_stops_at_its_deadline_and_frees_its_worker(se
     while metrics(server.client("read"))["factory_sandbox_workers_busy"] > 0:
         assert time.monotonic() < deadline, "a worker is still busy with the abandoned call"
         time.sleep(0.05)
+
+
+def test_a_dry_runs_examples_share_one_budget(server):
+    """A hundred looping examples of 300 ms each: the dry-run stops running them at WATCHDOG_HARD_MS."""
+    body = node("analysis.dry_many.v1", script={"source": LOOP},
+                limits={"timeout_ms": 300, "max_operations": 10_000_000_000}, examples=[{"input": {}}] * 100)
+    r, elapsed, slowest = healthz_while(server, lambda: server.client("write").post("/factory/nodes/dryrun",
+                                                                                    json=body))
+    assert r.status_code == 200, r.text
+    examples = r.json()["report"]["examples"]
+    assert len(examples) == 100 and all(e["error"]["kind"] == "timeout" for e in examples)
+    assert "were spent before this one" in examples[-1]["error"]["reason"], examples[-1]
+    assert elapsed <= HARD_MS / 1000 + MARGIN_S, elapsed
+    assert slowest < 1.0, slowest

@@ -253,7 +253,7 @@ def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
         return Response(factory.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     @app.get("/healthz", tags=["nervous"], summary="Liveness: the process serves HTTP (checks nothing else)")
-    def healthz() -> dict:
+    async def healthz() -> dict:  # on the event loop: busy request threads do not make the process look dead
         return {"ok": True}
 
     readiness = Readiness(factory)

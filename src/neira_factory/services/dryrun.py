@@ -14,7 +14,7 @@ from ..domain.schemas import schema_fits
 from ..domain.templates import FabricationRequest, NodeTemplate, OrganTemplate
 from ..policy import PolicyState
 from ..store import UnitOfWork
-from .execution import guarded, preloaded
+from .execution import dry_run_examples
 from .factory import Factory
 from .self_edit import selector_weights
 
@@ -80,11 +80,9 @@ def _examples(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[R
         risks.append(Risk("no_examples", "warning", "no examples: the dry-run cannot show the node works", "examples"))
         return []
     results = []
-    resolve = preloaded(f, uow, template)
-    for i, example in enumerate(template.examples):
+    outcomes = dry_run_examples(f, uow, template, (example.input for example in template.examples))
+    for i, (example, outcome) in enumerate(zip(template.examples, outcomes)):
         entry: dict[str, Any] = {"input": example.input, "expected": example.expected}
-        outcome, _, _ = guarded(f, template, template.id, example.input, side_effects=False, resolve=resolve,
-                                live=False)
         if outcome.error is None:
             output = outcome.output
             entry.update(output=output, ok=example.expected is None or _matches(example.expected, output))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -155,6 +155,24 @@ def run_member(f: Factory, member: ResolvedNode, data: Any, ctx: ExecContext) ->
     if outcome.error is not None:
         raise outcome.error
     return outcome.output
+
+
+def dry_run_examples(f: Factory, uow: UnitOfWork, template: Template, inputs: Iterable[Any]) -> Iterator[Outcome]:
+    """The outcome of each input (a template's examples) run as a dry-run: side effects off, not live, linked
+    nodes and members read now in `uow`, each under its own budget and all of them within one more,
+    WATCHDOG_HARD_MS: an input that finds it spent is not run (a `timeout`), so no request can hold a worker
+    for a hundred examples' timeouts."""
+    resolve = preloaded(f, uow, template)
+    ends = time.monotonic() + f.watchdog.hard_ms / 1000
+    for data in inputs:
+        left = ends - time.monotonic()
+        if left <= 0:
+            yield Outcome(None, ExecutionError(f"{template.id}: not run, the dry-run's {f.watchdog.hard_ms} ms for "
+                                               "all its examples were spent before this one", kind="timeout",
+                                               node=template.id, limit_ms=f.watchdog.hard_ms), 0.0)
+            continue
+        yield guarded(f, template, template.id, data, side_effects=False, cap_s=left, resolve=resolve,
+                      live=False)[0]
 
 
 def preloaded(f: Factory, uow: UnitOfWork, template: Template) -> Resolve:

@@ -27,7 +27,7 @@ from ..store.repositories import now
 from .factory import Factory
 from .lifecycle import transition
 from .dryrun import self_edit_risks
-from .execution import guarded, preloaded
+from .execution import dry_run_examples
 from .nodes import dry_run, run_version
 from .self_edit import selector_weights
 
@@ -175,9 +175,8 @@ def _proposed_template(node_id: str) -> NodeTemplate | None:
 def _examples(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
     """The organ's examples, run through its nodes with side effects off."""
     results = []
-    resolve = preloaded(f, uow, organ)
-    for example in organ.examples:
-        outcome, _, _ = guarded(f, organ, organ.id, example.input, side_effects=False, resolve=resolve, live=False)
+    outcomes = dry_run_examples(f, uow, organ, (example.input for example in organ.examples))
+    for example, outcome in zip(organ.examples, outcomes):
         if outcome.error is None:
             results.append({"input": example.input, "ok": True, "output": outcome.output, "trace": outcome.trace})
         else:
