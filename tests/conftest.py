@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import re
@@ -104,3 +105,13 @@ def client(factory):
 
     with TestClient(create_app(factory, TokenRegistry.load(factory.settings))) as c:
         yield c
+
+
+@pytest.fixture
+def quiet_gc():
+    """For tests that time a bound (a limit stops hostile work within its budget): the heap so far frozen
+    (gc.freeze: cheap, and out of every later collection), so that a collection of the whole suite's heap —
+    seconds, late in a full run — does not land inside the timed call."""
+    gc.freeze()
+    yield
+    gc.unfreeze()

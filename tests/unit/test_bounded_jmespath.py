@@ -12,6 +12,8 @@ from jmespath.exceptions import JMESPathError
 from neira_factory.domain import bounded_jmespath as bj
 from neira_factory.domain import deadlines
 
+pytestmark = pytest.mark.usefixtures("quiet_gc")  # tests/conftest.py: timed bounds
+
 TEN = "[" + ",".join(["@"] * 10) + "]"
 DATA = {"a": list(range(10)), "s": "x" * 100, "o": {"k": 1}, "people": [{"name": "Ann", "age": 31},
                                                                          {"name": "Bob", "age": 25}]}

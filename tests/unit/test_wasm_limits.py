@@ -21,6 +21,8 @@ from neira_factory.backends.wasm_host import MAX_IOVECS, MAX_RANDOM_BYTES, MAX_S
 from neira_factory.backends.wasm_runtime import WASI_MODULE, WASI_PREVIEW1, ArtifactReader, Runtime
 from neira_factory.domain.templates import NodeTemplate
 
+pytestmark = pytest.mark.usefixtures("quiet_gc")  # tests/conftest.py: timed bounds
+
 MARGIN_S = 1.0
 MIB = 2**20
 

@@ -14,6 +14,8 @@ from PIL import Image
 from neira_factory.domain import deadlines
 from neira_factory.library import ImplError, core
 
+pytestmark = pytest.mark.usefixtures("quiet_gc")  # tests/conftest.py: timed bounds
+
 # phrases that almost match at every position: each position tries them all
 SLOW_KEYWORDS = {"spam": ["a " * 15 + f"b{i}" for i in range(1_000)]}
 

@@ -20,6 +20,8 @@ import pytest
 from neira_factory.rhai import Engine, RhaiError
 from neira_factory.rhai.packages.registry import FUNCS
 
+pytestmark = pytest.mark.usefixtures("quiet_gc")  # tests/conftest.py: timed bounds
+
 FAST_S = 1.5  # every hostile row ends well within this (the timeouts below are shorter)
 STRING, ARRAY, MAP = 1 << 16, 4096, 4096
 SIZED = dict(max_string_size=STRING, max_array_size=ARRAY, max_map_size=MAP)
