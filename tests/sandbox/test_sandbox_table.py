@@ -35,6 +35,7 @@ from support import ROOT
 from wasm_support import build_modules
 
 MARGIN_S = 1.0
+CACHE_TTL_S = 1.0  # the server's NEIRA_CACHE_TTL_MS (default): how long a route table is kept
 MARKER = "/tmp/neira-sandbox-escaped"  # every escape attempt tries to create this file
 HUGE_OPS, HUGE_FUEL = 10_000_000_000, 10**13  # "no operation/fuel limit to speak of": the timeout decides
 HEALTHY = {"id": "analysis.reverse.v1", "version": "0.1.0", "analysis_type": "reverse",
@@ -288,19 +289,26 @@ def test_what_cannot_be_sandboxed_is_refused_at_create(sandbox, name, fields, ri
     healthy_answers(box)
 
 
-def test_a_module_swapped_on_disk_is_refused_and_quarantined(sandbox):
+@pytest.mark.parametrize("route_table", ["cached", "reloaded"])
+def test_a_module_swapped_on_disk_is_refused_and_quarantined(sandbox, route_table):
+    """Refused at the call (the route table still cached) or when the route table is read again (its cache
+    expired: the version is found broken there and quarantined first): 409 integrity_mismatch either way."""
     box = sandbox
-    module = box.wasm_dir / "swapped.wasm"
+    name = f"swapped_{route_table}"
+    module = box.wasm_dir / f"{name}.wasm"
     shutil.copy(box.wasm_dir / "echo.wasm", module)
-    body = {"id": "analysis.hostile_swapped.v1", "version": "0.1.0", "analysis_type": "hostile_swapped",
-            "wasm": {"module": "swapped.wasm", "sha256": hashlib.sha256(module.read_bytes()).hexdigest()}}
+    body = {"id": f"analysis.hostile_{name}.v1", "version": "0.1.0", "analysis_type": f"hostile_{name}",
+            "wasm": {"module": module.name, "sha256": hashlib.sha256(module.read_bytes()).hexdigest()}}
+    route = f"/invoke/analysis.hostile_{name}"
     to_stable(box.admin, body)
-    assert box.writer.post("/invoke/analysis.hostile_swapped", json={"input": {"a": 1}}).json()["output"] == {"a": 1}
+    assert box.writer.post(route, json={"input": {"a": 1}}).json()["output"] == {"a": 1}
     quarantines = metrics(box.reader).get('immune_quarantines_total{cause="integrity"}', 0.0)
     shutil.copy(box.wasm_dir / "hostile" / "spin.wasm", module)  # someone swaps the file under the node
+    if route_table == "reloaded":
+        time.sleep(CACHE_TTL_S + 0.2)
 
     started = time.monotonic()
-    r = box.writer.post("/invoke/analysis.hostile_swapped", json={"input": {"a": 1}})
+    r = box.writer.post(route, json={"input": {"a": 1}})
     assert time.monotonic() - started <= 0.5 + MARGIN_S
     healthy_answers(box)
     assert r.status_code == 409 and r.json()["code"] == "integrity_mismatch", r.text

@@ -7,8 +7,9 @@ from typing import Any
 
 from ..domain.actors import SYSTEM, Actor
 from ..runtime.router import Plan, Version, plan
-from ..domain.errors import Forbidden
+from ..domain.errors import Conflict, Forbidden
 from ..domain.references import self_edit_gates
+from ..immune.integrity import IntegrityError
 from ..policy import PolicyState
 from .execution import Outcome, Served, count, guarded, guarded_async, require_open
 from .factory import Factory
@@ -48,11 +49,18 @@ def _prepare(f: Factory, actor: Actor, route: str, key: str | None) -> Plan:
     gates = self_edit_gates(route) if actor.name != SYSTEM.name else ()
     f.policy.decide(actor, "routes.invoke", state, gates=gates).enforce()
     table = f.routes.get(route)
-    if table.broken:
-        for node_id, reason in table.broken:
+    broken = table.broken
+    if broken:
+        for node_id, reason in broken:
             quarantine(f, node_id, "integrity", reason)
         table = f.routes.get(route)
-    chosen = plan(table, key, safe_mode=state.safe_mode)
+    try:
+        chosen = plan(table, key, safe_mode=state.safe_mode)
+    except Conflict as exc:
+        if broken and exc.code == "no_stable_version":  # the route's only live version was the broken one
+            node_id, reason = broken[0]
+            raise IntegrityError(f"{reason}; {node_id} was quarantined", node=node_id, route=route) from None
+        raise
     require_open(state, chosen.primary.template, f.resolved.get)
     if chosen.shadows:
         chosen = replace(chosen, shadows=tuple(s for s in chosen.shadows if _runs(state, s)))
