@@ -69,21 +69,21 @@ export the ABI needs that is missing or mistyped (`missing_export`, `export_type
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import wasmtime
-from wasmtime import _ffi as ffi
 
 from ..domain import json_values
 from ..domain.report import Risk
 from ..domain.templates import NodeTemplate, WasmSpec
 from ..immune.integrity import IntegrityError
 from .base import ExecContext, ExecutionError
+from .wasm_allowance import MAX_TABLES, TABLE_ELEMENT_BYTES, Allowance, allowance
 from .wasm_host import Capture, Host
+from .wasm_traps import backtrace, trap_code, trap_message
 from .wasm_runtime import (ENVIRONMENT_CALLS, FILESYSTEM_CALLS, MAX_WASM_STACK, SOCKET_CALLS, Artifact,
                            ArtifactReader, Compiled, CompileError, ModuleError, Runtime, is_inline, runtime,
                            wasi_config)
@@ -94,12 +94,8 @@ MAX_OUTPUT_BYTES = 32 * MIB
 MAX_STDERR_BYTES = 64 * 1024
 MAX_LOG_LINES = 100
 STDERR_TAIL = 2000  # characters of stderr in an error body
-MAX_FRAMES = 16  # distinct backtrace entries kept (repeats folded)
 DEADLINE_SLACK_MS = 50  # a caller's deadline this close to the node's timeout is that timeout
 MEMORY_MARGIN = MIB  # a failure with less headroom than max(this, cap / 8) is the memory cap's doing
-TABLE_SHARE = 16  # tables share 1/TABLE_SHARE of the memory cap (see `allowance`)
-TABLE_ELEMENT_BYTES = 8  # what wasmtime spends on one table element
-MAX_TABLES = 8
 ABIS = ("neira-json-v1", "wasi-command")
 I32, I64 = "i32", "i64"
 # export name -> (kind, (params, results) of a function) the ABI needs, and those it may use
@@ -194,55 +190,6 @@ def listing(compiled: Compiled) -> str:
             f"exports: {exports}")
 
 
-# -- traps ----------------------------------------------------------------------------------------------
-
-def backtrace(trap: BaseException) -> tuple[list[str], int]:
-    """The trap's wasm frames, innermost first, as `name@0xoffset` with repeats folded (`name@0x… ×N`),
-    at most MAX_FRAMES entries; and the number of frames in all."""
-    if not isinstance(trap, wasmtime.Trap):
-        return [], 0
-    try:
-        from wasmtime._trap import Frame, FrameList  # read the first frames only: a stack overflow has thousands
-        frames = FrameList(trap)
-        ffi.wasm_trap_trace(trap.ptr(), ctypes.byref(frames.vec))
-        total = frames.vec.size
-        limit = min(total, 4096)
-        entries: list[str] = []
-        for i in range(limit):
-            frame = Frame._from_ptr(frames.vec.data[i], frames)
-            offset = frame.module_offset
-            name = frame.func_name or f"func[{frame.func_index}]"
-            entries.append(name if offset >= 2**63 else f"{name}@{offset:#x}")
-        del frames
-    except Exception:  # an older wasmtime-py: the public (slower) way
-        entries = [f"{f.func_name or f'func[{f.func_index}]'}@{f.module_offset:#x}" for f in trap.frames]
-        total = len(entries)
-    folded: list[list] = []
-    for entry in entries:
-        if folded and folded[-1][0] == entry:
-            folded[-1][1] += 1
-        else:
-            folded.append([entry, 1])
-    shown = [e if n == 1 else f"{e} ×{n}" for e, n in folded[:MAX_FRAMES]]
-    hidden = total - sum(n for _, n in folded[:MAX_FRAMES])
-    if hidden > 0:
-        shown.append(f"… {hidden} more frames")
-    return shown, total
-
-
-def trap_message(exc: BaseException) -> str:
-    """The trap's own words (`wasm trap: …`), without wasmtime's backtrace block."""
-    text = str(exc).strip()
-    if "Caused by:" in text:
-        text = text.split("Caused by:", 1)[1].strip()
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())[:500]
-
-
-def _trap_code(exc: BaseException) -> str | None:
-    code = getattr(exc, "trap_code", None) if isinstance(exc, wasmtime.Trap) else None
-    return code.name.lower() if code is not None else None
-
-
 # -- output ------------------------------------------------------------------------------------------------
 
 def parse_output(raw: bytes, what: str) -> Any:
@@ -258,44 +205,6 @@ def encode_input(data: Any) -> bytes:
 
 
 # -- one call ----------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Allowance:
-    """The memory cap split between the instance's linear memory (one at most) and its tables (MAX_TABLES
-    at most), all within the cap together: each table may hold `table_elements` (cap / TABLE_SHARE over
-    the tables), reserved in full for a table that can grow and at its own size for one that cannot; the
-    memory gets the rest. `problem`: (error, why) when the module cannot start within that."""
-
-    memory: int
-    table_elements: int
-    problem: tuple[str, str] | None = None
-
-
-def allowance(compiled: Compiled, cap: int) -> Allowance:
-    """The module's Allowance under this cap (worked out once per cap)."""
-    found = compiled.memo.get(("allowance", cap))
-    if found is None:
-        found = compiled.memo[("allowance", cap)] = _allowance(compiled, cap)
-    return found
-
-
-def _allowance(compiled: Compiled, cap: int) -> Allowance:
-    tables = compiled.tables
-    per_table = cap // TABLE_SHARE // TABLE_ELEMENT_BYTES // max(1, len(tables))
-    memory = cap - TABLE_ELEMENT_BYTES * sum(per_table if t.growable else t.minimum for t in tables)
-    problem = None
-    if compiled.memories > 1:
-        problem = ("memory_count", f"the module defines {compiled.memories} memories; one at most may start")
-    elif len(tables) > MAX_TABLES:
-        problem = ("table_count", f"the module defines {len(tables)} tables; at most {MAX_TABLES} may start")
-    elif any(t.minimum > per_table for t in tables):
-        problem = ("table_minimum", f"the module needs a table of {max(t.minimum for t in tables)} elements to "
-                   f"start; the memory cap allows {per_table} per table")
-    elif compiled.memory_min_bytes > memory:
-        problem = ("memory_minimum", f"the module needs {compiled.memory_min_bytes} bytes of memory to start; "
-                   f"the memory cap leaves {memory} to its memory")
-    return Allowance(max(0, memory), per_table, problem)
-
 
 @dataclass
 class Budget:
@@ -617,7 +526,7 @@ class WasmBackend:
             lines = [line for line in evidence["stderr"].splitlines() if line.strip()]
             last_words = f"; stderr: {lines[-1][:300]}" if lines else ""
         extra = {**evidence, "backtrace": frames or None}
-        code = _trap_code(exc)
+        code = trap_code(exc)
         cap_mb = limits.memory_mb
         if call.host.stopped:  # whatever came of it after: the host function's stop is the cause
             ms, what = call.time_limit(limits.timeout_ms)
