@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from .config import Settings
+from .secret_file import generated_secret
 from .domain.actors import SCOPES, Actor
 
 log = logging.getLogger(__name__)
@@ -151,11 +150,4 @@ def _read_tokens_file(path: Path) -> dict[bytes, Actor]:
 
 def ensure_admin_token(path: Path) -> str:
     """Read the generated admin token, creating it (0600) on first run."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(token + "\n")
-    return token
+    return generated_secret(path, 32)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import MIN_AUDIT_KEY_LEN, Settings
+from ..secret_file import generated_secret
 from .chain import AuditKey
 from .checkpoint import CHECKPOINT_FILE, Checkpoint
-from .keyfile import generated_secret
 
 log = logging.getLogger(__name__)
 KEY_FILE = "audit-key"

@@ -30,13 +30,10 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import queue
-import secrets
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +41,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
+from ..secret_file import generated_secret
 from ..domain.events import Event
 from .events import CLOSED
 from .tail import EventTail
@@ -98,30 +96,15 @@ def webhook_secret(settings: Settings) -> str:
     if settings.notify_webhook_secret:
         return settings.notify_webhook_secret
     path = settings.var_dir / SECRET_FILE
-    secret, created = _ensure_secret(path)
+    created = not path.exists()
+    secret = generated_secret(path, 32)
+    if not secret:
+        raise ValueError(f"{path} is empty: delete it to generate a new webhook secret, "
+                         "or set NEIRA_NOTIFY_WEBHOOK_SECRET")
     if created:
         log.warning("webhook deliveries are signed with a generated secret; give the receiver the secret in %s "
                     "(or set NEIRA_NOTIFY_WEBHOOK_SECRET)", path)
     return secret
-
-
-def _ensure_secret(path: Path) -> tuple[str, bool]:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(32)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it meanwhile: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secret + "\n")
-            return secret, True
-    secret = path.read_text().strip()
-    if not secret:
-        raise ValueError(f"{path} is empty: delete it to generate a new webhook secret, "
-                         "or set NEIRA_NOTIFY_WEBHOOK_SECRET")
-    return secret, False
 
 
 def _where(url: str) -> str:

@@ -23,13 +23,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 
 from ...config import MIN_UI_SECRET_LEN, Settings
+from ...secret_file import generated_secret
 from ...domain.actors import SCOPES, Actor
 from ...tokens import TokenRegistry
 
@@ -95,16 +95,7 @@ class SessionSigner:
     def _secret(self) -> bytes:
         if self._given:  # its length is checked by Settings
             return self._given.encode()
-        if not self._path.exists():
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it meanwhile
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_urlsafe(48) + "\n")
-        secret = self._path.read_text().strip()
+        secret = generated_secret(self._path)
         if len(secret) < MIN_UI_SECRET_LEN:
             raise ValueError(f"{self._path}: the UI secret is too short; delete the file to generate a new one")
         return secret.encode()
