@@ -146,31 +146,35 @@ LIST_OPEN, LIST_CLOSE, COMMA, MAP_OPEN, MAP_CLOSE, COLON = map(Raw, ("[", "]", "
 CLOSE_CALL = Raw(")")
 
 
+def _joined(items, open_, comma, close):
+    """The pieces of a bracketed, separated sequence: `open_`, the items with `comma` between, `close`."""
+    yield open_
+    for i, x in enumerate(items):
+        if i:
+            yield comma
+        yield x
+    yield close
+
+
+def _entries(m, open_, comma, colon, close):
+    """The pieces of a map, its keys in order: `open_`, `key colon value` with `comma` between, `close`."""
+    yield open_
+    for i, k in enumerate(sorted(m)):
+        if i:
+            yield comma
+        yield k
+        yield colon
+        yield m[k]
+    yield close
+
+
 def _debug_items(v):
     t = type(v)
     if t is list:
-        yield LIST_OPEN
-        for i, x in enumerate(v):
-            if i:
-                yield COMMA
-            yield x
-        yield LIST_CLOSE
-    elif t is dict:
-        yield MAP_OPEN
-        for i, k in enumerate(sorted(v)):
-            if i:
-                yield COMMA
-            yield k
-            yield COLON
-            yield v[k]
-        yield MAP_CLOSE
-    else:  # a function pointer with curried arguments
-        yield Raw(f"Fn({v.name})(")
-        for i, x in enumerate(v.curry):
-            if i:
-                yield COMMA
-            yield x
-        yield CLOSE_CALL
+        return _joined(v, LIST_OPEN, COMMA, LIST_CLOSE)
+    if t is dict:
+        return _entries(v, MAP_OPEN, COMMA, COLON, MAP_CLOSE)
+    return _joined(v.curry, Raw(f"Fn({v.name})("), COMMA, CLOSE_CALL)  # a function pointer with curried arguments
 
 
 def _debug_scalar(out, v):
@@ -266,22 +270,9 @@ J_OPEN, J_CLOSE, J_COMMA, J_MAP_OPEN, J_MAP_CLOSE, J_COLON = map(Raw, ("[", "]",
 def _json_items(v):
     t = type(v)
     if t is dict:
-        yield J_MAP_OPEN
-        for i, k in enumerate(sorted(v)):
-            if i:
-                yield J_COMMA
-            yield k
-            yield J_COLON
-            yield v[k]
-        yield J_MAP_CLOSE
-        return
+        return _entries(v, J_MAP_OPEN, J_COMMA, J_COLON, J_MAP_CLOSE)
     items = v if t is list else (v.name, *v.curry)  # a curried function pointer: [name, args...]
-    yield J_OPEN
-    for i, x in enumerate(items):
-        if i:
-            yield J_COMMA
-        yield x
-    yield J_CLOSE
+    return _joined(items, J_OPEN, J_COMMA, J_CLOSE)
 
 
 def _json_scalar(out, v):
