@@ -200,15 +200,20 @@ def require_open(state: PolicyState, template: Template, resolve: Resolve) -> No
     pending: list[Template] = [template]
     while pending:
         current = pending.pop()
-        for gate in run_gates(current):
-            if gate in state.closed or gate not in state.gates:
-                what = "organ" if isinstance(current, OrganTemplate) else f"{current.backend} node"
-                raise Forbidden(f"capability {gate} is {state.gates.get(gate, 'unknown')}: {what} {current.id} "
-                                "does not run", code="capability_disabled", capability=gate, node=current.id)
+        gate = closed_gate(state, current)
+        if gate is not None:
+            what = "organ" if isinstance(current, OrganTemplate) else f"{current.backend} node"
+            raise Forbidden(f"capability {gate} is {state.gates.get(gate, 'unknown')}: {what} {current.id} "
+                            "does not run", code="capability_disabled", capability=gate, node=current.id)
         for name in _names(current):
             if name not in seen and (found := resolve(name)) is not None:
                 seen.add(name)
                 pending.append(found.template)
+
+
+def closed_gate(state: PolicyState, template: Template) -> str | None:
+    """The first gate the template itself needs to run that is off (or unknown), else None."""
+    return next((g for g in run_gates(template) if g in state.closed or g not in state.gates), None)
 
 
 def _reacts(error: ExecutionError | None) -> bool:

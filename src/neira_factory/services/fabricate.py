@@ -48,8 +48,7 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
         return _replay(stored, request_hash)
     template = with_rollout_defaults(f, request.template)
     request = request.model_copy(update={"template": template})
-    with f.read() as uow:
-        f.authorize(uow, actor, "nodes.create", gates=gates)
+    with f.read() as uow:  # the write below authorises again, in the transaction that creates
         result = build_report(f, uow, request, f.policy_state(uow))
     if not result["ok"]:
         conflict = [r for r in result["report"]["risks"] if r["code"] == "conflict"]

@@ -7,11 +7,10 @@ from typing import Any
 
 from ..domain.actors import SYSTEM, Actor
 from ..runtime.router import Plan, Version, plan
-from ..domain.errors import Conflict, Forbidden
+from ..domain.errors import Conflict
 from ..domain.references import self_edit_gates
 from ..immune.integrity import IntegrityError
-from ..policy import PolicyState
-from .execution import Outcome, Served, count, guarded, guarded_async, require_open
+from .execution import Outcome, Served, closed_gate, count, guarded, guarded_async, require_open
 from .factory import Factory
 from .immune import quarantine
 
@@ -63,17 +62,9 @@ def _prepare(f: Factory, actor: Actor, route: str, key: str | None) -> Plan:
         raise
     require_open(state, chosen.primary.template, f.resolved.get)
     if chosen.shadows:
-        chosen = replace(chosen, shadows=tuple(s for s in chosen.shadows if _runs(state, s)))
+        # a shadow copy behind a closed gate is not run (it would only count as a mismatch)
+        chosen = replace(chosen, shadows=tuple(s for s in chosen.shadows if closed_gate(state, s.template) is None))
     return chosen
-
-
-def _runs(state: PolicyState, version: Version) -> bool:
-    """A shadow copy behind a closed gate is not run (it would only count as a mismatch)."""
-    try:
-        require_open(state, version.template, lambda _id: None)
-    except Forbidden:
-        return False
-    return True
 
 
 def _answer(f: Factory, route: str, chosen: Plan, data: Any, primary: Outcome) -> dict[str, Any]:
