@@ -6,8 +6,11 @@
 See ``docs/rhai.md`` for coverage and deviations from Rhai.
 """
 
-from .engine import AST, Engine, Scope
+from .engine import AST, Engine
 from .errors import RhaiError
+from .packages.package import Package
+from .packages.standard import StandardPackage
 from .runtime.values import Char, FnPtr
+from .scope import Scope
 
-__all__ = ["AST", "Char", "Engine", "FnPtr", "RhaiError", "Scope"]
+__all__ = ["AST", "Char", "Engine", "FnPtr", "Package", "RhaiError", "Scope", "StandardPackage"]

@@ -1,6 +1,9 @@
-"""Public API: ``Engine`` (limits, compile, eval, run, call_fn), ``AST`` and ``Scope``.
+"""Public API: ``Engine`` (limits, packages, compile, eval, run, call_fn) and ``AST``.
 
-Each evaluation gets its own ``Context``, so one ``Engine`` can be shared by
+An engine calls the native functions of the packages registered with it: the
+standard package, and any registered with ``register_global_module`` (as in Rhai).
+A script is compiled for the functions of the engine that compiles it and runs
+with them.  Each evaluation gets its own ``Context``, so one ``Engine`` can be shared by
 many threads.  ``print``/``debug`` output goes to a per-run log list (never to
 stdout): pass ``log=[]`` to collect it, or read ``engine.log`` afterwards (the
 last run's log in the calling thread).
@@ -10,75 +13,25 @@ from __future__ import annotations
 
 import threading
 
-from . import packages  # noqa: F401  (registers the standard packages)
 from .compiler import compile_script
 from .errors import (ErrorDataTooLarge, ErrorFunctionNotFound, ErrorRuntime, ErrorStackOverflow,
                      RhaiError, parse_error)
 from .limits import Limits
+from .packages.registry import STANDARD, Registry
 from .parser import parse
 from .runtime.calls import UNBOUND
 from .runtime.context import Context
 from .runtime.values import from_python, to_python
-
-
-class Scope:
-    """Variables and constants visible to a script's top level; persists
-    top-level ``let``/``const`` declarations across runs (like Rhai's Scope)."""
-
-    def __init__(self, values=None, constants=None):
-        self.values: dict = {}
-        self.constants: set = set()
-        for k, v in (values or {}).items():
-            self.push(k, v)
-        for k, v in (constants or {}).items():
-            self.push_constant(k, v)
-
-    def push(self, name, value):
-        self.values[name] = from_python(value)
-        self.constants.discard(name)
-        return self
-
-    def push_constant(self, name, value):
-        self.values[name] = from_python(value)
-        self.constants.add(name)
-        return self
-
-    def get_value(self, name):
-        return to_python(self.values.get(name))
-
-    def set_value(self, name, value):
-        if name in self.constants:
-            from .errors import ErrorAssignmentToConstant
-
-            raise ErrorAssignmentToConstant(f"Cannot modify constant: {name}")
-        self.values[name] = from_python(value)
-
-    def contains(self, name):
-        return name in self.values
-
-    def clear(self):
-        self.values.clear()
-        self.constants.clear()
-
-    def __len__(self):
-        return len(self.values)
-
-    def export(self, frame_locals, entries):
-        """Called by compiled code on exit: keep the top-level declarations."""
-        for name, py, const in entries:
-            if py in frame_locals:
-                self.values[name] = frame_locals[py]
-                if const:
-                    self.constants.add(name)
-                else:
-                    self.constants.discard(name)
+from .scope import Scope
 
 
 class AST:
-    """A parsed script, compiled to Python lazily once per set of limits."""
+    """A parsed script, compiled to Python lazily once per set of limits, for the native
+    functions of ``natives`` (the registry of the engine that compiled it)."""
 
-    def __init__(self, script):
+    def __init__(self, script, natives=STANDARD):
         self.script = script
+        self.natives = natives
         self._compiled: dict = {}
 
     @property
@@ -88,7 +41,7 @@ class AST:
     def compiled(self, limits):
         entry = self._compiled.get(limits)
         if entry is None:
-            compiled = compile_script(self.script, limits)
+            compiled = compile_script(self.script, limits, self.natives)
             entry = (compiled, *compiled.instantiate())
             self._compiled[limits] = entry
         return entry
@@ -125,7 +78,14 @@ class Engine:
         )
         self.fail_on_invalid_map_property = fail_on_invalid_map_property
         self.disabled_symbols = frozenset(disabled_symbols)
+        self.natives = STANDARD  # the standard package (its registry is built once, for every engine)
         self._local = threading.local()
+
+    def register_global_module(self, package) -> Engine:
+        """Make the functions of ``package`` (a ``Package``) callable by the scripts this engine
+        compiles from now on, ahead of those registered before (Rhai's ``register_global_module``)."""
+        self.natives = Registry((package, *self.natives.packages))
+        return self
 
     @property
     def log(self) -> list:
@@ -140,19 +100,20 @@ class Engine:
     # -- compiling ---------------------------------------------------------
     def compile(self, source: str, expression_only=False) -> AST:
         try:
-            return AST(parse(source, self.limits, expression_only, self.disabled_symbols))
+            return AST(parse(source, self.limits, expression_only, self.disabled_symbols), self.natives)
         except RecursionError:
             raise parse_error("ExprTooDeep", "expression nested too deeply") from None
 
     def compile_expression(self, source: str) -> AST:
         return self.compile(source, expression_only=True)
 
-    def compile_eval(self, source: str, meter):
-        """``source`` compiled for ``eval``: lexing, parsing and compiling are charged to
-        ``meter`` (the run's operations, which also watch its deadline) as they go."""
+    def compile_eval(self, source: str, meter, natives):
+        """``source`` compiled for ``eval`` in a run calling the native functions of ``natives``:
+        lexing, parsing and compiling are charged to ``meter`` (the run's operations, which also
+        watch its deadline) as they go."""
         try:
             return compile_script(parse(source, self.limits, False, self.disabled_symbols, meter),
-                                  self.limits, meter)
+                                  self.limits, natives, meter)
         except RecursionError:
             raise parse_error("ExprTooDeep", "expression nested too deeply") from None
 
@@ -190,7 +151,7 @@ class Engine:
         c = None
         try:
             compiled, main, fns = ast.compiled(self.limits)
-            c = Context(self.limits, fns, self, log, {k: S.values[k] for k in S.constants})
+            c = Context(self.limits, fns, ast.natives, self, log, {k: S.values[k] for k in S.constants})
             result = main(c, S)
             if call is not None:
                 name, args = call

@@ -8,7 +8,6 @@ parse-error variant (e.g. ``ExprTooDeep``) as ``inner``.
 
 from __future__ import annotations
 
-
 MAX_MESSAGE = 1000  # characters of a message kept (one may quote a script's text or values)
 
 
@@ -70,13 +69,6 @@ ErrorTerminated = _kind("ErrorTerminated", False)
 def parse_error(inner: str, message: str, line: int = 0, column: int = 0) -> RhaiError:
     """A parse error whose Rhai ``ParseErrorType`` variant is ``inner``."""
     return ErrorParsing(message, line=line, column=column, inner=inner)
-
-
-def thrown(value) -> RhaiError:
-    """The error raised by a script ``throw value`` (its message quotes the value, cut short)."""
-    from .runtime.text import brief
-
-    return ErrorRuntime(brief(value), value=value)
 
 
 def fn_not_found(signature: str) -> RhaiError:

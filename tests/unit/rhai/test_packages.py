@@ -2,6 +2,8 @@
 
 import pytest
 
+from neira_factory.rhai import Engine, Package, RhaiError
+
 from .conftest import Err, check_cases
 
 CASES = [
@@ -121,3 +123,19 @@ VALUE_SEMANTICS_CASES = [
 @pytest.mark.parametrize("script,expected", VALUE_SEMANTICS_CASES)
 def test_value_semantics(engine, script, expected):
     check_cases(engine, [(script, expected)])
+
+
+def test_a_registered_package_is_callable_by_what_its_engine_compiles():
+    """Engine.register_global_module (Rhai's): the package's functions come before the standard
+    ones (a getter, a string mutator and an override of ``len``); other engines do not see them."""
+    extra = Package("extra")
+    extra.native("double", int)(lambda x: 2 * x)
+    extra.native("len", str, getter=True)(lambda s: 100 + len(s))
+    extra.native("shout", str, strmut=True)(lambda s: (s.upper() + "!", None))
+    engine = Engine().register_global_module(extra)
+    assert engine.eval('let s = "hi"; s.shout(); [double(21), s, s.len, s.len(), [1].len, eval("double(2)")]') \
+        == [42, "HI!", 103, 103, 1, 4]
+    assert Engine().eval_ast(engine.compile("double(5)")) == 10  # compiled for, and run with, its engine's
+    with pytest.raises(RhaiError) as info:
+        Engine().eval("double(2)")
+    assert info.value.kind == "ErrorFunctionNotFound"

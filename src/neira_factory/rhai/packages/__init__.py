@@ -1,5 +1,3 @@
-"""Rhai standard packages; importing this registers every native function."""
-
-from . import arrays, core, json, maps, maths, strings
-
-__all__ = ["arrays", "core", "json", "maps", "maths", "strings"]
+"""Rhai's packages of native functions: ``package`` (``Package``, ``Overload``), one module per
+package (``core``, ``arrays``, ``strings``, ``maps``, ``maths``, ``json``), the ``standard`` package
+combining them, and the ``registry`` an engine looks its native functions up in."""

@@ -21,8 +21,10 @@ from ..runtime.ops import contains as has
 from ..runtime.ops import eq
 from ..runtime.sizes import MEASURED, measure_any
 from ..runtime.values import CONTAINERS, Char, FnPtr, copy, type_name
-from .registry import ANY, ARGS, RESULT, native
+from .package import ANY, ARGS, RESULT, Package
 from .types import ARR, FNP, INT, RNG
+
+ARRAYS = Package("arrays")
 
 MAX_PAD = 1 << 24
 
@@ -51,15 +53,15 @@ def _pred(c, d, f, arr, i):
     return r
 
 
-native("len", ARR, getter=True)(len)
+ARRAYS.native("len", ARR, getter=True)(len)
 
 
-@native("is_empty", ARR, getter=True)
+@ARRAYS.native("is_empty", ARR, getter=True)
 def is_empty(arr):
     return not arr
 
 
-@native("push", ARR, ANY, ctx=True, aliases=("append",))
+@ARRAYS.native("push", ARR, ANY, ctx=True, aliases=("append",))
 def push(c, d, arr, v, at=None):
     """Add ``v`` at the end (or at position ``at``): a container as a copy; a string or the like
     is measured with ``arr``, a number or the like is one more slot (only the length counts)."""
@@ -78,32 +80,32 @@ def push(c, d, arr, v, at=None):
             c.check_length(arr)
 
 
-@native("append", ARR, ARR, ctx=True, aliases=("extend",))
+@ARRAYS.native("append", ARR, ARR, ctx=True, aliases=("extend",))
 def append(c, d, arr, other):
     n = len(arr)
     arr.extend(copy(c, other))
     c.stored(arr, arr[n:])
 
 
-@native("insert", ARR, INT, ANY, ctx=True)
+@ARRAYS.native("insert", ARR, INT, ANY, ctx=True)
 def insert(c, d, arr, i, v):
     j = start_of(arr, i)
     c.charge_bulk(len(arr) - j)
     push(c, d, arr, v, j)
 
 
-@native("pop", ARR)
+@ARRAYS.native("pop", ARR)
 def pop(arr):
     return arr.pop() if arr else None
 
 
-@native("shift", ARR, ctx=True)
+@ARRAYS.native("shift", ARR, ctx=True)
 def shift(c, d, arr):
     c.charge_bulk(len(arr))
     return arr.pop(0) if arr else None
 
 
-@native("remove", ARR, INT, ctx=True)
+@ARRAYS.native("remove", ARR, INT, ctx=True)
 def remove(c, d, arr, i):
     n = len(arr)
     j = n + i if i < 0 else i
@@ -111,28 +113,28 @@ def remove(c, d, arr, i):
     return arr.pop(j) if 0 <= j < n else None
 
 
-@native("clear", ARR)
+@ARRAYS.native("clear", ARR)
 def clear(arr):
     arr.clear()
 
 
-@native("truncate", ARR, INT)
+@ARRAYS.native("truncate", ARR, INT)
 def truncate(arr, n):
     del arr[max(n, 0):]
 
 
-@native("chop", ARR, INT)
+@ARRAYS.native("chop", ARR, INT)
 def chop(arr, n):
     if n > 0:
         del arr[:max(len(arr) - n, 0)]
 
 
-@native("reverse", ARR, cost=ARGS)
+@ARRAYS.native("reverse", ARR, cost=ARGS)
 def reverse(arr):
     arr.reverse()
 
 
-@native("pad", ARR, INT, ANY, ctx=True)
+@ARRAYS.native("pad", ARR, INT, ANY, ctx=True)
 def pad(c, d, arr, n, v):
     """Grow ``arr`` to ``n`` elements with copies of ``v``; what the copies hold together
     (``v`` measured once, times their number) is checked before any is made."""
@@ -154,14 +156,14 @@ def pad(c, d, arr, n, v):
     c.stored(arr, arr[start:])
 
 
-@native("get", ARR, INT, shares=True)
+@ARRAYS.native("get", ARR, INT, shares=True)
 def get(arr, i):
     n = len(arr)
     j = n + i if i < 0 else i
     return arr[j] if 0 <= j < n else None
 
 
-@native("set", ARR, INT, ANY, ctx=True)
+@ARRAYS.native("set", ARR, INT, ANY, ctx=True)
 def set_(c, d, arr, i, v):
     n = len(arr)
     j = n + i if i < 0 else i
@@ -170,27 +172,27 @@ def set_(c, d, arr, i, v):
         c.stored(arr, (arr[j],), (old,))
 
 
-@native("first", ARR, shares=True)
+@ARRAYS.native("first", ARR, shares=True)
 def first(arr):
     return arr[0] if arr else None
 
 
-@native("last", ARR, shares=True)
+@ARRAYS.native("last", ARR, shares=True)
 def last(arr):
     return arr[-1] if arr else None
 
 
-@native("contains", ARR, ANY, ctx=True)
+@ARRAYS.native("contains", ARR, ANY, ctx=True)
 def contains(c, d, arr, v):
     return has(c, arr, v)
 
 
-@native("index_of", ARR, ANY, ctx=True, calls=True)
+@ARRAYS.native("index_of", ARR, ANY, ctx=True, calls=True)
 def index_of(c, d, arr, v):
     return index_of_from(c, d, arr, v, 0)
 
 
-@native("index_of", ARR, ANY, INT, ctx=True, calls=True)
+@ARRAYS.native("index_of", ARR, ANY, INT, ctx=True, calls=True)
 def index_of_from(c, d, arr, v, start):
     start = start_of(arr, start)
     if type(v) in (FnPtr, str) and (type(v) is FnPtr or ((v, 1) in c.fns)):
@@ -205,12 +207,12 @@ def index_of_from(c, d, arr, v, start):
     return -1
 
 
-native("extract", ARR, INT, shares=True, cost=RESULT)(tail_from)
-native("extract", ARR, INT, INT, shares=True, cost=RESULT)(span)
-native("extract", ARR, RNG, shares=True, cost=RESULT)(within)
+ARRAYS.native("extract", ARR, INT, shares=True, cost=RESULT)(tail_from)
+ARRAYS.native("extract", ARR, INT, INT, shares=True, cost=RESULT)(span)
+ARRAYS.native("extract", ARR, RNG, shares=True, cost=RESULT)(within)
 
 
-@native("split", ARR, INT, cost=RESULT)
+@ARRAYS.native("split", ARR, INT, cost=RESULT)
 def split(arr, i):
     a = start_of(arr, i)
     tail = arr[a:]
@@ -218,7 +220,7 @@ def split(arr, i):
     return tail
 
 
-@native("splice", ARR, INT, INT, ARR, ctx=True)
+@ARRAYS.native("splice", ARR, INT, INT, ARR, ctx=True)
 def splice(c, d, arr, start, n, items):
     a = start_of(arr, start)
     b = a + max(n, 0)
@@ -228,7 +230,7 @@ def splice(c, d, arr, start, n, items):
     c.stored(arr, new, removed)
 
 
-@native("dedup", ARR, ctx=True)
+@ARRAYS.native("dedup", ARR, ctx=True)
 def dedup(c, d, arr):
     out = arr[:1]
     for lo, hi in c.spans(len(arr)):
@@ -236,13 +238,13 @@ def dedup(c, d, arr):
     arr[:] = out
 
 
-@native("zip", ARR, ARR, FNP, ctx=True, shares=True, calls=True)
+@ARRAYS.native("zip", ARR, ARR, FNP, ctx=True, shares=True, calls=True)
 def zip_(c, d, a, b, f):
     return [callback(c, d, f, None, x, y)[0] for x, y in zip(a, b)]
 
 
 # -- higher-order ----------------------------------------------------------------
-@native("map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
+@ARRAYS.native("map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def map_(c, d, arr, f):
     f = _fn(f)
     out = []
@@ -253,13 +255,13 @@ def map_(c, d, arr, f):
     return out
 
 
-@native("for_each", ARR, FNP, ctx=True, calls=True)
+@ARRAYS.native("for_each", ARR, FNP, ctx=True, calls=True)
 def for_each(c, d, arr, f):
     for i in range(len(arr)):
         _put_this(c, arr, i, callback(c, d, f, arr[i], i)[1])
 
 
-@native("filter", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
+@ARRAYS.native("filter", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def filter_(c, d, arr, f):
     f = _fn(f)
     return [arr[i] for i in range(len(arr)) if _pred(c, d, f, arr, i)]
@@ -274,21 +276,21 @@ def _partition(c, d, f, arr):
     return hit, rest
 
 
-@native("retain", ARR, (FnPtr, str), ctx=True, calls=True)
+@ARRAYS.native("retain", ARR, (FnPtr, str), ctx=True, calls=True)
 def retain(c, d, arr, f):
     kept, removed = _partition(c, d, _fn(f), arr)
     arr[:] = kept
     return removed
 
 
-@native("drain", ARR, (FnPtr, str), ctx=True, calls=True)
+@ARRAYS.native("drain", ARR, (FnPtr, str), ctx=True, calls=True)
 def drain(c, d, arr, f):
     drained, kept = _partition(c, d, _fn(f), arr)
     arr[:] = kept
     return drained
 
 
-@native("drain", ARR, RNG, cost=RESULT)
+@ARRAYS.native("drain", ARR, RNG, cost=RESULT)
 def drain_range(arr, r):
     a, b = slice_bounds(r, len(arr))
     out = arr[a:b]
@@ -296,19 +298,19 @@ def drain_range(arr, r):
     return out
 
 
-@native("some", ARR, (FnPtr, str), ctx=True, aliases=("any",), calls=True)
+@ARRAYS.native("some", ARR, (FnPtr, str), ctx=True, aliases=("any",), calls=True)
 def some(c, d, arr, f):
     f = _fn(f)
     return any(_pred(c, d, f, arr, i) for i in range(len(arr)))
 
 
-@native("all", ARR, (FnPtr, str), ctx=True, calls=True)
+@ARRAYS.native("all", ARR, (FnPtr, str), ctx=True, calls=True)
 def all_(c, d, arr, f):
     f = _fn(f)
     return all(_pred(c, d, f, arr, i) for i in range(len(arr)))
 
 
-@native("find", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
+@ARRAYS.native("find", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def find(c, d, arr, f):
     f = _fn(f)
     for i in range(len(arr)):
@@ -317,7 +319,7 @@ def find(c, d, arr, f):
     return None
 
 
-@native("find_map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
+@ARRAYS.native("find_map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def find_map(c, d, arr, f):
     f = _fn(f)
     for i in range(len(arr)):
@@ -336,22 +338,22 @@ def _reduce(c, d, arr, f, acc, order):
     return acc
 
 
-@native("reduce", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
+@ARRAYS.native("reduce", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def reduce(c, d, arr, f):
     return _reduce(c, d, arr, f, None, range(len(arr)))
 
 
-@native("reduce", ARR, (FnPtr, str), ANY, ctx=True, shares=True, calls=True)
+@ARRAYS.native("reduce", ARR, (FnPtr, str), ANY, ctx=True, shares=True, calls=True)
 def reduce_init(c, d, arr, f, init):
     return _reduce(c, d, arr, f, init, range(len(arr)))
 
 
-@native("reduce_rev", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
+@ARRAYS.native("reduce_rev", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def reduce_rev(c, d, arr, f):
     return _reduce(c, d, arr, f, None, range(len(arr) - 1, -1, -1))
 
 
-@native("reduce_rev", ARR, (FnPtr, str), ANY, ctx=True, shares=True, calls=True)
+@ARRAYS.native("reduce_rev", ARR, (FnPtr, str), ANY, ctx=True, shares=True, calls=True)
 def reduce_rev_init(c, d, arr, f, init):
     return _reduce(c, d, arr, f, init, range(len(arr) - 1, -1, -1))
 
@@ -359,7 +361,7 @@ def reduce_rev_init(c, d, arr, f, init):
 SORTABLE = frozenset({int, float, str, Char, bool})
 
 
-@native("sort", ARR, ctx=True)
+@ARRAYS.native("sort", ARR, ctx=True)
 def sort(c, d, arr):
     c.charge(len(arr))
     kinds = set(map(type, arr))
@@ -369,7 +371,7 @@ def sort(c, d, arr):
     raise ErrorFunctionNotFound(f"cannot sort an array of {', '.join(sorted({type_name(x) for x in arr}))}")
 
 
-@native("sort", ARR, (FnPtr, str), ctx=True, calls=True)
+@ARRAYS.native("sort", ARR, (FnPtr, str), ctx=True, calls=True)
 def sort_by(c, d, arr, f):
     f = _fn(f)
 
@@ -384,7 +386,7 @@ def sort_by(c, d, arr, f):
     arr.sort(key=cmp_to_key(cmp))
 
 
-@native("sort_desc", ARR, ctx=True)
+@ARRAYS.native("sort_desc", ARR, ctx=True)
 def sort_desc(c, d, arr):
     sort(c, d, arr)
     arr.reverse()

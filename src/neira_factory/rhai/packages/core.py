@@ -10,56 +10,59 @@ from ..errors import ErrorArithmetic, ErrorFunctionNotFound
 from ..runtime.calls import UNBOUND, call_ptr
 from ..runtime.text import debug, display
 from ..runtime.values import INT_MAX, FnPtr, RhaiRange, Timestamp, type_name
-from .registry import ANY, ARGS, native
+from ..scope import Scope
+from .package import ANY, ARGS, Package
 from .types import FNP, INT, NUM, STR, TS
+
+CORE = Package("core")
 
 MAX_ARGS = 10
 EVAL_OPS = 1000  # Python compiles even one token's worth of script in about as long as this many operations
 
 
-@native("type_of", ANY)
+@CORE.native("type_of", ANY)
 def type_of(v):
     return type_name(v)
 
 
-@native("print", ANY, ctx=True)
+@CORE.native("print", ANY, ctx=True)
 def print_(c, d, v):
     c.print(display(c, v))
 
 
-@native("debug", ANY, ctx=True)
+@CORE.native("debug", ANY, ctx=True)
 def debug_(c, d, v):
     c.print(debug(c, v))
 
 
-@native("to_string", ANY, ctx=True)
+@CORE.native("to_string", ANY, ctx=True)
 def to_string(c, d, v):
     return display(c, v)
 
 
-@native("to_debug", ANY, ctx=True)
+@CORE.native("to_debug", ANY, ctx=True)
 def to_debug(c, d, v):
     return debug(c, v)
 
 
-@native("Fn", STR, ctx=True, cost=ARGS)
+@CORE.native("Fn", STR, ctx=True, cost=ARGS)
 def make_fn(c, d, name):
     if not name.isidentifier() or not name.isascii():
         raise ErrorFunctionNotFound(f"invalid function name: {name!r}")
     return FnPtr(name)
 
 
-@native("is_def_fn", STR, INT, ctx=True)
+@CORE.native("is_def_fn", STR, INT, ctx=True)
 def is_def_fn(c, d, name, arity):
     return (name, arity) in c.fns
 
 
-@native("name", FNP, getter=True)
+@CORE.native("name", FNP, getter=True)
 def fn_name(f):
     return f.name
 
 
-@native("is_anonymous", FNP, getter=True)
+@CORE.native("is_anonymous", FNP, getter=True)
 def is_anonymous(f):
     return f.fn is not None
 
@@ -75,56 +78,54 @@ def _register_variadic():
             c.charge_bulk(len(f.curry))
             return f.with_curry(list(args))
 
-        native("call", *types, ctx=True, calls=True)(call)
+        CORE.native("call", *types, ctx=True, calls=True)(call)
         if n:
-            native("curry", *types, ctx=True)(curry)
+            CORE.native("curry", *types, ctx=True)(curry)
 
 
 _register_variadic()
 
 
-@native("timestamp", ctx=True)
+@CORE.native("timestamp", ctx=True)
 def timestamp(c, d):
     return Timestamp(time.monotonic())
 
 
-@native("elapsed", TS, getter=True)
+@CORE.native("elapsed", TS, getter=True)
 def elapsed(ts):
     return time.monotonic() - ts.t
 
 
-@native("+", TS, NUM)
+@CORE.native("+", TS, NUM)
 def ts_add(ts, secs):
     return Timestamp(ts.t + secs)
 
 
-@native("-", TS, NUM)
+@CORE.native("-", TS, NUM)
 def ts_sub(ts, secs):
     return Timestamp(ts.t - secs)
 
 
-@native("-", TS, TS)
+@CORE.native("-", TS, TS)
 def ts_diff(a, b):
     return a.t - b.t
 
 
-@native("eval", STR, ctx=True, calls=True)
+@CORE.native("eval", STR, ctx=True, calls=True)
 def eval_(c, d, script):
     """Evaluate script text in a fresh scope (sharing functions, log and budget); compiling
     it is charged to the run as it goes, on top of ``EVAL_OPS`` for compiling at all."""
-    from ..engine import Scope
-
     c.charge(EVAL_OPS)
-    main, fns = c.engine.compile_eval(script, c.charge).instantiate()
+    main, fns = c.engine.compile_eval(script, c.charge, c.natives).instantiate()
     return c.run_nested(main, fns, Scope(), d + 1)
 
 
-@native("range", INT, INT)
+@CORE.native("range", INT, INT)
 def range2(a, b):
     return RhaiRange(a, b, False)
 
 
-@native("range", NUM, NUM, NUM, ctx=True)
+@CORE.native("range", NUM, NUM, NUM, ctx=True)
 def range3(c, d, a, b, step):
     """The numbers from ``a`` towards ``b`` (excluded) by ``step``, as an array: its length
     is known, and checked, before it is built."""
@@ -148,37 +149,37 @@ def range3(c, d, a, b, step):
     return out
 
 
-@native("start", (RhaiRange,), getter=True)
+@CORE.native("start", (RhaiRange,), getter=True)
 def range_start(r):
     return r.start
 
 
-@native("end", (RhaiRange,), getter=True)
+@CORE.native("end", (RhaiRange,), getter=True)
 def range_end(r):
     return r.end
 
 
-@native("is_inclusive", (RhaiRange,), getter=True)
+@CORE.native("is_inclusive", (RhaiRange,), getter=True)
 def range_inclusive(r):
     return r.inclusive
 
 
-@native("is_exclusive", (RhaiRange,), getter=True)
+@CORE.native("is_exclusive", (RhaiRange,), getter=True)
 def range_exclusive(r):
     return not r.inclusive
 
 
-@native("is_empty", (RhaiRange,), getter=True)
+@CORE.native("is_empty", (RhaiRange,), getter=True)
 def range_empty(r):
     return range_len(r) == 0
 
 
-@native("len", (RhaiRange,), getter=True)
+@CORE.native("len", (RhaiRange,), getter=True)
 def range_len(r):
     return min(max(r.end + (1 if r.inclusive else 0) - r.start, 0), INT_MAX)
 
 
-@native("contains", (RhaiRange,), INT)
+@CORE.native("contains", (RhaiRange,), INT)
 def range_contains(r, x):
     return x in r.as_range()
 

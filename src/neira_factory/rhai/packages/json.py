@@ -15,14 +15,16 @@ import re
 from ..errors import ErrorDataTooLarge, ErrorRuntime
 from ..runtime.text import to_json
 from ..runtime.values import INT_MAX, INT_MIN
-from .registry import ANY, native
+from .package import ANY, Package
 from .types import STR
+
+JSON = Package("json")
 
 STRING = re.compile('"[^"]*"')  # a JSON string once its escaped backslashes and quotes are gone
 LONG_INT = re.compile(r"\d{19}")
 
 
-@native("to_json", ANY, ctx=True)
+@JSON.native("to_json", ANY, ctx=True)
 def to_json_(c, d, v):
     return to_json(c, v)
 
@@ -33,7 +35,7 @@ def _int(text):
     return v if INT_MIN <= v <= INT_MAX else float(v)
 
 
-@native("parse_json", STR, ctx=True)
+@JSON.native("parse_json", STR, ctx=True)
 def parse_json(c, d, s):
     c.charge_bulk(len(s))
     limits = c.limits

@@ -7,13 +7,15 @@ from __future__ import annotations
 from ..runtime.access import set_prop, set_prop_sized
 from ..runtime.calls import callback
 from ..runtime.values import copy
-from .registry import ANY, native
+from .package import ANY, Package
 from .types import FNP, MAP, TXT
 
-native("len", MAP, getter=True)(len)
+MAPS = Package("maps")
+
+MAPS.native("len", MAP, getter=True)(len)
 
 
-@native("is_empty", MAP, getter=True)
+@MAPS.native("is_empty", MAP, getter=True)
 def is_empty(m):
     return not m
 
@@ -23,27 +25,27 @@ def _sorted(c, m):
     return sorted(m)
 
 
-@native("keys", MAP, ctx=True)
+@MAPS.native("keys", MAP, ctx=True)
 def keys(c, d, m):
     return _sorted(c, m)
 
 
-@native("values", MAP, ctx=True, shares=True)
+@MAPS.native("values", MAP, ctx=True, shares=True)
 def values(c, d, m):
     return [m[k] for k in _sorted(c, m)]
 
 
-@native("contains", MAP, TXT)
+@MAPS.native("contains", MAP, TXT)
 def contains(m, k):
     return str(k) in m
 
 
-@native("get", MAP, TXT, shares=True)
+@MAPS.native("get", MAP, TXT, shares=True)
 def get(m, k):
     return m.get(str(k))
 
 
-@native("set", MAP, TXT, ANY, ctx=True)
+@MAPS.native("set", MAP, TXT, ANY, ctx=True)
 def set_(c, d, m, k, v):
     if c.sizes is None:
         set_prop(c, m, str(k), v)
@@ -51,17 +53,17 @@ def set_(c, d, m, k, v):
         set_prop_sized(c, m, str(k), v)
 
 
-@native("remove", MAP, TXT)
+@MAPS.native("remove", MAP, TXT)
 def remove(m, k):
     return m.pop(str(k), None)
 
 
-@native("clear", MAP)
+@MAPS.native("clear", MAP)
 def clear(m):
     m.clear()
 
 
-@native("mixin", MAP, MAP, ctx=True, aliases=("+=",))
+@MAPS.native("mixin", MAP, MAP, ctx=True, aliases=("+=",))
 def mixin(c, d, m, other):
     removed = [m[k] for k in other if k in m]
     keys = sum(len(k) for k in other if k not in m)
@@ -70,7 +72,7 @@ def mixin(c, d, m, other):
     c.stored(m, list(new.values()), removed, chars=keys)
 
 
-@native("fill_with", MAP, MAP, ctx=True)
+@MAPS.native("fill_with", MAP, MAP, ctx=True)
 def fill_with(c, d, m, other):
     fresh = [k for k in other if k not in m]
     added = []
@@ -90,12 +92,12 @@ def _pick(c, d, m, f, want):
     return out
 
 
-@native("filter", MAP, FNP, ctx=True, shares=True, calls=True)
+@MAPS.native("filter", MAP, FNP, ctx=True, shares=True, calls=True)
 def filter_(c, d, m, f):
     return _pick(c, d, m, f, True)
 
 
-@native("drain", MAP, FNP, ctx=True, calls=True)
+@MAPS.native("drain", MAP, FNP, ctx=True, calls=True)
 def drain(c, d, m, f):
     hit = _pick(c, d, m, f, True)
     for k in hit:
@@ -103,7 +105,7 @@ def drain(c, d, m, f):
     return hit
 
 
-@native("retain", MAP, FNP, ctx=True, calls=True)
+@MAPS.native("retain", MAP, FNP, ctx=True, calls=True)
 def retain(c, d, m, f):
     gone = _pick(c, d, m, f, False)
     for k in gone:

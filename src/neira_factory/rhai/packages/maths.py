@@ -8,44 +8,46 @@ import math
 from ..errors import ErrorArithmetic, ErrorBitFieldBounds
 from ..runtime.ops import ci
 from ..runtime.values import INT_MAX, INT_MIN
-from .registry import ARGS, native
+from .package import ARGS, Package
 from .types import FLT, INT, NUM, STR
 
+MATHS = Package("maths")
 
-@native("abs", INT)
+
+@MATHS.native("abs", INT)
 def abs_int(x):
     return ci(abs(x), "abs")
 
 
-native("abs", FLT)(abs)
+MATHS.native("abs", FLT)(abs)
 
 
-@native("sign", INT)
+@MATHS.native("sign", INT)
 def sign_int(x):
     return (x > 0) - (x < 0)
 
 
-@native("sign", FLT)
+@MATHS.native("sign", FLT)
 def sign_float(x):
     return 0 if x == 0 or x != x else (1 if x > 0 else -1)
 
 
-@native("min", INT, INT)
+@MATHS.native("min", INT, INT)
 def min_int(a, b):
     return min(a, b)
 
 
-@native("max", INT, INT)
+@MATHS.native("max", INT, INT)
 def max_int(a, b):
     return max(a, b)
 
 
-@native("min", NUM, NUM)
+@MATHS.native("min", NUM, NUM)
 def min_num(a, b):
     return float(min(a, b))
 
 
-@native("max", NUM, NUM)
+@MATHS.native("max", NUM, NUM)
 def max_num(a, b):
     return float(max(a, b))
 
@@ -60,7 +62,7 @@ def _float_fn(name, fn):
             return math.inf
 
     run.__name__ = name
-    native(name, NUM)(run)
+    MATHS.native(name, NUM)(run)
 
 
 for _name, _fn in {
@@ -73,7 +75,7 @@ for _name, _fn in {
     _float_fn(_name, _fn)
 
 
-@native("log", NUM, NUM)
+@MATHS.native("log", NUM, NUM)
 def log_base(x, base):
     try:
         return math.log(float(x), float(base))
@@ -81,22 +83,22 @@ def log_base(x, base):
         return math.nan
 
 
-@native("atan", NUM, NUM)
+@MATHS.native("atan", NUM, NUM)
 def atan2(y, x):
     return math.atan2(float(y), float(x))
 
 
-@native("hypot", NUM, NUM)
+@MATHS.native("hypot", NUM, NUM)
 def hypot(x, y):
     return math.hypot(float(x), float(y))
 
 
-@native("PI")
+@MATHS.native("PI")
 def pi():
     return math.pi
 
 
-@native("E")
+@MATHS.native("E")
 def e():
     return math.e
 
@@ -106,69 +108,69 @@ def _finite(x, what):
         raise ErrorArithmetic(f"cannot {what} {x}")
 
 
-@native("floor", FLT, getter=True)
+@MATHS.native("floor", FLT, getter=True)
 def floor(x):
     return float(math.floor(x)) if math.isfinite(x) else x
 
 
-@native("ceiling", FLT, getter=True)
+@MATHS.native("ceiling", FLT, getter=True)
 def ceiling(x):
     return float(math.ceil(x)) if math.isfinite(x) else x
 
 
-@native("round", FLT, getter=True)
+@MATHS.native("round", FLT, getter=True)
 def round_(x):
     if not math.isfinite(x):
         return x
     return float(math.floor(x + 0.5)) if x >= 0 else float(math.ceil(x - 0.5))
 
 
-@native("int", FLT, getter=True)
+@MATHS.native("int", FLT, getter=True)
 def int_part(x):
     return float(math.trunc(x)) if math.isfinite(x) else x
 
 
-@native("fraction", FLT, getter=True)
+@MATHS.native("fraction", FLT, getter=True)
 def fraction(x):
     return x - math.trunc(x) if math.isfinite(x) else x
 
 
-@native("is_nan", FLT, getter=True)
+@MATHS.native("is_nan", FLT, getter=True)
 def is_nan(x):
     return x != x
 
 
-@native("is_finite", FLT, getter=True)
+@MATHS.native("is_finite", FLT, getter=True)
 def is_finite(x):
     return math.isfinite(x)
 
 
-@native("is_infinite", FLT, getter=True)
+@MATHS.native("is_infinite", FLT, getter=True)
 def is_infinite(x):
     return math.isinf(x)
 
 
-@native("is_even", INT, getter=True)
+@MATHS.native("is_even", INT, getter=True)
 def is_even(x):
     return x % 2 == 0
 
 
-@native("is_odd", INT, getter=True)
+@MATHS.native("is_odd", INT, getter=True)
 def is_odd(x):
     return x % 2 == 1
 
 
-@native("is_zero", NUM, getter=True)
+@MATHS.native("is_zero", NUM, getter=True)
 def is_zero(x):
     return x == 0
 
 
-@native("to_int", INT)
+@MATHS.native("to_int", INT)
 def int_to_int(x):
     return x
 
 
-@native("to_int", FLT)
+@MATHS.native("to_int", FLT)
 def to_int(x):
     _finite(x, "convert to integer")
     v = math.trunc(x)
@@ -177,17 +179,17 @@ def to_int(x):
     return v
 
 
-@native("to_float", NUM)
+@MATHS.native("to_float", NUM)
 def to_float(x):
     return float(x)
 
 
-@native("parse_int", STR, cost=ARGS)
+@MATHS.native("parse_int", STR, cost=ARGS)
 def parse_int(s):
     return parse_int_radix(s, 10)
 
 
-@native("parse_int", STR, INT, cost=ARGS)
+@MATHS.native("parse_int", STR, INT, cost=ARGS)
 def parse_int_radix(s, radix):
     if not 2 <= radix <= 36:
         raise ErrorArithmetic(f"invalid radix: {radix}")
@@ -201,7 +203,7 @@ def parse_int_radix(s, radix):
     return ci(v, "parse_int")
 
 
-@native("parse_float", STR, cost=ARGS)
+@MATHS.native("parse_float", STR, cost=ARGS)
 def parse_float(s):
     text = s.strip()
     try:
@@ -216,17 +218,17 @@ def _radix_str(x, fmt):
     return format(x & ((1 << 64) - 1) if x < 0 else x, fmt)
 
 
-@native("to_hex", INT)
+@MATHS.native("to_hex", INT)
 def to_hex(x):
     return _radix_str(x, "x")
 
 
-@native("to_octal", INT)
+@MATHS.native("to_octal", INT)
 def to_octal(x):
     return _radix_str(x, "o")
 
 
-@native("to_binary", INT)
+@MATHS.native("to_binary", INT)
 def to_binary(x):
     return _radix_str(x, "b")
 
@@ -240,13 +242,13 @@ def _bits(start, n):
     return start, min(n, 64 - start)
 
 
-@native("get_bits", INT, INT, INT)
+@MATHS.native("get_bits", INT, INT, INT)
 def get_bits(x, start, n):
     start, n = _bits(start, n)
     return (x >> start) & ((1 << n) - 1)
 
 
-@native("set_bits", INT, INT, INT, INT, strmut=True)
+@MATHS.native("set_bits", INT, INT, INT, INT, strmut=True)
 def set_bits(x, start, n, value):
     start, n = _bits(start, n)
     mask = ((1 << n) - 1) << start
@@ -254,12 +256,12 @@ def set_bits(x, start, n, value):
     return (r - (1 << 64) if r > INT_MAX else r), None
 
 
-@native("bits", INT, INT, INT)
+@MATHS.native("bits", INT, INT, INT)
 def bits(x, start, n):
     start, n = _bits(start, n)
     return [bool((x >> i) & 1) for i in range(start, start + n)]
 
 
-@native("bits", INT)
+@MATHS.native("bits", INT)
 def all_bits(x):
     return [bool((x >> i) & 1) for i in range(64)]

@@ -1,83 +1,53 @@
-"""Registry of built-in (native) functions, keyed by name and arity.
+"""The native functions one engine calls: its registered packages' overloads, looked up by name,
+arity and argument types (Rhai's global modules).
 
-Each overload declares its parameter types (a Python type, a tuple of types, or
-``ANY``).  ``ctx`` functions receive the run ``Context`` and call depth first;
-``strmut`` functions mutate a string ``this`` and return ``(new_string, result)``.
-``shares`` functions may return an array or map that holds (or is) a container
-also held by an argument (``first``, ``filter``, ``values``, ...): the caller
-gets a deep copy, as Rhai's value semantics ask (see ``calls.call_native``).
-``calls`` functions may run script code (callbacks, ``call``, ``eval``).
-
-Every built-in does work in proportion to what it is charged: one call counts
-one operation, and one whose work grows with its data says how it is charged.
-``cost=ARGS`` charges C-speed work over its arguments and result, ``cost=RESULT``
-over its result only (see ``work``); a ``ctx`` function charges itself (and, when
-its result can outgrow its arguments many times over, sizes that result before
-building it); the rest take a bounded time whatever they are given.
+A ``Registry`` is built once, when its engine registers a package: the overloads of each name
+and arity (the packages registered last first), and the sets of names that property reads
+and the compiler consult (getters, string mutators, functions that may run script code).  ``resolve`` picks the overload for the
+arguments' types and remembers it.  ``STANDARD`` is the registry of the standard package, the
+one every ``Engine`` starts with; ``FUNCS`` is its table.
 """
 
 from __future__ import annotations
 
-from ..runtime.context import BULK
+from types import MappingProxyType
 
-ANY = None
-ARGS = "args"
-RESULT = "result"
+from .standard import StandardPackage
 
 
-def work(values) -> int:
-    """Operations of C-speed work over these values: their characters and elements."""
-    n = 0
-    for v in values:
-        t = type(v)
-        if t is str or t is list or t is dict:
-            n += len(v)
-    return n // BULK
+class Registry:
+    """The overloads of some packages, by (name, arity), in the packages' order."""
+
+    __slots__ = ("packages", "functions", "names", "getters", "callbacks", "str_mutators", "_resolved")
+
+    def __init__(self, packages):
+        self.packages = tuple(packages)
+        table: dict = {}
+        for package in self.packages:
+            for name, ov in package.functions:
+                table.setdefault((name, len(ov.types)), []).append(ov)
+        self.functions = MappingProxyType({key: tuple(ovs) for key, ovs in table.items()})
+        overloads = [(name, ov) for (name, _), ovs in table.items() for ov in ovs]
+        self.names = frozenset(name for name, _ in table)
+        self.getters = frozenset(name for name, ov in overloads if ov.getter)
+        self.callbacks = frozenset(name for name, ov in overloads if ov.calls)
+        self.str_mutators = frozenset(name for name, ov in overloads if ov.strmut)
+        self._resolved: dict = {}
+
+    def resolve(self, name, args):
+        """The overload for ``name`` and these argument types, or None."""
+        key = (name, *map(type, args))
+        ov = self._resolved.get(key)
+        if ov is None:
+            for cand in self.functions.get((name, len(args)), ()):
+                if cand.matches(args):
+                    ov = cand
+                    break
+            else:
+                return None
+            self._resolved[key] = ov
+        return ov
 
 
-class Overload:
-    __slots__ = ("types", "fn", "ctx", "strmut", "shares", "cost")
-
-    def __init__(self, types, fn, ctx, strmut, shares=False, cost=None):
-        self.types, self.fn, self.ctx, self.strmut, self.shares = types, fn, ctx, strmut, shares
-        self.cost = cost
-
-    def matches(self, args) -> bool:
-        for spec, a in zip(self.types, args):
-            if spec is ANY:
-                continue
-            t = type(a)
-            if isinstance(spec, tuple):
-                if t not in spec:
-                    return False
-            elif t is not spec:
-                return False
-        return True
-
-    def charge(self, c, args, r):
-        """Charge the C-speed work of a call that returned ``r`` (``cost``)."""
-        if self.cost is ARGS:
-            c.charge(work((r, *args)))
-        elif self.cost is RESULT:
-            c.charge(work(r if self.strmut else (r,)))
-
-
-FUNCS: dict[tuple[str, int], list[Overload]] = {}
-GETTERS: set[str] = set()
-CALLBACK_NAMES: set[str] = set()
-
-
-def native(name, *types, ctx=False, strmut=False, getter=False, aliases=(), shares=False, cost=None,
-           calls=False):
-    """Decorator registering ``fn`` as the native function ``name(types...)``."""
-
-    def deco(fn):
-        for n in (name, *aliases):
-            FUNCS.setdefault((n, len(types)), []).append(Overload(types, fn, ctx, strmut, shares, cost))
-            if getter:
-                GETTERS.add(n)
-            if calls:
-                CALLBACK_NAMES.add(n)
-        return fn
-
-    return deco
+STANDARD = Registry((StandardPackage(),))
+FUNCS = STANDARD.functions  # the standard overloads by (name, arity), read-only

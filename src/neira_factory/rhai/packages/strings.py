@@ -11,52 +11,54 @@ from ..errors import ErrorDataTooLarge
 from ..runtime.access import span, start_of, tail_from, within
 from ..runtime.text import joined
 from ..runtime.values import Char
-from .registry import ANY, ARGS, RESULT, native
+from .package import ANY, ARGS, RESULT, Package
 from .types import ARR, CHR, INT, RNG, STR, TXT
+
+STRINGS = Package("strings")
 
 MAX_PAD = 1 << 24
 
 
-native("len", STR, getter=True)(len)
+STRINGS.native("len", STR, getter=True)(len)
 
 
-@native("is_empty", STR, getter=True)
+@STRINGS.native("is_empty", STR, getter=True)
 def is_empty(s):
     return not s
 
 
-@native("contains", STR, TXT, cost=ARGS)
+@STRINGS.native("contains", STR, TXT, cost=ARGS)
 def contains(s, sub):
     return sub in s
 
 
-@native("starts_with", STR, TXT, ctx=True)
+@STRINGS.native("starts_with", STR, TXT, ctx=True)
 def starts_with(c, d, s, p):
     c.charge_bulk(len(p))
     return s.startswith(p)
 
 
-@native("ends_with", STR, TXT, ctx=True)
+@STRINGS.native("ends_with", STR, TXT, ctx=True)
 def ends_with(c, d, s, p):
     c.charge_bulk(len(p))
     return s.endswith(p)
 
 
-@native("index_of", STR, TXT, cost=ARGS)
+@STRINGS.native("index_of", STR, TXT, cost=ARGS)
 def index_of(s, sub):
     return s.find(sub)
 
 
-@native("index_of", STR, TXT, INT, cost=ARGS)
+@STRINGS.native("index_of", STR, TXT, INT, cost=ARGS)
 def index_of_from(s, sub, start):
     if start >= len(s):
         return -1
     return s.find(sub, start_of(s, start))
 
 
-native("sub_string", STR, INT, cost=RESULT)(tail_from)
-native("sub_string", STR, INT, INT, cost=RESULT)(span)
-native("sub_string", STR, RNG, cost=RESULT)(within)
+STRINGS.native("sub_string", STR, INT, cost=RESULT)(tail_from)
+STRINGS.native("sub_string", STR, INT, INT, cost=RESULT)(span)
+STRINGS.native("sub_string", STR, RNG, cost=RESULT)(within)
 
 
 def _split_empty(c, s, n=None):
@@ -96,34 +98,34 @@ def _parts(c, cut, s, sep, n=None):
     return parts
 
 
-@native("split", STR, TXT, ctx=True)
+@STRINGS.native("split", STR, TXT, ctx=True)
 def split(c, d, s, sep):
     return _parts(c, str.split, s, sep) if sep else _split_empty(c, s)
 
 
-@native("split", STR, TXT, INT, ctx=True)
+@STRINGS.native("split", STR, TXT, INT, ctx=True)
 def split_n(c, d, s, sep, n):
     n = _segments(n)
     return _parts(c, str.split, s, sep, n) if sep else _split_empty(c, s, n)
 
 
-@native("split", STR, ctx=True)
+@STRINGS.native("split", STR, ctx=True)
 def split_ws(c, d, s):
     return _parts(c, str.split, s, None)
 
 
-@native("split", STR, INT, cost=ARGS)
+@STRINGS.native("split", STR, INT, cost=ARGS)
 def split_at(s, i):
     a = start_of(s, i)
     return [s[:a], s[a:]]
 
 
-@native("split_rev", STR, TXT, ctx=True)
+@STRINGS.native("split_rev", STR, TXT, ctx=True)
 def split_rev(c, d, s, sep):
     return (_parts(c, str.split, s, sep) if sep else _split_empty(c, s))[::-1]
 
 
-@native("split_rev", STR, TXT, INT, ctx=True)
+@STRINGS.native("split_rev", STR, TXT, INT, ctx=True)
 def split_rev_n(c, d, s, sep, n):
     n = _segments(n)
     if sep:
@@ -132,79 +134,79 @@ def split_rev_n(c, d, s, sep, n):
     return [part[::-1] for part in _split_empty(c, s[::-1], n)]
 
 
-@native("to_upper", STR, cost=RESULT)
+@STRINGS.native("to_upper", STR, cost=RESULT)
 def to_upper(s):
     return s.upper()
 
 
-@native("to_lower", STR, cost=RESULT)
+@STRINGS.native("to_lower", STR, cost=RESULT)
 def to_lower(s):
     return s.lower()
 
 
-@native("to_upper", CHR)
+@STRINGS.native("to_upper", CHR)
 def char_upper(ch):
     u = ch.upper()
     return Char(u) if len(u) == 1 else ch
 
 
-@native("to_lower", CHR)
+@STRINGS.native("to_lower", CHR)
 def char_lower(ch):
     u = ch.lower()
     return Char(u) if len(u) == 1 else ch
 
 
-@native("chars", STR, ctx=True, aliases=("to_chars",))
+@STRINGS.native("chars", STR, ctx=True, aliases=("to_chars",))
 def chars(c, d, s):
     return _each(c, s, Char)
 
 
-@native("chars", STR, RNG, ctx=True)
+@STRINGS.native("chars", STR, RNG, ctx=True)
 def chars_range(c, d, s, r):
     return _each(c, within(s, r), Char)
 
 
-@native("bytes", STR, getter=True, cost=ARGS)
+@STRINGS.native("bytes", STR, getter=True, cost=ARGS)
 def utf8_len(s):
     if s.isascii():
         return len(s)
     return len(s.encode("utf-8", "surrogatepass"))
 
 
-@native("get", STR, INT)
+@STRINGS.native("get", STR, INT)
 def get_char(s, i):
     n = len(s)
     j = i + n if i < 0 else i
     return Char(s[j]) if 0 <= j < n else None
 
 
-@native("to_int", CHR)
+@STRINGS.native("to_int", CHR)
 def char_code(ch):
     return ord(ch)
 
 
-@native("to_char", INT)
+@STRINGS.native("to_char", INT)
 def to_char(i):
     return Char(chr(i)) if 0 <= i <= 0x10FFFF else Char("\ufffd")
 
 
-@native("is_alphabetic", CHR)
+@STRINGS.native("is_alphabetic", CHR)
 def is_alphabetic(ch):
     return ch.isalpha()
 
 
-@native("is_digit", CHR)
+@STRINGS.native("is_digit", CHR)
 def is_digit(ch):
     return ch.isdigit()
 
 
-@native("is_whitespace", CHR)
+@STRINGS.native("is_whitespace", CHR)
 def is_whitespace(ch):
     return ch.isspace()
 
 
 # -- mutating methods: return (new_string, result) ----------------------------
-@native("replace", STR, TXT, TXT, strmut=True, ctx=True)
+@STRINGS.native("replace", STR, TXT, TXT, strmut=True, ctx=True)
 def replace(c, d, s, find, sub):
     """Sized from the number of matches before the new string is built."""
     c.charge_bulk(len(s))
@@ -215,42 +217,42 @@ def replace(c, d, s, find, sub):
     return out, None
 
 
-@native("trim", STR, strmut=True, cost=RESULT)
+@STRINGS.native("trim", STR, strmut=True, cost=RESULT)
 def trim(s):
     return s.strip(), None
 
 
-@native("trim_start", STR, strmut=True, cost=RESULT)
+@STRINGS.native("trim_start", STR, strmut=True, cost=RESULT)
 def trim_start(s):
     return s.lstrip(), None
 
 
-@native("trim_end", STR, strmut=True, cost=RESULT)
+@STRINGS.native("trim_end", STR, strmut=True, cost=RESULT)
 def trim_end(s):
     return s.rstrip(), None
 
 
-@native("make_upper", STR, strmut=True, cost=RESULT)
+@STRINGS.native("make_upper", STR, strmut=True, cost=RESULT)
 def make_upper(s):
     return s.upper(), None
 
 
-@native("make_lower", STR, strmut=True, cost=RESULT)
+@STRINGS.native("make_lower", STR, strmut=True, cost=RESULT)
 def make_lower(s):
     return s.lower(), None
 
 
-@native("clear", STR, strmut=True)
+@STRINGS.native("clear", STR, strmut=True)
 def clear(s):
     return "", None
 
 
-@native("truncate", STR, INT, strmut=True, cost=RESULT)
+@STRINGS.native("truncate", STR, INT, strmut=True, cost=RESULT)
 def truncate(s, n):
     return s[:max(n, 0)], None
 
 
-@native("pad", STR, INT, TXT, strmut=True, ctx=True)
+@STRINGS.native("pad", STR, INT, TXT, strmut=True, ctx=True)
 def pad(c, d, s, n, fill):
     if len(s) >= n or not fill:
         return s, None
@@ -262,22 +264,22 @@ def pad(c, d, s, n, fill):
     return s + (fill * (need // len(fill) + 1))[:need], None
 
 
-@native("append", STR, ANY, strmut=True, ctx=True, aliases=("push", "+="))
+@STRINGS.native("append", STR, ANY, strmut=True, ctx=True, aliases=("push", "+="))
 def append(c, d, s, item):
     return joined(c, (s, item)), None
 
 
-@native("remove", STR, TXT, strmut=True, cost=RESULT)
+@STRINGS.native("remove", STR, TXT, strmut=True, cost=RESULT)
 def remove(s, sub):
     return s.replace(sub, "", 1), None
 
 
-@native("pop", STR, strmut=True, cost=RESULT)
+@STRINGS.native("pop", STR, strmut=True, cost=RESULT)
 def pop(s):
     return (s[:-1], Char(s[-1])) if s else (s, None)
 
 
-@native("pop", STR, INT, strmut=True, cost=RESULT)
+@STRINGS.native("pop", STR, INT, strmut=True, cost=RESULT)
 def pop_n(s, n):
     if n <= 0:
         return s, ""
@@ -286,27 +288,27 @@ def pop_n(s, n):
     return s[:-n], s[-n:]
 
 
-@native("crop", STR, INT, strmut=True, cost=RESULT)
+@STRINGS.native("crop", STR, INT, strmut=True, cost=RESULT)
 def crop_from(s, start):
     return tail_from(s, start), None
 
 
-@native("crop", STR, INT, INT, strmut=True, cost=RESULT)
+@STRINGS.native("crop", STR, INT, INT, strmut=True, cost=RESULT)
 def crop(s, start, length):
     return span(s, start, length), None
 
 
-@native("crop", STR, RNG, strmut=True, cost=RESULT)
+@STRINGS.native("crop", STR, RNG, strmut=True, cost=RESULT)
 def crop_range(s, r):
     return within(s, r), None
 
 
-@native("reverse", STR, strmut=True, cost=RESULT)
+@STRINGS.native("reverse", STR, strmut=True, cost=RESULT)
 def reverse(s):
     return s[::-1], None
 
 
-@native("join", ARR, TXT, ctx=True)
+@STRINGS.native("join", ARR, TXT, ctx=True)
 def join(c, d, arr, sep):
     return joined(c, arr, str(sep))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..errors import (ErrorArrayBounds, ErrorBitFieldBounds, ErrorDotExpr, ErrorIndexingType,
                       ErrorPropertyNotFound, ErrorStringBounds)
+from .calls import UNBOUND, get_native
 from .values import INT_MAX, Char, RhaiRange, copy, type_name
 
 
@@ -154,8 +155,6 @@ def get_prop(c, target, name):
         if c.engine is not None and c.engine.fail_on_invalid_map_property:
             raise ErrorPropertyNotFound(f"property not found: {name}")
         return None
-    from .calls import UNBOUND, get_native
-
     r = get_native(c, name, target)
     if r is UNBOUND:
         raise ErrorDotExpr(f"unknown property '{name}' of {type_name(target)}")

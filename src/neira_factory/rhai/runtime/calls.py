@@ -2,15 +2,15 @@
 function-pointer calls and the ``this`` write-back protocol.
 
 Script functions are compiled to Python functions ``f(c, depth, this, *args)``
-and live in ``Context.fns`` keyed by (name, arity).  Calls that may mutate a
-value held in an immutable Python object (string ``this``) return the new value
-so the compiled caller can store it back.
+and live in ``Context.fns`` keyed by (name, arity); native functions are looked
+up in the run's registry (``Context.natives``).  Calls that may mutate a value
+held in an immutable Python object (string ``this``) return the new value so the
+compiled caller can store it back.
 """
 
 from __future__ import annotations
 
 from ..errors import ErrorFunctionNotFound, ErrorInFunctionCall, fn_not_found
-from ..packages.registry import FUNCS, GETTERS
 from .values import CONTAINERS, NESTED, FnPtr, copy, type_name
 
 
@@ -24,31 +24,15 @@ class Unbound:
 
 
 UNBOUND = Unbound()
-_cache: dict = {}
 
 
 def signature(name, args):
     return f"{name} ({', '.join(type_name(a) for a in args)})"
 
 
-def resolve(name, args):
-    """The native overload for ``name`` and these argument types, or None."""
-    key = (name, *map(type, args))
-    ov = _cache.get(key)
-    if ov is None:
-        for cand in FUNCS.get((name, len(args)), ()):
-            if cand.matches(args):
-                ov = cand
-                break
-        else:
-            return None
-        _cache[key] = ov
-    return ov
-
-
 def call_native(c, d, name, args):
     """Call a native function, charging its work; returns (result, new first argument)."""
-    ov = resolve(name, args)
+    ov = c.natives.resolve(name, args)
     if ov is None:
         raise fn_not_found(signature(name, args))
     r = ov.fn(c, d, *args) if ov.ctx else ov.fn(*args)
@@ -147,9 +131,10 @@ def callback(c, d, ptr, this, *args, owned=0):
 def get_native(c, name, target):
     """The native property getter ``target.name`` applied to ``target``, or ``UNBOUND`` if
     there is none."""
-    if name not in GETTERS:
+    natives = c.natives
+    if name not in natives.getters:
         return UNBOUND
-    ov = resolve(name, [target])
+    ov = natives.resolve(name, [target])
     if ov is None or ov.shares:
         return UNBOUND
     r = ov.fn(c, 0, target) if ov.ctx else ov.fn(target)

@@ -1,4 +1,5 @@
-"""Per-run execution state: operation counter, deadline, limits, data sizes, log, functions.
+"""Per-run execution state: operation counter, deadline, limits, data sizes, log, functions
+(the script's own and the registry of native ones).
 
 One ``Context`` exists per evaluation, so concurrent evaluations (even of one
 shared ``Engine``) never share mutable state.
@@ -29,10 +30,10 @@ BULK = 1024
 class Context:
     """Mutable state of one running script."""
 
-    __slots__ = ("ops", "lim", "max_ops", "deadline", "limits", "log", "fns", "maxd", "this_out",
-                 "constants", "engine", "sizes", "work", "wlim", "log_left", "max_string")
+    __slots__ = ("ops", "lim", "max_ops", "deadline", "limits", "log", "fns", "natives", "maxd",
+                 "this_out", "constants", "engine", "sizes", "work", "wlim", "log_left", "max_string")
 
-    def __init__(self, limits, fns, engine=None, log=None, constants=None):
+    def __init__(self, limits, fns, natives, engine=None, log=None, constants=None):
         self.limits = limits
         self.ops = self.work = 0
         self.max_ops = limits.max_operations or NO_LIMIT
@@ -43,6 +44,7 @@ class Context:
         self.max_string = limits.max_string_size or NO_LIMIT
         self.log_left = self.max_string
         self.fns = fns
+        self.natives = natives
         self.maxd = limits.max_call_levels or NO_LIMIT
         self.this_out = None
         self.constants = constants or {}

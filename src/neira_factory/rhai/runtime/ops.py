@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 from ..errors import ErrorArithmetic, ErrorMismatchDataType, fn_not_found
-from .calls import resolve
 from .text import display
 from .values import INT_MAX, INT_MIN, Char, RhaiRange, Timestamp, copy, type_name
 
@@ -23,9 +22,9 @@ def no_op(op, *args):
     return fn_not_found(f"{op} ({', '.join(type_name(a) for a in args)})")
 
 
-def native_op(op, a, b):
+def native_op(c, op, a, b):
     """Operator overloads registered by packages (e.g. timestamp arithmetic)."""
-    ov = resolve(op, [a, b])
+    ov = c.natives.resolve(op, [a, b])
     if ov is None:
         raise no_op(op, a, b)
     return ov.fn(a, b)
@@ -89,7 +88,7 @@ def add(c, a, b):
     if ta is bytearray and tb is bytearray:
         c.charge_bulk(len(a) + len(b))
         return a + b
-    return native_op("+", a, b)
+    return native_op(c, "+", a, b)
 
 
 def add_assign(c, a, b):
@@ -143,7 +142,7 @@ def sub(c, a, b):
     if ta is str and _is_text(b):
         c.charge_bulk(len(a))
         return a.replace(b, "")
-    return native_op("-", a, b)
+    return native_op(c, "-", a, b)
 
 
 def mul(c, a, b):

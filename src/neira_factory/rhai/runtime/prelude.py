@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..errors import (ErrorAssignmentToConstant, ErrorFor, ErrorMismatchDataType, ErrorRuntime,
                       ErrorStackOverflow, ErrorDataTooLarge, ErrorTooManyVariables,
-                      ErrorUnboundThis, ErrorVariableNotFound, RhaiError, thrown)
+                      ErrorUnboundThis, ErrorVariableNotFound, RhaiError)
 from . import access, calls, ops
 from .text import brief, joined
 from .values import INT_MAX, INT_MIN, Char, FnPtr, RhaiRange, copy
@@ -105,7 +105,8 @@ def interp(c, *parts):
 
 
 def throw(value):
-    raise thrown(value)
+    """A script's ``throw value``: its message quotes the value, cut short."""
+    raise ErrorRuntime(brief(value), value=value)
 
 
 def caught(e):

@@ -1,0 +1,186 @@
+"""Statement-like expressions (``if``, ``switch``, blocks, loops, ``try``), for ``FnCompiler``:
+lowered to Python statements that leave their value in a temporary."""
+
+from __future__ import annotations
+
+from .. import ast as A
+from ..runtime.values import RhaiRange
+from .val import UNIT, Val
+
+
+class Loop:
+    """How `break`/`continue` are emitted inside one loop."""
+
+    __slots__ = ("result", "flag")
+
+    def __init__(self, result, flag=None):
+        self.result, self.flag = result, flag
+
+
+class ControlCompiler:
+    """``FnCompiler``'s statement-like expressions (a mixin)."""
+
+    def compound(self, node, want) -> Val:
+        result = self.tmp() if want else None
+        getattr(self, "x_" + type(node).__name__.lower())(node, result)
+        if result is None:
+            return UNIT
+        return Val(result, "any", False, True)
+
+    def set_result(self, result, v: Val):
+        if result is not None:
+            self.emit(f"{result} = {v.code}")
+
+    def branch(self, body, result):
+        with self.indent():
+            v = self.block(body.stmts, result is not None) if isinstance(body, A.Block) \
+                else self.stmt(body, result is not None)
+            self.set_result(result, v)
+            self.flush()
+
+    def x_if(self, node, result):
+        cond = self.cond(node.cond)
+        self.flush()
+        self.emit(f"if {cond}:")
+        self.branch(node.then, result)
+        if node.other is not None:
+            self.emit("else:")
+            self.branch(node.other, result)
+        elif result is not None:
+            self.emit("else:")
+            with self.indent():
+                self.emit(f"{result} = None")
+
+    def x_block(self, node, result):
+        v = self.block(node.stmts, result is not None)
+        self.set_result(result, v)
+
+    def x_switch(self, node, result):
+        subject = self.materialize(self.expr(node.subject))
+        matched = self.tmp()
+        self.flush()
+        self.emit(f"{matched} = False")
+        for case in [c for c in node.cases if c.values] + [c for c in node.cases if not c.values]:
+            tests = [f"_same(c, {subject.code}, {self.k(v)})" for v in case.values]
+            for lo, hi, incl in case.ranges:
+                op = "<=" if incl else "<"
+                tests.append(f"(type({subject.code}) is int and {lo} <= {subject.code} {op} {hi})")
+                tests.append(f"_same(c, {subject.code}, {self.k(RhaiRange(lo, hi, incl))})")
+            self.emit(f"if not {matched} and ({' or '.join(tests)}):")
+            with self.indent():
+                if case.cond is not None:
+                    self.emit(f"if {self.cond(case.cond)}:")
+                    with self.indent():
+                        self.emit(f"{matched} = True")
+                    self.emit(f"if {matched}:")
+                else:
+                    self.emit(f"{matched} = True")
+                    self.emit("if True:")
+                self.branch(case.body, result)
+        self.emit(f"if not {matched}:")
+        if node.default is not None:
+            self.branch(node.default, result)
+        else:
+            with self.indent():
+                self.set_result(result, UNIT)
+
+    def loop_body(self, body, loop: Loop):
+        self.loops.append(loop)
+        self.block(body.stmts, False)
+        self.loops.pop()
+        self.flush()
+
+    def x_while(self, node, result):
+        self.start_loop(result)
+        self.flush()
+        self.emit("while True:")
+        with self.indent():
+            self.count()
+            cond = self.cond(node.cond)
+            self.emit(f"if not {cond}: break")
+            self.loop_body(node.body, Loop(result))
+
+    def x_loop(self, node, result):
+        self.start_loop(result)
+        self.flush()
+        self.emit("while True:")
+        with self.indent():
+            self.count()
+            self.loop_body(node.body, Loop(result))
+
+    def x_doloop(self, node, result):
+        self.start_loop(result)
+        flag = self.tmp()
+        self.flush()
+        self.emit(f"{flag} = False")
+        self.emit("while True:")
+        with self.indent():
+            self.count()
+            self.emit("for _ in (0,):")
+            with self.indent():
+                self.loop_body(node.body, Loop(result, flag))
+            self.emit(f"if {flag}: break")
+            cond = self.cond(node.cond)
+            self.emit(f"if {cond}: break" if node.until else f"if not {cond}: break")
+            self.flush()
+
+    def start_loop(self, result):
+        if result is not None:
+            self.emit(f"{result} = None")
+
+    def x_for(self, node, result):
+        self.start_loop(result)
+        it = node.iterable
+        self.scopes.append({})
+        saved_live = self.live
+        if isinstance(it, A.Binary) and it.op in ("..", "..="):
+            lo, hi = self.exprs([it.left, it.right])
+            if lo.ty == "int" and hi.ty == "int":
+                seq = f"range({lo.code}, {hi.code}{' + 1' if it.op == '..=' else ''})"
+            else:
+                seq = f"_irange({lo.code}, {hi.code}, {it.op == '..='})"
+            var_ty = "int"
+        else:
+            seq = f"_iter(c, {self.expr(it).code})"
+            var_ty = "any"
+        var = self.declare(node.var, False)
+        self.m.types.assign(var.key, var_ty)
+        self.flush()
+        if node.idx is not None:
+            idx = self.declare(node.idx, False)
+            self.m.types.assign(idx.key, "int")
+            self.emit(f"for {idx.py}, {var.py} in enumerate({seq}):")
+        else:
+            self.emit(f"for {var.py} in {seq}:")
+        with self.indent():
+            self.count()
+            self.loop_body(node.body, Loop(result))
+        self.scopes.pop()
+        self.live = saved_live
+
+    def x_try(self, node, result):
+        self.sync_out()
+        self.emit("try:")
+        with self.indent():
+            v = self.block(node.body.stmts, result is not None)
+            self.set_result(result, v)
+            self.sync_out()
+        err = self.tmp()
+        self.emit(f"except BaseException as {err}:")
+        with self.indent():
+            self.sync_in()
+            self.scopes.append({})
+            saved_live = self.live
+            if node.var is not None:
+                b = self.declare(node.var, False)
+                self.m.types.force(b.key)
+                self.emit(f"{b.py} = _caught({err})")
+            else:
+                self.emit(f"_caught({err})")
+            self.catching.append(err)
+            v = self.block(node.catch.stmts, result is not None)
+            self.catching.pop()
+            self.set_result(result, v)
+            self.scopes.pop()
+            self.live = saved_live
+            self.flush()

@@ -1,0 +1,79 @@
+"""Whole scripts: the generated Python module (``main`` plus one ``F_name_arity`` per script
+function), compiled again until the inferred types are stable, then to a code object that
+``Compiled.instantiate`` runs on fresh globals (``runtime.prelude``)."""
+
+from __future__ import annotations
+
+from ..errors import parse_error
+from ..runtime.prelude import PRELUDE
+from .emitter import Lines
+from .function import FnCompiler
+from .module import Module
+from .scopes import TypeTable
+
+MAX_PASSES = 6
+
+
+def _module_source(script, limits, natives, types, all_any, meter):
+    m = Module(script, limits, natives, types, all_any, meter)
+    out = Lines()
+    for (name, arity), fn in script.functions.items():
+        fc = FnCompiler(m, "fn", None, fn.params, body=fn.body)
+        fc.body_function(f"F_{name}_{arity}", fn.params, fn.body, name)
+        out.extend(fc.lines)
+    main = FnCompiler(m, "main", None, (), has_scope=True)
+    if main.counting:
+        main.emit("_o = c.ops; _L = c.lim")
+    main.emit_return(main.statements(script.stmts, True))
+    exports = ", ".join(f"({main.k(b.name)}, {b.py!r}, {b.const})" for b in main.exports)
+    out.emit("def main(c, S, d=0):")
+    out.level += 1
+    out.emit("try:")
+    out.level += 1
+    out.extend(main.lines)
+    out.level -= 1
+    out.emit("finally:")
+    out.level += 1
+    out.emit(f"S.export(locals(), ({exports}{',' if main.exports else ''}))")
+    out.level -= 2
+    return out, m
+
+
+class Compiled:
+    """A compiled script: its Python code object, constants and position map."""
+
+    __slots__ = ("code", "consts", "posmap", "source_text", "fn_keys")
+
+    def __init__(self, code, consts, posmap, source_text, fn_keys):
+        self.code, self.consts, self.posmap, self.source_text, self.fn_keys = \
+            code, consts, posmap, source_text, fn_keys
+
+    def instantiate(self):
+        """Fresh module globals holding ``main`` and the ``F_*`` script functions."""
+        g = dict(PRELUDE)
+        g.update(self.consts)
+        g["__rhai_pos__"] = self.posmap
+        exec(self.code, g)  # noqa: S102 - our own generated code; script data lives in constants
+        fns = {key: g[f"F_{key[0]}_{key[1]}"] for key in self.fn_keys}
+        return g["main"], fns
+
+
+def compile_script(script, limits, natives, meter=None) -> Compiled:
+    """``script`` compiled to Python, to call the native functions of the registry ``natives``;
+    ``meter`` (a callable taking a count) is charged for the nodes compiled and the lines
+    generated, before Python compiles them."""
+    types = TypeTable()
+    for _ in range(MAX_PASSES):
+        out, m = _module_source(script, limits, natives, types, False, meter)
+        if not types.next_pass():
+            break
+    else:
+        out, m = _module_source(script, limits, natives, types, True, meter)
+    text, posmap = out.render()
+    if meter is not None:
+        meter(len(posmap))
+    try:
+        code = compile(text, "<rhai>", "exec")
+    except (SyntaxError, RecursionError, MemoryError) as e:
+        raise parse_error("ExprTooDeep", f"script too complex to compile: {e}") from None
+    return Compiled(code, m.consts.values, posmap, text, list(script.functions))
