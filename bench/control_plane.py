@@ -2,7 +2,7 @@
 and on PostgreSQL, with one and with two replicas.
 
 Each run starts fresh: a new SQLite file, or a new database on the PostgreSQL server. A replica is the real
-app (`create_app` over `build_factory`, the bench's write token) under uvicorn with the harness's settings
+app (`create_app` over `build_services`, the bench's write token) under uvicorn with the harness's settings
 (`bench/harness.py`: one worker, log_level="warning", no access log, the fastest loop and http
 implementation), each in its own process with its own var dir, all on the one database: two replicas on
 SQLite are two processes on one SQLite file (WAL; every write transaction starts with BEGIN IMMEDIATE, so
@@ -67,12 +67,12 @@ def factory_app(var_dir: Path):
 
     from neira_factory.api.app import create_app
     from neira_factory.config import Settings
-    from neira_factory.services.bootstrap import build_factory
-    from neira_factory.tokens import TokenRegistry
+    from neira_factory.services.bootstrap import build_services
+    from neira_factory.config.tokens import TokenRegistry
 
     settings = Settings(var_dir=var_dir, database_url=os.environ[DB_ENV], write_token=harness.TOKEN,
                         capabilities_file=harness.ROOT / "capabilities.yaml")
-    factory = build_factory(settings)
+    factory = build_services(settings)
     totals = {"sql_s": 0.0, "lock_s": 0.0, "statements": 0}
     lock = threading.Lock()
     started = threading.local()

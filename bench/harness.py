@@ -52,11 +52,11 @@ def factory_app(var_dir: Path, prepare: Callable[[Any], None] | None = None):
     """The real app over a factory on SQLite in `var_dir`, with the bench's write token; `prepare(factory)`
     runs first (e.g. to register nodes)."""
     from neira_factory.api.app import create_app
-    from neira_factory.services.bootstrap import build_factory
-    from neira_factory.tokens import TokenRegistry
+    from neira_factory.services.bootstrap import build_services
+    from neira_factory.config.tokens import TokenRegistry
 
     settings = factory_settings(var_dir)
-    f = build_factory(settings)
+    f = build_services(settings)
     if prepare is not None:
         prepare(f)
     return create_app(f, TokenRegistry.load(settings))

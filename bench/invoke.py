@@ -15,7 +15,7 @@ free loopback port, driven one after the other by the same pool of client proces
 carries a distinct `key` and input, and every answer is checked (200, and `output` equal to the
 input). The harness is `bench/harness.py`, shared with `bench/api.py`.
 
-In-process: µs per call of `invoke(f, SYSTEM, "analysis.echo", data, key)` on such a factory
+In-process: µs per call of `invoke(f.invoke, SYSTEM, "analysis.echo", data, key)` on such a factory
 against calling the echo implementation directly (`library.get("echo").func(data, {}, ctx)`),
 `--iterations` calls per repeat after a warm-up, the median of `--repeats` repeats.
 
@@ -51,10 +51,10 @@ def stable_echo(f: Any) -> None:
     from neira_factory.domain.actors import SYSTEM
     from neira_factory.services import fabricate, lifecycle
 
-    node_id = fabricate.create(f, SYSTEM, NODE)["id"]
-    lifecycle.transition(f, SYSTEM, node_id, "approve")
+    node_id = fabricate.create(f.fabricate, SYSTEM, NODE)["id"]
+    lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve")
     for _ in range(2):
-        lifecycle.transition(f, SYSTEM, node_id, "approve", force=True, reason="first version of the route")
+        lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve", force=True, reason="first version of the route")
 
 
 def factory_app(var_dir: Path):
@@ -104,17 +104,17 @@ def in_process(var_dir: Path, iterations: int, repeats: int, warmup: int) -> tup
     from neira_factory import library
     from neira_factory.domain.actors import SYSTEM
     from neira_factory.library import ImplContext
-    from neira_factory.services.bootstrap import build_factory
+    from neira_factory.services.bootstrap import build_services
     from neira_factory.services.invoke import invoke
 
-    f = build_factory(harness.factory_settings(var_dir))
+    f = build_services(harness.factory_settings(var_dir))
     stable_echo(f)
     ctx = ImplContext(side_effects=True, output_dir=var_dir / "output")
     keys = [f"user-{i}" for i in range(iterations)]
-    answer = invoke(f, SYSTEM, ROUTE, DATA, keys[0])
+    answer = invoke(f.invoke, SYSTEM, ROUTE, DATA, keys[0])
     if answer["output"] != DATA or answer["state"] != "stable" or library.get("echo").func(DATA, {}, ctx) != DATA:
         raise SystemExit(f"unexpected answer in-process: {answer}")
-    factory = per_call_us(lambda i: invoke(f, SYSTEM, ROUTE, DATA, keys[i]), iterations, repeats, warmup)
+    factory = per_call_us(lambda i: invoke(f.invoke, SYSTEM, ROUTE, DATA, keys[i]), iterations, repeats, warmup)
     direct = per_call_us(lambda i: library.get("echo").func(DATA, {}, ctx), iterations, repeats, warmup)
     return factory, direct
 

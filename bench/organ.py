@@ -1,14 +1,14 @@
 """Benchmark of an organ: messages/s through a three-node adapter organ against the same three
 implementations called in sequence directly (issue 4).
 
-The project side: a factory on SQLite in a temp var dir (`build_factory`), three adapter nodes
+The project side: a factory on SQLite in a temp var dir (`build_services`), three adapter nodes
 binding cheap pure library implementations that chain by their io schemas — `reverse`
 ({text} → {text}) → `text_normalize` ({text} → {normalized}) → `echo` (any object), each link
 checked with `schema_fits` — created as SYSTEM (`fabricate.create`) and approved to canary; the
 organ `organ.bench.v1` (one channel, in that order) built (`organs.build`, dryrun false),
 approved to canary, then forced to stable (approve with force and a reason, twice: a first version
 has no baseline traffic) so that its route `organ.bench` serves. Each message goes through
-`services.invoke.invoke(f, SYSTEM, "organ.bench", {"text": ...}, key)`: the policy check, the
+`services.invoke.invoke(f.invoke, SYSTEM, "organ.bench", {"text": ...}, key)`: the policy check, the
 route table and version plan, the organ under its watchdog, each node under its own watchdog on a
 worker thread, and the statistics and metrics of the organ and of each node, like real traffic.
 `services.organs.run` (the organ run directly: a read transaction, the template loaded and
@@ -63,9 +63,9 @@ def check_chain() -> None:
 
 def make_factory(var_dir: Path):
     from neira_factory.config import Settings
-    from neira_factory.services.bootstrap import build_factory
+    from neira_factory.services.bootstrap import build_services
 
-    return build_factory(Settings(var_dir=var_dir, database_url=f"sqlite:///{var_dir / 'bench.db'}",
+    return build_services(Settings(var_dir=var_dir, database_url=f"sqlite:///{var_dir / 'bench.db'}",
                                   capabilities_file=ROOT / "capabilities.yaml"))
 
 
@@ -75,17 +75,17 @@ def stable_organ(f: Any) -> None:
     from neira_factory.services import fabricate, lifecycle, organs
 
     for node_id, impl in zip(NODES, IMPLS):
-        fabricate.create(f, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": impl,
+        fabricate.create(f.fabricate, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": impl,
                                      "adapter": {"impl": impl}})
-        if lifecycle.transition(f, SYSTEM, node_id, "approve")["state"] != "canary":
+        if lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve")["state"] != "canary":
             raise SystemExit(f"{node_id} did not reach canary")
     template = {"id": ORGAN, "nodes": NODES, "channels": [{"name": "main", "nodes": NODES}]}
-    built = organs.build(f, SYSTEM, {"organ_template": template, "dryrun": False})
+    built = organs.build(f.organs, SYSTEM, {"organ_template": template, "dryrun": False})
     if built["state"] != "draft":
         raise SystemExit(f"unexpected build answer: {built}")
-    lifecycle.transition(f, SYSTEM, ORGAN, "approve")
+    lifecycle.transition(f.lifecycle, SYSTEM, ORGAN, "approve")
     for _ in range(2):
-        lifecycle.transition(f, SYSTEM, ORGAN, "approve", force=True, reason=REASON)
+        lifecycle.transition(f.lifecycle, SYSTEM, ORGAN, "approve", force=True, reason=REASON)
 
 
 # ---- the three ways of sending a message -----------------------------------------------------------
@@ -109,8 +109,8 @@ def callers(f: Any, ctx: Any) -> dict[str, Callable[[dict[str, Any], str], Any]]
             data = func(data, {}, ctx)
         return data
 
-    return {"routed": lambda data, key: invoke(f, SYSTEM, ROUTE, data, key)["output"],
-            "run": lambda data, _key: organs.run(f, SYSTEM, ORGAN, data)["output"],
+    return {"routed": lambda data, key: invoke(f.invoke, SYSTEM, ROUTE, data, key)["output"],
+            "run": lambda data, _key: organs.run(f.organs, SYSTEM, ORGAN, data)["output"],
             "direct": direct}
 
 
@@ -164,9 +164,9 @@ ROUTED_STAGES = [  # (label, module file suffix, function name): cumulative main
 RUN_STAGES = [
     ("organs.run() in all", "services/organs.py", "run"),
     ("  read transaction: begin + end (unit_of_work)", "store/database.py", "unit_of_work"),
-    ("  authorize (policy state from the database)", "services/factory.py", "authorize"),
+    ("  authorize (policy state from the database)", "services/authorizer.py", "authorize"),
     ("  organ_record (the node row)", "services/organs.py", "organ_record"),
-    ("  load_template: artifact read, sha256, parse", "services/factory.py", "load_template"),
+    ("  load_template: artifact read, sha256, parse", "store/templates.py", "load_template"),
     ("  the organ, guarded, its nodes included (guarded)", "services/execution.py", "guarded"),
 ]
 
@@ -200,7 +200,7 @@ def counted(f: Any) -> str:
     from neira_factory.domain.actors import SYSTEM
     from neira_factory.services import organs
 
-    status = organs.status(f, SYSTEM, ORGAN)
+    status = organs.status(f.organs, SYSTEM, ORGAN)
     nodes = ", ".join(f"{n['id']} {n.get('requests', 0)}" for n in status["nodes"])
     return f"counted in statistics: {ORGAN} ({status['state']}) {status['metrics'].get('requests')} requests; {nodes}"
 
@@ -229,7 +229,7 @@ def main() -> None:
             call = callers(f, ctx)
             sent = messages(args.messages)
             expected = [call["direct"](data, key) for data, key in sent]
-            answer = invoke(f, SYSTEM, ROUTE, sent[0][0], "check")
+            answer = invoke(f.invoke, SYSTEM, ROUTE, sent[0][0], "check")
             if (answer["node_id"], answer["state"], answer["output"]) != (ORGAN, "stable", expected[0]):
                 raise SystemExit(f"unexpected answer from {ROUTE}: {answer}")
             print(f"organ {ORGAN}: {' → '.join(f'{n} ({i})' for n, i in zip(NODES, IMPLS))}; "

@@ -88,9 +88,9 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def factory(tmp_path):
-    from neira_factory.services.bootstrap import build_factory
+    from neira_factory.services.bootstrap import build_services
 
-    f = build_factory(make_settings(tmp_path))
+    f = build_services(make_settings(tmp_path))
     yield f
     f.db.dispose()
 
@@ -101,7 +101,7 @@ def client(factory):
     from fastapi.testclient import TestClient
 
     from neira_factory.api.app import create_app
-    from neira_factory.tokens import TokenRegistry
+    from neira_factory.config.tokens import TokenRegistry
 
     with TestClient(create_app(factory, TokenRegistry.load(factory.settings))) as c:
         yield c

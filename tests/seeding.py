@@ -19,31 +19,31 @@ ACTIVE_RUN_STATES = ("queued", "running", "paused")
 
 def to_stable(f, node_id: str) -> None:
     """Draft → stable: approve, then approve with force twice (a first version has no baseline traffic)."""
-    lifecycle.transition(f, SYSTEM, node_id, "approve")
+    lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve")
     for _ in range(2):
-        lifecycle.transition(f, SYSTEM, node_id, "approve", force=True, reason="seeded stable")
+        lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve", force=True, reason="seeded stable")
 
 
 def seed_node_states(f, reason: str, more: tuple[tuple[str, str], ...] = ()) -> None:
     """DRAFT, CANARY, STABLE and QUARANTINED adapter nodes, plus drafts for `more` ((id, impl), …);
     and the trainable TRAINABLE as a draft."""
     for node_id, impl in ((DRAFT, "reverse"), (CANARY, "echo"), (QUARANTINED, "text_normalize"), *more):
-        fabricate.create(f, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": node_id.split(".")[1],
+        fabricate.create(f.fabricate, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": node_id.split(".")[1],
                                      "adapter": {"impl": impl}})
-    fabricate.create(f, SYSTEM, {"id": STABLE, "version": "0.1.0", "analysis_type": "mirror",
+    fabricate.create(f.fabricate, SYSTEM, {"id": STABLE, "version": "0.1.0", "analysis_type": "mirror",
                                  "adapter": {"impl": "echo"}})
     to_stable(f, STABLE)
-    lifecycle.transition(f, SYSTEM, CANARY, "approve")
-    lifecycle.transition(f, SYSTEM, QUARANTINED, "quarantine", reason=reason)
-    fabricate.create(f, SYSTEM, {"id": TRAINABLE, "version": "0.1.0", "analysis_type": "spam",
+    lifecycle.transition(f.lifecycle, SYSTEM, CANARY, "approve")
+    lifecycle.transition(f.lifecycle, SYSTEM, QUARANTINED, "quarantine", reason=reason)
+    fabricate.create(f.fabricate, SYSTEM, {"id": TRAINABLE, "version": "0.1.0", "analysis_type": "spam",
                                  "adapter": {"impl": "keyword_classify"}, "params": SPAM_PARAMS})
 
 
 def train(f, until=lambda run: run["state"] not in ACTIVE_RUN_STATES, **spec) -> str:
     """A training run of TRAINABLE on SPAM_DATA (accuracy), waited for until `until(run)`; its id."""
-    run_id = training.start(f, SYSTEM, TRAINABLE, {"dataset": SPAM_DATA, "objective": "accuracy", **spec})["run_id"]
+    run_id = training.start(f.training, SYSTEM, TRAINABLE, {"dataset": SPAM_DATA, "objective": "accuracy", **spec})["run_id"]
     deadline = time.monotonic() + 30
-    while not until(training.get(f, SYSTEM, run_id)):
+    while not until(training.get(f.training, SYSTEM, run_id)):
         assert time.monotonic() < deadline, f"seeded training run {run_id} stuck"
         time.sleep(0.05)
     return run_id

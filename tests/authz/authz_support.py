@@ -25,9 +25,9 @@ from neira_factory.api.app import create_app
 from neira_factory.domain.actors import SYSTEM
 from neira_factory.domain.capabilities import GateState
 from neira_factory.policy import ACTIONS
-from neira_factory.services import capabilities, fabricate, lifecycle, organs, training
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services import capabilities, fabricate, lifecycle, organs
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 RANK = {"read": 0, "write": 1, "admin": 2}
 SCOPES = [None, "read", "write", "admin"]
@@ -69,17 +69,17 @@ def seed(f) -> dict[str, str]:
     """Everything the matrix acts on; returns the ids that are not fixed (training runs)."""
     seed_node_states(f, "seed")
     # the factory's own modules (self_edit): a draft of a new selector version, one quarantined module
-    capabilities.set_capability(f, SYSTEM, "self_edit", "experimental", reason="seed")
-    fabricate.create(f, SYSTEM, {"id": MODULE_DRAFT, "version": "0.2.0", "analysis_type": "selector_weights"})
-    capabilities.set_capability(f, SYSTEM, "self_edit", "locked", reason="seed")
-    lifecycle.transition(f, SYSTEM, MODULE_QUARANTINED, "quarantine", reason="seed")
+    capabilities.set_capability(f.capabilities, SYSTEM, "self_edit", "experimental", reason="seed")
+    fabricate.create(f.fabricate, SYSTEM, {"id": MODULE_DRAFT, "version": "0.2.0", "analysis_type": "selector_weights"})
+    capabilities.set_capability(f.capabilities, SYSTEM, "self_edit", "locked", reason="seed")
+    lifecycle.transition(f.lifecycle, SYSTEM, MODULE_QUARANTINED, "quarantine", reason="seed")
     # organs: a draft, a canary, a quarantined one
     for organ_id in (ORGAN_DRAFT, ORGAN_CANARY, ORGAN_QUARANTINED):
-        organs.build(f, SYSTEM, {"organ_template": {"id": organ_id, "nodes": [STABLE],
+        organs.build(f.organs, SYSTEM, {"organ_template": {"id": organ_id, "nodes": [STABLE],
                                                      "channels": [{"name": "main", "nodes": [STABLE]}]},
                                  "dryrun": False})
-    lifecycle.transition(f, SYSTEM, ORGAN_CANARY, "approve")
-    lifecycle.transition(f, SYSTEM, ORGAN_QUARANTINED, "quarantine", reason="seed")
+    lifecycle.transition(f.lifecycle, SYSTEM, ORGAN_CANARY, "approve")
+    lifecycle.transition(f.lifecycle, SYSTEM, ORGAN_QUARANTINED, "quarantine", reason="seed")
     # training: a finished run (approve / reject) and one waiting at a checkpoint (continue)
     done = train(f, max_iterations=2)
     waiting = train(f, until=lambda run: run["state"] == "waiting", approve_every=1, patience=100)
@@ -92,11 +92,11 @@ def settings_for(directory: Path):
 
 def make_template(directory: Path) -> dict[str, str]:
     """Build and seed the session's template factory in `directory`; returns the run ids."""
-    f = build_factory(settings_for(directory))
+    f = build_services(settings_for(directory))
     try:
         return seed(f)
     finally:
-        training.stop(f)
+        f.trainers.stop()
         f.db.dispose()
 
 
@@ -112,20 +112,20 @@ class World:
         directory.mkdir(parents=True, exist_ok=True)
         for path in template.glob("factory.db*"):
             shutil.copy(path, directory / path.name)
-        f = build_factory(settings_for(directory))
+        f = build_services(settings_for(directory))
         return cls(f, TestClient(create_app(f, TokenRegistry.load(f.settings)), raise_server_exceptions=False), ids)
 
     def put_in(self, *, safe_mode: bool, gate: str | None, gate_open: bool) -> None:
         if gate is not None:
-            capabilities.set_capability(self.f, SYSTEM, gate, "experimental" if gate_open else "locked",
+            capabilities.set_capability(self.f.capabilities, SYSTEM, gate, "experimental" if gate_open else "locked",
                                         reason="authz matrix")
         if safe_mode:
-            capabilities.set_safe_mode(self.f, SYSTEM, True, reason="authz matrix")
+            capabilities.set_safe_mode(self.f.capabilities, SYSTEM, True, reason="authz matrix")
         with self.f.read() as uow:
             self.gates = {name: row["state"] for name, row in uow.capabilities.all().items()}
 
     def close(self) -> None:
-        training.stop(self.f)
+        self.f.trainers.stop()
         self.f.db.dispose()
 
 

@@ -41,8 +41,8 @@ from support import make_settings
 
 from neira_factory.api.app import create_app
 from neira_factory.policy import ACTIONS
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 NEW_NODE = {"id": "analysis.reverse.v2", "version": "0.2.0", "analysis_type": "reverse"}
@@ -156,7 +156,7 @@ def _routes(app) -> list[tuple[str, set[str]]]:
 def _app_routes() -> tuple[dict, set[tuple[str, str]]]:
     """The OpenAPI document, and every (method, path) the app routes (hidden ones included)."""
     with tempfile.TemporaryDirectory() as tmp:
-        f = build_factory(make_settings(Path(tmp)))
+        f = build_services(make_settings(Path(tmp)))
         try:
             app = create_app(f, TokenRegistry.load(f.settings))
             return app.openapi(), {(method, path) for path, methods in _routes(app) for method in methods}

@@ -34,14 +34,14 @@ class Seeded:
 
 
 def seed(f) -> Seeded:
-    capabilities.set_capability(f, SYSTEM, "factory_script", "experimental", reason="fuzz seed")
+    capabilities.set_capability(f.capabilities, SYSTEM, "factory_script", "experimental", reason="fuzz seed")
     seed_node_states(f, "fuzz seed", more=((DISABLED, "echo"),))
-    lifecycle.transition(f, SYSTEM, DISABLED, "disable", reason="fuzz seed")
-    fabricate.create(f, SYSTEM, {"id": SCRIPT, "version": "0.1.0", "analysis_type": "shout", "backend": "script",
+    lifecycle.transition(f.lifecycle, SYSTEM, DISABLED, "disable", reason="fuzz seed")
+    fabricate.create(f.fabricate, SYSTEM, {"id": SCRIPT, "version": "0.1.0", "analysis_type": "shout", "backend": "script",
                                  "script": {"source": SCRIPT_SOURCE}, "params": {"suffix": {"value": "!"}},
                                  "limits": {"max_operations": 100_000, "timeout_ms": 1000}})
     to_stable(f, SCRIPT)
-    organs.build(f, SYSTEM, {"organ_template": {"id": ORGAN, "nodes": [STABLE],
+    organs.build(f.organs, SYSTEM, {"organ_template": {"id": ORGAN, "nodes": [STABLE],
                                                  "channels": [{"name": "main", "nodes": [STABLE]}]},
                              "dryrun": False})
     run_id = train(f, max_iterations=2)

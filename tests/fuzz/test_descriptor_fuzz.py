@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from neira_factory.domain.errors import BadInput
 from neira_factory.domain.shapes import parse_fabrication, parse_organ
 from neira_factory.domain.templates import NodeTemplate, OrganTemplate
-from neira_factory.services.factory import template_bytes
+from neira_factory.store.templates import template_bytes
 
 TEMPLATE_FIELDS = set(NodeTemplate.model_fields) - {"backend"}
 SETTINGS = settings(max_examples=int(os.environ.get("NEIRA_FUZZ_EXAMPLES", "300")), deadline=None,

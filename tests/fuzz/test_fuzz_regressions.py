@@ -8,20 +8,19 @@ from fuzz_seed import DISABLED, ORGAN, SCRIPT, STABLE, TRAINABLE, seed
 from support import auth, make_settings
 
 from neira_factory.api.app import create_app
-from neira_factory.services import training
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 ADMIN = auth("admin")
 
 
 @pytest.fixture
 def api(tmp_path):
-    f = build_factory(make_settings(tmp_path))
+    f = build_services(make_settings(tmp_path))
     data = seed(f)
     app = create_app(f, TokenRegistry.load(f.settings))
     yield TestClient(app, raise_server_exceptions=False), app.openapi(), data
-    training.stop(f)
+    f.trainers.stop()
     f.db.dispose()
 
 

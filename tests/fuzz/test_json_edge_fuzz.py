@@ -22,9 +22,8 @@ from support import auth, make_settings
 
 from neira_factory.api.app import create_app
 from neira_factory.domain.json_values import MAX_DEPTH
-from neira_factory.services import training
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 ADMIN = {**auth("admin"), "content-type": "application/json"}
 EDGES = st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 2**63, -(2**63) - 1, 10**400, 1e-320, 1.7976931348623157e308,
@@ -58,10 +57,10 @@ KINDS = ["run", "run-script", "invoke", "organ-run", "dryrun-examples", "dryrun-
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    f = build_factory(make_settings(tmp_path_factory.mktemp("edge")))
+    f = build_services(make_settings(tmp_path_factory.mktemp("edge")))
     seed(f)
     yield TestClient(create_app(f, TokenRegistry.load(f.settings)), raise_server_exceptions=False)
-    training.stop(f)
+    f.trainers.stop()
     f.db.dispose()
 
 

@@ -33,9 +33,8 @@ from schemathesis.specs.openapi.checks import (
 from support import auth, make_settings
 
 from neira_factory.api.app import create_app
-from neira_factory.services import training
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 MAX_EXAMPLES = int(os.environ.get("NEIRA_FUZZ_EXAMPLES", "25"))  # per operation (~50); more for a deep run
 EXCLUDED = {("GET", "/events")}  # endless stream: see the module's docstring
@@ -46,7 +45,7 @@ NODE_FAILURE_CODES = ("execution_failed", "timeout")
 def _openapi() -> dict:
     """The document as the app serves it (it does not depend on the data: a throwaway factory will do)."""
     with tempfile.TemporaryDirectory() as tmp:
-        f = build_factory(make_settings(Path(tmp)))
+        f = build_services(make_settings(Path(tmp)))
         try:
             return create_app(f, TokenRegistry.load(f.settings)).openapi()
         finally:
@@ -75,12 +74,12 @@ def flatmap_path_parameters(context, path_parameters):
 
 @pytest.fixture
 def api(tmp_path):
-    f = build_factory(make_settings(tmp_path))
+    f = build_services(make_settings(tmp_path))
     CURRENT["data"] = seed(f)
     client = TestClient(create_app(f, TokenRegistry.load(f.settings)), raise_server_exceptions=False)
     yield client
     CURRENT.clear()
-    training.stop(f)
+    f.trainers.stop()
     f.db.dispose()
 
 

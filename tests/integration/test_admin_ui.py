@@ -18,8 +18,9 @@ from neira_factory.api.app import create_app
 from neira_factory.api.ui import i18n
 from neira_factory.domain.actors import Actor
 from neira_factory.services import fabricate, lifecycle, nodes, training
-from neira_factory.services.bootstrap import build_factory, load_examples
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.services.examples import load_examples
+from neira_factory.config.tokens import TokenRegistry
 
 DRAFT = "analysis.reverse.v1"
 ORGAN = "organ.voice.v1"
@@ -30,10 +31,10 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "src/neira_factory/api/ui/temp
 
 @pytest.fixture
 def f(tmp_path):
-    factory = build_factory(make_settings(tmp_path, examples_dir=ROOT / "examples"))
-    load_examples(factory, ROOT / "examples")
+    factory = build_services(make_settings(tmp_path, examples_dir=ROOT / "examples"))
+    load_examples(factory.examples, ROOT / "examples")
     yield factory
-    training.stop(factory)
+    factory.trainers.stop()
     factory.db.dispose()
 
 
@@ -72,7 +73,7 @@ def reason_of(html: str) -> str:
 
 
 def state(f, node_id: str) -> str:
-    return nodes.get_node(f, ADMIN, node_id)["state"]
+    return nodes.get_node(f.nodes, ADMIN, node_id)["state"]
 
 
 def post(client: TestClient, path: str, csrf: str | None, **fields) -> object:
@@ -178,18 +179,18 @@ def test_sign_out_ends_the_session(app):
 def world(f):
     """A draft, a canary, a stable node, organs, and a finished training run."""
     for node_id in ("analysis.echo.v1", "analysis.text_normalize.v1"):
-        lifecycle.transition(f, WRITER, node_id, "approve", reason="to canary")
-    lifecycle.transition(f, ADMIN, "analysis.text_normalize.v1", "approve", reason="forced", force=True)
-    lifecycle.transition(f, ADMIN, "analysis.text_normalize.v1", "approve", reason="forced", force=True)
-    fabricate.create(f, WRITER, {"template": {
+        lifecycle.transition(f.lifecycle, WRITER, node_id, "approve", reason="to canary")
+    lifecycle.transition(f.lifecycle, ADMIN, "analysis.text_normalize.v1", "approve", reason="forced", force=True)
+    lifecycle.transition(f.lifecycle, ADMIN, "analysis.text_normalize.v1", "approve", reason="forced", force=True)
+    fabricate.create(f.fabricate, WRITER, {"template": {
         "id": SPAM, "version": "0.1.0", "analysis_type": "spam", "adapter": {"impl": "keyword_classify"},
         "params": {"keywords": {"value": {"spam": ["free", "win", "prize", "cash"]}},
                    "threshold": {"value": 0.5, "min": 0, "max": 1, "tunable": True}, "prior": {"value": 0.5}}}})
     data = [{"input": {"text": "free win prize"}, "expected": "spam"}, {"input": {"text": "win"}, "expected": "uncertain"},
             {"input": {"text": "hello there"}, "expected": "uncertain"}]
-    run = training.start(f, WRITER, SPAM, {"dataset": data, "objective": "accuracy", "max_iterations": 8})
+    run = training.start(f.training, WRITER, SPAM, {"dataset": data, "objective": "accuracy", "max_iterations": 8})
     deadline = time.monotonic() + 60
-    while training.get(f, ADMIN, run["run_id"])["state"] in ("queued", "running", "paused"):
+    while training.get(f.training, ADMIN, run["run_id"])["state"] in ("queued", "running", "paused"):
         assert time.monotonic() < deadline, "the training run did not finish"
         time.sleep(0.05)
     return {"run": run["run_id"]}
@@ -329,7 +330,7 @@ def test_a_writer_approves_a_draft_with_a_reason_and_a_confirmation(app, f):
                 next=f"/admin/nodes/{DRAFT}")
     assert done.status_code == 303 and done.headers["location"] == f"/admin/nodes/{DRAFT}"
     assert state(f, DRAFT) == "canary"
-    history = nodes.get_node(f, ADMIN, DRAFT)["history"][-1]
+    history = nodes.get_node(f.nodes, ADMIN, DRAFT)["history"][-1]
     assert (history["actor"], history["reason"], history["to_state"]) == ("writer", "looks right", "canary")
     shown = client.get(f"/admin/nodes/{DRAFT}").text
     assert f"{DRAFT}: Approve done (draft → canary)." in unescape(shown)  # the flash
@@ -345,7 +346,7 @@ def test_a_writer_approves_a_draft_with_a_reason_and_a_confirmation(app, f):
 def test_service_errors_are_readable_pages_with_their_status(app, f):
     client = sign_in(app, "write")
     token = csrf_of(client)
-    lifecycle.transition(f, WRITER, DRAFT, "approve", reason="to canary")
+    lifecycle.transition(f.lifecycle, WRITER, DRAFT, "approve", reason="to canary")
     refused = post(client, f"/admin/nodes/{DRAFT}/approve", token, reason="go on", confirm="yes")
     assert refused.status_code == 409 and 'data-error-code="analysis_not_passed"' in refused.text
     assert reason_of(refused.text).startswith("analysis has not passed")
@@ -399,7 +400,7 @@ def test_an_admin_changes_a_gate_and_the_change_is_audited(app, f):
 # ---- commands -------------------------------------------------------------------------------------------------
 
 def test_a_command_is_planned_and_makes_drafts_only_on_confirmation(tmp_path):
-    f = build_factory(make_settings(tmp_path, examples_dir=ROOT / "examples"))  # nothing loaded yet
+    f = build_services(make_settings(tmp_path, examples_dir=ROOT / "examples"))  # nothing loaded yet
     try:
         client = sign_in(create_app(f, TokenRegistry.load(f.settings)), "write")
         token = csrf_of(client)
@@ -409,7 +410,7 @@ def test_a_command_is_planned_and_makes_drafts_only_on_confirmation(tmp_path):
         assert 'data-step="create_node"' in html and 'data-step="build_organ"' in html
         assert "The policy allows every step." in html
         confirm = re.search(r'name="confirm_token" value="([^"]+)"', html).group(1)
-        assert [n["id"] for n in nodes.list_nodes(f, ADMIN) if not n["id"].startswith("factory.")] == []
+        assert [n["id"] for n in nodes.list_nodes(f.nodes, ADMIN) if not n["id"].startswith("factory.")] == []
         unconfirmed = post(client, "/admin/commands/confirm", token, confirm_token=confirm)
         assert unconfirmed.status_code == 422
         done = post(client, "/admin/commands/confirm", token, confirm_token=confirm, confirm="yes")
@@ -441,7 +442,7 @@ def test_a_finished_run_is_approved_from_its_page_into_a_new_draft(app, f, world
     response = post(writer, f"/admin/training/{world['run']}/approve", csrf_of(writer), reason="best params",
                     confirm="yes")
     assert response.status_code == 303
-    assert training.get(f, ADMIN, world["run"])["state"] == "approved"
+    assert training.get(f.training, ADMIN, world["run"])["state"] == "approved"
     assert state(f, "analysis.spam.v2") == "draft"
     assert "New draft: analysis.spam.v2." in writer.get(f"/admin/training/{world['run']}").text
 

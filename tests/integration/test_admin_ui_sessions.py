@@ -21,8 +21,8 @@ from neira_factory.api.app import create_app
 from neira_factory.api.ui.session import SESSION_COOKIE
 from neira_factory.domain.actors import Actor
 from neira_factory.services import capabilities
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 ALICE = "alice-token-for-ui-session-tests"
 BOB = "bob-token-for-ui-session-tests"
@@ -35,7 +35,7 @@ def f(tmp_path):
     tokens = tmp_path / "tokens.yaml"
     write_tokens(tokens, [{"token": ALICE, "actor": "alice", "scope": "admin"},
                           {"token": BOB, "actor": "bob", "scope": "write"}])
-    factory = build_factory(make_settings(tmp_path, tokens_file=tokens))
+    factory = build_services(make_settings(tmp_path, tokens_file=tokens))
     yield factory
     factory.db.dispose()
 
@@ -65,7 +65,7 @@ def carried_to(app, client: TestClient) -> TestClient:
 
 
 def gate(f, name: str) -> str:
-    return capabilities.list_capabilities(f, ADMIN)["capabilities"][name]["state"]
+    return capabilities.list_capabilities(f.capabilities, ADMIN)["capabilities"][name]["state"]
 
 
 def session_body(client: TestClient) -> dict:
@@ -148,7 +148,7 @@ def test_the_cookie_holds_a_keyed_fingerprint_not_the_token(f):
 def test_the_secret_comes_from_the_ui_secret_setting(f, tmp_path):
     def with_secret(name: str):
         (tmp_path / name).mkdir()
-        return build_factory(make_settings(tmp_path / name, ui_secret=SECRET, tokens_file=f.settings.tokens_file))
+        return build_services(make_settings(tmp_path / name, ui_secret=SECRET, tokens_file=f.settings.tokens_file))
 
     one, two = with_secret("one"), with_secret("two")  # two replicas given the same NEIRA_UI_SECRET
     try:

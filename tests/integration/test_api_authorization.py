@@ -9,8 +9,8 @@ from neira_factory.api.app import create_app
 from neira_factory.domain.actors import SYSTEM
 from neira_factory.policy import ACTIONS
 from neira_factory.services import capabilities, fabricate, lifecycle, organs
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 from support import auth, make_settings
 
@@ -55,18 +55,18 @@ RANK = {"read": 0, "write": 1, "admin": 2}
 
 
 def seeded_client(tmp_path, safe_mode: bool) -> TestClient:
-    f = build_factory(make_settings(tmp_path))
+    f = build_services(make_settings(tmp_path))
     for node_id, node_type in ((DRAFT, "reverse"), (CANARY, "echo"), (QUARANTINED, "text_normalize")):
-        fabricate.create(f, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": node_type})
-    fabricate.create(f, SYSTEM, {"id": STABLE, "version": "0.1.0", "analysis_type": "mirror", "adapter": {"impl": "echo"}})
-    lifecycle.transition(f, SYSTEM, STABLE, "approve")
+        fabricate.create(f.fabricate, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": node_type})
+    fabricate.create(f.fabricate, SYSTEM, {"id": STABLE, "version": "0.1.0", "analysis_type": "mirror", "adapter": {"impl": "echo"}})
+    lifecycle.transition(f.lifecycle, SYSTEM, STABLE, "approve")
     for _ in range(2):
-        lifecycle.transition(f, SYSTEM, STABLE, "approve", force=True, reason="seed a stable route")
-    lifecycle.transition(f, SYSTEM, CANARY, "approve")
-    lifecycle.transition(f, SYSTEM, QUARANTINED, "quarantine", reason="test")
-    organs.build(f, SYSTEM, {"organ_template": {**NEW_ORGAN, "id": ORGAN}, "dryrun": False})
+        lifecycle.transition(f.lifecycle, SYSTEM, STABLE, "approve", force=True, reason="seed a stable route")
+    lifecycle.transition(f.lifecycle, SYSTEM, CANARY, "approve")
+    lifecycle.transition(f.lifecycle, SYSTEM, QUARANTINED, "quarantine", reason="test")
+    organs.build(f.organs, SYSTEM, {"organ_template": {**NEW_ORGAN, "id": ORGAN}, "dryrun": False})
     if safe_mode:
-        capabilities.set_safe_mode(f, SYSTEM, True)
+        capabilities.set_safe_mode(f.capabilities, SYSTEM, True)
     return TestClient(create_app(f, TokenRegistry.load(f.settings)))
 
 
@@ -124,7 +124,7 @@ def test_locked_backend_gate_refuses_create_with_the_capability(client):
 
 
 def test_four_eyes_refuses_the_creator(tmp_path):
-    f = build_factory(make_settings(tmp_path, four_eyes=True))
+    f = build_services(make_settings(tmp_path, four_eyes=True))
     client = TestClient(create_app(f, TokenRegistry.load(f.settings)))
     assert client.post("/factory/nodes", json=TEMPLATE, headers=auth("write")).status_code == 201
     refused = client.post("/factory/nodes/analysis.reverse.v2/approve", json={}, headers=auth("write"))

@@ -14,7 +14,8 @@ from neira_factory.domain.actors import Actor
 from neira_factory.immune.chain import GENESIS, entry_hash
 from neira_factory.immune.integrity import sha256_hex
 from neira_factory.services import audit, fabricate, lifecycle
-from neira_factory.services.bootstrap import build_factory
+from neira_factory.store.templates import load_template
+from neira_factory.services.bootstrap import build_services
 from neira_factory.store import Database
 from neira_factory.store import tables as t
 
@@ -30,9 +31,9 @@ OTHER_KEY = "another-audit-key-that-is-long-enough-0123456789"
 @pytest.fixture
 def sealed(db_url, tmp_path: Path):
     """A factory with a node created and approved: every entry keyed, the head checkpointed."""
-    f = build_factory(make_settings(tmp_path, db_url))
-    fabricate.create(f, WRITER, TEMPLATE)
-    lifecycle.transition(f, WRITER, NODE, "approve", reason="clean")
+    f = build_services(make_settings(tmp_path, db_url))
+    fabricate.create(f.fabricate, WRITER, TEMPLATE)
+    lifecycle.transition(f.lifecycle, WRITER, NODE, "approve", reason="clean")
     yield f
     f.db.dispose()
 
@@ -57,11 +58,11 @@ def recompute_forward(f, from_seq: int, key=None, drop_key: bool = False) -> Non
 
 
 def problems(f) -> list[dict]:
-    return audit.verify_audit(f, WRITER)["problems"]
+    return audit.verify_audit(f.audit, WRITER)["problems"]
 
 
 def test_every_entry_is_keyed_and_the_head_checkpointed_outside_the_database(sealed, tmp_path):
-    result = audit.verify_audit(sealed, WRITER)
+    result = audit.verify_audit(sealed.audit, WRITER)
     entries = trail(sealed)
     assert result["ok"] and result["problems"] == [] and result["warnings"] == [], result
     assert all(e["key_id"] for e in entries) and result["keyed_from"] == entries[0]["seq"]
@@ -89,7 +90,7 @@ def test_a_rewrite_with_the_plain_hashes_recomputed_forward_fails(sealed, drop_k
     with sealed.db.engine.begin() as conn:
         conn.execute(update(t.audit).where(t.audit.c.seq == approve["seq"]).values(reason="nothing to see"))
     recompute_forward(sealed, approve["seq"], drop_key=drop_key)
-    result = audit.verify_audit(sealed, WRITER)
+    result = audit.verify_audit(sealed.audit, WRITER)
     assert not result["ok"]
     assert any(p["problem"].startswith("rewritten: its hash differs from the one the checkpoint recorded")
                for p in result["problems"]), result
@@ -110,7 +111,7 @@ def test_with_the_key_a_rewrite_passes_the_chain_and_only_the_checkpoint_tells(s
 
 
 def test_a_wrong_key_fails_naming_both_keys(sealed, db_url, tmp_path):
-    other = build_factory(make_settings(tmp_path, db_url, audit_key=OTHER_KEY))
+    other = build_services(make_settings(tmp_path, db_url, audit_key=OTHER_KEY))
     try:
         found = problems(other)
     finally:
@@ -123,14 +124,14 @@ def test_a_wrong_key_fails_naming_both_keys(sealed, db_url, tmp_path):
 def test_a_missing_or_unreadable_checkpoint_is_a_warning_until_the_next_change(sealed, tmp_path):
     checkpoint = tmp_path / "audit-checkpoint.json"
     checkpoint.unlink()
-    result = audit.verify_audit(sealed, WRITER)
+    result = audit.verify_audit(sealed.audit, WRITER)
     assert result["ok"] and result["checkpoint"] is None
     assert [w for w in result["warnings"] if w.startswith("no audit checkpoint")], result
     checkpoint.write_text("{not json")
-    result = audit.verify_audit(sealed, WRITER)
+    result = audit.verify_audit(sealed.audit, WRITER)
     assert result["ok"] and "cannot be read" in result["warnings"][0], result
-    lifecycle.transition(sealed, WRITER, NODE, "disable", reason="done")
-    result = audit.verify_audit(sealed, WRITER)
+    lifecycle.transition(sealed.lifecycle, WRITER, NODE, "disable", reason="done")
+    result = audit.verify_audit(sealed.audit, WRITER)
     assert result["ok"] and result["warnings"] == [] and result["checkpoint"]["seq"] == trail(sealed)[-1]["seq"]
 
 
@@ -148,7 +149,7 @@ def test_a_swapped_template_and_its_digest_are_caught_by_the_audited_creation(se
         stray = dict(conn.execute(select(t.nodes).where(t.nodes.c.id == NODE)).first()._mapping)
         conn.execute(insert(t.nodes).values({**stray, "id": "analysis.stray.v1", "route": "analysis.stray"}))
     with sealed.read() as uow:  # consistent in itself: the load-time check cannot see it
-        assert sealed.load_template(uow, uow.nodes.get(NODE)).draft_content == "forged"
+        assert load_template(uow, uow.nodes.get(NODE)).draft_content == "forged"
     found = problems(sealed)
     assert {"seq": create["seq"], "problem": f"node {NODE}: its artifact_sha256 {digest[:12]}… is not the "
             f"{create['after']['sha256'][:12]}… its audited creation recorded (the template was swapped)"} in found
@@ -191,19 +192,19 @@ def append_unkeyed(f, action: str) -> None:
 
 def test_an_unkeyed_database_verifies_and_is_keyed_from_the_upgrade_on(db_url, tmp_path):
     legacy_database(db_url, ["old.one", "old.two", "old.three"])
-    f = build_factory(make_settings(tmp_path, db_url))  # migrates to head; seeding appends keyed entries
+    f = build_services(make_settings(tmp_path, db_url))  # migrates to head; seeding appends keyed entries
     try:
         entries = trail(f)
         assert [e["key_id"] for e in entries[:3]] == [None, None, None] and entries[3]["key_id"]
-        result = audit.verify_audit(f, WRITER)
+        result = audit.verify_audit(f.audit, WRITER)
         assert result["ok"] and result["warnings"] == [] and result["keyed_from"] == entries[3]["seq"], result
 
         # a replica of the previous version appends during the roll: a warning until a keyed entry follows
         append_unkeyed(f, "old.during-roll")
-        result = audit.verify_audit(f, WRITER)
+        result = audit.verify_audit(f.audit, WRITER)
         assert result["ok"] and "are not keyed, although earlier ones are" in result["warnings"][0], result
-        fabricate.create(f, WRITER, TEMPLATE)
-        assert audit.verify_audit(f, WRITER)["warnings"] == []
+        fabricate.create(f.fabricate, WRITER, TEMPLATE)
+        assert audit.verify_audit(f.audit, WRITER)["warnings"] == []
 
         # the legacy prefix is covered by the keyed entries after it: a plain rewrite forward breaks them
         with f.db.engine.begin() as conn:

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from neira_factory.api.app import create_app
-from neira_factory.services.bootstrap import build_factory
+from neira_factory.services.bootstrap import build_services
 from neira_factory.store import tables as t
 from neira_factory.store.repositories import now
-from neira_factory.tokens import TokenRegistry
+from neira_factory.config.tokens import TokenRegistry
 
 from support import ROOT, auth, make_settings
 
@@ -21,7 +21,7 @@ VOICE = ["analysis.text_normalize.v1", "analysis.text_to_phonemes.v1", "analysis
 
 @pytest.fixture
 def rt(tmp_path):
-    f = build_factory(make_settings(tmp_path, examples_dir=ROOT / "examples"))
+    f = build_services(make_settings(tmp_path, examples_dir=ROOT / "examples"))
     yield TestClient(create_app(f, TokenRegistry.load(f.settings))), f
     f.db.dispose()
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event
 
 from neira_factory.domain.actors import Actor
+from neira_factory.domain.events import Event
 from neira_factory.services import fabricate
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.services.factory import Factory
+from neira_factory.services.bootstrap import Services, build_services
 
 from support import make_settings
 
@@ -22,14 +22,14 @@ WRITER = Actor("writer", "write")
 
 
 @pytest.fixture
-def f(db_url, tmp_path) -> Iterator[Factory]:
-    factory = build_factory(make_settings(tmp_path, db_url))
+def f(db_url, tmp_path) -> Iterator[Services]:
+    factory = build_services(make_settings(tmp_path, db_url))
     yield factory
     factory.db.dispose()
 
 
 @contextmanager
-def most_connections_held(f: Factory) -> Iterator[list[int]]:
+def most_connections_held(f: Services) -> Iterator[list[int]]:
     """[the most pooled connections checked out at once] while the block runs."""
     held, most, lock = [0], [0], threading.Lock()
 
@@ -79,7 +79,7 @@ def test_another_thread_reads_on_its_own_connection(f):
         assert seen and seen[0] is not outer.conn
 
 
-def _read_connection(f: Factory):
+def _read_connection(f: Services):
     with f.db.unit_of_work(write=False) as uow:
         return uow.conn
 
@@ -88,10 +88,10 @@ def test_a_dry_run_and_a_create_with_cold_caches_hold_one_connection_at_a_time(f
     template = {"id": "analysis.one_connection.v1", "version": "0.1.0", "analysis_type": "reverse",
                 "examples": [{"input": {"text": "ab"}, "expected": {"text": "ba"}}]}
     for action in (fabricate.dry_run, fabricate.create):
-        f.routes.invalidate()  # the factory's own modules (selector, rollout) are invoked inside the dry-run's
-        f.policy_states.invalidate()  # read: their route tables and the policy state load then
-        f.resolved.invalidate()
+        f.runtime.routes.invalidate()  # the factory's own modules (selector, rollout) are invoked inside the dry-run's
+        f.auth.invalidate([Event("capability.changed", "test")])  # read: their route tables and the policy state load then
+        f.runtime.resolved.invalidate()
         with most_connections_held(f) as most:
-            answer = action(f, WRITER, {"template": template, "reason": "one connection"})
+            answer = action(f.fabricate, WRITER, {"template": template, "reason": "one connection"})
         assert most == [1], action.__name__
     assert answer["id"] == template["id"] and answer["state"] == "draft"

@@ -22,9 +22,9 @@ from neira_factory.nervous.events import Replay
 from neira_factory.nervous.notify import CURSOR, WebhookNotifier, delivery_id
 from neira_factory.services import capabilities, lifecycle
 from neira_factory.services import supervisor as supervisor_module
-from neira_factory.services.bootstrap import build_factory
+from neira_factory.services.bootstrap import build_services
 from neira_factory.services.fabricate import create
-from neira_factory.services.factory import Factory
+from neira_factory.services.bootstrap import Services
 from neira_factory.services.supervisor import Supervisor
 from neira_factory.store import tables as t
 from neira_factory.store.repositories import EventRepository
@@ -38,12 +38,12 @@ NEVER_DECIDED = {"min_requests": 100_000, "baseline": {"latency_slack_ms": 10_00
 
 
 @pytest.fixture
-def replicas(db_url, tmp_path) -> Iterator[Callable[..., Factory]]:
+def replicas(db_url, tmp_path) -> Iterator[Callable[..., Services]]:
     """make(name, **settings): a factory on the test's one database, as the replica `name`."""
-    made: list[Factory] = []
+    made: list[Services] = []
 
-    def make(name: str, **overrides) -> Factory:
-        made.append(build_factory(make_settings(tmp_path, db_url, replica=name, **overrides)))
+    def make(name: str, **overrides) -> Services:
+        made.append(build_services(make_settings(tmp_path, db_url, replica=name, **overrides)))
         return made[-1]
 
     yield make
@@ -52,14 +52,14 @@ def replicas(db_url, tmp_path) -> Iterator[Callable[..., Factory]]:
         f.db.dispose()
 
 
-def announce(f: Factory, n: int, type_: str = "test.event") -> Event:
+def announce(f: Services, n: int, type_: str = "test.event") -> Event:
     event = Event(type_, f"resource-{n}", {"n": n})
     with f.write() as uow:
         uow.announce(event)
     return event
 
 
-def rows(f: Factory) -> list[tuple[int, str, str]]:
+def rows(f: Services) -> list[tuple[int, str, str]]:
     with f.read() as uow:
         return [(r.id, r.type, r.replica) for r in uow.conn.execute(select(t.events).order_by(t.events.c.id))]
 
@@ -101,8 +101,8 @@ def test_odd_data_is_logged_as_plain_json(replicas):
 def test_another_replicas_events_arrive_in_order_and_drop_this_replicas_caches(replicas):
     a = replicas("replica-a")
     b = replicas("replica-b", cache_ttl_ms=600_000)  # a stale cache would last ten minutes
-    assert b.cached_policy_state().safe_mode is False
-    capabilities.set_safe_mode(a, ADMIN, True, "cluster test")
+    assert b.auth.cached_policy_state().safe_mode is False
+    capabilities.set_safe_mode(a.capabilities, ADMIN, True, "cluster test")
     announce(b, 2)
     mine = announce(a, 3)
     b.tail.catch_up()
@@ -110,7 +110,7 @@ def test_another_replicas_events_arrive_in_order_and_drop_this_replicas_caches(r
     assert [i for i, _ in b.bus.recent][-3:] == ids[-3:]  # the same ids, in the same order, on both
     assert [e.type for _, e in b.bus.recent][-3:] == ["safe_mode.changed", "test.event", "test.event"]
     assert b.bus.recent[-1] == a.bus.recent[-1] == (ids[-1], mine)
-    assert b.cached_policy_state().safe_mode is True  # the event dropped the cache, not the TTL
+    assert b.auth.cached_policy_state().safe_mode is True  # the event dropped the cache, not the TTL
     assert b"\nsafe_mode 1.0\n" in b.metrics.exposition()  # and b's gauge says so at the next scrape
 
 
@@ -144,7 +144,7 @@ def test_replay_reads_the_newest_events_from_the_log(replicas):
 
     with a.write() as uow:  # pruned: a replay from before says where what is kept begins
         uow.conn.execute(update(t.events).where(t.events.c.id <= ids[1]).values(ts=0.0))
-    assert Supervisor(a).prune() >= 2
+    assert a.supervisor.prune() >= 2
     assert a.tail.replay(first, ids[-1], 1000) == Replay(list(zip(ids[2:], events[2:])), ids[2], first)
 
 
@@ -153,7 +153,7 @@ def test_pruning_keeps_the_newest_event(replicas):
     announce(a, 1)
     with a.write() as uow:
         uow.conn.execute(update(t.events).values(ts=0.0))
-    Supervisor(a).prune()
+    a.supervisor.prune()
     assert [r[0] for r in rows(a)] == [a.bus.last_id]  # where a starting replica begins
     late = replicas("replica-late")
     assert late.tail.cursor == a.bus.last_id
@@ -167,12 +167,12 @@ class Webhook:
     """A receiver, and the replicas that deliver to it: `start(name, **options)` gives a replica (its tail
     started) and its started notifier."""
 
-    def __init__(self, replicas: Callable[..., Factory]):
+    def __init__(self, replicas: Callable[..., Services]):
         self.receiver = Receiver()
         self.replicas = replicas
         self.notifiers: list[WebhookNotifier] = []
 
-    def start(self, name: str, **options) -> tuple[Factory, WebhookNotifier]:
+    def start(self, name: str, **options) -> tuple[Services, WebhookNotifier]:
         f = self.replicas(name, notify_webhook_url=self.receiver.url, notify_webhook_secret="s3cret")
         notifier = WebhookNotifier.from_settings(f.settings, f.tail, f.metrics.notify_deliveries,
                                                  **{"backoff_s": 0.01, "timeout_s": 2.0, **options})
@@ -199,16 +199,16 @@ def webhook(replicas) -> Iterator[Webhook]:
     hook.close()
 
 
-def delivered(f: Factory) -> float:
+def delivered(f: Services) -> float:
     return f.metrics.registry.get_sample_value("notify_deliveries_total", {"outcome": "delivered"}) or 0.0
 
 
-def webhook_cursor(f: Factory) -> dict:
+def webhook_cursor(f: Services) -> dict:
     with f.read() as uow:
         return uow.webhook_cursor.get(CURSOR)
 
 
-def logged(f: Factory, type_: str = "test.event") -> list[tuple[int, Event]]:
+def logged(f: Services, type_: str = "test.event") -> list[tuple[int, Event]]:
     """The events of `type_` in the log, in id order."""
     with f.read() as uow:
         return [(i, e) for i, e, _ in uow.event_log.after(0, 1000) if e.type == type_]
@@ -276,13 +276,13 @@ def test_a_dead_holders_lease_runs_out_and_another_replica_delivers_what_it_left
     wait_until(lambda: webhook_cursor(b)["delivered_upto"] == made[-1][0])
 
 
-def candidate(f: Factory, node_id: str) -> None:
+def candidate(f: Services, node_id: str) -> None:
     template = {"id": node_id, "version": "0.1.0", "analysis_type": "reverse", "rollout": NEVER_DECIDED}
-    create(f, ADMIN, {"template": template, "reason": "events test"})
-    lifecycle.transition(f, ADMIN, node_id, "approve", reason="to canary")
+    create(f.fabricate, ADMIN, {"template": template, "reason": "events test"})
+    lifecycle.transition(f.lifecycle, ADMIN, node_id, "approve", reason="to canary")
 
 
-def verdicts(f: Factory, node_id: str) -> int:
+def verdicts(f: Services, node_id: str) -> int:
     with f.read() as uow:
         e = t.events
         q = select(func.count()).where(e.c.type == "analysis.verdict", e.c.resource == node_id)
@@ -303,7 +303,7 @@ def test_every_replica_measures_but_each_phase_is_announced_once(replicas):
     candidate(a, node_id)
     with a.read() as uow:
         record = uow.nodes.get(node_id)
-    supervisors = [Supervisor(f) for f in (a, b, c)]
+    supervisors = [f.supervisor for f in (a, b, c)]
     barrier = threading.Barrier(3)
 
     def check(s: Supervisor):
@@ -327,8 +327,8 @@ def test_every_replica_measures_but_each_phase_is_announced_once(replicas):
         sa_event.remove(f.db.engine, "before_cursor_execute", record_writes)
 
     # a new stay in canary (quarantined, released back to canary) starts a new analysis: announced once more
-    lifecycle.transition(b, ADMIN, node_id, "quarantine", reason="again")
-    lifecycle.transition(b, ADMIN, node_id, "release", reason="again")
+    lifecycle.transition(b.lifecycle, ADMIN, node_id, "quarantine", reason="again")
+    lifecycle.transition(b.lifecycle, ADMIN, node_id, "release", reason="again")
     with a.read() as uow:
         record = uow.nodes.get(node_id)
     for s in supervisors:
@@ -347,10 +347,10 @@ def test_a_watchdog_move_that_fails_announces_nothing(replicas, monkeypatch, cap
         uow.announce(Event("node.transition", record.id, {"to": "draft"}))  # then it fails
         raise FactoryError("a gate closed meanwhile")
 
-    monkeypatch.setattr(supervisor_module, "apply", refused)
+    monkeypatch.setattr(supervisor_module.lifecycle, "apply", refused)
     before = a.bus.last_id
     with a.write() as uow:
-        assert Supervisor(a)._act(uow, record, "failed", "errors", {}) is None
+        assert a.supervisor._act(uow, record, "failed", "errors", {}) is None
         uow.announce(Event("test.after", node_id))
     assert [e.type for i, e in a.bus.recent if i > before] == ["test.after"]
 
@@ -358,8 +358,8 @@ def test_a_watchdog_move_that_fails_announces_nothing(replicas, monkeypatch, cap
 # ---- PostgreSQL: ids that become visible out of order -------------------------------------------------
 
 @pytest.fixture
-def pg_factory(fresh_pg_url, tmp_path) -> Iterator[Factory]:
-    f = build_factory(make_settings(tmp_path, fresh_pg_url, replica="tail"))
+def pg_factory(fresh_pg_url, tmp_path) -> Iterator[Services]:
+    f = build_services(make_settings(tmp_path, fresh_pg_url, replica="tail"))
     yield f
     f.tail.stop()
     f.db.dispose()

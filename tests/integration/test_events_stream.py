@@ -13,9 +13,8 @@ import pytest
 import uvicorn
 
 from neira_factory.api.app import create_app
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.services.factory import Factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import Services, build_services
+from neira_factory.config.tokens import TokenRegistry
 
 from notify_support import Stream, open_events
 from support import auth, make_settings
@@ -28,7 +27,7 @@ WAIT_S = 10.0  # the longest any test waits for something on a stream
 @dataclass
 class Live:
     url: str
-    factory: Factory
+    factory: Services
 
     def client(self, scope: str | None = None) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=auth(scope) if scope else {}, timeout=10.0)
@@ -42,7 +41,7 @@ def live(factory) -> Iterator[Live]:
 
 
 @contextmanager
-def serving(factory: Factory) -> Iterator[Live]:
+def serving(factory: Services) -> Iterator[Live]:
     """`factory`'s app under uvicorn on a free loopback port, in a background thread, while the block runs."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -152,7 +151,7 @@ def test_a_client_resumes_on_another_replica_and_follows_its_writes_there(live, 
         seen = s.next_event()
     create_and_approve(live)  # while the client is away, and before the other replica even started
     set_capability(live, "factory_script", "locked")
-    other = build_factory(make_settings(tmp_path, live.factory.settings.database_url, replica="replica-b"))
+    other = build_services(make_settings(tmp_path, live.factory.settings.database_url, replica="replica-b"))
     try:
         with serving(other) as b, stream(b, headers={"Last-Event-ID": seen["id"]}) as s:
             missed = [s.next_event() for _ in range(3)]  # from the event log: b has published none of them

@@ -12,9 +12,10 @@ import yaml
 from fastapi.testclient import TestClient
 
 from neira_factory.api.app import create_app
-from neira_factory.services.bootstrap import build_factory, load_examples
+from neira_factory.services.bootstrap import build_services
+from neira_factory.services.examples import load_examples
 from neira_factory.services.supervisor import Supervisor
-from neira_factory.tokens import TokenRegistry
+from neira_factory.config.tokens import TokenRegistry
 
 from support import ROOT, auth, make_settings
 
@@ -25,7 +26,7 @@ VOICE_NODES = VOICE["nodes"]
 
 @pytest.fixture
 def rt(tmp_path):
-    f = build_factory(make_settings(tmp_path))
+    f = build_services(make_settings(tmp_path))
     yield TestClient(create_app(f, TokenRegistry.load(f.settings))), f
     f.db.dispose()
 
@@ -209,15 +210,15 @@ def test_an_organ_canary_takes_traffic_and_is_rolled_back_when_its_nodes_fail(rt
         who = r.json()["node_id"] if r.status_code == 200 else f"error:{r.json()['organ']}:{r.json()['node']}"
         served[who] = served.get(who, 0) + 1
     assert served["organ.svc.v1"] > 0 and served.get("error:organ.svc.v2:analysis.flaky.v1", 0) > 0
-    Supervisor(f, interval_s=3600).tick()
+    Supervisor(f.supervisor.f, interval_s=3600).tick()
     assert client.get("/organs/organ.svc.v2/status", headers=READ).json()["state"] == "rolled_back"
     assert {client.post("/invoke/organ.svc", json={"input": {"n": i}, "key": f"k{i}"}, headers=WRITE).json()[
         "node_id"] for i in range(20)} == {"organ.svc.v1"}
 
 
 def test_examples_load_organs_as_drafts(tmp_path):
-    f = build_factory(make_settings(tmp_path))
-    created = load_examples(f, ROOT / "examples")
+    f = build_services(make_settings(tmp_path))
+    created = load_examples(f.examples, ROOT / "examples")
     assert "organ.voice.v1" in created
     with f.read() as uow:
         assert uow.nodes.get("organ.voice.v1").state == "draft"
@@ -241,7 +242,7 @@ def _label(top: str, bottom: str) -> str:
 
 
 def _examples_live(client, f, organ_id):
-    load_examples(f, ROOT / "examples")
+    load_examples(f.examples, ROOT / "examples")
     organ_doc = yaml.safe_load((ROOT / "examples" / f"{organ_id}.yaml").read_text())
     for node_id in organ_doc["nodes"]:
         assert client.post(f"/factory/nodes/{node_id}/approve", json={}, headers=WRITE).status_code == 200

@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, text
 from support import make_settings
 
 from neira_factory.api.app import Readiness, create_app
-from neira_factory.services.bootstrap import build_factory
+from neira_factory.services.bootstrap import build_services
 from neira_factory.store.database import MIGRATIONS
-from neira_factory.tokens import TokenRegistry
+from neira_factory.config.tokens import TokenRegistry
 
 SCRIPTS = ScriptDirectory(str(MIGRATIONS))
 HEAD = SCRIPTS.get_current_head()
@@ -28,7 +28,7 @@ HEAD = SCRIPTS.get_current_head()
 
 @pytest.fixture
 def f(tmp_path):
-    factory = build_factory(make_settings(tmp_path))
+    factory = build_services(make_settings(tmp_path))
     yield factory
     factory.db.dispose()
 

@@ -5,8 +5,8 @@ import time
 from fastapi.testclient import TestClient
 
 from neira_factory.api.app import create_app
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 from runtime_support import WRITE, analysis, invoke, make_candidate, make_stable, template, traffic
 from support import make_settings
@@ -15,7 +15,7 @@ TTL_MS = 200
 
 
 def replica(tmp_path, url, name):
-    f = build_factory(make_settings(tmp_path / name, url, replica=name, cache_ttl_ms=TTL_MS))
+    f = build_services(make_settings(tmp_path / name, url, replica=name, cache_ttl_ms=TTL_MS))
     return f, TestClient(create_app(f, TokenRegistry.load(f.settings)))
 
 

@@ -25,16 +25,16 @@ from runtime_support import (
 from support import make_settings
 
 from neira_factory.api.app import create_app
-from neira_factory.services.bootstrap import build_factory
+from neira_factory.services.bootstrap import build_services
 from neira_factory.services.supervisor import Supervisor
-from neira_factory.tokens import TokenRegistry
+from neira_factory.config.tokens import TokenRegistry
 
 
 @pytest.fixture
 def rt(tmp_path):
     """(client, factory, supervisor) without the app's lifespan: ticks happen when the test says so."""
-    f = build_factory(make_settings(tmp_path))
-    yield TestClient(create_app(f, TokenRegistry.load(f.settings))), f, Supervisor(f, interval_s=3600)
+    f = build_services(make_settings(tmp_path))
+    yield TestClient(create_app(f, TokenRegistry.load(f.settings))), f, Supervisor(f.supervisor.f, interval_s=3600)
     f.db.dispose()
 
 
@@ -121,7 +121,7 @@ def test_shadow_records_mismatches_and_never_returns_the_candidates_output(rt):
     v2 = make_candidate(client, template(2, "reverse", mode="shadow", slo={"mismatch_rate_max": 0.1}))
     outputs = [invoke(client, {"text": f"abc{i}"}, key=str(i)).json() for i in range(40)]
     assert all(o["node_id"] == f"{ROUTE}.v1" and o["output"] == {"text": f"abc{i}"} for i, o in enumerate(outputs))
-    f.shadows.drain()
+    f.runtime.shadows.drain()
     report = analysis(client, v2)
     assert report["stats"]["shadow_compared"] == 40
     assert report["stats"]["mismatch_rate"] == 1.0
@@ -137,7 +137,7 @@ def test_identical_shadow_matches(rt):
     make_stable(client, template(1))
     v2 = make_candidate(client, template(2, mode="shadow", slo={"mismatch_rate_max": 0.1}))
     traffic(client, 30)
-    f.shadows.drain()
+    f.runtime.shadows.drain()
     report = analysis(client, v2)
     assert report["stats"]["shadow_compared"] == 30 and report["stats"]["mismatch_rate"] == 0.0
     assert metric(report, "mismatch_rate")["verdict"] == "pass"
@@ -301,7 +301,7 @@ def test_old_windows_are_pruned_and_recent_ones_kept(rt):
     v2 = make_candidate(client, template(2, canary_weight=1.0))
     traffic(client, 5)
     f.flush_stats()
-    old = f.stats.window() - f.settings.stats_retention_h * 3600 - 3 * f.settings.stats_window_s
+    old = f.runtime.stats.window() - f.settings.stats_retention_h * 3600 - 3 * f.settings.stats_window_s
     with f.db.unit_of_work() as uow:
         uow.stats.put([{"node_id": v2, "state": "canary", "window_start": old, "replica": "gone", "requests": 7,
                         "errors": {}, "latency_hist": {}, "ops_hist": {}, "memory_peak_bytes": 0,

@@ -5,8 +5,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from neira_factory.api.app import create_app
-from neira_factory.services.bootstrap import build_factory
-from neira_factory.tokens import TokenRegistry
+from neira_factory.services.bootstrap import build_services
+from neira_factory.config.tokens import TokenRegistry
 
 from support import auth, make_settings
 
@@ -15,7 +15,7 @@ ADMIN, WRITE, READ = auth("admin"), auth("write"), auth("read")
 
 @pytest.fixture
 def rt(tmp_path):
-    f = build_factory(make_settings(tmp_path))
+    f = build_services(make_settings(tmp_path))
     yield TestClient(create_app(f, TokenRegistry.load(f.settings))), f
     f.db.dispose()
 

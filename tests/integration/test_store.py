@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from neira_factory.domain.actors import Actor
 from neira_factory.domain.errors import Conflict, FactoryError
 from neira_factory.services import audit, fabricate, lifecycle
-from neira_factory.services.bootstrap import build_factory
+from neira_factory.services.bootstrap import build_services
 
 from support import make_settings
 
@@ -20,7 +20,7 @@ TEMPLATE = {"id": "analysis.reverse.v1", "version": "0.1.0", "analysis_type": "r
 
 @pytest.fixture
 def store_factory(db_url, tmp_path: Path):
-    f = build_factory(make_settings(tmp_path, db_url))
+    f = build_services(make_settings(tmp_path, db_url))
     yield f
     f.db.dispose()
 
@@ -37,14 +37,14 @@ def test_migrations_create_every_table_and_seed_gates(store_factory):
 
 
 def test_racing_approvals_only_one_wins(store_factory):
-    fabricate.create(store_factory, WRITER, TEMPLATE)
+    fabricate.create(store_factory.fabricate, WRITER, TEMPLATE)
     barrier = threading.Barrier(8)
     wins, refusals, others = [], [], []
 
     def approve():
         barrier.wait()
         try:
-            wins.append(lifecycle.transition(store_factory, WRITER, "analysis.reverse.v1", "approve"))
+            wins.append(lifecycle.transition(store_factory.lifecycle, WRITER, "analysis.reverse.v1", "approve"))
         except Conflict as exc:
             refusals.append(exc.code)
         except Exception as exc:  # noqa: BLE001 - recorded and asserted below
@@ -66,7 +66,7 @@ def test_racing_approvals_only_one_wins(store_factory):
 
 
 def test_stale_row_version_never_moves(store_factory):
-    fabricate.create(store_factory, WRITER, TEMPLATE)
+    fabricate.create(store_factory.fabricate, WRITER, TEMPLATE)
     with store_factory.write() as uow:
         stale = uow.nodes.get("analysis.reverse.v1")
         assert uow.nodes.move(stale, "canary", prev_state=None) is not None
@@ -75,7 +75,7 @@ def test_stale_row_version_never_moves(store_factory):
 
 
 def test_transition_and_audit_commit_together(store_factory, monkeypatch):
-    fabricate.create(store_factory, WRITER, TEMPLATE)
+    fabricate.create(store_factory.fabricate, WRITER, TEMPLATE)
     from neira_factory.store.repositories import AuditRepository
 
     def broken_append(self, *args, **kwargs):
@@ -83,7 +83,7 @@ def test_transition_and_audit_commit_together(store_factory, monkeypatch):
 
     monkeypatch.setattr(AuditRepository, "append", broken_append)
     with pytest.raises(RuntimeError):
-        lifecycle.transition(store_factory, WRITER, "analysis.reverse.v1", "approve")
+        lifecycle.transition(store_factory.lifecycle, WRITER, "analysis.reverse.v1", "approve")
     monkeypatch.undo()
     with store_factory.read() as uow:
         assert uow.nodes.get("analysis.reverse.v1").state == "draft"
@@ -91,30 +91,30 @@ def test_transition_and_audit_commit_together(store_factory, monkeypatch):
 
 
 def test_audit_chain_finds_edits_and_deletions(store_factory):
-    fabricate.create(store_factory, WRITER, TEMPLATE)
-    lifecycle.transition(store_factory, WRITER, "analysis.reverse.v1", "approve", reason="clean")
-    lifecycle.transition(store_factory, WRITER, "analysis.reverse.v1", "disable", reason="not needed")
-    assert audit.verify_audit(store_factory, WRITER)["ok"]
-    entries = audit.list_audit(store_factory, WRITER, resource="analysis.reverse.v1", newest_first=False)
+    fabricate.create(store_factory.fabricate, WRITER, TEMPLATE)
+    lifecycle.transition(store_factory.lifecycle, WRITER, "analysis.reverse.v1", "approve", reason="clean")
+    lifecycle.transition(store_factory.lifecycle, WRITER, "analysis.reverse.v1", "disable", reason="not needed")
+    assert audit.verify_audit(store_factory.audit, WRITER)["ok"]
+    entries = audit.list_audit(store_factory.audit, WRITER, resource="analysis.reverse.v1", newest_first=False)
     assert [e["action"] for e in entries] == ["node.create", "node.approve", "node.disable"]
     approve_seq = entries[1]["seq"]
     with store_factory.db.engine.begin() as conn:
         conn.execute(text("UPDATE audit SET reason = 'edited' WHERE seq = :s"), {"s": approve_seq})
-    result = audit.verify_audit(store_factory, WRITER)
+    result = audit.verify_audit(store_factory.audit, WRITER)
     assert not result["ok"]
     assert {"seq": approve_seq, "problem": "hash does not match the entry's content (edited)"} in result["problems"]
     with store_factory.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit WHERE seq = :s"), {"s": approve_seq})
-    problems = audit.verify_audit(store_factory, WRITER)["problems"]
+    problems = audit.verify_audit(store_factory.audit, WRITER)["problems"]
     assert any(p["seq"] == approve_seq + 1 and "missing" in p["problem"] for p in problems)
 
 
 def test_idempotent_create_replays_and_refuses_a_different_body(store_factory):
-    first = fabricate.create(store_factory, WRITER, TEMPLATE, idempotency_key="k-1")
-    again = fabricate.create(store_factory, WRITER, TEMPLATE, idempotency_key="k-1")
+    first = fabricate.create(store_factory.fabricate, WRITER, TEMPLATE, idempotency_key="k-1")
+    again = fabricate.create(store_factory.fabricate, WRITER, TEMPLATE, idempotency_key="k-1")
     assert again == first
     with pytest.raises(FactoryError) as err:
-        fabricate.create(store_factory, WRITER, {**TEMPLATE, "version": "0.2.0"}, idempotency_key="k-1")
+        fabricate.create(store_factory.fabricate, WRITER, {**TEMPLATE, "version": "0.2.0"}, idempotency_key="k-1")
     assert err.value.code == "idempotency_key_reused"
     with store_factory.read() as uow:
         assert [n.id for n in uow.nodes.list() if not n.id.startswith("factory.")] == [first["id"]]
@@ -122,11 +122,11 @@ def test_idempotent_create_replays_and_refuses_a_different_body(store_factory):
 
 
 def test_artifact_tampering_is_caught_at_load(store_factory):
-    fabricate.create(store_factory, WRITER, TEMPLATE)
+    fabricate.create(store_factory.fabricate, WRITER, TEMPLATE)
     with store_factory.db.engine.begin() as conn:
         conn.execute(text("UPDATE artifacts SET content = :c"), {"c": b'{"id": "analysis.reverse.v1"}'})
     with pytest.raises(FactoryError) as err:
-        lifecycle.transition(store_factory, WRITER, "analysis.reverse.v1", "approve")
+        lifecycle.transition(store_factory.lifecycle, WRITER, "analysis.reverse.v1", "approve")
     assert err.value.code == "integrity_mismatch"
     with store_factory.read() as uow:
         assert uow.nodes.get("analysis.reverse.v1").state == "draft"
@@ -134,10 +134,10 @@ def test_artifact_tampering_is_caught_at_load(store_factory):
 
 def test_newer_stable_version_deprecates_the_old_one(store_factory):
     for version, node_id in (("0.1.0", "analysis.reverse.v1"), ("0.2.0", "analysis.reverse.v2")):
-        fabricate.create(store_factory, WRITER, {**TEMPLATE, "id": node_id, "version": version})
-        lifecycle.transition(store_factory, WRITER, node_id, "approve")
-        lifecycle.transition(store_factory, ADMIN, node_id, "approve", force=True, reason="no traffic yet")
-        lifecycle.transition(store_factory, ADMIN, node_id, "approve", force=True, reason="no traffic yet")
+        fabricate.create(store_factory.fabricate, WRITER, {**TEMPLATE, "id": node_id, "version": version})
+        lifecycle.transition(store_factory.lifecycle, WRITER, node_id, "approve")
+        lifecycle.transition(store_factory.lifecycle, ADMIN, node_id, "approve", force=True, reason="no traffic yet")
+        lifecycle.transition(store_factory.lifecycle, ADMIN, node_id, "approve", force=True, reason="no traffic yet")
     with store_factory.read() as uow:
         states = {r.id: r.state for r in uow.nodes.list(route="analysis.reverse")}
         history = uow.nodes.history("analysis.reverse.v1")

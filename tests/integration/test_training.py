@@ -16,9 +16,9 @@ from support import auth, make_settings
 from neira_factory.api.app import create_app
 from neira_factory.domain.actors import Actor
 from neira_factory.services import capabilities, training
-from neira_factory.services.bootstrap import build_factory
+from neira_factory.services.bootstrap import build_services
 from neira_factory.store.repositories import now
-from neira_factory.tokens import TokenRegistry
+from neira_factory.config.tokens import TokenRegistry
 
 ADMIN, WRITE, READ = auth("admin"), auth("write"), auth("read")
 NODE = "analysis.spam.v1"
@@ -42,9 +42,9 @@ def app_for(f):
 
 @pytest.fixture
 def rt(tmp_path):
-    f = build_factory(make_settings(tmp_path))
+    f = build_services(make_settings(tmp_path))
     yield app_for(f), f
-    training.stop(f)
+    f.trainers.stop()
     f.db.dispose()
 
 
@@ -269,7 +269,7 @@ def test_rejecting_a_waiting_run_stops_it(rt):
 def test_safe_mode_pauses_a_run_and_it_resumes_after(rt):
     client, f = rt
     make_node(client)
-    capabilities.set_safe_mode(f, Actor("admin", "admin"), True)
+    capabilities.set_safe_mode(f.capabilities, Actor("admin", "admin"), True)
     assert train(client).json()["code"] == "safe_mode"  # a writer cannot start one in safe-mode
     run_id = started(client, headers=ADMIN, approve_every=3, patience=100, max_iterations=6)
     run = wait(client, run_id, lambda r: r["state"] == "paused")
@@ -277,17 +277,17 @@ def test_safe_mode_pauses_a_run_and_it_resumes_after(rt):
     assert client.get(f"/training/{run_id}", headers=READ).json() | {"updated_at": None} == run | {"updated_at": None}
     assert run["iterations_done"] == 0
     assert client.get(f"/training/{run_id}/plot.png", headers=READ).status_code == 404  # no iteration yet
-    capabilities.set_safe_mode(f, Actor("admin", "admin"), False)
+    capabilities.set_safe_mode(f.capabilities, Actor("admin", "admin"), False)
     run = wait(client, run_id)
     assert run["state"] == "waiting" and run["iterations_done"] == 3
     # paused in the middle: at a checkpoint, safe-mode on, a human (admin in safe-mode) lets it go on
-    capabilities.set_safe_mode(f, Actor("admin", "admin"), True)
+    capabilities.set_safe_mode(f.capabilities, Actor("admin", "admin"), True)
     assert client.post(f"/training/{run_id}/continue", json={}, headers=WRITE).json()["code"] == "safe_mode"
     assert client.post(f"/training/{run_id}/continue", json={}, headers=ADMIN).status_code == 200
     run = wait(client, run_id, lambda r: r["state"] == "paused")
     time.sleep(0.3)
     assert client.get(f"/training/{run_id}", headers=READ).json()["iterations_done"] == 3
-    capabilities.set_safe_mode(f, Actor("admin", "admin"), False)
+    capabilities.set_safe_mode(f.capabilities, Actor("admin", "admin"), False)
     run = wait(client, run_id)
     assert run["state"] == "not_converged" and run["iterations_done"] == 6
     types = [e.type for e in events(f)]
@@ -295,7 +295,7 @@ def test_safe_mode_pauses_a_run_and_it_resumes_after(rt):
 
 
 def test_four_eyes_the_starter_cannot_approve(tmp_path):
-    f = build_factory(make_settings(tmp_path, four_eyes=True))
+    f = build_services(make_settings(tmp_path, four_eyes=True))
     try:
         client = app_for(f)
         make_node(client)
@@ -304,7 +304,7 @@ def test_four_eyes_the_starter_cannot_approve(tmp_path):
         assert refused.status_code == 403 and refused.json()["code"] == "four_eyes"
         assert client.post(f"/training/{run['run_id']}/approve", json={}, headers=ADMIN).status_code == 200
     finally:
-        training.stop(f)
+        f.trainers.stop()
         f.db.dispose()
 
 
@@ -330,7 +330,7 @@ def test_train_a_node_with_an_empty_body_uses_its_examples_and_the_defaults(rt):
     examples = [{"input": {"text": "free win prize"}, "expected": {"label": "spam"}},
                 {"input": {"text": "hello"}, "expected": {"label": "uncertain"}}]
     make_node(client, examples=examples)
-    body = training.start(f, Actor("writer", "write"), NODE, {})  # what the command "train a node" calls
+    body = training.start(f.training, Actor("writer", "write"), NODE, {})  # what the command "train a node" calls
     assert body["state"] == "queued" and body["run_id"]
     assert (body["objective"], body["max_iterations"], body["tolerance"], body["patience"]) == (
         "exact_match", 20, 1e-3, 3)
@@ -422,19 +422,19 @@ def test_a_run_in_progress_is_resumed_after_a_restart_without_re_evaluating(tmp_
     the run up. Replica B starts on the same database, takes the run over, replays the 3 recorded iterations
     and goes on; the run ends exactly as one that was never interrupted."""
     admin = Actor("admin", "admin")
-    reference_factory = build_factory(make_settings(tmp_path / "ref"))
+    reference_factory = build_services(make_settings(tmp_path / "ref"))
     with app_for(reference_factory) as reference:
         make_node(reference)
         expected = wait(reference, started(reference, patience=6, max_iterations=40))
-    training.stop(reference_factory)
+    reference_factory.trainers.stop()
     reference_factory.db.dispose()
 
-    a = build_factory(make_settings(tmp_path, replica="replica-a"))
+    a = build_services(make_settings(tmp_path, replica="replica-a"))
     with app_for(a) as client:
         make_node(client)
         run_id = started(client, patience=6, max_iterations=40, approve_every=3)
         assert wait(client, run_id)["state"] == "waiting"
-        capabilities.set_safe_mode(a, admin, True)
+        capabilities.set_safe_mode(a.capabilities, admin, True)
         assert client.post(f"/training/{run_id}/continue", json={}, headers=ADMIN).status_code == 200
         wait(client, run_id, lambda r: r["state"] == "paused")
         before = iterations_of(a, run_id)
@@ -442,10 +442,10 @@ def test_a_run_in_progress_is_resumed_after_a_restart_without_re_evaluating(tmp_
     with a.read() as uow:
         stored = uow.training.get_run(run_id)
     assert stored["state"] == "paused" and stored["owner"] is None and len(before) == 3
-    capabilities.set_safe_mode(a, admin, False)
+    capabilities.set_safe_mode(a.capabilities, admin, False)
     a.db.dispose()
 
-    b = build_factory(make_settings(tmp_path, replica="replica-b"))
+    b = build_services(make_settings(tmp_path, replica="replica-b"))
     try:
         with app_for(b) as client:
             run = wait(client, run_id, lambda r: r["state"] in ("waiting", "converged"))
@@ -458,7 +458,7 @@ def test_a_run_in_progress_is_resumed_after_a_restart_without_re_evaluating(tmp_
         assert run["best"] == expected["best"] and run["state"] == expected["state"] == "converged"
         assert any(e.type == "training.resumed" and e.data.get("why") == "taken over" for _, e in b.bus.recent)
     finally:
-        training.stop(b)
+        b.trainers.stop()
         b.db.dispose()
 
 
@@ -470,16 +470,16 @@ def test_a_crashed_replicas_run_is_taken_over_once_its_lease_expires(rt):
     with f.write() as uow:  # as if a replica died while it drove the run: owner set, heartbeat old
         uow.training.update_run(run_id, state="running", owner="dead-replica",
                                 heartbeat_at=now() - timedelta(seconds=training.LEASE_S - 5))
-    assert training.trainer(f).recover() == []  # its lease has not expired yet
+    assert f.trainers.current().recover() == []  # its lease has not expired yet
     with f.write() as uow:
         uow.training.update_run(run_id, heartbeat_at=now() - timedelta(seconds=training.LEASE_S + 5))
-    assert training.trainer(f).recover() == [run_id]
+    assert f.trainers.current().recover() == [run_id]
     run = wait(client, run_id)
     assert run["state"] == "not_converged" and run["iterations_done"] == 4 and len(run["iterations"]) == 4
 
 
 def test_a_run_and_its_approval_on_each_store(tmp_path, db_url):
-    f = build_factory(make_settings(tmp_path, url=db_url))
+    f = build_services(make_settings(tmp_path, url=db_url))
     try:
         client = app_for(f)
         make_node(client)
@@ -489,9 +489,9 @@ def test_a_run_and_its_approval_on_each_store(tmp_path, db_url):
             "analysis.spam.v2"
         with f.write() as uow:
             uow.training.update_run(run["run_id"], state="running", owner=None)
-        assert training.trainer(f).recover() == [run["run_id"]]  # claims an ownerless active run at once
+        assert f.trainers.current().recover() == [run["run_id"]]  # claims an ownerless active run at once
     finally:
-        training.stop(f)
+        f.trainers.stop()
         f.db.dispose()
 
 
@@ -519,7 +519,7 @@ def test_matrix(rt, method, path, body, action, scope, safe_mode):
     done = wait(client, started(client, max_iterations=2))["run_id"]
     waiting = wait(client, started(client, approve_every=1, patience=100))["run_id"]
     if safe_mode:
-        capabilities.set_safe_mode(f, Actor("admin", "admin"), True)
+        capabilities.set_safe_mode(f.capabilities, Actor("admin", "admin"), True)
     response = client.request(method, path.format(done=done, waiting=waiting), json=body,
                               headers=auth(scope) if scope else {})
     rule, rank = ACTIONS[action], {"read": 0, "write": 1, "admin": 2}

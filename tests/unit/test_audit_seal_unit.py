@@ -6,7 +6,7 @@ import pytest
 from neira_factory.config import Settings
 from neira_factory.immune.chain import GENESIS, AuditKey, entry_hash, verify
 from neira_factory.immune.checkpoint import Checkpoint
-from neira_factory.secret_file import generated_secret
+from neira_factory.config.secret_file import generated_secret
 from neira_factory.immune.seal import AuditSeal
 
 KEY = AuditKey.from_secret("k" * 40)

@@ -24,7 +24,7 @@ from neira_factory.nervous.notify import (
     verify_signature,
     webhook_secret,
 )
-from neira_factory.services.factory import Factory
+from neira_factory.services.bootstrap import Services
 
 from notify_support import Receiver
 from support import make_settings
@@ -88,7 +88,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def log_events(f: Factory, *events: Event) -> list[int]:
+def log_events(f: Services, *events: Event) -> list[int]:
     """Commit `events` (published by the factory's tail, as every write's); their ids in the event log."""
     with f.write() as uow:
         for e in events:
@@ -96,7 +96,7 @@ def log_events(f: Factory, *events: Event) -> list[int]:
     return [row[0] for row in uow.logged]
 
 
-def cursor(f: Factory) -> dict | None:
+def cursor(f: Services) -> dict | None:
     with f.read() as uow:
         return uow.webhook_cursor.get(CURSOR)
 

@@ -6,7 +6,7 @@
 - the dashboard is Grafana dashboard JSON (a Prometheus datasource variable; panels with targets,
   unique ids, a layout without overlaps); the rules and the scrape configuration have the
   structure Prometheus expects (and pass `promtool` where it is installed);
-- docs/operations.md names every setting src/neira_factory/config.py reads, every alert, and its
+- docs/operations.md names every setting src/neira_factory/config/__init__.py reads, every alert, and its
   documented commands (the migration one-liners, the SQLite backup snippet) really run.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ GUIDE = ROOT / "docs" / "operations.md"
 DASHBOARD = ROOT / "examples" / "grafana" / "neira-factory.json"
 SCRAPE = ROOT / "examples" / "prometheus" / "prometheus.yml"
 ALERTS = ROOT / "examples" / "prometheus" / "alerts.yml"
-CONFIG = ROOT / "src" / "neira_factory" / "config.py"
+CONFIG = ROOT / "src" / "neira_factory" / "config" / "__init__.py"
 JOB = "neira-factory"
 
 # Series Prometheus itself adds for every target (not in /metrics).
@@ -72,10 +72,10 @@ def exported(tmp_path_factory) -> Exported:
     from neira_factory.domain.errors import EXECUTION_ERROR_KINDS
     from neira_factory.domain.lifecycle import State
     from neira_factory.runtime.analysis import PhaseName
-    from neira_factory.services.bootstrap import build_factory
-    from neira_factory.tokens import TokenRegistry
+    from neira_factory.services.bootstrap import build_services
+    from neira_factory.config.tokens import TokenRegistry
 
-    factory = build_factory(make_settings(tmp_path_factory.mktemp("ops")))
+    factory = build_services(make_settings(tmp_path_factory.mktemp("ops")))
     try:
         with TestClient(create_app(factory, TokenRegistry.load(factory.settings))) as client:
             response = client.get("/metrics")

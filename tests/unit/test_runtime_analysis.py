@@ -2,8 +2,10 @@
 import pytest
 
 from neira_factory.domain.templates import SLO, BaselinePolicy, RolloutPolicy
+from neira_factory.runtime import analysis as evaluator
 from neira_factory.runtime.analysis import FAIL, INCONCLUSIVE, PASS, Analysis, MetricResult, decide, evaluate
 from neira_factory.runtime.measures import VersionStats
+from neira_factory.runtime.metrics import BASELINE_METRICS, SLO_METRICS, Ceiling, Rate
 
 NO_SLO = {"error_rate_max": None}
 
@@ -274,6 +276,30 @@ def test_all_pass():
     assert names(analysis) == ["requests", "error_rate", "p95_ms", "p99_ms", "operations_p95",
                                "baseline_errors", "baseline_latency"]
     assert analysis.to_dict()["reason"] == "all 7 metrics pass"
+
+
+# the metrics' table
+
+
+def test_metric_names_are_distinct_and_a_rate_names_its_slo_field():
+    names_ = [m.name for m in (*SLO_METRICS, *BASELINE_METRICS)]
+    assert len(set(names_)) == len(names_) and "requests" not in names_
+    for rate in (m for m in SLO_METRICS if isinstance(m, Rate)):
+        assert f"{rate.name}_max" in SLO.model_fields
+
+
+def test_a_new_metric_is_one_entry(monkeypatch):
+    memory = Ceiling("memory_peak_mb", lambda rollout: 1.0, lambda s: s.memory_peak_bytes / 2**20 or None,
+                     "memory peak", "the backend reported no memory use", unit=" MiB", shown=".1f")
+    monkeypatch.setattr(evaluator, "SLO_METRICS", (*SLO_METRICS, memory))
+    window = stats(250)
+    window.record(10.0, memory_bytes=3 * 2**20)
+    analysis = evaluate(window, None, policy(baseline=True))
+    assert names(analysis) == ["requests", "error_rate", "memory_peak_mb", "baseline_errors", "baseline_latency"]
+    assert metric(analysis, "memory_peak_mb").to_dict() == {
+        "name": "memory_peak_mb", "value": 3.0, "threshold": 1.0, "verdict": FAIL,
+        "reason": "memory peak 3.0 MiB > 1 MiB over 251 requests"}
+    assert metric(evaluate(stats(250), None, policy()), "memory_peak_mb").reason == "the backend reported no memory use"
 
 
 # decide

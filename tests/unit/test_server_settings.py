@@ -11,7 +11,8 @@ import uvicorn
 from support import ROOT
 from typer.testing import CliRunner
 
-from neira_factory.cli import LOG_FORMAT, app
+from neira_factory.cli import app
+from neira_factory.cli.serve import LOG_FORMAT
 from neira_factory.config import MIN_UI_SECRET_LEN, Settings
 
 SECRET = "s" * MIN_UI_SECRET_LEN

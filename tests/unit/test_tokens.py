@@ -11,7 +11,7 @@ import yaml
 
 from neira_factory.config import Settings
 from neira_factory.domain.actors import Actor
-from neira_factory.tokens import TokenRegistry
+from neira_factory.config.tokens import TokenRegistry
 
 ALICE, BOB, ENV_ADMIN = "alice-token-0123456789", "bob-token-0123456789", "env-admin-token-0123456789"
 
@@ -78,7 +78,7 @@ def test_a_changed_file_that_cannot_be_taken_leaves_the_tokens_as_they_were(tmp_
     else:
         write(tokens_file, broken, bump=1)
     clock.now += 2
-    with caplog.at_level(logging.ERROR, logger="neira_factory.tokens"):
+    with caplog.at_level(logging.ERROR, logger="neira_factory.config.tokens"):
         assert registry.actor_for(ALICE) == Actor("alice", "admin")
         clock.now += 2
         assert registry.actor_for(ALICE) == Actor("alice", "admin")

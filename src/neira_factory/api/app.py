@@ -6,34 +6,27 @@ import asyncio
 import logging
 import signal
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from typing import Any
 
-from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy import inspect, text
 
 from .. import __version__
 from ..domain.templates import FabricationRequest, FactorySpec, NodeTemplate
-from ..nervous.events import EventBus
-from ..nervous.notify import WebhookNotifier
-from ..services.factory import Factory
-from ..services.supervisor import Supervisor
-from ..tokens import TokenRegistry
+from ..services.bootstrap import DatabaseReadiness, Services
+from ..config.tokens import TokenRegistry
 from . import errors, ui
 from .limits import BodyLimit
 from .routers import admin, commands, events, invoke, nodes, organs, training
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 2.0  # a database slower than this to answer makes the replica not ready
-VERSION_TABLE = "alembic_version"
 
 
 def _unique_id(prefix: str):
@@ -60,39 +53,29 @@ def _fabrication_schemas() -> dict:
     return components
 
 
-def _lifespan(factory: Factory):
-    """What runs beside the API: the event tail (publishes the other replicas' events from the event log),
-    the runtime's supervisor (flushes counters, measures candidates, rolls back or graduates them) and the
-    webhook notifier (when NEIRA_NOTIFY_WEBHOOK_URL is set; it delivers while this replica holds the lease).
-
-    At shutdown the supervisor stops and flushes what this replica counted, the tail stops, the bus is
-    closed, so open /events streams end, and the notifier delivers what is pending (for a few seconds at
-    most) and releases its lease.
+def _lifespan(services: Services):
+    """What runs beside the API: the composition root's workers (services/workers.py), started in order at
+    start-up and stopped in reverse at shutdown: the webhook notifier (when NEIRA_NOTIFY_WEBHOOK_URL is set; it
+    delivers what is pending, for a few seconds at most, and releases its lease), the event bus (closed, so open
+    /events streams end), the event tail (publishes the other replicas' events from the event log), the
+    runtime's supervisor (flushes counters, measures candidates, rolls back or graduates them; at shutdown it
+    flushes what this replica counted) and the training workers (resume orphaned runs; at shutdown they give
+    their runs up for the next replica).
     """
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        restore_signals = _close_bus_on_exit_signal(factory.bus)
-        supervisor, notifier = Supervisor(factory), None
+        restore_signals = _close_bus_on_exit_signal(services.bus.close)
         try:
-            notifier = WebhookNotifier.from_settings(factory.settings, factory.tail,
-                                                     factory.metrics.notify_deliveries)
-            if notifier:
-                await asyncio.to_thread(notifier.start)
-            factory.tail.start()
-            supervisor.start()
+            await asyncio.to_thread(services.workers.start)
             yield
         finally:
             restore_signals()
-            await asyncio.to_thread(supervisor.stop)
-            await asyncio.to_thread(factory.tail.stop)
-            factory.bus.close()
-            if notifier:
-                await asyncio.to_thread(notifier.stop)
+            await asyncio.to_thread(services.workers.stop)
 
     return lifespan
 
 
-def _close_bus_on_exit_signal(bus: EventBus) -> Callable[[], None]:
+def _close_bus_on_exit_signal(close_bus: Callable[[], None]) -> Callable[[], None]:
     """Close the bus as soon as SIGINT or SIGTERM arrives, then let the server's own handler run.
 
     uvicorn waits for open connections to finish before it runs the lifespan shutdown, so an open
@@ -110,8 +93,8 @@ def _close_bus_on_exit_signal(bus: EventBus) -> Callable[[], None]:
             continue
 
         def handler(signum, frame, previous=previous) -> None:
-            try:  # not bus.close() here: the interrupted code may hold the bus's lock
-                loop.call_soon_threadsafe(bus.close)
+            try:  # not close_bus() here: the interrupted code may hold the bus's lock
+                loop.call_soon_threadsafe(close_bus)
             except RuntimeError:  # the loop is closed already
                 pass
             previous(signum, frame)
@@ -151,12 +134,11 @@ class Readiness:
     messages: the endpoint needs no token).
     """
 
-    def __init__(self, factory: Factory, timeout_s: float = READY_TIMEOUT_S):
-        self.f = factory
+    def __init__(self, probe: Callable[[], DatabaseReadiness], timeout_s: float = READY_TIMEOUT_S):
+        self.probe = probe  # the store's check (Database.readiness)
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._running: Future | None = None
-        self._revisions: tuple[frozenset[str], frozenset[str]] | None = None  # (heads, every revision known)
         self._ready = True
 
     async def check(self) -> tuple[str | None, dict[str, dict[str, Any]]]:
@@ -188,37 +170,22 @@ class Readiness:
 
     def _probe(self) -> tuple[str | None, dict[str, dict[str, Any]], str]:
         """(reason or None, checks, what the log says about a failure)."""
-        started = time.perf_counter()
-        try:
-            with self.f.read() as uow:
-                versioned = inspect(uow.conn).has_table(VERSION_TABLE)
-                rows = uow.conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")) if versioned else ()
-                current = frozenset(row[0] for row in rows)
-        except Exception as exc:  # noqa: BLE001 - whatever the driver raises: this replica cannot serve
-            return self._failure("database", "the database is unreachable or failing", exc)
-        checks: dict[str, dict[str, Any]] = {
-            "database": {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}}
-        heads, known = self._known_revisions()
-        schema = {"revision": ",".join(sorted(current)) or None, "head": ",".join(sorted(heads))}
-        if current == heads or (current and not current & known):
-            checks["schema"] = {"ok": True, **schema}
+        found = self.probe()
+        if found.error is not None:
+            return self._failure("database", "the database is unreachable or failing", found.error)
+        checks: dict[str, dict[str, Any]] = {"database": {"ok": True, "ms": found.ms}}
+        schema = {"revision": found.revision, "head": found.head}
+        checks["schema"] = {"ok": found.current, **schema}
+        if found.current:
             return None, checks, ""
-        checks["schema"] = {"ok": False, **schema}
-        reason = (f"the database schema is at {schema['revision']}, this version needs {schema['head']}"
-                  if current else "the database has no schema") + ": run the migrations"
+        reason = (f"the database schema is at {found.revision}, this version needs {found.head}"
+                  if found.revision else "the database has no schema") + ": run the migrations"
         return reason, checks, reason
 
     @staticmethod
     def _failure(check: str, what: str, exc: Exception) -> tuple[str, dict[str, dict[str, Any]], str]:
         name = type(exc).__name__
         return f"{what} ({name})", {check: {"ok": False, "error": name}}, f"{what}: {name}: {exc}"
-
-    def _known_revisions(self) -> tuple[frozenset[str], frozenset[str]]:
-        if self._revisions is None:  # read once: the migration scripts do not change while the process runs
-            script = ScriptDirectory.from_config(self.f.db.alembic_config())
-            self._revisions = (frozenset(script.get_heads()),
-                               frozenset(r.revision for r in script.walk_revisions()))
-        return self._revisions
 
     def _note(self, reason: str | None, detail: str) -> None:
         with self._lock:
@@ -229,12 +196,12 @@ class Readiness:
             log.warning("not ready: %s", detail)
 
 
-def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
+def create_app(services: Services, tokens: TokenRegistry) -> FastAPI:
     app = FastAPI(title="neira-factory", version=__version__,
                   description="Neira's Factory System: create nodes from descriptors, sandbox them, and move them "
                               "through Draft → Canary → Experimental → Stable with a human in the loop.",
-                  lifespan=_lifespan(factory))
-    app.state.factory = factory
+                  lifespan=_lifespan(services))
+    app.state.services = services
     app.state.tokens = tokens
     errors.install(app)
     for prefix, tag in (("/factory/nodes", "nodes"), ("/factory/cells", "cells (Neira's alias)")):
@@ -250,13 +217,13 @@ def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
 
     @app.get("/metrics", tags=["nervous"], summary="Prometheus metrics", response_class=Response)
     def metrics() -> Response:
-        return Response(factory.metrics.exposition(), media_type="text/plain; version=0.0.4")
+        return Response(services.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     @app.get("/healthz", tags=["nervous"], summary="Liveness: the process serves HTTP (checks nothing else)")
     async def healthz() -> dict:  # on the event loop: busy request threads do not make the process look dead
         return {"ok": True}
 
-    readiness = Readiness(factory)
+    readiness = Readiness(services.db.readiness)
 
     @app.get("/readyz", tags=["nervous"], summary="Readiness: the database answers and its schema is current",
              response_model=Ready,
@@ -276,5 +243,5 @@ def create_app(factory: Factory, tokens: TokenRegistry) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi
-    app.add_middleware(BodyLimit, max_bytes=factory.settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_body_bytes)
     return app

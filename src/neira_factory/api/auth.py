@@ -1,12 +1,14 @@
-"""Who is calling: `Authorization: Bearer T` or `x-auth-token: T`, resolved to an Actor."""
+"""Who is calling: `Authorization: Bearer T` or `x-auth-token: T`, resolved to an Actor (`ActorDep` in a route)."""
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ..domain.actors import Actor
 from ..domain.errors import Unauthorized
-from ..services.factory import Factory
+from ..services.bootstrap import Services
 
 bearer = HTTPBearer(auto_error=False, description="Bearer token (admin, write or read)")
 header_token = APIKeyHeader(name="x-auth-token", auto_error=False, description="Neira's token header")
@@ -26,5 +28,9 @@ async def current_actor(
     return actor
 
 
-async def factory(request: Request) -> Factory:
-    return request.app.state.factory
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+async def services(request: Request) -> Services:
+    """The composition root's services this app serves."""
+    return request.app.state.services

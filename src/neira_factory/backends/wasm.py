@@ -77,8 +77,9 @@ from typing import Any
 import wasmtime
 
 from ..domain import json_values
+from ..domain.backend_kinds import WasmSpec
 from ..domain.report import Risk
-from ..domain.templates import NodeTemplate, WasmSpec
+from ..domain.templates import NodeTemplate
 from ..immune.integrity import IntegrityError
 from .base import ExecContext, ExecutionError
 from .wasm_allowance import MAX_TABLES, TABLE_ELEMENT_BYTES, Allowance, allowance

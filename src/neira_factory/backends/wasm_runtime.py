@@ -44,7 +44,7 @@ import wasmtime
 from wasmtime import _ffi as ffi
 
 from ..config import VAR_DIR_ENV, var_dir_from_env
-from ..domain.templates import WasmSpec
+from ..domain.backend_kinds import WasmSpec
 from . import wasm_binary, wasm_host
 from .wasm_binary import BinaryError, Table
 from .wasm_host import Capture

@@ -1,7 +1,9 @@
 """Natural-language commands (Russian and English).
 
-The parser turns a command into an Intent against a Vocabulary of known names;
-the planner (planner.py) turns an Intent into a plan.
+The parser (parser.py) turns a command into an Intent against a Vocabulary of
+known names; the planner (planner.py) turns an Intent into a plan. Both read the
+table of verbs (verbs/__init__.py), which says how each command is read and
+planned and which kinds of step its plans hold.
 """
 from .parser import parse, step_impl
 from .synonyms import (
@@ -14,7 +16,10 @@ from .synonyms import (
     STEP_LABELS,
     SYNONYMS,
 )
-from .vocabulary import ACTIONS, TARGETS, Intent, NotUnderstood, Vocabulary
+from .verbs import VERBS
+from .vocabulary import TARGETS, Intent, NotUnderstood, Vocabulary
+
+ACTIONS = tuple(verb.action for verb in VERBS)
 
 __all__ = [
     "ACTIONS",
@@ -27,6 +32,7 @@ __all__ = [
     "STEP_LABELS",
     "SYNONYMS",
     "TARGETS",
+    "VERBS",
     "Intent",
     "NotUnderstood",
     "Vocabulary",

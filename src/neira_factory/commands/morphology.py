@@ -21,6 +21,7 @@ __all__ = [
     "is_known_russian",
     "lemmas",
     "morph",
+    "norm",
     "script",
     "tokenize",
     "within_one_edit",
@@ -59,7 +60,8 @@ def script(word: str) -> str | None:
     return None
 
 
-def _norm(word: str) -> str:
+def norm(word: str) -> str:
+    """Lower-cased, ё folded to е: how words are compared."""
     return word.lower().replace("ё", "е")
 
 
@@ -71,7 +73,7 @@ def lemmas(word: str) -> tuple[str, ...]:
         return ()
     out: list[str] = []
     for p in morph().parse(word.lower()):
-        nf = _norm(p.normal_form)
+        nf = norm(p.normal_form)
         if nf not in out:
             out.append(nf)
     return tuple(out)
@@ -87,11 +89,11 @@ def is_known_russian(word: str) -> bool:
 def inflections(word: str) -> frozenset[str]:
     """All inflected forms of a Russian word (its lexeme), ё folded; {word} otherwise."""
     if not is_cyrillic(word):
-        return frozenset({_norm(word)})
+        return frozenset({norm(word)})
     parses = morph().parse(word.lower())
     if not parses:
-        return frozenset({_norm(word)})
-    return frozenset({_norm(f.word) for f in parses[0].lexeme} | {_norm(word)})
+        return frozenset({norm(word)})
+    return frozenset({norm(f.word) for f in parses[0].lexeme} | {norm(word)})
 
 
 def en_forms(word: str) -> frozenset[str]:
@@ -111,7 +113,7 @@ def en_forms(word: str) -> frozenset[str]:
 def forms(word: str) -> frozenset[str]:
     """What a word can stand for when matched against the lexicon: itself (ё→е),
     its Russian lemmas or its English singulars."""
-    w = _norm(word)
+    w = norm(word)
     if is_cyrillic(w):
         return frozenset({w, *lemmas(w)})
     return en_forms(w)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from ..domain.backend_kinds import BACKEND_KINDS
+
 ORGAN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "voice": ("voice", "speech", "vocal", "голос", "голосовой", "речь", "речевой"),
     "vision": ("vision", "visual", "sight", "зрение", "зрительный", "визуальный"),
@@ -197,11 +199,10 @@ FILLER_WORDS: tuple[str, ...] = (
     "one", "up", "how", "does", "look", "looks", "which", "tell",
 )
 
+# the parts of gate names (factory_script, organ_voice); a backend's words are in its entry in backend_kinds.py
 CAPABILITY_PART_WORDS: dict[str, tuple[str, ...]] = {
     "factory": ("фабрика", "фабричный", "фабрикатор"),
-    "script": ("скрипт", "скриптовый", "сценарий", "rhai"),
-    "adapter": ("адаптер", "адаптерный"),
-    "wasm": ("васм", "webassembly"),
+    **{kind.name: kind.words for kind in BACKEND_KINDS.values()},
     "organ": ("орган",),
     "builder": ("сборщик", "конструктор", "строитель", "сборка"),
     "voice": ("голос", "голосовой", "речь", "речевой"),

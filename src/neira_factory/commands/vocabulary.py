@@ -5,9 +5,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["ACTIONS", "TARGETS", "Intent", "NotUnderstood", "Vocabulary"]
+__all__ = ["TARGETS", "Intent", "NotUnderstood", "Vocabulary"]
 
-ACTIONS = ("create", "update", "pipeline", "approve", "rollback", "disable", "capability", "status", "train")
 TARGETS = ("organ", "node", "capability", "capabilities", "organs", "nodes")
 
 
@@ -67,7 +66,7 @@ class Vocabulary:
 class Intent:
     """What a command asks for, with every name in canonical form."""
 
-    action: str  # create | update | pipeline | approve | rollback | disable | capability | status | train
+    action: str  # the action of one of the verbs (verbs/__init__.py): create, update, pipeline, …
     lang: str  # "ru" | "en"
     target: str | None  # organ | node | capability | capabilities | organs | nodes | None
     name: str | None  # organ name, node id or capability name

@@ -1,7 +1,9 @@
-"""Capability gates: their states, defaults, and which gate each backend needs."""
+"""Capability gates: their states, defaults, and which gate each backend needs (both from backend_kinds.py)."""
 from __future__ import annotations
 
 from enum import Enum
+
+from .backend_kinds import BACKEND_KINDS
 
 
 class GateState(str, Enum):
@@ -15,9 +17,7 @@ class GateState(str, Enum):
 OPEN = (GateState.EXPERIMENTAL, GateState.STABLE)
 
 DEFAULT_GATES: dict[str, GateState] = {
-    "factory_adapter": GateState.EXPERIMENTAL,
-    "factory_script": GateState.LOCKED,
-    "factory_wasm": GateState.LOCKED,
+    **{kind.gate: GateState(kind.default_state) for kind in BACKEND_KINDS.values()},
     "organs_builder": GateState.EXPERIMENTAL,
     "self_edit": GateState.LOCKED,
     "organ_voice": GateState.EXPERIMENTAL,
@@ -26,7 +26,7 @@ DEFAULT_GATES: dict[str, GateState] = {
     "organ_reverse": GateState.EXPERIMENTAL,
 }
 
-BACKEND_GATES = {"adapter": "factory_adapter", "script": "factory_script", "wasm": "factory_wasm"}
+BACKEND_GATES = {kind.name: kind.gate for kind in BACKEND_KINDS.values()}
 
 
 def is_open(state: GateState | str) -> bool:

@@ -6,12 +6,12 @@ which transitions exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .errors import InvalidTransition
 
 
-class State(str, Enum):
+class State(StrEnum):
     DRAFT = "draft"
     CANARY = "canary"
     EXPERIMENTAL = "experimental"
@@ -23,7 +23,7 @@ class State(str, Enum):
     FAILED = "failed"  # an organ build that was cancelled or could not complete
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     APPROVE = "approve"
     SUPERSEDE = "supersede"
     REINSTATE = "reinstate"
@@ -34,7 +34,7 @@ class Action(str, Enum):
     FAIL = "fail"
 
 
-class Guard(str, Enum):
+class Guard(StrEnum):
     """Checks a service must pass before the transition may happen."""
 
     NONE = "none"

@@ -1,21 +1,20 @@
 """Descriptors: NodeTemplate, FactorySpec, FabricationRequest and OrganTemplate.
 
 Neira's own fields are accepted as its Rust server writes them; our extensions
-(`backend`, `io`, `adapter`, `script`, `wasm`, `params`, `limits`, `examples`,
-`rollout`) are optional and strict: an unknown field in them is an error.
+(`backend`, `io`, the backend payloads of backend_kinds.py, `params`, `limits`,
+`examples`, `rollout`) are optional and strict: an unknown field in them is an error.
 """
 from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_serializer, model_validator
 
+from .backend_kinds import BACKEND_KINDS, DEFAULT_BACKEND, BackendName, Strict
 from .ids import is_valid_id, route_of
 
-Backend = Literal["adapter", "script", "wasm"]
 Kind = Literal["analysis", "action", "memory"]
 KIND_FIELDS: dict[str, Kind] = {"analysis_type": "analysis", "action_type": "action", "memory_type": "memory"}
-BACKEND_PAYLOADS: tuple[Backend, ...] = ("adapter", "script", "wasm")
 MAX_EXAMPLES = 100
 ORGAN_TIMEOUT_MS = 10_000
 
@@ -28,42 +27,11 @@ def node_ids(value: list[str]) -> list[str]:
     return value
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
 class IOSpec(Strict):
     """JSON Schemas of a node's input and output."""
 
     input: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     output: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
-
-
-class RouteRule(Strict):
-    """An adapter routing rule: when the JMESPath condition holds on the input, send it to `to`."""
-
-    when: str = Field(min_length=1, max_length=1000, description="JMESPath condition over the input")
-    to: str = Field(description="id of a linked node or a library implementation name")
-
-
-class AdapterSpec(Strict):
-    """Adapter backend payload: a built-in implementation or a chain of linked nodes."""
-
-    impl: str | None = Field(default=None, description="library implementation; defaults to the template's *_type")
-    chain: list[str] | None = Field(default=None, description="linked node ids run in order, each output feeding the next")
-    map: dict[str, str] | None = Field(default=None, description="output field -> JMESPath over the input, applied before the call")
-    routes: list[RouteRule] = Field(default_factory=list)
-    fallback: str | None = Field(default=None, description="node id or impl used when confidence is below the threshold")
-
-
-class ScriptSpec(Strict):
-    source: str = Field(min_length=1, max_length=200_000)
-
-
-class WasmSpec(Strict):
-    module: str = Field(min_length=1, description="path of the .wasm file or its base64 content")
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    abi: Literal["neira-json-v1", "wasi-command"] = "neira-json-v1"
 
 
 class ParamSpec(Strict):
@@ -137,9 +105,8 @@ class RolloutPolicy(Strict):
         default=False, description="let the best candidate serve a route that has no stable version")
 
 
-class NodeTemplate(BaseModel):
-    """One node version. Neira's fields first, then our optional extensions."""
-
+class _Descriptor(BaseModel):
+    # NodeTemplate's fields up to `io`; then come the payloads, then the rest (fields keep this order)
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     id: str = Field(description="kind.namespace.name[.vN]", examples=["analysis.text_normalize.v1"])
@@ -152,12 +119,19 @@ class NodeTemplate(BaseModel):
     draft_content: str | None = Field(default=None, max_length=100_000)
     metadata: dict[str, Any] = Field(default_factory=lambda: {"schema": "v1"})
     # extensions
-    backend: Backend | None = None
+    backend: BackendName | None = None
     route: str | None = Field(default=None, description="explicit route; default: id without its .vN suffix")
     io: IOSpec = Field(default_factory=IOSpec)
-    adapter: AdapterSpec | None = None
-    script: ScriptSpec | None = None
-    wasm: WasmSpec | None = None
+
+
+# an optional payload field per backend kind, named after it
+_WithPayloads = create_model("_WithPayloads", __base__=_Descriptor,
+                             **{name: (kind.payload | None, None) for name, kind in BACKEND_KINDS.items()})
+
+
+class NodeTemplate(_WithPayloads):
+    """One node version. Neira's fields first, then our optional extensions."""
+
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     limits: Limits = Field(default_factory=Limits)
     examples: list[Example] = Field(default_factory=list, max_length=MAX_EXAMPLES)
@@ -180,15 +154,14 @@ class NodeTemplate(BaseModel):
         prefix = self.id.split(".", 1)[0]
         if prefix in KIND_FIELDS.values() and prefix != self.kind:
             raise ValueError(f"id starts with {prefix!r} but {given[0]} makes it a {self.kind} node")
-        payloads = [b for b in BACKEND_PAYLOADS if getattr(self, b) is not None]
+        payloads = [name for name in BACKEND_KINDS if getattr(self, name) is not None]
         if self.backend is None:
             if len(payloads) > 1:
                 raise ValueError(f"several backend payloads ({', '.join(payloads)}): say which with `backend`")
-            self.backend = payloads[0] if payloads else "adapter"
-        if self.backend == "script" and self.script is None:
-            raise ValueError("backend 'script' needs a `script: {source}` payload")
-        if self.backend == "wasm" and self.wasm is None:
-            raise ValueError("backend 'wasm' needs a `wasm: {module, sha256, abi}` payload")
+            self.backend = payloads[0] if payloads else DEFAULT_BACKEND
+        backend = BACKEND_KINDS[self.backend]
+        if backend.payload_required and getattr(self, backend.name) is None:
+            raise ValueError(backend.missing_payload())
         if self.id in self.links:
             raise ValueError("a node cannot link to itself")
         return self
@@ -218,7 +191,7 @@ class FactorySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Backend | None = None
+    backend: BackendName | None = None
     template: NodeTemplate
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import MIN_AUDIT_KEY_LEN, Settings
-from ..secret_file import generated_secret
+from ..config.secret_file import generated_secret
 from .chain import AuditKey
 from .checkpoint import CHECKPOINT_FILE, Checkpoint
 

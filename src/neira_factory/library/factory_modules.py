@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from neira_factory.domain.selector_weights import SelectorWeights
 from neira_factory.domain.templates import SLO, RolloutPolicy
 from neira_factory.library.core import ImplContext, define
-from neira_factory.selector.weights import SelectorWeights
 
 ANY_OBJECT = {"type": "object"}
 WEIGHT_PARAMS = {f.name: {"value": f.default, "min": 0.0, "max": 2.0, "tunable": True}

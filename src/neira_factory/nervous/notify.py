@@ -41,7 +41,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
-from ..secret_file import generated_secret
+from ..config.secret_file import generated_secret
 from ..domain.events import Event
 from .events import CLOSED
 from .tail import EventTail

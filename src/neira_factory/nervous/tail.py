@@ -22,6 +22,8 @@ writer at a time; AUTOINCREMENT ids are never reused).
 The events other replicas made also drop this replica's caches (`on_remote`: Factory._invalidate). A tail
 begins at the log's end (`seek_end`, when the factory is built) and publishes what is committed after that;
 `replay` reads older events for reconnecting clients (EventBus.history).
+
+The tail reads the log through the port `EventLog` (store.Database implements it).
 """
 from __future__ import annotations
 
@@ -29,11 +31,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..domain.events import Event
-from ..store import Database
-from ..store.repositories import EVENTS_CHANNEL
 from .events import EventBus, Logged, Replay
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,35 @@ RETRY_S = 1.0  # after a failure (the database is away): wait this long, then re
 STOP_CHECK_S = 0.25  # a listening thread looks this often whether it is to stop
 
 
+class EventReader(Protocol):
+    """One read transaction on the event log; rows are `(id, event, replica)`."""
+
+    def after(self, last_id: int, limit: int) -> list[tuple[int, Event, str]]:
+        """The first `limit` events with an id above `last_id`, oldest first."""
+
+    def newest(self, after: int, upto: int, limit: int) -> list[tuple[int, Event, str]]:
+        """The newest `limit` events with an id in (after, upto], oldest first."""
+
+    def first_id(self) -> int | None:
+        """The oldest id still kept (None: the log is empty)."""
+
+    def last_id(self) -> int:
+        """The newest id committed so far (0: none yet)."""
+
+
+class EventLog(Protocol):
+    """The cluster's event log as the tail reads it."""
+
+    is_sqlite: bool  # SQLite: commits are not notified, the log is polled
+
+    def read_events(self) -> AbstractContextManager[EventReader]:
+        """A read transaction on the log."""
+
+    def listen_events(self) -> AbstractContextManager[Callable[[float], str | None]]:
+        """Not on SQLite: a connection that hears the commits that log events. Yields `wait(timeout_s)`: the
+        payload of the next notification (the last id that commit logged), or None when none came in time."""
+
+
 @dataclass(frozen=True)
 class _Gap:
     start: int  # the first missing id
@@ -53,7 +84,7 @@ class _Gap:
 
 
 class EventTail:
-    def __init__(self, db: Database, bus: EventBus, replica: str, *, poll_s: float,
+    def __init__(self, db: EventLog, bus: EventBus, replica: str, *, poll_s: float,
                  on_remote: Callable[[list[Event]], None], grace_s: float = GAP_GRACE_S,
                  safety_poll_s: float = SAFETY_POLL_S) -> None:
         self.db = db
@@ -77,8 +108,8 @@ class EventTail:
     def seek_end(self) -> None:
         """Begin at the newest committed event: publish only what is committed from now on (the bus
         replays what came before from the log)."""
-        with self._lock, self.db.unit_of_work(write=False) as uow:
-            self._cursor = uow.event_log.last_id()
+        with self._lock, self.db.read_events() as events:
+            self._cursor = events.last_id()
             self._gap = None
             self.bus.begin_at(self._cursor)
 
@@ -105,8 +136,8 @@ class EventTail:
                 return len(own)
             published = 0
             while True:
-                with self.db.unit_of_work(write=False) as uow:
-                    rows = uow.event_log.after(self._cursor, BATCH)
+                with self.db.read_events() as events:
+                    rows = events.after(self._cursor, BATCH)
                 ready = self._in_order(rows)
                 remote = [r.event for r in ready if r.replica != self.replica]
                 if remote:  # before publishing: whoever reacts to the event reads the change here
@@ -156,11 +187,11 @@ class EventTail:
         """The newest `limit` logged events in (after, upto], oldest first (EventBus.history). An `after`
         above every id in the log was never given by it (the database was reset or restored): nothing to
         replay, and what comes next is new to that client."""
-        with self.db.unit_of_work(write=False) as uow:
-            if after > uow.event_log.last_id():  # so no number beyond the id column's range reaches a query
+        with self.db.read_events() as events:
+            if after > events.last_id():  # so no number beyond the id column's range reaches a query
                 return Replay([], after + 1, upto)
-            rows = uow.event_log.newest(after, upto, limit + 1)
-            first = uow.event_log.first_id()
+            rows = events.newest(after, upto, limit + 1)
+            first = events.first_id()
         if len(rows) > limit:
             rows = rows[1:]
             first_kept = rows[0][0]
@@ -199,7 +230,7 @@ class EventTail:
             self.catch_up()
 
     def _listen(self) -> None:
-        with self.db.listen(EVENTS_CHANNEL) as wait:
+        with self.db.listen_events() as wait:
             self.catch_up()  # what committed before the LISTEN took effect
             due = time.monotonic() + self._wait_s(self.safety_poll_s)
             while not self._stop.is_set():

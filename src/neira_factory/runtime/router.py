@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..domain.errors import Conflict
 from ..domain.lifecycle import State
 from ..domain.templates import NodeTemplate
-from ..store.records import NodeRecord
+from ..domain.node import Node
 
 CANDIDATE_STATES = (State.EXPERIMENTAL.value, State.CANARY.value)  # best first
 
@@ -22,7 +22,7 @@ CANDIDATE_STATES = (State.EXPERIMENTAL.value, State.CANARY.value)  # best first
 class Version:
     """One serving version of a route: its record (state, version) and its verified template."""
 
-    record: NodeRecord
+    record: Node
     template: NodeTemplate
 
     @property

@@ -4,6 +4,7 @@
 `create`, the ranked candidates with their scores and one-line explanations,
 and the reason. Only experimental and stable nodes are reused.
 """
+from ..domain.selector_weights import SelectorWeights
 from .index import SelectorIndex
 from .models import (
     REUSABLE_STATES,
@@ -13,7 +14,6 @@ from .models import (
     SelectorQuery,
 )
 from .templates import entry_for, query_for
-from .weights import SelectorWeights
 
 __all__ = [
     "REUSABLE_STATES",

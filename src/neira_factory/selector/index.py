@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 
 from neira_factory.domain.schemas import parse_signature, signature
+from neira_factory.domain.selector_weights import SelectorWeights
 
 from .buckets import Bucket, Signatures
 from .matching import why_not
 from .models import REUSABLE_STATES, NodeEntry, SelectorDecision, SelectorQuery
 from .ranking import decide
-from .weights import SelectorWeights
 
 
 class SelectorIndex:

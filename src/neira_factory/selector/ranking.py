@@ -10,9 +10,9 @@ import heapq
 from neira_factory.domain.ids import version_number
 from neira_factory.domain.lifecycle import State
 from neira_factory.domain.schemas import signature
+from neira_factory.domain.selector_weights import SelectorWeights
 
 from .models import Candidate, NodeEntry, SelectorDecision, SelectorQuery
-from .weights import SelectorWeights
 
 
 def decide(query: SelectorQuery, fitting: list[NodeEntry], example: str | None, weights: SelectorWeights) -> SelectorDecision:

@@ -2,6 +2,7 @@
 the stable baseline over the same windows, the stored measurements, and the phase they make."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from collections import defaultdict
 from typing import Any
 
@@ -9,11 +10,24 @@ from ..domain.actors import Actor
 from ..domain.lifecycle import State
 from ..runtime.analysis import Analysis, Phase, decide, evaluate
 from ..runtime.measures import VersionStats
-from ..store import NodeRecord, UnitOfWork
-from .factory import Factory
+from ..runtime.stats import StatsRecorder
+from ..domain.node import Node
+from ..store import UnitOfWork
+from ..store.templates import load_template, require_node
+from .ports import Authorize, FlushStats, Read
 
 CANDIDATES = (State.CANARY.value, State.EXPERIMENTAL.value)
 MAX_WINDOWS = 360  # the per-window series shown (an hour of 10 s windows); the analysis uses them all
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the analysis reads: the unit of work, the policy, this replica's counters."""
+
+    read: Read
+    authorize: Authorize
+    stats: StatsRecorder
+    flush_stats: FlushStats
 
 
 def measurable(result: Analysis) -> bool:
@@ -21,12 +35,12 @@ def measurable(result: Analysis) -> bool:
     return result.requests >= result.min_requests or result.verdict == "fail"
 
 
-def since_window(f: Factory, record: NodeRecord) -> int:
+def since_window(f: Deps, record: Node) -> int:
     """The window in which the node entered its current state."""
     return f.stats.window(record.updated_at.timestamp())
 
 
-def baseline_of(uow: UnitOfWork, record: NodeRecord) -> NodeRecord | None:
+def baseline_of(uow: UnitOfWork, record: Node) -> Node | None:
     if record.state not in CANDIDATES:
         return None
     return next((r for r in uow.nodes.list(route=record.route, state=State.STABLE.value) if r.id != record.id), None)
@@ -36,9 +50,9 @@ def _merged(rows: list[dict[str, Any]]) -> VersionStats:
     return VersionStats.merged(VersionStats.from_row(r) for r in rows)
 
 
-def evaluate_node(f: Factory, uow: UnitOfWork, record: NodeRecord) -> tuple[Analysis, Phase, dict[str, Any]]:
+def evaluate_node(f: Deps, uow: UnitOfWork, record: Node) -> tuple[Analysis, Phase, dict[str, Any]]:
     """The analysis, the phase with the stored measurements, and the evidence behind them."""
-    rollout = f.load_template(uow, record).rollout
+    rollout = load_template(uow, record).rollout
     since = since_window(f, record)
     rows = uow.stats.rows(record.id, record.state, since)
     candidate = _merged(rows)
@@ -64,19 +78,19 @@ def _windows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"start": start, **_merged(group).summary()} for start, group in recent]
 
 
-def gate(f: Factory, uow: UnitOfWork, record: NodeRecord) -> dict[str, Any]:
+def gate(f: Deps, uow: UnitOfWork, record: Node) -> dict[str, Any]:
     """The graduation guard's view: passed or not, and why."""
     result, phase, _ = evaluate_node(f, uow, record)
     return {"passed": phase.phase == "passed", "phase": phase.phase, "verdict": result.verdict,
             "reason": phase.reason, "metrics": [m.to_dict() for m in result.metrics]}
 
 
-def report(f: Factory, actor: Actor, node_id: str) -> dict[str, Any]:
+def report(f: Deps, actor: Actor, node_id: str) -> dict[str, Any]:
     """GET /factory/nodes/{id}/analysis."""
     f.flush_stats()
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
-        record = f.node(uow, node_id)
+        record = require_node(uow, node_id)
         result, phase, evidence = evaluate_node(f, uow, record)
         history = uow.measurements.list(record.id, record.state)
     return {**result.to_dict(), "id": record.id, "route": record.route, "state": record.state,

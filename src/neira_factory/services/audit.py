@@ -1,26 +1,37 @@
 """The audit trail: filtered reading and verification."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain.actors import Actor
 from ..immune.chain import verify
 from ..immune.integrity import audited_digests
-from .factory import Factory
+from ..immune.seal import AuditSeal
+from .ports import Authorize, Read
 
 
-def list_audit(f: Factory, caller: Actor, **filters: Any) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Deps:
+    """What reading and verifying the audit trail uses: a read, the policy, the seal outside the database."""
+
+    read: Read
+    authorize: Authorize
+    seal: AuditSeal
+
+
+def list_audit(f: Deps, caller: Actor, **filters: Any) -> list[dict[str, Any]]:
     """Entries filtered by resource, actor or action (the filter `actor` is a name, not the caller)."""
     with f.read() as uow:
         f.authorize(uow, caller, "audit.read")
         return [e.to_dict() for e in uow.audit.list(**filters)]
 
 
-def verify_audit(f: Factory, actor: Actor) -> dict[str, Any]:
+def verify_audit(f: Deps, actor: Actor) -> dict[str, Any]:
     """The chain under this process's audit key, its head against the checkpoint kept outside the database, and
     every node's digest against the one its audited creation recorded: chain.verify's answer, with their problems
     and warnings added, `checkpoint` (the recorded head, or None) and `digests_checked`."""
-    seal = f.db.seal
+    seal = f.seal
     with f.read() as uow:
         f.authorize(uow, actor, "audit.read")
         entries = uow.audit.iter_all()

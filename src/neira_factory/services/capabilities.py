@@ -1,22 +1,33 @@
 """Capability gates and safe-mode: read by anyone, changed by an admin, every change audited."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain.actors import Actor
 from ..domain.capabilities import GateState
 from ..domain.errors import BadInput, NotFound
 from ..domain.events import Event
-from .factory import SAFE_MODE_KEY, Factory
+from .authorizer import SAFE_MODE_KEY
+from .ports import Authorize, Read, Write
 
 
-def list_capabilities(f: Factory, actor: Actor) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Deps:
+    """What the capability and safe-mode switches use: units of work and the policy."""
+
+    read: Read
+    write: Write
+    authorize: Authorize
+
+
+def list_capabilities(f: Deps, actor: Actor) -> dict[str, Any]:
     with f.read() as uow:
         f.authorize(uow, actor, "capabilities.read")
         return {"capabilities": uow.capabilities.all(), "safe_mode": bool(uow.settings.get(SAFE_MODE_KEY, False))}
 
 
-def set_capability(f: Factory, actor: Actor, name: str, state: str, reason: str | None = None) -> dict[str, Any]:
+def set_capability(f: Deps, actor: Actor, name: str, state: str, reason: str | None = None) -> dict[str, Any]:
     try:
         new = GateState(state)
     except ValueError:
@@ -33,7 +44,7 @@ def set_capability(f: Factory, actor: Actor, name: str, state: str, reason: str 
     return {"name": name, "state": new.value, "previous": old}
 
 
-def set_safe_mode(f: Factory, actor: Actor, on: bool, reason: str | None = None) -> dict[str, Any]:
+def set_safe_mode(f: Deps, actor: Actor, on: bool, reason: str | None = None) -> dict[str, Any]:
     with f.write() as uow:
         f.authorize(uow, actor, "safe_mode.set")
         old = bool(uow.settings.get(SAFE_MODE_KEY, False))

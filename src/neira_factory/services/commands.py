@@ -1,11 +1,16 @@
 """Natural-language commands: understand (commands/parser.py), plan (commands/planner.py), check each
 step with the PolicyEngine for the caller, dry-run what would be created, and keep the plan behind a
 confirmation token; confirming makes exactly that plan, step by step, with the caller's authority.
+
+What is done with each kind of plan step (its self_edit gates, its part of the report, how it is made) is
+one entry of STEP_HANDLERS; every kind a verb's plans hold (commands/verbs/__init__.py) has one.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -14,22 +19,44 @@ from typing import Any
 import yaml
 
 from .. import library
-from ..commands.parser import NotUnderstood, Vocabulary, parse
-from ..commands.planner import Plan, Step, World, plan
+from ..commands.parser import parse
+from ..commands.planner import plan
+from ..commands.plans import Plan, Step, World
+from ..commands.vocabulary import NotUnderstood, Vocabulary
 from ..domain.actors import Actor
 from ..domain.errors import BadInput, Conflict, FactoryError, Forbidden, NotFound
 from ..domain.events import Event
 from ..domain.references import self_edit_gates, template_gates
 from ..domain.shapes import parse_fabrication, parse_organ
 from ..domain.templates import NodeTemplate
+from ..policy import PolicyEngine, PolicyState
 from ..store import UnitOfWork
-from ..store.repositories import now
-from . import capabilities, fabricate, lifecycle, nodes, organs, training
-from .dryrun import build_report
-from .factory import Factory
+from ..domain.clock import now
+from ..store.templates import load_template
+from . import capabilities, dryrun, fabricate, lifecycle, nodes, organs, training
+from .ports import Authorize, PolicyStateOf, Read, Write
 
 PLAN_TTL = timedelta(minutes=15)
 MAX_TEXT = 1000
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the command use cases use: units of work, the policy, the examples, and the use cases a plan's steps preview or make."""
+
+    read: Read
+    write: Write
+    authorize: Authorize
+    policy: PolicyEngine
+    policy_state: PolicyStateOf
+    examples_dir: Path | None
+    capabilities: capabilities.Deps
+    fabricate: fabricate.Deps
+    lifecycle: lifecycle.Deps
+    nodes: nodes.Deps
+    organs: organs.Deps
+    training: training.Deps
+    dryrun: dryrun.Deps
 
 
 class CommandNotUnderstood(BadInput):
@@ -46,18 +73,18 @@ def _example_documents(directory: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def examples(f: Factory) -> dict[str, dict[str, Any]]:
-    directory = f.settings.examples_dir or Path("examples")
+def examples(f: Deps) -> dict[str, dict[str, Any]]:
+    directory = f.examples_dir or Path("examples")
     return _example_documents(str(directory.resolve())) if directory.is_dir() else {}
 
 
-def world(f: Factory, uow: UnitOfWork) -> World:
+def world(f: Deps, uow: UnitOfWork) -> World:
     nodes, organ_docs = {}, {}
     for record in uow.nodes.all():
         if record.is_organ:
-            organ_docs[record.id] = f.load_template(uow, record).to_document()
+            organ_docs[record.id] = load_template(uow, record).to_document()
         else:
-            nodes[record.id] = (record.node_type, record.state)
+            nodes[record.id] = (record.node_type, record.state.value)
     gates = {name: row["state"] for name, row in uow.capabilities.all().items()}
     return World(nodes=nodes, organs=organ_docs, capabilities=gates, examples=examples(f))
 
@@ -75,7 +102,7 @@ def vocabulary(snapshot: World) -> Vocabulary:
 
 # ---- planning ----------------------------------------------------------------------------------------
 
-def plan_command(f: Factory, actor: Actor, text: Any) -> dict[str, Any]:
+def plan_command(f: Deps, actor: Actor, text: Any) -> dict[str, Any]:
     """POST /factory/commands: what was understood, the plan, the policy outcome, the reports, the diff,
     and a token that confirms exactly this plan (none when the policy refuses it or nothing is to be done)."""
     if not isinstance(text, str) or not text.strip():
@@ -92,7 +119,8 @@ def plan_command(f: Factory, actor: Actor, text: Any) -> dict[str, Any]:
                                        not_understood=exc.not_understood, suggestions=exc.suggestions) from None
         planned = plan(intent, snapshot)
         state = f.policy_state(uow)
-        decisions = [f.policy.decide(actor, step.action, state, gates=(*step.gates, *_self_edit(uow, step)))
+        decisions = [f.policy.decide(actor, step.action, state,
+                                     gates=(*step.gates, *STEP_HANDLERS[step.op].self_edit(uow, step)))
                      for step in planned.steps]
         allowed = all(d.allowed for d in decisions)
         report = _report(f, uow, actor, planned) if allowed else None
@@ -105,43 +133,14 @@ def plan_command(f: Factory, actor: Actor, text: Any) -> dict[str, Any]:
     return answer
 
 
-def _self_edit(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
-    """The self_edit gate for a step that names a factory module anywhere (the step's own use case checks it
-    again when the plan is confirmed)."""
-    if step.op == "create_node":
-        return template_gates(parse_fabrication(step.body).template)
-    if step.op == "build_organ":
-        return template_gates(parse_organ(step.body["organ_template"]))
-    if step.op in ("transition", "train"):
-        record = uow.nodes.get(step.target)
-        return self_edit_gates(step.target, record.route if record else None)
-    return ()
-
-
-def _report(f: Factory, uow: UnitOfWork, actor: Actor, planned: Plan) -> dict[str, Any]:
+def _report(f: Deps, uow: UnitOfWork, actor: Actor, planned: Plan) -> dict[str, Any]:
     """Dry-runs of what would be created (with side effects off); read-only answers for status."""
-    state = f.policy_state(uow)
+    run = _DryRun(uow, actor, planned, f.policy_state(uow))
     report: dict[str, Any] = {}
-    created: dict[str, NodeTemplate] = {}
     for step in planned.steps:
-        if step.op == "create_node":
-            request = parse_fabrication(step.body)
-            report[step.target] = build_report(f, uow, request, state, created)["report"]
-            created[step.target] = request.template
-        elif step.op == "build_organ":
-            report[step.target] = organs.preview(f, uow, step.body["organ_template"],
-                                                 {s.target: s.body["template"] for s in planned.steps
-                                                  if s.op == "create_node"})
-        elif step.op == "capabilities":
-            report["capabilities"] = capabilities.list_capabilities(f, actor)
-        elif step.op == "organs":
-            report["organs"] = organs.list_organs(f, actor)
-        elif step.op == "nodes":
-            report["nodes"] = nodes.list_nodes(f, actor)
-        elif step.op == "node":
-            report[step.target] = nodes.get_node(f, actor, step.target)
-        elif step.op == "organ_status":
-            report[step.target] = organs.status(f, actor, step.target)
+        preview = STEP_HANDLERS[step.op].preview
+        if preview:
+            report.update(preview(f, run, step))
     return report
 
 
@@ -155,7 +154,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _remember(f: Factory, actor: Actor, text: str, planned: Plan) -> str:
+def _remember(f: Deps, actor: Actor, text: str, planned: Plan) -> str:
     token = secrets.token_urlsafe(24)
     with f.write() as uow:
         uow.command_plans.prune(now())
@@ -165,7 +164,7 @@ def _remember(f: Factory, actor: Actor, text: str, planned: Plan) -> str:
 
 # ---- confirming ----------------------------------------------------------------------------------------
 
-def confirm(f: Factory, actor: Actor, token: Any) -> dict[str, Any]:
+def confirm(f: Deps, actor: Actor, token: Any) -> dict[str, Any]:
     """POST /factory/commands/confirm: make the plan the token stands for, once, as its caller."""
     if not isinstance(token, str) or not token:
         raise BadInput("confirm_token is required", field="confirm_token")
@@ -192,25 +191,124 @@ def confirm(f: Factory, actor: Actor, token: Any) -> dict[str, Any]:
             exc.extra.update(done=done, failed={"op": step.op, "target": step.target})
             raise
     return {"summary": stored["plan"]["summary"], "done": done,
-            "created": [{"id": d["target"], "state": d["state"]} for d in done if d["op"] in CREATING]}
+            "created": [{"id": d["target"], "state": d["state"]} for d in done if STEP_HANDLERS[d["op"]].creates]}
 
 
-CREATING = ("create_node", "build_organ")
+def _make(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
+    handler = STEP_HANDLERS.get(step.op)
+    if handler is None or handler.make is None:
+        raise BadInput(f"a plan step {step.op!r} cannot be made", field="plan")
+    return handler.make(f, actor, step)
 
 
-def _make(f: Factory, actor: Actor, step: Step) -> dict[str, Any]:
-    if step.op == "create_node":
-        created = fabricate.create(f, actor, step.body)
-        return {"state": created["state"]}
-    if step.op == "build_organ":
-        return {"state": organs.build(f, actor, step.body)["state"]}
-    if step.op == "transition":
-        return {"state": lifecycle.transition(f, actor, step.target, step.body["action"],
-                                              reason="natural-language command")["state"]}
-    if step.op == "set_capability":
-        return {"state": capabilities.set_capability(f, actor, step.target, step.body["state"],
-                                                     reason="natural-language command")["state"]}
-    if step.op == "train":
-        started = training.start(f, actor, step.target, step.body)
-        return {"state": started["state"], "run_id": started["run_id"]}
-    raise BadInput(f"a plan step {step.op!r} cannot be made", field="plan")
+# ---- the kinds of step ---------------------------------------------------------------------------------
+
+@dataclass
+class _DryRun:
+    """What the dry-runs of one plan's steps share: the nodes its earlier steps would create."""
+
+    uow: UnitOfWork
+    actor: Actor
+    planned: Plan
+    state: PolicyState
+    created: dict[str, NodeTemplate] = field(default_factory=dict)
+
+
+def _no_gates(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
+    return ()
+
+
+def _node_gates(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
+    return template_gates(parse_fabrication(step.body).template)
+
+
+def _organ_gates(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
+    return template_gates(parse_organ(step.body["organ_template"]))
+
+
+def _target_gates(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
+    record = uow.nodes.get(step.target)
+    return self_edit_gates(step.target, record.route if record else None)
+
+
+def _preview_node(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
+    request = parse_fabrication(step.body)
+    report = dryrun.build_report(f.dryrun, run.uow, request, run.state, run.created)["report"]
+    run.created[step.target] = request.template
+    return {step.target: report}
+
+
+def _preview_organ(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
+    return {step.target: organs.preview(f.organs, run.uow, step.body["organ_template"],
+                                        {s.target: s.body["template"] for s in run.planned.steps
+                                         if s.op == "create_node"})}
+
+
+def _list_capabilities(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
+    return {"capabilities": capabilities.list_capabilities(f.capabilities, run.actor)}
+
+
+def _list_organs(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
+    return {"organs": organs.list_organs(f.organs, run.actor)}
+
+
+def _list_nodes(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
+    return {"nodes": nodes.list_nodes(f.nodes, run.actor)}
+
+
+def _node(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
+    return {step.target: nodes.get_node(f.nodes, run.actor, step.target)}
+
+
+def _organ_status(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
+    return {step.target: organs.status(f.organs, run.actor, step.target)}
+
+
+def _create_node(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
+    created = fabricate.create(f.fabricate, actor, step.body)
+    return {"state": created["state"]}
+
+
+def _build_organ(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
+    return {"state": organs.build(f.organs, actor, step.body)["state"]}
+
+
+def _transition(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
+    return {"state": lifecycle.transition(f.lifecycle, actor, step.target, step.body["action"],
+                                          reason="natural-language command")["state"]}
+
+
+def _set_capability(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
+    return {"state": capabilities.set_capability(f.capabilities, actor, step.target, step.body["state"],
+                                                 reason="natural-language command")["state"]}
+
+
+def _train(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
+    started = training.start(f.training, actor, step.target, step.body)
+    return {"state": started["state"], "run_id": started["run_id"]}
+
+
+@dataclass(frozen=True)
+class StepHandler:
+    """What this service does with one kind of plan step."""
+
+    # the self_edit gates of a step that names a factory module anywhere (the use case that makes the step
+    # checks them again when the plan is confirmed)
+    self_edit: Callable[[UnitOfWork, Step], tuple[str, ...]] = _no_gates
+    preview: Callable[[Deps, _DryRun, Step], dict[str, Any]] | None = None  # its part of the plan's report
+    make: Callable[[Deps, Actor, Step], dict[str, Any]] | None = None  # None: read-only, never confirmed
+    creates: bool = False  # its target is listed as created
+
+
+STEP_HANDLERS: dict[str, StepHandler] = {
+    "create_node": StepHandler(_node_gates, _preview_node, _create_node, creates=True),
+    "build_organ": StepHandler(_organ_gates, _preview_organ, _build_organ, creates=True),
+    "transition": StepHandler(_target_gates, make=_transition),
+    "set_capability": StepHandler(make=_set_capability),
+    "train": StepHandler(_target_gates, make=_train),
+    "capabilities": StepHandler(preview=_list_capabilities),
+    "organs": StepHandler(preview=_list_organs),
+    "nodes": StepHandler(preview=_list_nodes),
+    "node": StepHandler(preview=_node),
+    "organ_status": StepHandler(preview=_organ_status),
+}

@@ -2,9 +2,11 @@
 with side effects off. Create and approve refuse a report with a blocking risk."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any
 
+from ..backends import Backends
 from ..backends.adapter import default_target
 from ..domain.capabilities import BACKEND_GATES, SELF_EDIT_GATE, GateState, is_open
 from ..domain.references import factory_references
@@ -14,12 +16,22 @@ from ..domain.schemas import schema_fits
 from ..domain.templates import FabricationRequest, NodeTemplate, OrganTemplate
 from ..policy import PolicyState
 from ..store import UnitOfWork
-from .execution import dry_run_examples
-from .factory import Factory
-from .self_edit import selector_weights
+from ..store.templates import load_template
+from . import execution, self_edit
+from .selector_sync import SelectorSync
 
 
-def _links(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk],
+@dataclass(frozen=True)
+class Deps:
+    """What a dry-run uses: the backends, the selector, execution (for the examples) and self-edit (for the selector's weights)."""
+
+    backends: Backends
+    selector: SelectorSync
+    execution: execution.Deps
+    self_edit: self_edit.Deps
+
+
+def _links(f: Deps, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk],
            planned: Mapping[str, NodeTemplate]) -> tuple[list, list, dict]:
     deps, links, found = [], [], {}
     for i, link in enumerate(template.links):
@@ -34,7 +46,7 @@ def _links(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk
             deps.append({"id": link, "status": "missing"})
             risks.append(Risk("missing_link", "blocking", f"linked node {link} does not exist", f"links.{i}"))
             continue
-        linked = f.load_template(uow, record)
+        linked = load_template(uow, record)
         found[link] = linked
         deps.append({"id": link, "status": "found", "state": record.state})
         links.append({"id": link, "state": record.state, "kind": linked.kind, "type": linked.node_type})
@@ -75,12 +87,12 @@ def _matches(expected: Any, actual: Any) -> bool:
     return expected == actual
 
 
-def _examples(f: Factory, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk]) -> list[dict[str, Any]]:
+def _examples(f: Deps, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk]) -> list[dict[str, Any]]:
     if not template.examples:
         risks.append(Risk("no_examples", "warning", "no examples: the dry-run cannot show the node works", "examples"))
         return []
     results = []
-    outcomes = dry_run_examples(f, uow, template, (example.input for example in template.examples))
+    outcomes = execution.dry_run_examples(f.execution, uow, template, (example.input for example in template.examples))
     for i, (example, outcome) in enumerate(zip(template.examples, outcomes)):
         entry: dict[str, Any] = {"input": example.input, "expected": example.expected}
         if outcome.error is None:
@@ -105,7 +117,7 @@ def self_edit_risks(template: NodeTemplate | OrganTemplate, policy: PolicyState)
             for field, name in factory_references(template)]
 
 
-def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, policy: PolicyState,
+def build_report(f: Deps, uow: UnitOfWork, request: FabricationRequest, policy: PolicyState,
                  planned: Mapping[str, NodeTemplate] | None = None) -> dict[str, Any]:
     """`planned`: nodes a command's plan creates first; links to them are not missing."""
     template = request.template
@@ -129,7 +141,7 @@ def build_report(f: Factory, uow: UnitOfWork, request: FabricationRequest, polic
     compat = _compat(template, found, risks)
     if template.kind == "action" or backend.side_effects(template):
         risks.append(Risk("side_effects", "warning", "this node acts on the world; dry-runs keep side effects off"))
-    selector = f.selector.decide(uow, template, selector_weights(f, template.id))
+    selector = f.selector.decide(uow, template, self_edit.selector_weights(f.self_edit, template.id))
     if selector.decision == "reuse" and selector.candidates and selector.candidates[0].id != template.id:
         risks.append(Risk("reuse_possible", "info", f"{selector.candidates[0].id} already fits: "
                           f"{selector.candidates[0].explanation}"))

@@ -19,15 +19,35 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ..backends import ExecContext, ExecutionError, ResolvedNode
+from ..backends import Backends, ExecContext, ExecutionError, ResolvedNode
 from ..domain.errors import Forbidden
 from ..domain.references import is_factory_name, run_gates
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
 from ..policy import PolicyState
+from ..nervous.metrics import FactoryMetrics
+from ..runtime.stats import StatsRecorder
+from ..runtime.watchdog import HardTimeouts, Watchdog
 from ..store import UnitOfWork
-from .factory import Factory
-from .immune import quarantine
+from . import immune
+from .routing import resolved_in
+from .ports import CachedPolicyState
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What running a version uses: the backends, the watchdog, the counters and metrics, the policy state and
+    the immune system."""
+
+    backends: Backends
+    watchdog: Watchdog
+    hard_timeouts: HardTimeouts
+    stats: StatsRecorder
+    metrics: FactoryMetrics
+    runtime_context: Callable[..., ExecContext]
+    cached_policy_state: CachedPolicyState
+    immune: immune.Deps
+
 
 Template = NodeTemplate | OrganTemplate
 Resolve = Callable[[str], ResolvedNode | None]
@@ -58,7 +78,7 @@ class Served:
 class Call:
     """One guarded execution: the backend, the watchdog budget, the context it reports into."""
 
-    f: Factory
+    f: Deps
     template: Template
     node_id: str
     data: Any
@@ -94,7 +114,7 @@ class Call:
         return outcome, self.backend.name, self.ctx.usage
 
 
-def guarded(f: Factory, template: Template, node_id: str, data: Any, *, side_effects: bool,
+def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effects: bool,
             cap_s: float | None = None, resolve: Resolve | None = None,
             live: bool = True) -> tuple[Outcome, str, dict[str, int]]:
     """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker
@@ -114,7 +134,7 @@ def guarded(f: Factory, template: Template, node_id: str, data: Any, *, side_eff
     return done
 
 
-async def guarded_async(f: Factory, template: Template, node_id: str, data: Any, *,
+async def guarded_async(f: Deps, template: Template, node_id: str, data: Any, *,
                         side_effects: bool) -> tuple[Outcome, str, dict[str, int]]:
     """`guarded` for the event loop: one hop to a worker, the timeouts awaited without blocking."""
     call = Call(f, template, node_id, data, side_effects)
@@ -128,7 +148,7 @@ async def guarded_async(f: Factory, template: Template, node_id: str, data: Any,
     return done
 
 
-def count(f: Factory, served: Served, backend: str, outcome: Outcome, usage: dict[str, int]) -> None:
+def count(f: Deps, served: Served, backend: str, outcome: Outcome, usage: dict[str, int]) -> None:
     """The outcome into the version's statistics and the metrics."""
     m = f.metrics
     kind = outcome.error.kind if outcome.error else None
@@ -142,7 +162,7 @@ def count(f: Factory, served: Served, backend: str, outcome: Outcome, usage: dic
         m.sandbox_memory.labels(backend).observe(memory)
 
 
-def run_member(f: Factory, member: ResolvedNode, data: Any, ctx: ExecContext) -> Any:
+def run_member(f: Deps, member: ResolvedNode, data: Any, ctx: ExecContext) -> Any:
     """One node of an organ: under its own watchdog, within the organ's remaining time; counted as
     that node's traffic when the organ runs for real."""
     template = member.template
@@ -157,12 +177,12 @@ def run_member(f: Factory, member: ResolvedNode, data: Any, ctx: ExecContext) ->
     return outcome.output
 
 
-def dry_run_examples(f: Factory, uow: UnitOfWork, template: Template, inputs: Iterable[Any]) -> Iterator[Outcome]:
+def dry_run_examples(f: Deps, uow: UnitOfWork, template: Template, inputs: Iterable[Any]) -> Iterator[Outcome]:
     """The outcome of each input (a template's examples) run as a dry-run: side effects off, not live, linked
     nodes and members read now in `uow`, each under its own budget and all of them within one more,
     WATCHDOG_HARD_MS: an input that finds it spent is not run (a `timeout`), so no request can hold a worker
     for a hundred examples' timeouts."""
-    resolve = preloaded(f, uow, template)
+    resolve = preloaded(uow, template)
     ends = time.monotonic() + f.watchdog.hard_ms / 1000
     for data in inputs:
         left = ends - time.monotonic()
@@ -175,14 +195,14 @@ def dry_run_examples(f: Factory, uow: UnitOfWork, template: Template, inputs: It
                       live=False)[0]
 
 
-def preloaded(f: Factory, uow: UnitOfWork, template: Template) -> Resolve:
+def preloaded(uow: UnitOfWork, template: Template) -> Resolve:
     """Every node the template can reach (links and members, transitively), read now in `uow`: a resolver
     that a dry-run's worker thread can use without touching the caller's transaction."""
     found: dict[str, ResolvedNode] = {}
     pending = list(_names(template))
     while pending:
         name = pending.pop()
-        if name in found or (resolved := f.resolved_in(uow, name)) is None:
+        if name in found or (resolved := resolved_in(uow, name)) is None:
             continue
         found[name] = resolved
         pending.extend(_names(resolved.template))
@@ -220,13 +240,13 @@ def _reacts(error: ExecutionError | None) -> bool:
     return error is not None and (error.kind == "timeout" or bool(error.extra.get("violation")))
 
 
-def _react(f: Factory, node_id: str, error: ExecutionError) -> None:
+def _react(f: Deps, node_id: str, error: ExecutionError) -> None:
     """Integrity mismatches, sandbox violations and repeated hard timeouts quarantine the node."""
     if isinstance(error, IntegrityError):
-        quarantine(f, node_id, "integrity", error.reason, {"error": error.body()})
+        immune.quarantine(f.immune, node_id, "integrity", error.reason, {"error": error.body()})
     elif error.extra.get("violation"):
-        quarantine(f, node_id, "violation", f"sandbox violation: {error.reason}", {"error": error.body()})
+        immune.quarantine(f.immune, node_id, "violation", f"sandbox violation: {error.reason}", {"error": error.body()})
     elif f.hard_timeouts.repeated(node_id) and not is_factory_name(node_id):
         # the factory's own modules fall back to their built-in defaults: their timeouts say the host is
         # loaded (by anyone), not that the module is bad, and must not let a caller change their state
-        quarantine(f, node_id, "timeouts", "repeated hard timeouts", {"error": error.body()})
+        immune.quarantine(f.immune, node_id, "timeouts", "repeated hard timeouts", {"error": error.body()})

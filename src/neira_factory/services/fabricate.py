@@ -6,6 +6,7 @@ it back without creating anything.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import hashlib
 import json
 from typing import Any
@@ -13,30 +14,44 @@ from typing import Any
 from ..domain.actors import Actor
 from ..domain.capabilities import BACKEND_GATES
 from ..domain.errors import BadInput, Conflict
-from ..domain.events import Event
 from ..domain.lifecycle import State
+from ..domain.node import Node
 from ..domain.references import template_gates
 from ..domain.shapes import parse_fabrication
-from ..store import NodeRecord
-from ..store.repositories import now
-from .dryrun import build_report
-from .factory import Factory
-from .self_edit import with_rollout_defaults
+from ..nervous.metrics import FactoryMetrics
+from ..domain.clock import now
+from ..store.templates import store_template
+from . import lifecycle
+from . import dryrun, self_edit
+from .ports import Authorize, PolicyStateOf, Read, Write
 
 
-def dry_run(f: Factory, actor: Actor, body: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Deps:
+    """What fabrication uses: units of work, the policy, the metrics, the dry-run and self-edit (for rollout defaults)."""
+
+    read: Read
+    write: Write
+    authorize: Authorize
+    policy_state: PolicyStateOf
+    metrics: FactoryMetrics
+    dryrun: dryrun.Deps
+    self_edit: self_edit.Deps
+
+
+def dry_run(f: Deps, actor: Actor, body: Any) -> dict[str, Any]:
     request = parse_fabrication(body)
     f.metrics.dryrun_requests.inc()
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.dryrun")
-        return build_report(f, uow, request, f.policy_state(uow))
+        return dryrun.build_report(f.dryrun, uow, request, f.policy_state(uow))
 
 
 def _request_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
+def create(f: Deps, actor: Actor, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
     request = parse_fabrication(body)
     gates = (BACKEND_GATES[request.template.backend], *template_gates(request.template))
     key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
@@ -46,10 +61,10 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
         stored = uow.idempotency.get(key) if key else None
     if stored:
         return _replay(stored, request_hash)
-    template = with_rollout_defaults(f, request.template)
+    template = self_edit.with_rollout_defaults(f.self_edit, request.template)
     request = request.model_copy(update={"template": template})
     with f.read() as uow:  # the write below authorises again, in the transaction that creates
-        result = build_report(f, uow, request, f.policy_state(uow))
+        result = dryrun.build_report(f.dryrun, uow, request, f.policy_state(uow))
     if not result["ok"]:
         conflict = [r for r in result["report"]["risks"] if r["code"] == "conflict"]
         if conflict:
@@ -59,21 +74,13 @@ def create(f: Factory, actor: Actor, body: Any, idempotency_key: str | None = No
         if key and (stored := uow.idempotency.get(key)):
             return _replay(stored, request_hash)
         f.authorize(uow, actor, "nodes.create", gates=gates)
-        digest = f.store_template(uow, template)
-        stamp = now()
-        uow.nodes.add(NodeRecord(
-            id=template.id, route=template.route_name, version=template.version, kind=template.kind,
-            node_type=template.node_type, backend=template.backend, state=State.DRAFT.value, prev_state=None,
-            artifact_sha256=digest, report=result["report"], created_by=actor.name, created_at=stamp,
-            updated_at=stamp, row_version=1))
-        uow.nodes.add_transition(template.id, "create", None, State.DRAFT.value, actor.name, request.reason)
-        uow.audit.append(actor.name, "node.create", template.id, after={"state": "draft", "sha256": digest,
-                         "backend": template.backend, "requester": request.requester}, reason=request.reason)
+        digest = store_template(uow, template)
+        node = Node.draft(template, sha256=digest, report=result["report"], actor=actor, at=now())
+        lifecycle.create(uow, node.created("create", actor, reason=request.reason, audit={
+            "sha256": digest, "backend": template.backend, "requester": request.requester}))
         response = {"id": template.id, "state": State.DRAFT.value, "route": template.route_name, "sha256": digest}
         if key:
             uow.idempotency.put(key, request_hash, 201, response)
-        uow.announce(Event("node.created", template.id, {"state": "draft", "route": template.route_name,
-                                                          "actor": actor.name}))
     f.metrics.nodes_created.inc()
     f.metrics.transitions.labels("none", "draft").inc()
     return response

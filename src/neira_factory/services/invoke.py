@@ -2,30 +2,52 @@
 the watchdog (services/execution.py), count it, and compare shadow copies off the request path."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from ..backends import ResolvedNode
 from ..domain.actors import SYSTEM, Actor
 from ..runtime.router import Plan, Version, plan
 from ..domain.errors import Conflict
 from ..domain.references import self_edit_gates
 from ..immune.integrity import IntegrityError
-from .execution import Outcome, Served, closed_gate, count, guarded, guarded_async, require_open
-from .factory import Factory
-from .immune import quarantine
+from ..nervous.metrics import FactoryMetrics
+from ..policy import PolicyEngine
+from ..runtime.cache import TTLCache
+from ..runtime.router import RouteTable
+from ..runtime.shadows import Shadows
+from ..runtime.stats import StatsRecorder
+from . import immune
+from .execution import Outcome, Served, closed_gate, require_open
+from . import execution
+from .ports import CachedPolicyState
 
 
-def execute(f: Factory, version: Version, data: Any, *, side_effects: bool) -> Outcome:
+@dataclass(frozen=True)
+class Deps:
+    """What an invocation uses: the policy, the route caches, the shadow pool, the counters and metrics, and execution."""
+
+    policy: PolicyEngine
+    cached_policy_state: CachedPolicyState
+    routes: TTLCache[str, RouteTable]
+    resolved: TTLCache[str, ResolvedNode | None]
+    shadows: Shadows
+    stats: StatsRecorder
+    metrics: FactoryMetrics
+    execution: execution.Deps
+
+
+def execute(f: Deps, version: Version, data: Any, *, side_effects: bool) -> Outcome:
     """Run one version of a route and count it in its statistics and metrics."""
-    outcome, backend, usage = guarded(f, version.template, version.record.id, data, side_effects=side_effects)
-    count(f, served(version), backend, outcome, usage)
+    outcome, backend, usage = execution.guarded(f.execution, version.template, version.record.id, data, side_effects=side_effects)
+    execution.count(f.execution, served(version), backend, outcome, usage)
     return outcome
 
 
-async def execute_async(f: Factory, version: Version, data: Any, *, side_effects: bool) -> Outcome:
-    outcome, backend, usage = await guarded_async(f, version.template, version.record.id, data,
+async def execute_async(f: Deps, version: Version, data: Any, *, side_effects: bool) -> Outcome:
+    outcome, backend, usage = await execution.guarded_async(f.execution, version.template, version.record.id, data,
                                                   side_effects=side_effects)
-    count(f, served(version), backend, outcome, usage)
+    execution.count(f.execution, served(version), backend, outcome, usage)
     return outcome
 
 
@@ -34,14 +56,14 @@ def served(version: Version) -> Served:
     return Served(record.id, record.state, record.route, record.version)
 
 
-def _shadow(f: Factory, version: Version, data: Any, primary: Outcome) -> None:
+def _shadow(f: Deps, version: Version, data: Any, primary: Outcome) -> None:
     outcome = execute(f, version, data, side_effects=False)
     mismatch = outcome.comparable() != primary.comparable()
     f.stats.record_shadow(version.record.id, version.record.state, mismatch)
     f.metrics.shadow_comparisons.labels(version.record.route, "mismatch" if mismatch else "match").inc()
 
 
-def _prepare(f: Factory, actor: Actor, route: str, key: str | None) -> Plan:
+def _prepare(f: Deps, actor: Actor, route: str, key: str | None) -> Plan:
     state = f.cached_policy_state()
     # traffic on a factory module's route is counted in its versions' analysis: only the factory's own, or
     # with self_edit open
@@ -51,7 +73,7 @@ def _prepare(f: Factory, actor: Actor, route: str, key: str | None) -> Plan:
     broken = table.broken
     if broken:
         for node_id, reason in broken:
-            quarantine(f, node_id, "integrity", reason)
+            immune.quarantine(f.execution.immune, node_id, "integrity", reason)
         table = f.routes.get(route)
     try:
         chosen = plan(table, key, safe_mode=state.safe_mode)
@@ -67,7 +89,7 @@ def _prepare(f: Factory, actor: Actor, route: str, key: str | None) -> Plan:
     return chosen
 
 
-def _answer(f: Factory, route: str, chosen: Plan, data: Any, primary: Outcome) -> dict[str, Any]:
+def _answer(f: Deps, route: str, chosen: Plan, data: Any, primary: Outcome) -> dict[str, Any]:
     for shadow in chosen.shadows:
         if not f.shadows.submit(_shadow, f, shadow, data, primary):
             f.metrics.shadow_comparisons.labels(route, "dropped").inc()
@@ -78,13 +100,13 @@ def _answer(f: Factory, route: str, chosen: Plan, data: Any, primary: Outcome) -
             "state": record.state, "ms": round(primary.ms, 3)}
 
 
-def invoke(f: Factory, actor: Actor, route: str, data: Any, key: str | None = None) -> dict[str, Any]:
+def invoke(f: Deps, actor: Actor, route: str, data: Any, key: str | None = None) -> dict[str, Any]:
     """POST /invoke/{route} in-process (organs, tests): the chosen version's output, or its error."""
     chosen = _prepare(f, actor, route, key)
     return _answer(f, route, chosen, data, execute(f, chosen.primary, data, side_effects=True))
 
 
-async def invoke_async(f: Factory, actor: Actor, route: str, data: Any, key: str | None = None) -> dict[str, Any]:
+async def invoke_async(f: Deps, actor: Actor, route: str, data: Any, key: str | None = None) -> dict[str, Any]:
     """The same for the HTTP API, on the event loop: the routing is cached, the node runs on a worker."""
     chosen = _prepare(f, actor, route, key)
     return _answer(f, route, chosen, data, await execute_async(f, chosen.primary, data, side_effects=True))

@@ -10,22 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..backends import Backends
 from ..domain.actors import IMMUNE, SYSTEM, WATCHDOG, Actor
 from ..domain.errors import AnalysisNotPassed, BadInput, Conflict, InvalidTransition
-from ..domain.events import Event
-from ..domain.lifecycle import Action, Guard, State, allowed_actions, rule_for
+from ..domain.lifecycle import LIVE, Action, Guard, State, allowed_actions
 from ..domain.references import self_edit_gates, template_gates
 from ..domain.report import blocking
 from ..domain.templates import OrganTemplate
 from ..immune.integrity import IntegrityError
-from ..store import NodeRecord, UnitOfWork
+from ..domain.node import Creation, Node, Transition
+from ..nervous.metrics import FactoryMetrics
+from ..store import UnitOfWork
+from ..store.templates import load_template, require_node
 from . import analysis
-from .factory import LIVE_STATES, Factory
+from .ports import Authorize, FlushStats, Write
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What a transition uses: a write, the policy, the backends (to verify artifacts), the metrics, the analysis."""
+
+    write: Write
+    authorize: Authorize
+    backends: Backends
+    metrics: FactoryMetrics
+    flush_stats: FlushStats
+    analysis: analysis.Deps
 
 
 @dataclass
 class Applied:
-    node: NodeRecord
+    node: Node
     previous: str
     forced: bool = False
     moves: list[tuple[str, str]] = field(default_factory=list)
@@ -35,17 +50,17 @@ def members_serve(uow: UnitOfWork, organ: OrganTemplate) -> None:
     """An organ leaves draft only when each of its nodes exists and is live (canary, experimental, stable)."""
     for node_id in organ.nodes:
         member = uow.nodes.get(node_id)
-        if member is None or member.state not in LIVE_STATES:
+        if member is None or member.state not in LIVE:
             state = member.state if member else "missing"
             raise Conflict(f"organ {organ.id} cannot leave draft: its node {node_id} is {state}; approve the node "
                            f"first", code="organ_nodes_not_live", node=node_id, state=state)
 
 
-def _guard(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, guard: Guard, *, force: bool,
+def _guard(f: Deps, uow: UnitOfWork, actor: Actor, record: Node, guard: Guard, *, force: bool,
            reason: str | None) -> tuple[bool, dict[str, Any] | None]:
     """Run the rule's guard; returns (forced, evidence)."""
     if guard in (Guard.DRY_RUN_CLEAN, Guard.INTEGRITY):
-        template = f.load_template(uow, record)  # raises on an integrity mismatch
+        template = load_template(uow, record)  # raises on an integrity mismatch
         f.backends.verify(template)  # and so does a changed artifact it points at (a wasm module)
         if guard is Guard.DRY_RUN_CLEAN and blocking((record.report or {}).get("risks", [])):
             raise BadInput("the dry-run report has blocking risks", code="dry_run_failed")
@@ -53,7 +68,7 @@ def _guard(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, guard:
             members_serve(uow, template)
         return False, None
     if guard is Guard.ANALYSIS_PASSED:
-        verdict = analysis.gate(f, uow, record)
+        verdict = analysis.gate(f.analysis, uow, record)
         if verdict["passed"]:
             return False, verdict
         if not force:
@@ -65,30 +80,34 @@ def _guard(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, guard:
     return False, None
 
 
-def move(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, action: Action, to: State, *,
-         reason: str | None, forced: bool = False, evidence: dict[str, Any] | None = None) -> NodeRecord:
-    """The state change itself: conditional update + transition row + audit entry + event."""
-    prev_state = record.state if action is Action.QUARANTINE else None
-    moved = uow.nodes.move(record, to.value, prev_state=prev_state)
+def persist(uow: UnitOfWork, change: Transition) -> Node:
+    """A transition the aggregate decided: conditional update + transition row + audit entry + event."""
+    record = change.node
+    moved = uow.nodes.move(record, change.to, prev_state=change.prev_state)
     if moved is None:
         current = uow.nodes.get(record.id)
-        state = current.state if current else "gone"
+        state = current.state.value if current else "gone"
         raise InvalidTransition(f"{record.id} changed meanwhile (now {state}); retry from the new state",
                                 state=state, allowed=allowed_actions(state, organ=record.is_organ) if current else [])
-    uow.nodes.add_transition(record.id, action.value, record.state, to.value, actor.name, reason, forced)
-    uow.audit.append(actor.name, f"node.{action.value}", record.id,
-                     before={"state": record.state, "row_version": record.row_version},
-                     after={"state": to.value, "row_version": moved.row_version, "forced": forced,
-                            **({"evidence": evidence} if evidence else {})},
-                     reason=reason)
-    uow.announce(Event("node.transition", record.id, {"action": action.value, "from": record.state,
-                                                      "to": to.value, "route": record.route, "kind": record.kind,
-                                                      "actor": actor.name,
-                                                      "forced": forced, "reason": reason}))
+    uow.nodes.add_transition(record.id, change.action.value, record.state.value, change.to.value, change.actor,
+                             change.reason, change.forced)
+    uow.audit.append(change.actor, f"node.{change.action.value}", record.id, before=change.audit_before(),
+                     after=change.audit_after(moved), reason=change.reason)
+    uow.announce(change.event())
     return moved
 
 
-def gates_of(f: Factory, uow: UnitOfWork, record: NodeRecord) -> tuple[str, ...]:
+def create(uow: UnitOfWork, creation: Creation) -> None:
+    """A new version the aggregate made: its row, first transition, audit entry and event."""
+    node = creation.node
+    uow.nodes.add(node)
+    uow.nodes.add_transition(node.id, creation.action, None, node.state.value, creation.actor, creation.reason)
+    uow.audit.append(creation.actor, creation.audit_action, node.id, after=creation.audit_after(),
+                     reason=creation.reason)
+    uow.announce(creation.event())
+
+
+def gates_of(uow: UnitOfWork, record: Node) -> tuple[str, ...]:
     """The self_edit gate when the node or organ names a factory module: by its id or route, or anywhere
     in its template (links, chain, routing targets, members). A template that no longer verifies is
     judged by its id and route, so that it can still be quarantined or disabled."""
@@ -96,37 +115,29 @@ def gates_of(f: Factory, uow: UnitOfWork, record: NodeRecord) -> tuple[str, ...]
     if named:
         return named
     try:
-        return template_gates(f.load_template(uow, record))
+        return template_gates(load_template(uow, record))
     except IntegrityError:
         return ()
 
 
-def apply(f: Factory, uow: UnitOfWork, actor: Actor, record: NodeRecord, act: Action, *, reason: str | None,
+def apply(f: Deps, uow: UnitOfWork, actor: Actor, record: Node, act: Action, *, reason: str | None,
           force: bool = False, evidence: dict[str, Any] | None = None) -> Applied:
-    """Authorize, guard and make one transition, with its consequences on the route:
-    a new stable version deprecates the old one; rolling back a stable one reinstates its predecessor."""
-    rule = rule_for(record.state, act, organ=record.is_organ)
+    """Authorize, guard and make one transition, with the consequences the aggregate plans on the route."""
+    rule = record.rule(act)
     system = actor.name in (SYSTEM.name, WATCHDOG.name, IMMUNE.name)  # their protective moves need no gate
     f.authorize(uow, actor, f"nodes.{act.value}", owner=record.created_by,
-                gates=() if system else gates_of(f, uow, record))
+                gates=() if system else gates_of(uow, record))
     forced, verdict = _guard(f, uow, actor, record, rule.guard, force=force, reason=reason)
-    to = rule.to or State(record.prev_state or State.DRAFT.value)
-    moved = move(f, uow, actor, record, act, to, reason=reason, forced=forced, evidence=evidence or verdict)
-    done = Applied(moved, record.state, forced, [(record.state, to.value)])
-    if to is State.STABLE:
-        for old in uow.nodes.list(route=record.route, state=State.STABLE.value):
-            if old.id != record.id:
-                move(f, uow, SYSTEM, old, Action.SUPERSEDE, State.DEPRECATED, reason=f"superseded by {record.id}")
-                done.moves.append((State.STABLE.value, State.DEPRECATED.value))
-    if act is Action.ROLLBACK and record.state == State.STABLE.value:
-        previous = uow.nodes.list(route=record.route, state=State.DEPRECATED.value, limit=1)
-        if previous:
-            move(f, uow, SYSTEM, previous[0], Action.REINSTATE, State.STABLE, reason=f"{record.id} was rolled back")
-            done.moves.append((State.DEPRECATED.value, State.STABLE.value))
-    return done
+    needs_stable, needs_deprecated = record.needs_route(act)
+    stable = uow.nodes.list(route=record.route, state=State.STABLE.value) if needs_stable else []
+    deprecated = uow.nodes.list(route=record.route, state=State.DEPRECATED.value, limit=1) if needs_deprecated else []
+    changes = record.plan(act, actor, reason=reason, forced=forced, evidence=evidence or verdict, stable=stable,
+                          deprecated=deprecated[0] if deprecated else None)
+    moved = [persist(uow, change) for change in changes]
+    return Applied(moved[0], record.state.value, forced, [(c.node.state.value, c.to.value) for c in changes])
 
 
-def count(f: Factory, act: Action, done: Applied, cause: str = "admin") -> None:
+def count(f: Deps, act: Action, done: Applied, cause: str = "admin") -> None:
     """Metrics for a committed transition."""
     for source, target in done.moves:
         f.metrics.transitions.labels(source, target).inc()
@@ -138,7 +149,7 @@ def count(f: Factory, act: Action, done: Applied, cause: str = "admin") -> None:
         f.metrics.quarantines.labels(cause).inc()
 
 
-def transition(f: Factory, actor: Actor, node_id: str, action: str, *, reason: str | None = None,
+def transition(f: Deps, actor: Actor, node_id: str, action: str, *, reason: str | None = None,
                force: bool = False) -> dict[str, Any]:
     try:
         act = Action(action)
@@ -147,8 +158,8 @@ def transition(f: Factory, actor: Actor, node_id: str, action: str, *, reason: s
     if act is Action.APPROVE:
         f.flush_stats()  # the analysis must see this replica's latest counters
     with f.write() as uow:
-        record = f.node(uow, node_id)
+        record = require_node(uow, node_id)
         done = apply(f, uow, actor, record, act, reason=reason, force=force)
     count(f, act, done)
-    return {"id": done.node.id, "state": done.node.state, "previous": done.previous, "forced": done.forced,
+    return {"id": done.node.id, "state": done.node.state.value, "previous": done.previous, "forced": done.forced,
             "allowed": allowed_actions(done.node.state, organ=done.node.is_organ)}

@@ -1,6 +1,7 @@
 """Reading nodes, and running one: a dry-run execution for drafts, a real one otherwise."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -10,14 +11,28 @@ from ..domain.capabilities import FACTORY_NODE_PREFIX
 from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from ..domain.references import self_edit_gates
-from .factory import Factory
-from ..store import NodeRecord, UnitOfWork
-from .execution import Outcome, guarded, require_open
+from ..domain.node import Node
+from ..store import UnitOfWork
+from ..store.templates import load_template, require_node
+from .routing import resolved_in
+from .execution import Outcome, require_open
+from . import execution
+from .ports import Authorize, PolicyStateOf, Read
 
 NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.value)
 
 
-def list_nodes(f: Factory, actor: Actor, *, system: bool = False, **filters: Any) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Deps:
+    """What reading and running a node uses: a read, the policy, and execution."""
+
+    read: Read
+    authorize: Authorize
+    policy_state: PolicyStateOf
+    execution: execution.Deps
+
+
+def list_nodes(f: Deps, actor: Actor, *, system: bool = False, **filters: Any) -> list[dict[str, Any]]:
     """Nodes, newest first; organs (stored alongside) only when asked for with kind=organ, the factory's own
     modules (factory.*) only with `system` or a route/search that names them."""
     if filters.get("kind") is None:
@@ -30,18 +45,18 @@ def list_nodes(f: Factory, actor: Actor, *, system: bool = False, **filters: Any
         return [r.summary() for r in uow.nodes.list(**filters)]
 
 
-def get_node(f: Factory, actor: Actor, node_id: str) -> dict[str, Any]:
+def get_node(f: Deps, actor: Actor, node_id: str) -> dict[str, Any]:
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
-        record = f.node(uow, node_id)
-        template = f.load_template(uow, record)
+        record = require_node(uow, node_id)
+        template = load_template(uow, record)
         return {**record.summary(), "template": template.to_document(), "report": record.report,
                 "allowed": allowed_actions(record.state, organ=record.is_organ),
                 "history": [h.to_dict() for h in uow.nodes.history(node_id)]}
 
 
-def run_version(f: Factory, actor: Actor, pick: Callable[[UnitOfWork], NodeRecord],
-                data: Any) -> tuple[NodeRecord, Outcome]:
+def run_version(f: Deps, actor: Actor, pick: Callable[[UnitOfWork], Node],
+                data: Any) -> tuple[Node, Outcome]:
     """One node or organ version directly, under its watchdog (not counted as its route's traffic);
     a draft runs with side effects off. Raises the node's error."""
     with f.read() as uow:
@@ -51,19 +66,19 @@ def run_version(f: Factory, actor: Actor, pick: Callable[[UnitOfWork], NodeRecor
         if record.state in NOT_RUNNABLE:
             raise Conflict(f"{record.kind} {record.id} is {record.state} and does not run", code="not_runnable",
                            state=record.state)
-        template = f.load_template(uow, record)
-        require_open(f.policy_state(uow), template, partial(f.resolved_in, uow))
-    outcome, _, _ = guarded(f, template, record.id, data, side_effects=not dry_run(record))
+        template = load_template(uow, record)
+        require_open(f.policy_state(uow), template, partial(resolved_in, uow))
+    outcome, _, _ = execution.guarded(f.execution, template, record.id, data, side_effects=not dry_run(record))
     if outcome.error is not None:
         raise outcome.error
     return record, outcome
 
 
-def dry_run(record: NodeRecord) -> bool:
+def dry_run(record: Node) -> bool:
     return record.state == State.DRAFT.value
 
 
-def run_node(f: Factory, actor: Actor, node_id: str, data: Any) -> dict[str, Any]:
-    record, outcome = run_version(f, actor, lambda uow: f.node(uow, node_id), data)
+def run_node(f: Deps, actor: Actor, node_id: str, data: Any) -> dict[str, Any]:
+    record, outcome = run_version(f, actor, lambda uow: require_node(uow, node_id), data)
     return {"output": outcome.output, "node_id": node_id, "version": record.version, "state": record.state,
             "dry_run": dry_run(record), "ms": round(outcome.ms, 3)}

@@ -7,6 +7,7 @@ rolls it back like any node.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,22 +15,26 @@ from .. import library
 from ..backends.adapter import effective_io
 from ..domain.actors import SYSTEM, Actor
 from ..domain.errors import BadInput, Conflict, FactoryError, Forbidden, NotFound
-from ..domain.events import Event
 from ..domain.lifecycle import State, allowed_actions
 from ..domain.references import template_gates
 from ..domain.shapes import parse_organ
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..organs.graph import GraphReport, Member, validate
 from ..organs.picture import svg
+from ..nervous.metrics import FactoryMetrics
+from ..policy import PolicyEngine
 from ..runtime.measures import VersionStats
-from ..store import NodeRecord, UnitOfWork
-from ..store.repositories import now
-from .factory import Factory
-from .lifecycle import transition
+from ..runtime.stats import StatsRecorder
+from ..domain.node import Node
+from ..store import UnitOfWork
+from ..domain.clock import now
+from ..store.templates import load_template, store_template
+from . import lifecycle
 from .dryrun import self_edit_risks
-from .execution import dry_run_examples
-from .nodes import dry_run, run_version
-from .self_edit import selector_weights
+from .nodes import dry_run
+from . import execution, nodes, self_edit
+from .ports import Authorize, FlushStats, PolicyStateOf, Read, Write
+from .selector_sync import SelectorSync
 
 BUILD_GATE = "organs_builder"
 HEALTH_WINDOWS = 30  # node health looks at this many recent statistics windows
@@ -40,7 +45,26 @@ FIRST = (*REFUSALS, "missing_node", "cycle", "type_mismatch")  # which blocking 
 
 # ---- build -------------------------------------------------------------------------------------
 
-def build(f: Factory, actor: Actor, body: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Deps:
+    """What building and running organs uses: units of work, the policy, the selector, the counters and metrics, the lifecycle, node runs, execution and self-edit."""
+
+    read: Read
+    write: Write
+    authorize: Authorize
+    policy: PolicyEngine
+    policy_state: PolicyStateOf
+    selector: SelectorSync
+    stats: StatsRecorder
+    flush_stats: FlushStats
+    metrics: FactoryMetrics
+    lifecycle: lifecycle.Deps
+    nodes: nodes.Deps
+    execution: execution.Deps
+    self_edit: self_edit.Deps
+
+
+def build(f: Deps, actor: Actor, body: Any) -> dict[str, Any]:
     """POST /organs/build: `{organ_template, dryrun}` (dryrun defaults to true)."""
     f.metrics.organ_build_attempts.inc()
     try:
@@ -65,7 +89,7 @@ def _parse(body: Any) -> tuple[OrganTemplate, bool]:
     return parse_organ(body["organ_template"]), dryrun
 
 
-def _dry_run(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
+def _dry_run(f: Deps, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
     with f.read() as uow:
         f.authorize(uow, actor, "organs.dryrun")
         report, graph = _report(f, uow, organ)
@@ -73,7 +97,7 @@ def _dry_run(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
     return {"organ_id": None, "state": "dry_run", "report": report}
 
 
-def _create(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
+def _create(f: Deps, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
     with f.write() as uow:
         # its gates are in the report, each with its pointer; naming a factory module needs self_edit too
         f.authorize(uow, actor, "organs.build", gates=template_gates(organ))
@@ -81,20 +105,13 @@ def _create(f: Factory, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
             raise Conflict(f"organ {organ.id} already exists", id=organ.id)
         report, graph = _report(f, uow, organ)
         _refuse_blocking(graph, report)
-        stamp, digest = now(), f.store_template(uow, organ)
-        uow.nodes.add(NodeRecord(
-            id=organ.id, route=organ.route_name, version=organ.version, kind="organ", node_type=organ.node_type,
-            backend="organ", state=State.DRAFT.value, prev_state=None, artifact_sha256=digest,
-            report=report, created_by=actor.name, created_at=stamp, updated_at=stamp, row_version=1))
-        uow.nodes.add_transition(organ.id, "build", None, State.DRAFT.value, actor.name, None)
-        uow.audit.append(actor.name, "organ.build", organ.id, after={"state": "draft", "nodes": organ.nodes,
-                                                                     "sha256": digest})
-        uow.announce(Event("organ.created", organ.id, {"state": "draft", "route": organ.route_name,
-                                                       "actor": actor.name}))
+        digest = store_template(uow, organ)
+        node = Node.draft(organ, sha256=digest, report=report, actor=actor, at=now())
+        lifecycle.create(uow, node.created("build", actor, audit={"nodes": organ.nodes, "sha256": digest}))
     return {"organ_id": organ.id, "state": State.DRAFT.value, "report": report}
 
 
-def preview(f: Factory, uow: UnitOfWork, document: dict[str, Any], planned: Mapping[str, dict[str, Any]]) -> dict:
+def preview(f: Deps, uow: UnitOfWork, document: dict[str, Any], planned: Mapping[str, dict[str, Any]]) -> dict:
     """The build's report for an organ whose missing nodes are about to be created from `planned` templates
     (a command's plan): they resolve as members in state `planned`. Nothing runs."""
     def resolve(node_id: str) -> Member | None:
@@ -108,7 +125,7 @@ def preview(f: Factory, uow: UnitOfWork, document: dict[str, Any], planned: Mapp
     return _report(f, uow, parse_organ(document), resolve, run_examples=False)[0]
 
 
-def _report(f: Factory, uow: UnitOfWork, organ: OrganTemplate, resolve: Callable[[str], Member | None] | None = None,
+def _report(f: Deps, uow: UnitOfWork, organ: OrganTemplate, resolve: Callable[[str], Member | None] | None = None,
             *, run_examples: bool = True) -> tuple[dict[str, Any], GraphReport]:
     graph = validate(organ, resolve or (lambda node_id: member(f, uow, node_id)))
     risks = graph.risks() + _gate_risks(f, uow, organ) + [r.to_dict() for r in
@@ -124,15 +141,15 @@ def _report(f: Factory, uow: UnitOfWork, organ: OrganTemplate, resolve: Callable
     return report, graph
 
 
-def member(f: Factory, uow: UnitOfWork, node_id: str) -> Member | None:
+def member(f: Deps, uow: UnitOfWork, node_id: str) -> Member | None:
     record = uow.nodes.get(node_id)
     if record is None or record.is_organ:
         return None
-    io = effective_io(f.load_template(uow, record))
+    io = effective_io(load_template(uow, record))
     return Member(record.id, record.node_type, record.state, io.input, io.output)
 
 
-def _gate_risks(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
+def _gate_risks(f: Deps, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
     """Each gate the organ needs, checked by the policy engine (the caller's own scope is checked apart)."""
     state = f.policy_state(uow)
     risks = []
@@ -145,13 +162,13 @@ def _gate_risks(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[
     return risks
 
 
-def _fabrication(f: Factory, uow: UnitOfWork, organ: OrganTemplate, node_id: str) -> dict[str, Any]:
+def _fabrication(f: Deps, uow: UnitOfWork, organ: OrganTemplate, node_id: str) -> dict[str, Any]:
     """The SelectorNode's proposal for a missing node: reuse what fits, else "would create …"."""
     template = _proposed_template(node_id)
     if template is None:
         return {"id": node_id, "decision": "none",
                 "message": f"nothing in the library is named like {node_id}; write its template and create it"}
-    decision = f.selector.decide(uow, template, selector_weights(f, template.id))
+    decision = f.selector.decide(uow, template, self_edit.selector_weights(f.self_edit, template.id))
     reuse = [c.id for c in decision.candidates if c.id != node_id] if decision.decision == "reuse" else []
     if reuse:
         return {"id": node_id, "decision": "reuse", "candidates": reuse,
@@ -172,10 +189,10 @@ def _proposed_template(node_id: str) -> NodeTemplate | None:
                                         "adapter": {"impl": impl}, "io": library.io_schema(impl)})
 
 
-def _examples(f: Factory, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
+def _examples(f: Deps, uow: UnitOfWork, organ: OrganTemplate) -> list[dict[str, Any]]:
     """The organ's examples, run through its nodes with side effects off."""
     results = []
-    outcomes = dry_run_examples(f, uow, organ, (example.input for example in organ.examples))
+    outcomes = execution.dry_run_examples(f.execution, uow, organ, (example.input for example in organ.examples))
     for example, outcome in zip(organ.examples, outcomes):
         if outcome.error is None:
             results.append({"input": example.input, "ok": True, "output": outcome.output, "trace": outcome.trace})
@@ -200,26 +217,26 @@ def _refuse_blocking(graph: GraphReport, report: dict[str, Any]) -> None:
 
 # ---- the organs as they are ----------------------------------------------------------------------
 
-def organ_record(f: Factory, uow: UnitOfWork, organ_id: str) -> NodeRecord:
+def organ_record(f: Deps, uow: UnitOfWork, organ_id: str) -> Node:
     record = uow.nodes.get(organ_id)
     if record is None or not record.is_organ:
         raise NotFound(f"organ {organ_id} does not exist", id=organ_id)
     return record
 
 
-def list_organs(f: Factory, actor: Actor, state: str | None = None) -> list[dict[str, Any]]:
+def list_organs(f: Deps, actor: Actor, state: str | None = None) -> list[dict[str, Any]]:
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
         return [r.summary() for r in uow.nodes.list(kind="organ", state=state, limit=1000)]
 
 
-def status(f: Factory, actor: Actor, organ_id: str) -> dict[str, Any]:
+def status(f: Deps, actor: Actor, organ_id: str) -> dict[str, Any]:
     """GET /organs/{id}/status: the organ's state, each node's state and health, the organ's numbers."""
     f.flush_stats()
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
         record = organ_record(f, uow, organ_id)
-        organ = f.load_template(uow, record)
+        organ = load_template(uow, record)
         since = f.stats.window() - HEALTH_WINDOWS * f.stats.window_s
         nodes = [_health(f, uow, node_id, since) for node_id in organ.nodes]
         numbers = VersionStats.merged(VersionStats.from_row(r) for r in uow.stats.rows(organ_id, record.state, since))
@@ -228,12 +245,12 @@ def status(f: Factory, actor: Actor, organ_id: str) -> dict[str, Any]:
             "metrics": {"window_s": f.stats.window_s * HEALTH_WINDOWS, **numbers.summary()}}
 
 
-def _health(f: Factory, uow: UnitOfWork, node_id: str, since: int) -> dict[str, Any]:
+def _health(f: Deps, uow: UnitOfWork, node_id: str, since: int) -> dict[str, Any]:
     record = uow.nodes.get(node_id)
     if record is None or record.is_organ:
         return {"id": node_id, "state": "missing", "health": "down", "reason": "not registered"}
     numbers = VersionStats.merged(VersionStats.from_row(r) for r in uow.stats.rows(node_id, record.state, since))
-    limit = f.load_template(uow, record).rollout.slo.error_rate_max
+    limit = load_template(uow, record).rollout.slo.error_rate_max
     if record.state in DOWN_STATES:
         health, reason = "down", f"the node is {record.state}"
     elif numbers.requests == 0:
@@ -245,32 +262,32 @@ def _health(f: Factory, uow: UnitOfWork, node_id: str, since: int) -> dict[str, 
     return {"id": node_id, "state": record.state, "health": health, "reason": reason, **numbers.summary()}
 
 
-def run(f: Factory, actor: Actor, organ_id: str, data: Any) -> dict[str, Any]:
+def run(f: Deps, actor: Actor, organ_id: str, data: Any) -> dict[str, Any]:
     """POST /organs/{id}/run: this version directly (a draft runs with side effects off)."""
-    record, outcome = run_version(f, actor, lambda uow: organ_record(f, uow, organ_id), data)
+    record, outcome = nodes.run_version(f.nodes, actor, lambda uow: organ_record(f, uow, organ_id), data)
     return {"output": outcome.output, "trace": outcome.trace, "organ_id": organ_id, "version": record.version,
             "state": record.state, "dry_run": dry_run(record), "ms": round(outcome.ms, 3)}
 
 
-def require_organ(f: Factory, organ_id: str) -> None:
+def require_organ(f: Deps, organ_id: str) -> None:
     """404 unless `organ_id` is an organ (the /organs routes do not move nodes)."""
     with f.read() as uow:
         organ_record(f, uow, organ_id)
 
 
-def cancel(f: Factory, actor: Actor, organ_id: str, reason: str | None) -> dict[str, Any]:
+def cancel(f: Deps, actor: Actor, organ_id: str, reason: str | None) -> dict[str, Any]:
     """DELETE /organs/{id}/build: the build is abandoned (draft or canary → failed)."""
     require_organ(f, organ_id)
-    done = transition(f, actor, organ_id, "fail", reason=reason or "build cancelled")
+    done = lifecycle.transition(f.lifecycle, actor, organ_id, "fail", reason=reason or "build cancelled")
     f.metrics.organ_build_failures.inc()
     return done
 
 
-def graph_svg(f: Factory, actor: Actor, organ_id: str) -> bytes:
+def graph_svg(f: Deps, actor: Actor, organ_id: str) -> bytes:
     """GET /organs/{id}/graph.svg: the graph with each node coloured by its state now."""
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
         record = organ_record(f, uow, organ_id)
-        organ = f.load_template(uow, record)
+        organ = load_template(uow, record)
         graph = validate(organ, lambda node_id: member(f, uow, node_id)).graph
     return svg(graph, title=f"{organ_id} ({record.state})")

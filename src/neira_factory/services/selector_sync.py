@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import func, select
-
 from ..immune.integrity import verified
 from ..domain.templates import NodeTemplate
 from ..selector import SelectorDecision, SelectorIndex, SelectorWeights, entry_for, query_for
 from ..store import Database, UnitOfWork
-from ..store import tables as t
 
 
 class SelectorSync:
@@ -22,18 +19,17 @@ class SelectorSync:
         self.db = db
         self.index = SelectorIndex()
         self._known: dict[str, int] = {}
-        self._mark: tuple | None = None
+        self._mark: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     def refresh(self, uow: UnitOfWork) -> None:
-        conn = uow.conn
-        mark = tuple(conn.execute(select(func.count(), func.coalesce(func.sum(t.nodes.c.row_version), 0))).one())
+        mark = uow.nodes.version_mark()
         if mark == self._mark:
             return
         with self._lock:
-            rows = conn.execute(select(t.nodes.c.id, t.nodes.c.row_version)).all()
-            changed = [node_id for node_id, version in rows if self._known.get(node_id) != version]
-            for gone in set(self._known) - {node_id for node_id, _ in rows}:
+            versions = uow.nodes.row_versions()
+            changed = [node_id for node_id, version in versions.items() if self._known.get(node_id) != version]
+            for gone in set(self._known) - versions.keys():
                 self.index.remove(gone)
                 del self._known[gone]
             for node_id in changed:

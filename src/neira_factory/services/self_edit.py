@@ -8,29 +8,39 @@ is analysed, and rolls back like any node. Nothing edits code on disk.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 from typing import Any
 
 from ..domain.actors import SYSTEM
 from ..domain.errors import FactoryError
-from ..domain.events import Event
 from ..domain.lifecycle import State
+from ..domain.node import Node
 from ..domain.templates import NodeTemplate, RolloutPolicy
 from ..library.factory_modules import ROLLOUT_PARAMS, WEIGHT_PARAMS
 from ..selector import SelectorWeights
-from ..store import NodeRecord
-from ..store.repositories import now
-from .factory import Factory
-from .invoke import invoke
+from ..domain.clock import now
+from ..store.templates import store_template
+from . import lifecycle
+from . import invoke
+from .ports import Write
 
 log = logging.getLogger(__name__)
+@dataclass(frozen=True)
+class Deps:
+    """What self-edit uses: a write (to seed) and invocation (to ask the modules)."""
+
+    write: Write
+    invoke: invoke.Deps
+
+
 MODULES = {
     "factory.selector.v1": ("selector_weights", WEIGHT_PARAMS, "the SelectorNode's scoring weights and min_score"),
     "factory.rollout.v1": ("rollout_defaults", ROLLOUT_PARAMS, "the rollout policy a template gets where it sets none"),
 }
 
 
-def seed(f: Factory) -> list[str]:
+def seed(f: Deps) -> list[str]:
     """The first version of each module, stable, when its route has no node yet."""
     seeded = []
     with f.write() as uow:
@@ -41,44 +51,36 @@ def seed(f: Factory) -> list[str]:
                 "params": params, "rollout": {"min_requests": 50, "canary_weight": 0.1}})
             if uow.nodes.list(route=template.route_name, limit=1):
                 continue
-            stamp, digest = now(), f.store_template(uow, template)
-            uow.nodes.add(NodeRecord(
-                id=node_id, route=template.route_name, version=template.version, kind=template.kind,
-                node_type=impl, backend="adapter", state=State.STABLE.value, prev_state=None,
-                artifact_sha256=digest, report=None, created_by=SYSTEM.name,
-                created_at=stamp, updated_at=stamp, row_version=1))
-            uow.nodes.add_transition(node_id, "seed", None, State.STABLE.value, SYSTEM.name,
-                                     "the factory's own module, as built")
-            uow.audit.append(SYSTEM.name, "factory.seed", node_id, after={"state": "stable", "params": params,
-                                                                              "sha256": digest})
-            uow.announce(Event("node.created", node_id, {"state": "stable", "route": template.route_name,
-                                                         "actor": SYSTEM.name}))
+            digest = store_template(uow, template)
+            node = Node.draft(template, sha256=digest, report=None, actor=SYSTEM, at=now(), state=State.STABLE)
+            lifecycle.create(uow, node.created("seed", SYSTEM, reason="the factory's own module, as built",
+                                               audit={"params": params, "sha256": digest}))
             seeded.append(node_id)
     return seeded
 
 
-def _module(f: Factory, route: str, key: str | None) -> dict[str, Any] | None:
+def _module(f: Deps, route: str, key: str | None) -> dict[str, Any] | None:
     """What the serving version of a module returns for this decision; None (defaults) when it cannot."""
     try:
-        return invoke(f, SYSTEM, route, {}, key)["output"]
+        return invoke.invoke(f.invoke, SYSTEM, route, {}, key)["output"]
     except FactoryError as exc:
         log.warning("%s unavailable (%s); using the built-in defaults", route, exc.reason)
         return None
 
 
-def selector_weights(f: Factory, key: str | None) -> SelectorWeights:
+def selector_weights(f: Deps, key: str | None) -> SelectorWeights:
     values = _module(f, "factory.selector", key)
     return SelectorWeights(**values) if values else SelectorWeights()
 
 
-def rollout_defaults(f: Factory, key: str | None) -> dict[str, Any]:
+def rollout_defaults(f: Deps, key: str | None) -> dict[str, Any]:
     """The fields of the default rollout policy as the serving `factory.rollout` version says."""
     values = _module(f, "factory.rollout", key) or {}
     slo = {"error_rate_max": values.pop("error_rate_max")} if "error_rate_max" in values else {}
     return {**values, **({"slo": slo} if slo else {})}
 
 
-def with_rollout_defaults(f: Factory, template: NodeTemplate) -> NodeTemplate:
+def with_rollout_defaults(f: Deps, template: NodeTemplate) -> NodeTemplate:
     """The template with the fields its author left out of `rollout` taken from `factory.rollout`."""
     given = template.rollout.model_fields_set
     defaults = {k: v for k, v in rollout_defaults(f, template.id).items() if k not in given}

@@ -10,25 +10,53 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain.actors import WATCHDOG
 from ..domain.errors import FactoryError
 from ..domain.events import Event
 from ..domain.lifecycle import Action, State
+from ..config import Settings
 from ..library.core import prune_outputs
-from ..store import NodeRecord, UnitOfWork
+from ..nervous.metrics import FactoryMetrics
+from ..runtime.shadows import Shadows
+from ..runtime.stats import StatsRecorder
+from ..domain.node import Node
+from ..store import UnitOfWork
+from ..store.templates import load_template
 from . import analysis
-from .factory import Factory
-from .lifecycle import Applied, apply, count
+from . import lifecycle
+from .lifecycle import Applied
+from .ports import FlushStats, Read, Write
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600.0
 ACTIONABLE = ("failed", "passed")  # phases on which _act may roll back or graduate
 
 
+@dataclass(frozen=True)
+class Deps:
+    """What the supervisor uses: units of work, this replica's counters, shadow pool and metrics, the settings
+    (intervals and retention), the analysis and the lifecycle."""
+
+    read: Read
+    write: Write
+    flush_stats: FlushStats
+    stats: StatsRecorder
+    shadows: Shadows
+    metrics: FactoryMetrics
+    settings: Settings
+    analysis: analysis.Deps
+    lifecycle: lifecycle.Deps
+
+
 class Supervisor:
-    def __init__(self, f: Factory, interval_s: float | None = None):
+    """The runtime's background worker: flushes counters, measures candidates, rolls back or graduates them."""
+
+    name = "supervisor"
+
+    def __init__(self, f: Deps, interval_s: float | None = None):
         self.f = f
         self.interval_s = interval_s if interval_s is not None else f.settings.stats_flush_ms / 1000
         self._stop = threading.Event()
@@ -75,15 +103,15 @@ class Supervisor:
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         settings, now = self.f.settings, time.time()
         horizon = self.f.stats.window(now - settings.stats_retention_h * 3600)
-        with self.f.db.unit_of_work(write=True) as uow:
+        with self.f.write() as uow:
             rows = (uow.stats.prune(horizon) + uow.measurements.prune(horizon)
                     + uow.event_log.prune(now - settings.events_retention_h * 3600))
         return rows + prune_outputs(settings.output_dir, now - settings.output_retention_h * 3600)
 
-    def check(self, record: NodeRecord) -> dict[str, Any] | None:
+    def check(self, record: Node) -> dict[str, Any] | None:
         f = self.f
         with f.read() as uow:
-            result, phase, evidence = analysis.evaluate_node(f, uow, record)
+            result, phase, evidence = analysis.evaluate_node(f.analysis, uow, record)
             seen = (record.row_version, result.requests, evidence["stats"]["shadow_compared"], phase.phase)
             if self._seen.get(record.id) == seen:
                 return None
@@ -111,12 +139,12 @@ class Supervisor:
         if changed:
             f.metrics.analysis_verdicts.labels(phase.phase).inc()
         if done is not None:
-            count(f, done[0], done[1])
+            lifecycle.count(f.lifecycle, done[0], done[1])
         return {"id": record.id, "phase": phase.phase, "action": done[0].value if done else None}
 
-    def _act(self, uow: UnitOfWork, record: NodeRecord, phase: str, reason: str,
+    def _act(self, uow: UnitOfWork, record: Node, phase: str, reason: str,
              evidence: dict[str, Any]) -> tuple[Action, Applied] | None:
-        rollout = self.f.load_template(uow, record).rollout
+        rollout = load_template(uow, record).rollout
         if phase == "failed" and rollout.auto_rollback:
             act = Action.ROLLBACK
             why = f"analysis failed: {reason}"
@@ -128,7 +156,7 @@ class Supervisor:
         announced = len(uow.events)
         try:
             with uow.conn.begin_nested():
-                return act, apply(self.f, uow, WATCHDOG, record, act, reason=why, evidence=evidence)
+                return act, lifecycle.apply(self.f.lifecycle, uow, WATCHDOG, record, act, reason=why, evidence=evidence)
         except FactoryError as exc:  # e.g. a gate closed meanwhile: leave it to a human, say why
             del uow.events[announced:]  # what the rolled-back savepoint announced did not happen
             log.warning("watchdog could not %s %s: %s", act.value, record.id, exc.reason)

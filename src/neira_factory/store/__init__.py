@@ -1,6 +1,6 @@
 """Persistence: SQLAlchemy tables, repositories and a unit of work; Alembic owns the schema."""
 from .database import Database
-from .records import AuditEntry, NodeRecord, TransitionRecord
+from .records import AuditEntry, TransitionRecord
 from .uow import UnitOfWork
 
-__all__ = ["Database", "UnitOfWork", "NodeRecord", "TransitionRecord", "AuditEntry"]
+__all__ = ["Database", "UnitOfWork", "TransitionRecord", "AuditEntry"]

@@ -1,23 +1,30 @@
-"""The database: engine set-up (SQLite WAL or PostgreSQL), migrations, units of work, and (PostgreSQL)
-a connection that listens for notifications."""
+"""The database: engine set-up (SQLite WAL or PostgreSQL), migrations, units of work, the event log as the
+event tail reads it (nervous/tail.py's EventLog), (PostgreSQL) a connection that listens for notifications,
+and the readiness check (/readyz)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from ..immune.seal import AuditSeal
+from .repositories import EVENTS_CHANNEL, EventRepository
 from .uow import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 STARTUP_LOCK_KEY = 0x6E65697262  # serialises migration and seeding across replicas starting together
+VERSION_TABLE = "alembic_version"
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -43,6 +50,17 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the database answers and its schema is current (`Database.readiness`)."""
+
+    error: Exception | None  # what reading the schema's revision raised (then the rest is empty)
+    ms: float = 0.0  # how long the database took to answer
+    revision: str | None = None  # the schema's revision(s), comma-separated (None: no schema)
+    head: str = ""  # this version's migration head(s), comma-separated
+    current: bool = False  # at the head, or at a revision this version does not know (a newer one migrated it)
 
 
 class Database:
@@ -134,6 +152,38 @@ class Database:
                 yield wait
         finally:
             engine.dispose()
+
+    @contextmanager
+    def read_events(self) -> Iterator[EventRepository]:
+        """A read transaction on the event log."""
+        with self.unit_of_work(write=False) as uow:
+            yield uow.event_log
+
+    def listen_events(self) -> AbstractContextManager[Callable[[float], str | None]]:
+        """PostgreSQL only: `listen` to the notifications of the commits that log events (payload: their last id)."""
+        return self.listen(EVENTS_CHANNEL)
+
+    def readiness(self) -> Readiness:
+        """Read the schema's revision (timed) and compare it with this version's migration heads. What reading the
+        revision raises is returned; what reading the migration scripts raises propagates."""
+        started = time.perf_counter()
+        try:
+            with self.unit_of_work(write=False) as uow:
+                versioned = inspect(uow.conn).has_table(VERSION_TABLE)
+                rows = uow.conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")) if versioned else ()
+                current = frozenset(row[0] for row in rows)
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises: the database cannot serve
+            return Readiness(exc)
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        heads, known = self._revisions
+        return Readiness(None, ms, ",".join(sorted(current)) or None, ",".join(sorted(heads)),
+                         current == heads or bool(current and not current & known))
+
+    @cached_property
+    def _revisions(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(heads, every revision known), read once: the migration scripts do not change while the process runs."""
+        script = ScriptDirectory.from_config(self.alembic_config())
+        return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
 
     def dispose(self) -> None:
         self.engine.dispose()

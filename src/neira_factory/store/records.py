@@ -1,38 +1,9 @@
-"""Plain records the repositories return: no SQLAlchemy objects leak past the store."""
+"""Plain records the repositories return besides domain nodes: no SQLAlchemy objects leak past the store."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
-
-
-@dataclass(frozen=True)
-class NodeRecord:
-    id: str
-    route: str
-    version: str
-    kind: str
-    node_type: str
-    backend: str
-    state: str
-    prev_state: str | None
-    artifact_sha256: str
-    report: dict[str, Any] | None
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    row_version: int
-
-    @property
-    def is_organ(self) -> bool:
-        return self.kind == "organ"
-
-    def summary(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("report")
-        data["created_at"] = self.created_at.isoformat()
-        data["updated_at"] = self.updated_at.isoformat()
-        return data
 
 
 @dataclass(frozen=True)

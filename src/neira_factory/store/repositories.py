@@ -12,43 +12,43 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.clock import now
 from ..domain.errors import Conflict
 from ..domain.events import Event
+from ..domain.lifecycle import State
+from ..domain.node import Node
 from ..immune.chain import GENESIS, AuditKey, entry_hash
 from . import tables as t
-from .records import AuditEntry, NodeRecord, TransitionRecord
+from .records import AuditEntry, TransitionRecord
 
 AUDIT_LOCK_KEY = 0x6E65697261  # "neira": serialises audit appends across PostgreSQL replicas
 EVENTS_CHANNEL = "neira_events"  # PostgreSQL: NOTIFY'd by every transaction that logs events (payload: its last id)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _node(row: Any) -> NodeRecord:
+def _node(row: Any) -> Node:
     data = dict(row._mapping)
     data["created_at"], data["updated_at"] = _aware(data["created_at"]), _aware(data["updated_at"])
-    return NodeRecord(**data)
+    return Node(**data)
 
 
 class NodeRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def add(self, record: NodeRecord) -> None:
-        values = {**record.__dict__}
+    def add(self, record: Node) -> None:
+        values = {**record.__dict__, "state": record.state.value,
+                  "prev_state": record.prev_state.value if record.prev_state else None}
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(t.nodes).values(**values))
         except IntegrityError:
             raise Conflict(f"node {record.id} already exists", id=record.id) from None
 
-    def get(self, node_id: str) -> NodeRecord | None:
+    def get(self, node_id: str) -> Node | None:
         row = self.conn.execute(select(t.nodes).where(t.nodes.c.id == node_id)).first()
         return _node(row) if row else None
 
@@ -64,7 +64,7 @@ class NodeRepository:
         exclude_prefix: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[NodeRecord]:
+    ) -> list[Node]:
         q = select(t.nodes)
         if exclude_kind is not None:
             q = q.where(t.nodes.c.kind != exclude_kind)
@@ -78,8 +78,17 @@ class NodeRepository:
         rows = self.conn.execute(q.order_by(t.nodes.c.created_at.desc(), t.nodes.c.id).limit(limit).offset(offset))
         return [_node(r) for r in rows]
 
-    def all(self) -> list[NodeRecord]:
+    def all(self) -> list[Node]:
         return [_node(r) for r in self.conn.execute(select(t.nodes))]
+
+    def version_mark(self) -> tuple[int, int]:
+        """(how many nodes, the sum of their row versions): it changes whenever a node is added or moved."""
+        count, total = self.conn.execute(select(func.count(), func.coalesce(func.sum(t.nodes.c.row_version), 0))).one()
+        return count, total
+
+    def row_versions(self) -> dict[str, int]:
+        """Every node's id and row version."""
+        return {node_id: version for node_id, version in self.conn.execute(select(t.nodes.c.id, t.nodes.c.row_version))}
 
     def count_by_state(self, *, kind: str | None = None, exclude_kind: str | None = None,
                        prefix: str | None = None, exclude_prefix: str | None = None) -> dict[str, int]:
@@ -94,18 +103,20 @@ class NodeRepository:
             q = q.where(~t.nodes.c.id.startswith(exclude_prefix, autoescape=True))
         return {state: n for state, n in self.conn.execute(q.group_by(t.nodes.c.state))}
 
-    def move(self, record: NodeRecord, to_state: str, *, prev_state: str | None) -> NodeRecord | None:
+    def move(self, record: Node, to_state: State | str, *, prev_state: State | str | None) -> Node | None:
         """Conditional update on (state, row_version): None when someone else moved it first."""
+        to_state, prev_state = State(to_state), State(prev_state) if prev_state else None
         stamp = now()
         result = self.conn.execute(
             update(t.nodes)
-            .where(t.nodes.c.id == record.id, t.nodes.c.state == record.state, t.nodes.c.row_version == record.row_version)
-            .values(state=to_state, prev_state=prev_state, updated_at=stamp, row_version=record.row_version + 1)
+            .where(t.nodes.c.id == record.id, t.nodes.c.state == record.state.value,
+                   t.nodes.c.row_version == record.row_version)
+            .values(state=to_state.value, prev_state=prev_state.value if prev_state else None, updated_at=stamp,
+                    row_version=record.row_version + 1)
         )
         if result.rowcount != 1:
             return None
-        return NodeRecord(**{**record.__dict__, "state": to_state, "prev_state": prev_state, "updated_at": stamp,
-                             "row_version": record.row_version + 1})
+        return record.moved(to_state, prev_state=prev_state, at=stamp)
 
     def add_transition(self, node_id: str, action: str, from_state: str | None, to_state: str, actor: str,
                        reason: str | None, forced: bool = False) -> None:

@@ -9,7 +9,7 @@ import pytest
 from neira_factory.domain.errors import Conflict
 from neira_factory.domain.templates import NodeTemplate
 from neira_factory.runtime.router import Plan, RouteTable, Version, bucket, plan, sort_candidates
-from neira_factory.store.records import NodeRecord
+from neira_factory.domain.node import Node
 
 ROUTE = "analysis.svc"
 KEYS = [f"user-{i}" for i in range(10_000)]
@@ -24,7 +24,7 @@ def version(n: int, state: str, *, age_s: int = 0, **rollout: Any) -> Version:
         "backend": "adapter", "adapter": {"impl": "echo"}, "rollout": rollout,
     })
     created = T0 - timedelta(seconds=age_s)
-    record = NodeRecord(id=node_id, route=ROUTE, version=f"0.{n}.0", kind="analysis", node_type="svc",
+    record = Node(id=node_id, route=ROUTE, version=f"0.{n}.0", kind="analysis", node_type="svc",
                         backend="adapter", state=state, prev_state=None, artifact_sha256="0" * 64, report=None,
                         created_by="tester", created_at=created, updated_at=created, row_version=1)
     return Version(record, template)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ...domain.actors import Actor
 from ...services import commands
-from ...services.factory import Factory
-from ..auth import current_actor, factory
+from ...services.bootstrap import Services
+from ..auth import ActorDep, services
 from ..json_body import JSONRoute
 from ..schemas import ERRORS, CommandBody, CommandDone, CommandPlan, ConfirmBody
 
@@ -18,13 +17,13 @@ router = APIRouter(prefix="/factory/commands", tags=["commands"], responses=ERRO
                                               "in the command's language"},
                         404: {"description": "it names something that does not exist"},
                         409: {"description": "what it would create exists already"}})
-def plan(body: CommandBody, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return commands.plan_command(f, actor, body.text)
+def plan(body: CommandBody, actor: ActorDep, f: Services = Depends(services)):
+    return commands.plan_command(f.commands, actor, body.text)
 
 
 @router.post("/confirm", response_model=CommandDone, summary="Make the plan a confirmation token stands for",
              responses={404: {"description": "unknown_token"}, 403: {"description": "not_your_plan, or a step "
                                                                                     "the policy refuses now"},
                         409: {"description": "plan_expired, plan_used, or a step that conflicts now"}})
-def confirm(body: ConfirmBody, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return commands.confirm(f, actor, body.confirm_token)
+def confirm(body: ConfirmBody, actor: ActorDep, f: Services = Depends(services)):
+    return commands.confirm(f.commands, actor, body.confirm_token)

@@ -1,24 +1,19 @@
 """`GET /events`: the factory's events as Server-Sent Events (read scope)."""
 from __future__ import annotations
 
-import asyncio
 import json
-import queue
-import time
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from ...domain.actors import Actor
 from ...domain.events import Event
-from ...nervous.events import CLOSED, EventBus, Replay
-from ...services.factory import Factory
-from ..auth import current_actor, factory
+from ...services import events as following
+from ...services.bootstrap import Services
+from ..auth import ActorDep, services
 from ..schemas import ERRORS
 
 HEARTBEAT_S = 15.0  # a `: keep-alive` comment after this long without a write (query `heartbeat` overrides)
-POLL_S = 0.1  # how often an idle stream looks at its queue and at the connection
 RETRY_MS = 3000  # the reconnection delay suggested to EventSource clients
 
 # The errors are JSON, not the route's text/event-stream: spelled out so OpenAPI says so.
@@ -40,10 +35,9 @@ EXAMPLE = ('retry: 3000\n\n'
            ': keep-alive\n\n')
 
 
-def authorized(actor: Actor = Depends(current_actor), f: Factory = Depends(factory)) -> Factory:
+def authorized(actor: ActorDep, f: Services = Depends(services)) -> Services:
     """The policy check, in a worker thread (a sync dependency) since it reads the database."""
-    with f.read() as uow:
-        f.authorize(uow, actor, "events.read")
+    following.authorize(f.events, actor)
     return f
 
 
@@ -57,44 +51,17 @@ def _prefixes(types: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (types or "").split(",") if p.strip())
 
 
-async def stream(request: Request, bus: EventBus, *, last_id: int | None, prefixes: tuple[str, ...],
+async def stream(request: Request, f: Services, *, last_id: int | None, prefixes: tuple[str, ...],
                  heartbeat_s: float) -> AsyncIterator[bytes]:
-    """Replay after `last_id`, then follow the bus until the client goes or the bus closes."""
-    def wanted(event: Event) -> bool:
-        return not prefixes or event.type.startswith(prefixes)
-
-    q, upto = bus.subscribe_at()
-    try:
-        # the replay may read the event log: not on the event loop
-        missed = Replay([], 0, upto) if last_id is None else await asyncio.to_thread(bus.replay, last_id, upto)
+    """Replay after `last_id`, then follow the events until the client goes or the factory closes them."""
+    async with following.subscription(f.events, last_id=last_id, prefixes=prefixes) as subscription:
         yield f"retry: {RETRY_MS}\n\n".encode()
-        if last_id is not None and missed.first_kept > last_id + 1:
-            yield f": events {last_id + 1}..{missed.first_kept - 1} are no longer kept\n\n".encode()
-        if last_id is not None and missed.seen < last_id:
-            yield f": event {last_id} is not in the event log (was the database reset?): new events follow\n\n".encode()
-        for event_id, event in missed.events:
-            if wanted(event):
-                yield frame(event_id, event)
-        last_write = time.monotonic()
-        while True:
-            try:
-                item = q.get_nowait()
-            except queue.Empty:
-                if await request.is_disconnected():
-                    return
-                if time.monotonic() - last_write >= heartbeat_s:
-                    yield b": keep-alive\n\n"
-                    last_write = time.monotonic()
-                await asyncio.sleep(min(POLL_S, heartbeat_s))
-                continue
-            if item is CLOSED:
-                return
-            event_id, event = item
-            if event_id > missed.seen and wanted(event):  # a client ahead of this replica saw the first few
-                yield frame(event_id, event)
-                last_write = time.monotonic()
-    finally:
-        bus.unsubscribe(q)
+        for note in subscription.notes:
+            yield f": {note}\n\n".encode()
+        for event_id, event in subscription.missed:
+            yield frame(event_id, event)
+        async for item in subscription.live(heartbeat_s, request.is_disconnected):
+            yield b": keep-alive\n\n" if item is None else frame(*item)
 
 
 @router.get("/events", tags=["events"], summary="The event stream (Server-Sent Events)",
@@ -113,7 +80,7 @@ async def events(
                              description="Seconds without an event before a `: keep-alive` comment"),
     last_event_id_header: int | None = Header(default=None, alias="Last-Event-ID", ge=0,
                                               description="Sent by EventSource on reconnection: replay after it"),
-    f: Factory = Depends(authorized),
+    f: Services = Depends(authorized),
 ) -> EventStreamResponse:
     """Events as they happen: node creation and transitions, capability and safe-mode changes, analysis
     verdicts, training.
@@ -125,5 +92,5 @@ async def events(
     `: events A..B are no longer kept` says which are not replayed.
     """
     last_id = last_event_id_header if last_event_id_header is not None else last_event_id
-    body = stream(request, f.bus, last_id=last_id, prefixes=_prefixes(types), heartbeat_s=heartbeat)
+    body = stream(request, f, last_id=last_id, prefixes=_prefixes(types), heartbeat_s=heartbeat)
     return EventStreamResponse(body, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

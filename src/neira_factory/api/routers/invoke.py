@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path
 
-from ...domain.actors import Actor
 from ...services import invoke as invocation
-from ...services.factory import Factory
-from ..auth import current_actor, factory
+from ...services.bootstrap import Services
+from ..auth import ActorDep, services
 from ..json_body import JSONRoute
 from ..schemas import ERRORS, RUN_ERRORS, InvokeBody, InvokeResult
 
@@ -18,6 +17,7 @@ router = APIRouter(tags=["runtime"], responses=ERRORS, route_class=JSONRoute)
                          "(split, sticky by `key`) or a copy of every request (shadow).",
              responses={404: {"description": "unknown route"}, **RUN_ERRORS,
                         409: {"description": "no_stable_version: nothing may serve this route now"}})
-async def invoke(body: InvokeBody, route: str = Path(max_length=200, description="a node id without its .vN suffix"),
-           actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return await invocation.invoke_async(f, actor, route, body.input, body.key)
+async def invoke(body: InvokeBody, actor: ActorDep,
+                 route: str = Path(max_length=200, description="a node id without its .vN suffix"),
+                 f: Services = Depends(services)):
+    return await invocation.invoke_async(f.invoke, actor, route, body.input, body.key)

@@ -5,11 +5,10 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query
 
-from ...domain.actors import Actor
 from ...domain.lifecycle import HUMAN_ACTIONS
 from ...services import analysis, fabricate, lifecycle, nodes
-from ...services.factory import Factory
-from ..auth import current_actor, factory
+from ...services.bootstrap import Services
+from ..auth import ActorDep, services
 from ..json_body import JSONRoute
 from ..schemas import (ERRORS, PAGE_LIMIT, PAGE_OFFSET, RUN_ERRORS, AnalysisReport, DryRunResult, NodeCreated,
                        NodeDetail, NodeSummary, RunBody, RunResult, TransitionBody, TransitionResult)
@@ -39,55 +38,52 @@ def build_router() -> APIRouter:
 
     @router.post("/dryrun", response_model=DryRunResult, openapi_extra={"requestBody": FABRICATION_BODY},
                  summary="Dry-run a fabrication request: validate, resolve links, check io, run examples")
-    def dry_run(body: dict[str, Any] = Body(...), actor: Actor = Depends(current_actor),
-                f: Factory = Depends(factory)):
-        return fabricate.dry_run(f, actor, body)
+    def dry_run(actor: ActorDep, body: dict[str, Any] = Body(...), f: Services = Depends(services)):
+        return fabricate.dry_run(f.fabricate, actor, body)
 
     @router.post("", status_code=201, response_model=NodeCreated, openapi_extra={"requestBody": FABRICATION_BODY},
                  responses={409: {"description": "a node with this id exists"}},
                  summary="Create a draft node (gate of its backend must be open; dry-run must be clean)")
-    def create(body: dict[str, Any] = Body(...), actor: Actor = Depends(current_actor),
-               f: Factory = Depends(factory),
+    def create(actor: ActorDep, body: dict[str, Any] = Body(...), f: Services = Depends(services),
                idempotency_key: str | None = Header(default=None, max_length=200)):
-        return fabricate.create(f, actor, body, idempotency_key)
+        return fabricate.create(f.fabricate, actor, body, idempotency_key)
 
     @router.get("", response_model=list[NodeSummary], summary="List nodes, newest first")
-    def list_nodes(state: str | None = None, route: str | None = None, kind: str | None = None,
+    def list_nodes(actor: ActorDep, state: str | None = None, route: str | None = None, kind: str | None = None,
                    backend: str | None = None, search: str | None = Query(default=None, max_length=200),
                    limit: int = PAGE_LIMIT, offset: int = PAGE_OFFSET,
                    system: bool = Query(default=False, description="include the factory's own modules (factory.*)"),
-                   actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-        return nodes.list_nodes(f, actor, system=system, state=state, route=route, kind=kind, backend=backend,
+                   f: Services = Depends(services)):
+        return nodes.list_nodes(f.nodes, actor, system=system, state=state, route=route, kind=kind, backend=backend,
                                 search=search, limit=limit, offset=offset)
 
     @router.get("/{node_id}", response_model=NodeDetail, responses={404: {"description": "unknown node"}},
                 summary="A node with its template, dry-run report and transition history")
-    def get_node(node_id: str = NODE_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-        return nodes.get_node(f, actor, node_id)
+    def get_node(actor: ActorDep, node_id: str = NODE_ID, f: Services = Depends(services)):
+        return nodes.get_node(f.nodes, actor, node_id)
 
     @router.get("/{node_id}/analysis", response_model=AnalysisReport, responses={404: {"description": "unknown node"}},
                 summary="The node's analysis: each SLO metric's value, threshold, verdict and reason, the stable "
                         "baseline, per-window numbers and stored measurements")
-    def get_analysis(node_id: str = NODE_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-        return analysis.report(f, actor, node_id)
+    def get_analysis(actor: ActorDep, node_id: str = NODE_ID, f: Services = Depends(services)):
+        return analysis.report(f.analysis, actor, node_id)
 
     for action in HUMAN_ACTIONS:
         _add_transition(router, action.value)
 
     @router.post("/{node_id}/run", response_model=RunResult, responses={404: {"description": "unknown node"}, **RUN_ERRORS},
                  summary="Run a node: a dry-run execution (side effects off) for drafts, real for others")
-    def run(body: RunBody, node_id: str = NODE_ID, actor: Actor = Depends(current_actor),
-            f: Factory = Depends(factory)):
-        return nodes.run_node(f, actor, node_id, body.input)
+    def run(body: RunBody, actor: ActorDep, node_id: str = NODE_ID, f: Services = Depends(services)):
+        return nodes.run_node(f.nodes, actor, node_id, body.input)
 
     return router
 
 
 def _add_transition(router: APIRouter, action: str) -> None:
-    def endpoint(node_id: str = NODE_ID, body: TransitionBody | None = None,
-                 actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
+    def endpoint(actor: ActorDep, node_id: str = NODE_ID, body: TransitionBody | None = None,
+                 f: Services = Depends(services)):
         body = body or TransitionBody()
-        return lifecycle.transition(f, actor, node_id, action, reason=body.reason, force=body.force)
+        return lifecycle.transition(f.lifecycle, actor, node_id, action, reason=body.reason, force=body.force)
 
     router.add_api_route(f"/{{node_id}}/{action}", endpoint, methods=["POST"], response_model=TransitionResult,
                          name=action, summary=f"{action.capitalize()} a node (lifecycle transition)",

@@ -6,10 +6,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 
-from ...domain.actors import Actor
 from ...services import lifecycle, organs
-from ...services.factory import Factory
-from ..auth import current_actor, factory
+from ...services.bootstrap import Services
+from ..auth import ActorDep, services
 from ..json_body import JSONRoute
 from ..schemas import (ERRORS, RUN_ERRORS, NodeSummary, OrganBuildBody, OrganBuilt, OrganRunResult, OrganStatus,
                        RunBody, TransitionBody, TransitionResult)
@@ -27,51 +26,50 @@ LIFECYCLE = ("approve", "rollback", "disable", "quarantine", "release")
                         422: {"description": "missing_node, type_mismatch, cycle, unbound_role …: `field` points "
                                              "at the channel and node; `report` holds the whole dry-run"}},
              summary="Build an organ: a dry-run report (default), or with dryrun=false a draft")
-def build(body: Any = Body(...), actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return organs.build(f, actor, body)
+def build(actor: ActorDep, body: Any = Body(...), f: Services = Depends(services)):
+    return organs.build(f.organs, actor, body)
 
 
 @router.get("", response_model=list[NodeSummary], summary="List organs, newest first")
-def list_organs(state: str | None = Query(default=None, max_length=20), actor: Actor = Depends(current_actor),
-                f: Factory = Depends(factory)):
-    return organs.list_organs(f, actor, state)
+def list_organs(actor: ActorDep, state: str | None = Query(default=None, max_length=20),
+                f: Services = Depends(services)):
+    return organs.list_organs(f.organs, actor, state)
 
 
 @router.get("/{organ_id}/status", response_model=OrganStatus, responses={404: {"description": "unknown organ"}},
             summary="The organ's state, each node's state and health, and the organ's numbers")
-def status(organ_id: str = ORGAN_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return organs.status(f, actor, organ_id)
+def status(actor: ActorDep, organ_id: str = ORGAN_ID, f: Services = Depends(services)):
+    return organs.status(f.organs, actor, organ_id)
 
 
 @router.post("/{organ_id}/run", response_model=OrganRunResult,
              responses={404: {"description": "unknown organ"}, **RUN_ERRORS},
              summary="Run this organ version: the output and a trace of each node (a draft runs as a dry-run)")
-def run(body: RunBody, organ_id: str = ORGAN_ID, actor: Actor = Depends(current_actor),
-        f: Factory = Depends(factory)):
-    return organs.run(f, actor, organ_id, body.input)
+def run(body: RunBody, actor: ActorDep, organ_id: str = ORGAN_ID, f: Services = Depends(services)):
+    return organs.run(f.organs, actor, organ_id, body.input)
 
 
 @router.delete("/{organ_id}/build", response_model=TransitionResult,
                responses={404: {"description": "unknown organ"},
                           409: {"description": "invalid_transition: only a draft or canary build can be cancelled"}},
                summary="Cancel a build: a draft or canary organ becomes failed")
-def cancel(organ_id: str = ORGAN_ID, reason: str | None = Query(default=None, max_length=2000),
-           actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return organs.cancel(f, actor, organ_id, reason)
+def cancel(actor: ActorDep, organ_id: str = ORGAN_ID, reason: str | None = Query(default=None, max_length=2000),
+           f: Services = Depends(services)):
+    return organs.cancel(f.organs, actor, organ_id, reason)
 
 
 @router.get("/{organ_id}/graph.svg", response_class=Response, responses={404: {"description": "unknown organ"}},
             summary="The organ's graph as SVG, nodes coloured by state")
-def graph(organ_id: str = ORGAN_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return Response(organs.graph_svg(f, actor, organ_id), media_type="image/svg+xml")
+def graph(actor: ActorDep, organ_id: str = ORGAN_ID, f: Services = Depends(services)):
+    return Response(organs.graph_svg(f.organs, actor, organ_id), media_type="image/svg+xml")
 
 
 def _add_transition(action: str) -> None:
-    def endpoint(organ_id: str = ORGAN_ID, body: TransitionBody | None = None,
-                 actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
+    def endpoint(actor: ActorDep, organ_id: str = ORGAN_ID, body: TransitionBody | None = None,
+                 f: Services = Depends(services)):
         body = body or TransitionBody()
-        organs.require_organ(f, organ_id)
-        return lifecycle.transition(f, actor, organ_id, action, reason=body.reason, force=body.force)
+        organs.require_organ(f.organs, organ_id)
+        return lifecycle.transition(f.lifecycle, actor, organ_id, action, reason=body.reason, force=body.force)
 
     router.add_api_route(f"/{{organ_id}}/{action}", endpoint, methods=["POST"], response_model=TransitionResult,
                          name=f"organ_{action}", summary=f"{action.capitalize()} an organ (lifecycle transition)",

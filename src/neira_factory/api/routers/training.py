@@ -1,40 +1,23 @@
 """Training runs: `POST /factory/nodes/{id}/train` (and Neira's `/factory/cells/{id}/train`), and
 `/training/…`: read, plot, continue, approve (optionally an earlier iteration: a rollback), reject.
-
-The router carries its own lifespan: the replica's training workers resume orphaned runs at start-up
-(and scan for them every few seconds) and give their runs up cleanly at shutdown.
 """
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...domain.actors import Actor
+from ...domain.training import DecisionBody, TrainBody
 from ...services import training
-from ...services.factory import Factory
-from ...training.spec import DecisionBody, TrainBody
-from ..auth import current_actor, factory
+from ...services.bootstrap import Services
+from ..auth import ActorDep, services
 from ..json_body import JSONRoute
 from ..schemas import ERRORS, PAGE_LIMIT, PAGE_OFFSET
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    f: Factory = app.state.factory
-    training.trainer(f).start_scanning()
-    try:
-        yield
-    finally:
-        await asyncio.to_thread(training.stop, f)
-
-
-router = APIRouter(tags=["training"], responses=ERRORS, lifespan=lifespan, route_class=JSONRoute)
+router = APIRouter(tags=["training"], responses=ERRORS, route_class=JSONRoute)
 RUN_ID = Path(description="training run id, e.g. tr-0123456789ab", max_length=40)
 NODE_ID = Path(description="node id, e.g. analysis.classify.v1", max_length=200)
 
@@ -106,9 +89,9 @@ class Approved(TrainingRun):
     created: dict[str, Any] = Field(description="the new draft version: {id, state, route, sha256}")
 
 
-def _train(node_id: str = NODE_ID, body: TrainBody | None = Body(default=None),
-           actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return training.start(f, actor, node_id, body.model_dump(exclude_unset=True) if body else {})
+def _train(actor: ActorDep, node_id: str = NODE_ID, body: TrainBody | None = Body(default=None),
+           f: Services = Depends(services)):
+    return training.start(f.training, actor, node_id, body.model_dump(exclude_unset=True) if body else {})
 
 
 for _prefix, _name in (("/factory/nodes", "train"), ("/factory/cells", "train_cell")):
@@ -122,49 +105,49 @@ for _prefix, _name in (("/factory/nodes", "train"), ("/factory/cells", "train_ce
 
 
 @router.get("/training", response_model=list[TrainingRun], summary="Training runs, newest first")
-def list_runs(node: str | None = Query(default=None, max_length=200, description="only runs of this node"),
+def list_runs(actor: ActorDep,
+              node: str | None = Query(default=None, max_length=200, description="only runs of this node"),
               state: str | None = Query(default=None, max_length=20),
-              limit: int = PAGE_LIMIT, offset: int = PAGE_OFFSET,
-              actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return training.list_runs(f, actor, node=node, state=state, limit=limit, offset=offset)
+              limit: int = PAGE_LIMIT, offset: int = PAGE_OFFSET, f: Services = Depends(services)):
+    return training.list_runs(f.training, actor, node=node, state=state, limit=limit, offset=offset)
 
 
 @router.get("/training/{run_id}", response_model=TrainingRunDetail, responses={404: {"description": "unknown run"}},
             summary="A training run with its iterations (params, metric, failures, time)")
-def get_run(run_id: str = RUN_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)):
-    return training.get(f, actor, run_id)
+def get_run(actor: ActorDep, run_id: str = RUN_ID, f: Services = Depends(services)):
+    return training.get(f.training, actor, run_id)
 
 
 @router.get("/training/{run_id}/plot.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}, "description": "the metric per iteration, best marked"},
                        404: {"description": "unknown run, or no iteration yet"}},
             summary="A PNG plot of the run's metric per iteration")
-def plot(run_id: str = RUN_ID, actor: Actor = Depends(current_actor), f: Factory = Depends(factory)) -> Response:
-    return Response(training.plot(f, actor, run_id), media_type="image/png", headers={"Cache-Control": "no-store"})
+def plot(actor: ActorDep, run_id: str = RUN_ID, f: Services = Depends(services)) -> Response:
+    return Response(training.plot(f.training, actor, run_id), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/training/{run_id}/continue", response_model=TrainingRun,
              responses={404: {"description": "unknown run"},
                         409: {"description": "invalid_transition: the run is not waiting"}},
              summary="Let a run that waits at an approve_every checkpoint go on")
-def continue_run(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: Actor = Depends(current_actor),
-                 f: Factory = Depends(factory)):
-    return training.continue_run(f, actor, run_id, body.model_dump(exclude_unset=True) if body else {})
+def continue_run(actor: ActorDep, run_id: str = RUN_ID, body: DecisionBody | None = None,
+                 f: Services = Depends(services)):
+    return training.continue_run(f.training, actor, run_id, body.model_dump(exclude_unset=True) if body else {})
 
 
 @router.post("/training/{run_id}/approve", response_model=Approved,
              responses={404: {"description": "unknown run"},
                         409: {"description": "invalid_transition: the run has not finished, or was rejected"}},
              summary="Make the best params (or those of `iteration`: a rollback) a new draft version of the node")
-def approve(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: Actor = Depends(current_actor),
-            f: Factory = Depends(factory)):
-    return training.approve(f, actor, run_id, body.model_dump(exclude_unset=True) if body else {})
+def approve(actor: ActorDep, run_id: str = RUN_ID, body: DecisionBody | None = None,
+            f: Services = Depends(services)):
+    return training.approve(f.training, actor, run_id, body.model_dump(exclude_unset=True) if body else {})
 
 
 @router.post("/training/{run_id}/reject", response_model=TrainingRun,
              responses={404: {"description": "unknown run"},
                         409: {"description": "invalid_transition: the run was approved or rejected already"}},
              summary="Discard the run's params (stopping it if it still runs); nothing is created")
-def reject(run_id: str = RUN_ID, body: DecisionBody | None = None, actor: Actor = Depends(current_actor),
-           f: Factory = Depends(factory)):
-    return training.reject(f, actor, run_id, body.model_dump(exclude_unset=True) if body else {})
+def reject(actor: ActorDep, run_id: str = RUN_ID, body: DecisionBody | None = None,
+           f: Services = Depends(services)):
+    return training.reject(f.training, actor, run_id, body.model_dump(exclude_unset=True) if body else {})

@@ -16,8 +16,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    from .routes import router
+    from .pages import router
 
-    app.state.ui_sessions = SessionSigner(app.state.factory.settings, app.state.tokens)
+    app.state.ui_sessions = SessionSigner(app.state.services.settings, app.state.tokens)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
     app.include_router(router)

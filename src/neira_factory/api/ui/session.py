@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass
 
 from ...config import MIN_UI_SECRET_LEN, Settings
-from ...secret_file import generated_secret
+from ...config.secret_file import generated_secret
+from ...config.tokens import TokenRegistry
 from ...domain.actors import SCOPES, Actor
-from ...tokens import TokenRegistry
 
 SESSION_COOKIE = "neira_session"
 LOGIN_COOKIE = "neira_login"

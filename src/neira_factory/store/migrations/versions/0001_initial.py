@@ -15,6 +15,13 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    _nodes_and_transitions()
+    _audit()
+    _capabilities_and_settings()
+    _artifacts_and_idempotency()
+
+
+def _nodes_and_transitions() -> None:
     op.create_table(
         "nodes",
         sa.Column("id", sa.String(200), primary_key=True),
@@ -44,6 +51,9 @@ def upgrade() -> None:
         sa.Column("forced", sa.Boolean, nullable=False),
         sa.Column("ts", TS, nullable=False),
     )
+
+
+def _audit() -> None:
     op.create_table(
         "audit",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
@@ -57,6 +67,9 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False, unique=True),
     )
+
+
+def _capabilities_and_settings() -> None:
     op.create_table(
         "capabilities",
         sa.Column("name", sa.String(100), primary_key=True),
@@ -69,6 +82,9 @@ def upgrade() -> None:
         sa.Column("key", sa.String(100), primary_key=True),
         sa.Column("value", sa.JSON, nullable=False),
     )
+
+
+def _artifacts_and_idempotency() -> None:
     op.create_table(
         "artifacts",
         sa.Column("sha256", sa.String(64), primary_key=True),

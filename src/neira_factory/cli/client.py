@@ -36,6 +36,20 @@ class Unreachable(Exception):
     """No answer at all: connection refused, DNS failure, timeout."""
 
 
+def _json(response: httpx.Response) -> Any:
+    """The body as JSON, or None when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _refused(response: httpx.Response, data: Any) -> ApiError:
+    """An error answer as ApiError: its error body, or its text when it has none."""
+    return ApiError(response.status_code, data if isinstance(data, dict) else
+                    {"reason": response.text.strip() or response.reason_phrase})
+
+
 class FactoryClient:
     def __init__(self, url: str, token: str | None = None):
         self.url = url.rstrip("/")
@@ -45,23 +59,22 @@ class FactoryClient:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None) -> Any:
-        query = {k: v for k, v in (params or {}).items() if v is not None}
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, path, json=body, params=query, headers=headers)
+            return self._http.request(method, path, **options)
         except httpx.ConnectError as exc:
             raise Unreachable(f"cannot connect to the factory at {self.url} ({exc}); is `neira-factory serve` "
                               "running there? Set NEIRA_URL or --url to point elsewhere.") from None
         except httpx.TransportError as exc:
             raise Unreachable(f"no answer from the factory at {self.url}: {exc.__class__.__name__}: {exc}") from None
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+
+    def _call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+              headers: dict[str, str] | None = None) -> Any:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        response = self._send(method, path, json=body, params=query, headers=headers)
+        data = _json(response)
         if response.is_error:
-            body = data if isinstance(data, dict) else {"reason": response.text.strip() or response.reason_phrase}
-            raise ApiError(response.status_code, body)
+            raise _refused(response, data)
         if data is None:
             raise ApiError(response.status_code, {"code": "bad_response",
                                                   "reason": f"{method} {path} did not answer with JSON"})
@@ -131,19 +144,7 @@ class FactoryClient:
 
     def training_plot(self, run_id: str) -> bytes:
         """The run's PNG plot."""
-        path = _path("training", run_id, "plot.png")
-        try:
-            response = self._http.get(path)
-        except httpx.ConnectError as exc:
-            raise Unreachable(f"cannot connect to the factory at {self.url} ({exc}); is `neira-factory serve` "
-                              "running there? Set NEIRA_URL or --url to point elsewhere.") from None
-        except httpx.TransportError as exc:
-            raise Unreachable(f"no answer from the factory at {self.url}: {exc.__class__.__name__}: {exc}") from None
+        response = self._send("GET", _path("training", run_id, "plot.png"))
         if response.is_error:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            raise ApiError(response.status_code, body if isinstance(body, dict) else
-                           {"reason": response.text.strip() or response.reason_phrase})
+            raise _refused(response, _json(response))
         return response.content

@@ -1,4 +1,5 @@
-"""Settings from the environment, with sensible defaults for a single embedded instance."""
+"""Settings from the environment, with sensible defaults for a single embedded instance; beside them `tokens`
+(bearer tokens to actors) and `secret_file` (secrets generated on first use)."""
 from __future__ import annotations
 
 import os

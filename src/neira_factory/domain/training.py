@@ -1,4 +1,4 @@
-"""What `POST /factory/nodes/{id}/train` accepts, and what a human's decision on a run says."""
+"""Training requests: what `POST /factory/nodes/{id}/train` accepts, and what a human's decision on a run says."""
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import yaml
 
-from .config import Settings
+from ..domain.actors import SCOPES, Actor
+from . import Settings
 from .secret_file import generated_secret
-from .domain.actors import SCOPES, Actor
 
 log = logging.getLogger(__name__)
 RELOAD_CHECK_S = 1.0  # how often the tokens file is looked at for changes (one stat)

@@ -1,6 +1,6 @@
-"""SelectorWeights: every scoring weight and threshold of the selector, in one place.
+"""SelectorWeights: every scoring weight and threshold of the selector (selector/), in one place.
 
-They become the tunable params of the node `factory.selector.v1`; the logic
+They become the tunable params of the node `factory.selector.v1` (library/factory_modules.py); the selector
 reads them from here and hard-codes none.
 """
 from __future__ import annotations

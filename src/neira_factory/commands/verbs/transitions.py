@@ -1,0 +1,41 @@
+"""approve, rollback, disable: one lifecycle transition of an organ or a node. "disable" with no organ or
+node named (or a capability named) is a capability's (capability.py)."""
+from __future__ import annotations
+
+from ..objects import read_one, resolve_object
+from ..plans import Plan, Step, World, say, target_id
+from ..reader import Reader
+from ..vocabulary import Intent
+from . import capability
+
+# the transition, as the plan's summary says it (ru, en)
+_SAID = {"approve": ("одобрить", "approve"), "rollback": ("откатить", "roll back"),
+         "disable": ("отключить", "disable")}
+
+
+def read(p: Reader, verb: str) -> Intent:
+    """approve / rollback: the organ or node it is for."""
+    return read_one(p, verb, ("organ", "node"))
+
+
+def read_disable(p: Reader, verb: str) -> Intent:
+    p.understood["action"] = "disable"
+    nouns = p.noun_targets()
+    if nouns.get("capability") or any(p.items[i].has("cap") for i in p.content()):
+        return capability.read(p, verb)
+    version = p.versions()
+    target, name, version = resolve_object(p, ("organ", "node"), "disable", version, required="node" in nouns)
+    if target is None:
+        if version is not None:
+            p.leftovers(("organ", "node", "capability"))
+        p.understood.pop("version", None)
+        return capability.read(p, verb)
+    p.leftovers((target,))
+    return Intent("disable", p.lang, target, name, version, text=p.text)
+
+
+def plan(intent: Intent, world: World) -> Plan:
+    target = target_id(intent, world)
+    ru, en = _SAID[intent.action]
+    return Plan(intent, say(intent, f"{ru} {target}", f"{en} {target}"),
+                (Step("transition", target, {"action": intent.action}, f"nodes.{intent.action}"),))
