@@ -51,7 +51,7 @@ def stable_echo(f: Any) -> None:
     from neira_factory.domain.actors import SYSTEM
     from neira_factory.services import fabricate, lifecycle
 
-    node_id = fabricate.create(f.fabricate, SYSTEM, NODE)["id"]
+    node_id = fabricate.create(f.fabricate, SYSTEM, NODE).id
     lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve")
     for _ in range(2):
         lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve", force=True, reason="first version of the route")

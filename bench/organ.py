@@ -77,7 +77,7 @@ def stable_organ(f: Any) -> None:
     for node_id, impl in zip(NODES, IMPLS):
         fabricate.create(f.fabricate, SYSTEM, {"id": node_id, "version": "0.1.0", "analysis_type": impl,
                                      "adapter": {"impl": impl}})
-        if lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve")["state"] != "canary":
+        if lifecycle.transition(f.lifecycle, SYSTEM, node_id, "approve").state != "canary":
             raise SystemExit(f"{node_id} did not reach canary")
     template = {"id": ORGAN, "nodes": NODES, "channels": [{"name": "main", "nodes": NODES}]}
     built = organs.build(f.organs, SYSTEM, {"organ_template": template, "dryrun": False})

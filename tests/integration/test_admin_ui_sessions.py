@@ -65,7 +65,7 @@ def carried_to(app, client: TestClient) -> TestClient:
 
 
 def gate(f, name: str) -> str:
-    return capabilities.list_capabilities(f.capabilities, ADMIN)["capabilities"][name]["state"]
+    return capabilities.list_capabilities(f.capabilities, ADMIN).capabilities[name].state
 
 
 def session_body(client: TestClient) -> dict:

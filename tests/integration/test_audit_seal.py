@@ -14,6 +14,7 @@ from neira_factory.domain.actors import Actor
 from neira_factory.immune.chain import GENESIS, entry_hash
 from neira_factory.immune.integrity import sha256_hex
 from neira_factory.services import audit, fabricate, lifecycle
+from neira_factory.services.audit import AuditProblem
 from neira_factory.store.templates import load_template
 from neira_factory.services.bootstrap import build_services
 from neira_factory.store import Database
@@ -57,19 +58,19 @@ def recompute_forward(f, from_seq: int, key=None, drop_key: bool = False) -> Non
             prev = digest
 
 
-def problems(f) -> list[dict]:
-    return audit.verify_audit(f.audit, WRITER)["problems"]
+def problems(f) -> list[AuditProblem]:
+    return audit.verify_audit(f.audit, WRITER).problems
 
 
 def test_every_entry_is_keyed_and_the_head_checkpointed_outside_the_database(sealed, tmp_path):
     result = audit.verify_audit(sealed.audit, WRITER)
     entries = trail(sealed)
-    assert result["ok"] and result["problems"] == [] and result["warnings"] == [], result
-    assert all(e["key_id"] for e in entries) and result["keyed_from"] == entries[0]["seq"]
-    assert result["checkpoint"]["seq"] == entries[-1]["seq"] and result["checkpoint"]["hash"] == entries[-1]["hash"]
+    assert result.ok and result.problems == [] and result.warnings == [], result
+    assert all(e["key_id"] for e in entries) and result.keyed_from == entries[0]["seq"]
+    assert result.checkpoint.seq == entries[-1]["seq"] and result.checkpoint.hash == entries[-1]["hash"]
     assert json.loads((tmp_path / "audit-checkpoint.json").read_text())["hash"] == entries[-1]["hash"]
     assert (tmp_path / "audit-key").stat().st_mode & 0o777 == 0o600
-    assert result["digests_checked"] >= 1  # the node's creation recorded its template's digest
+    assert result.digests_checked >= 1  # the node's creation recorded its template's digest
 
 
 def test_deleting_the_tail_is_reported_as_truncation(sealed):
@@ -77,10 +78,10 @@ def test_deleting_the_tail_is_reported_as_truncation(sealed):
     with sealed.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit WHERE seq >= :s"), {"s": entries[-2]["seq"]})
     found = problems(sealed)
-    assert len(found) == 2 and found[0]["seq"] == entries[-1]["seq"], found
-    assert found[0]["problem"].startswith(f"truncated: the chain ends at entry {entries[-3]['seq']}, but the "
+    assert len(found) == 2 and found[0].seq == entries[-1]["seq"], found
+    assert found[0].problem.startswith(f"truncated: the chain ends at entry {entries[-3]['seq']}, but the "
                                           f"checkpoint recorded entry {entries[-1]['seq']}"), found
-    assert found[1]["problem"].startswith(f"node {NODE} has no audited creation"), found  # node.create went too
+    assert found[1].problem.startswith(f"node {NODE} has no audited creation"), found  # node.create went too
 
 
 @pytest.mark.parametrize("drop_key", [False, True], ids=["keyed-rehashed-plain", "downgraded-to-unkeyed"])
@@ -91,14 +92,14 @@ def test_a_rewrite_with_the_plain_hashes_recomputed_forward_fails(sealed, drop_k
         conn.execute(update(t.audit).where(t.audit.c.seq == approve["seq"]).values(reason="nothing to see"))
     recompute_forward(sealed, approve["seq"], drop_key=drop_key)
     result = audit.verify_audit(sealed.audit, WRITER)
-    assert not result["ok"]
-    assert any(p["problem"].startswith("rewritten: its hash differs from the one the checkpoint recorded")
-               for p in result["problems"]), result
+    assert not result.ok
+    assert any(p.problem.startswith("rewritten: its hash differs from the one the checkpoint recorded")
+               for p in result.problems), result
     if drop_key:  # the unkeyed tail passes the chain itself: the checkpoint, and a warning, tell
-        assert any("are not keyed, although earlier ones are" in w for w in result["warnings"]), result
+        assert any("are not keyed, although earlier ones are" in w for w in result.warnings), result
     else:
-        assert {"seq": approve["seq"], "problem": "hash does not match the entry's content (edited)"} in \
-            result["problems"]
+        assert AuditProblem(seq=approve["seq"], problem="hash does not match the entry's content (edited)") in \
+            result.problems
 
 
 def test_with_the_key_a_rewrite_passes_the_chain_and_only_the_checkpoint_tells(sealed):
@@ -107,7 +108,7 @@ def test_with_the_key_a_rewrite_passes_the_chain_and_only_the_checkpoint_tells(s
         conn.execute(update(t.audit).where(t.audit.c.seq == create["seq"]).values(reason="rewritten"))
     recompute_forward(sealed, create["seq"], key=sealed.db.seal.key)
     found = problems(sealed)
-    assert len(found) == 1 and found[0]["problem"].startswith("rewritten:"), found
+    assert len(found) == 1 and found[0].problem.startswith("rewritten:"), found
 
 
 def test_a_wrong_key_fails_naming_both_keys(sealed, db_url, tmp_path):
@@ -117,22 +118,22 @@ def test_a_wrong_key_fails_naming_both_keys(sealed, db_url, tmp_path):
     finally:
         other.db.dispose()
     theirs, mine = sealed.db.seal.key.key_id, other.db.seal.key.key_id
-    assert len(found) == 1 and found[0]["seq"] == trail(sealed)[0]["seq"], found
-    assert f"keyed with audit key {theirs}, not this process's key {mine}" in found[0]["problem"]
+    assert len(found) == 1 and found[0].seq == trail(sealed)[0]["seq"], found
+    assert f"keyed with audit key {theirs}, not this process's key {mine}" in found[0].problem
 
 
 def test_a_missing_or_unreadable_checkpoint_is_a_warning_until_the_next_change(sealed, tmp_path):
     checkpoint = tmp_path / "audit-checkpoint.json"
     checkpoint.unlink()
     result = audit.verify_audit(sealed.audit, WRITER)
-    assert result["ok"] and result["checkpoint"] is None
-    assert [w for w in result["warnings"] if w.startswith("no audit checkpoint")], result
+    assert result.ok and result.checkpoint is None
+    assert [w for w in result.warnings if w.startswith("no audit checkpoint")], result
     checkpoint.write_text("{not json")
     result = audit.verify_audit(sealed.audit, WRITER)
-    assert result["ok"] and "cannot be read" in result["warnings"][0], result
+    assert result.ok and "cannot be read" in result.warnings[0], result
     lifecycle.transition(sealed.lifecycle, WRITER, NODE, "disable", reason="done")
     result = audit.verify_audit(sealed.audit, WRITER)
-    assert result["ok"] and result["warnings"] == [] and result["checkpoint"]["seq"] == trail(sealed)[-1]["seq"]
+    assert result.ok and result.warnings == [] and result.checkpoint.seq == trail(sealed)[-1]["seq"]
 
 
 def test_a_swapped_template_and_its_digest_are_caught_by_the_audited_creation(sealed):
@@ -151,10 +152,11 @@ def test_a_swapped_template_and_its_digest_are_caught_by_the_audited_creation(se
     with sealed.read() as uow:  # consistent in itself: the load-time check cannot see it
         assert load_template(uow, uow.nodes.get(NODE)).draft_content == "forged"
     found = problems(sealed)
-    assert {"seq": create["seq"], "problem": f"node {NODE}: its artifact_sha256 {digest[:12]}… is not the "
-            f"{create['after']['sha256'][:12]}… its audited creation recorded (the template was swapped)"} in found
-    assert {"seq": None, "problem": "node analysis.stray.v1 has no audited creation: it was written into the "
-            "database outside the factory"} in found
+    assert AuditProblem(seq=create["seq"], problem=f"node {NODE}: its artifact_sha256 {digest[:12]}… is not the "
+                        f"{create['after']['sha256'][:12]}… its audited creation recorded (the template was swapped)"
+                        ) in found
+    assert AuditProblem(seq=None, problem="node analysis.stray.v1 has no audited creation: it was written into the "
+                        "database outside the factory") in found
     assert len(found) == 2, found
 
 
@@ -197,20 +199,20 @@ def test_an_unkeyed_database_verifies_and_is_keyed_from_the_upgrade_on(db_url, t
         entries = trail(f)
         assert [e["key_id"] for e in entries[:3]] == [None, None, None] and entries[3]["key_id"]
         result = audit.verify_audit(f.audit, WRITER)
-        assert result["ok"] and result["warnings"] == [] and result["keyed_from"] == entries[3]["seq"], result
+        assert result.ok and result.warnings == [] and result.keyed_from == entries[3]["seq"], result
 
         # a replica of the previous version appends during the roll: a warning until a keyed entry follows
         append_unkeyed(f, "old.during-roll")
         result = audit.verify_audit(f.audit, WRITER)
-        assert result["ok"] and "are not keyed, although earlier ones are" in result["warnings"][0], result
+        assert result.ok and "are not keyed, although earlier ones are" in result.warnings[0], result
         fabricate.create(f.fabricate, WRITER, TEMPLATE)
-        assert audit.verify_audit(f.audit, WRITER)["warnings"] == []
+        assert audit.verify_audit(f.audit, WRITER).warnings == []
 
         # the legacy prefix is covered by the keyed entries after it: a plain rewrite forward breaks them
         with f.db.engine.begin() as conn:
             conn.execute(update(t.audit).where(t.audit.c.seq == entries[1]["seq"]).values(actor="someone else"))
         recompute_forward(f, entries[1]["seq"])
         found = problems(f)
-        assert {"seq": entries[3]["seq"], "problem": "hash does not match the entry's content (edited)"} in found
+        assert AuditProblem(seq=entries[3]["seq"], problem="hash does not match the entry's content (edited)") in found
     finally:
         f.db.dispose()

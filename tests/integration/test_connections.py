@@ -94,4 +94,4 @@ def test_a_dry_run_and_a_create_with_cold_caches_hold_one_connection_at_a_time(f
         with most_connections_held(f) as most:
             answer = action(f.fabricate, WRITER, {"template": template, "reason": "one connection"})
         assert most == [1], action.__name__
-    assert answer["id"] == template["id"] and answer["state"] == "draft"
+    assert answer.id == template["id"] and answer.state == "draft"

@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 from neira_factory.domain.actors import Actor
 from neira_factory.domain.errors import Conflict, FactoryError
 from neira_factory.services import audit, fabricate, lifecycle
+from neira_factory.services.audit import AuditProblem
 from neira_factory.services.bootstrap import build_services
 
 from support import make_settings
@@ -56,7 +57,7 @@ def test_racing_approvals_only_one_wins(store_factory):
     for t in threads:
         t.join()
     assert others == []
-    assert len(wins) == 1 and wins[0]["state"] == "canary"
+    assert len(wins) == 1 and wins[0].state == "canary"
     assert len(refusals) == 7 and set(refusals) <= {"invalid_transition", "analysis_not_passed"}
     with store_factory.read() as uow:
         history = uow.nodes.history("analysis.reverse.v1")
@@ -94,19 +95,19 @@ def test_audit_chain_finds_edits_and_deletions(store_factory):
     fabricate.create(store_factory.fabricate, WRITER, TEMPLATE)
     lifecycle.transition(store_factory.lifecycle, WRITER, "analysis.reverse.v1", "approve", reason="clean")
     lifecycle.transition(store_factory.lifecycle, WRITER, "analysis.reverse.v1", "disable", reason="not needed")
-    assert audit.verify_audit(store_factory.audit, WRITER)["ok"]
+    assert audit.verify_audit(store_factory.audit, WRITER).ok
     entries = audit.list_audit(store_factory.audit, WRITER, resource="analysis.reverse.v1", newest_first=False)
-    assert [e["action"] for e in entries] == ["node.create", "node.approve", "node.disable"]
-    approve_seq = entries[1]["seq"]
+    assert [e.action for e in entries] == ["node.create", "node.approve", "node.disable"]
+    approve_seq = entries[1].seq
     with store_factory.db.engine.begin() as conn:
         conn.execute(text("UPDATE audit SET reason = 'edited' WHERE seq = :s"), {"s": approve_seq})
     result = audit.verify_audit(store_factory.audit, WRITER)
-    assert not result["ok"]
-    assert {"seq": approve_seq, "problem": "hash does not match the entry's content (edited)"} in result["problems"]
+    assert not result.ok
+    assert AuditProblem(seq=approve_seq, problem="hash does not match the entry's content (edited)") in result.problems
     with store_factory.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit WHERE seq = :s"), {"s": approve_seq})
-    problems = audit.verify_audit(store_factory.audit, WRITER)["problems"]
-    assert any(p["seq"] == approve_seq + 1 and "missing" in p["problem"] for p in problems)
+    problems = audit.verify_audit(store_factory.audit, WRITER).problems
+    assert any(p.seq == approve_seq + 1 and "missing" in p.problem for p in problems)
 
 
 def test_idempotent_create_replays_and_refuses_a_different_body(store_factory):
@@ -117,7 +118,7 @@ def test_idempotent_create_replays_and_refuses_a_different_body(store_factory):
         fabricate.create(store_factory.fabricate, WRITER, {**TEMPLATE, "version": "0.2.0"}, idempotency_key="k-1")
     assert err.value.code == "idempotency_key_reused"
     with store_factory.read() as uow:
-        assert [n.id for n in uow.nodes.list() if not n.id.startswith("factory.")] == [first["id"]]
+        assert [n.id for n in uow.nodes.list() if not n.id.startswith("factory.")] == [first.id]
         assert len([e for e in uow.audit.list() if e.action == "node.create"]) == 1
 
 

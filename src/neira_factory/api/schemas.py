@@ -1,4 +1,5 @@
-"""Request and response models of the HTTP API: the one source of its OpenAPI document."""
+"""Request bodies, error bodies and the response models that are not a use case's answer (those are defined
+next to their use case in services/ and returned by it as they are)."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,18 +19,6 @@ class ErrorBody(BaseModel):
     field: str | None = None
     allowed: list[str] | None = None
     model_config = ConfigDict(extra="allow")
-
-
-class DryRunResult(BaseModel):
-    ok: bool
-    report: dict[str, Any] = Field(description="deps, compat, links, risks, selector, examples")
-
-
-class NodeCreated(BaseModel):
-    id: str
-    state: str
-    route: str
-    sha256: str
 
 
 class NodeSummary(BaseModel):
@@ -69,14 +58,6 @@ class TransitionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "dry-run clean, looks good"}]})
     reason: str | None = Field(default=None, max_length=2000)
     force: bool = Field(default=False, description="admin only: skip a failed or missing analysis (needs a reason)")
-
-
-class TransitionResult(BaseModel):
-    id: str
-    state: str
-    previous: str
-    forced: bool
-    allowed: list[str]
 
 
 class RunBody(BaseModel):
@@ -207,86 +188,16 @@ class CommandDone(BaseModel):
     created: list[dict[str, Any]] = Field(description="the drafts made: [{id, state}]")
 
 
-class CapabilityRow(BaseModel):
-    state: str
-    updated_by: str
-    updated_at: str
-
-
-class CapabilityList(BaseModel):
-    capabilities: dict[str, CapabilityRow]
-    safe_mode: bool
-
-
 class CapabilityBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"state": "experimental"}]})
     state: GateState
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class CapabilityChange(BaseModel):
-    name: str
-    state: str
-    previous: str
-
-
 class SafeModeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"on": True, "reason": "incident"}]})
     on: bool
     reason: str | None = Field(default=None, max_length=2000)
-
-
-class SafeModeResult(BaseModel):
-    safe_mode: bool
-    previous: bool
-
-
-class AuditEntryModel(BaseModel):
-    seq: int
-    ts: str
-    actor: str
-    action: str
-    resource: str
-    before: Any
-    after: Any
-    reason: str | None
-    prev_hash: str
-    hash: str
-
-
-class AuditProblem(BaseModel):
-    seq: int | None = Field(description="The entry concerned; null for a node with no audited creation.")
-    problem: str
-
-
-class AuditCheckpoint(BaseModel):
-    seq: int
-    hash: str
-    ts: str | None = None
-
-
-class AuditVerify(BaseModel):
-    ok: bool
-    checked: int
-    problems: list[AuditProblem]
-    warnings: list[str] = Field(description="What could not be checked, e.g. no checkpoint outside the database.")
-    head: str
-    head_seq: int
-    keyed_from: int | None = Field(description="The first entry keyed with the audit key; earlier ones are legacy "
-                                               "(unkeyed, written before the upgrade).")
-    skipped: list[list[int]] = Field(description="Gaps in seq the chain links across (rolled-back inserts).")
-    checkpoint: AuditCheckpoint | None = Field(description="The head recorded outside the database, if any.")
-    digests_checked: int = Field(description="Nodes whose digest was compared with their audited creation's.")
-
-
-class IntrospectionStatus(BaseModel):
-    service: str
-    version: str
-    replica: str
-    database: str
-    safe_mode: bool
-    capabilities: dict[str, str]
-    factory: dict[str, Any]
 
 
 RUN_ERRORS: dict[int | str, dict[str, Any]] = {

@@ -12,9 +12,8 @@ from ..runtime.analysis import Analysis, Phase, decide, evaluate
 from ..runtime.measures import VersionStats
 from ..runtime.stats import StatsRecorder
 from ..domain.node import Node
-from ..store import UnitOfWork
 from ..store.templates import load_template, require_node
-from .ports import Authorize, FlushStats, Read
+from .ports import Authorize, FlushStats, Read, UnitOfWork
 
 CANDIDATES = (State.CANARY.value, State.EXPERIMENTAL.value)
 MAX_WINDOWS = 360  # the per-window series shown (an hour of 10 s windows); the analysis uses them all

@@ -1,8 +1,10 @@
-"""The audit trail: filtered reading and verification."""
+"""The audit trail: filtered reading and verification, and the models of their answers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 from ..domain.actors import Actor
 from ..immune.chain import verify
@@ -20,14 +22,52 @@ class Deps:
     seal: AuditSeal
 
 
-def list_audit(f: Deps, caller: Actor, **filters: Any) -> list[dict[str, Any]]:
+class AuditEntryModel(BaseModel):
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    resource: str
+    before: Any
+    after: Any
+    reason: str | None
+    prev_hash: str
+    hash: str
+
+
+class AuditProblem(BaseModel):
+    seq: int | None = Field(description="The entry concerned; null for a node with no audited creation.")
+    problem: str
+
+
+class AuditCheckpoint(BaseModel):
+    seq: int
+    hash: str
+    ts: str | None = None
+
+
+class AuditVerify(BaseModel):
+    ok: bool
+    checked: int
+    problems: list[AuditProblem]
+    warnings: list[str] = Field(description="What could not be checked, e.g. no checkpoint outside the database.")
+    head: str
+    head_seq: int
+    keyed_from: int | None = Field(description="The first entry keyed with the audit key; earlier ones are legacy "
+                                               "(unkeyed, written before the upgrade).")
+    skipped: list[list[int]] = Field(description="Gaps in seq the chain links across (rolled-back inserts).")
+    checkpoint: AuditCheckpoint | None = Field(description="The head recorded outside the database, if any.")
+    digests_checked: int = Field(description="Nodes whose digest was compared with their audited creation's.")
+
+
+def list_audit(f: Deps, caller: Actor, **filters: Any) -> list[AuditEntryModel]:
     """Entries filtered by resource, actor or action (the filter `actor` is a name, not the caller)."""
     with f.read() as uow:
         f.authorize(uow, caller, "audit.read")
-        return [e.to_dict() for e in uow.audit.list(**filters)]
+        return [AuditEntryModel.model_validate(e.to_dict()) for e in uow.audit.list(**filters)]
 
 
-def verify_audit(f: Deps, actor: Actor) -> dict[str, Any]:
+def verify_audit(f: Deps, actor: Actor) -> AuditVerify:
     """The chain under this process's audit key, its head against the checkpoint kept outside the database, and
     every node's digest against the one its audited creation recorded: chain.verify's answer, with their problems
     and warnings added, `checkpoint` (the recorded head, or None) and `digests_checked`."""
@@ -42,4 +82,4 @@ def verify_audit(f: Deps, actor: Actor) -> dict[str, Any]:
     result["problems"] += head_problems + digest_problems
     result["warnings"] += head_warnings
     result.update(ok=not result["problems"], checkpoint=recorded, digests_checked=compared)
-    return result
+    return AuditVerify.model_validate(result)

@@ -10,7 +10,7 @@ from ..domain.actors import Actor
 from ..domain.events import Event
 from ..policy import Decision, PolicyEngine, PolicyState
 from ..runtime.cache import TTLCache
-from ..store import UnitOfWork
+from .ports import UnitOfWork
 
 SAFE_MODE_KEY = "safe_mode"
 POLICY_EVENTS = ("capability.changed", "safe_mode.changed")

@@ -1,8 +1,10 @@
-"""Capability gates and safe-mode: read by anyone, changed by an admin, every change audited."""
+"""Capability gates and safe-mode: read by anyone, changed by an admin, every change audited; the models of
+the answers (the API's response models)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from pydantic import BaseModel
 
 from ..domain.actors import Actor
 from ..domain.capabilities import GateState
@@ -21,13 +23,36 @@ class Deps:
     authorize: Authorize
 
 
-def list_capabilities(f: Deps, actor: Actor) -> dict[str, Any]:
+class CapabilityRow(BaseModel):
+    state: str
+    updated_by: str
+    updated_at: str
+
+
+class CapabilityList(BaseModel):
+    capabilities: dict[str, CapabilityRow]
+    safe_mode: bool
+
+
+class CapabilityChange(BaseModel):
+    name: str
+    state: str
+    previous: str
+
+
+class SafeModeResult(BaseModel):
+    safe_mode: bool
+    previous: bool
+
+
+def list_capabilities(f: Deps, actor: Actor) -> CapabilityList:
     with f.read() as uow:
         f.authorize(uow, actor, "capabilities.read")
-        return {"capabilities": uow.capabilities.all(), "safe_mode": bool(uow.settings.get(SAFE_MODE_KEY, False))}
+        return CapabilityList(capabilities=uow.capabilities.all(),
+                              safe_mode=bool(uow.settings.get(SAFE_MODE_KEY, False)))
 
 
-def set_capability(f: Deps, actor: Actor, name: str, state: str, reason: str | None = None) -> dict[str, Any]:
+def set_capability(f: Deps, actor: Actor, name: str, state: str, reason: str | None = None) -> CapabilityChange:
     try:
         new = GateState(state)
     except ValueError:
@@ -41,10 +66,10 @@ def set_capability(f: Deps, actor: Actor, name: str, state: str, reason: str | N
         uow.audit.append(actor.name, "capability.set", f"capability:{name}", before={"state": old},
                          after={"state": new.value}, reason=reason)
         uow.announce(Event("capability.changed", name, {"from": old, "to": new.value, "actor": actor.name}))
-    return {"name": name, "state": new.value, "previous": old}
+    return CapabilityChange(name=name, state=new.value, previous=old)
 
 
-def set_safe_mode(f: Deps, actor: Actor, on: bool, reason: str | None = None) -> dict[str, Any]:
+def set_safe_mode(f: Deps, actor: Actor, on: bool, reason: str | None = None) -> SafeModeResult:
     with f.write() as uow:
         f.authorize(uow, actor, "safe_mode.set")
         old = bool(uow.settings.get(SAFE_MODE_KEY, False))
@@ -52,4 +77,4 @@ def set_safe_mode(f: Deps, actor: Actor, on: bool, reason: str | None = None) ->
         uow.audit.append(actor.name, "safe_mode.set", "safe_mode", before={"on": old}, after={"on": on},
                          reason=reason)
         uow.announce(Event("safe_mode.changed", "safe_mode", {"on": on, "actor": actor.name}))
-    return {"safe_mode": on, "previous": old}
+    return SafeModeResult(safe_mode=on, previous=old)

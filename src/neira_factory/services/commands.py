@@ -30,11 +30,10 @@ from ..domain.references import self_edit_gates, template_gates
 from ..domain.shapes import parse_fabrication, parse_organ
 from ..domain.templates import NodeTemplate
 from ..policy import PolicyEngine, PolicyState
-from ..store import UnitOfWork
 from ..domain.clock import now
 from ..store.templates import load_template
 from . import capabilities, dryrun, fabricate, lifecycle, nodes, organs, training
-from .ports import Authorize, PolicyStateOf, Read, Write
+from .ports import Authorize, PolicyStateOf, Read, Write, UnitOfWork
 
 PLAN_TTL = timedelta(minutes=15)
 MAX_TEXT = 1000
@@ -42,7 +41,8 @@ MAX_TEXT = 1000
 
 @dataclass(frozen=True)
 class Deps:
-    """What the command use cases use: units of work, the policy, the examples, and the use cases a plan's steps preview or make."""
+    """What the command use cases use: units of work, the policy, the examples, and the use cases a plan's
+    steps preview or make."""
 
     read: Read
     write: Write
@@ -245,7 +245,7 @@ def _preview_organ(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
 
 
 def _list_capabilities(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    return {"capabilities": capabilities.list_capabilities(f.capabilities, run.actor)}
+    return {"capabilities": capabilities.list_capabilities(f.capabilities, run.actor).model_dump()}
 
 
 def _list_organs(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
@@ -265,8 +265,7 @@ def _organ_status(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
 
 
 def _create_node(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
-    created = fabricate.create(f.fabricate, actor, step.body)
-    return {"state": created["state"]}
+    return {"state": fabricate.create(f.fabricate, actor, step.body).state}
 
 
 def _build_organ(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
@@ -275,12 +274,12 @@ def _build_organ(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
 
 def _transition(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
     return {"state": lifecycle.transition(f.lifecycle, actor, step.target, step.body["action"],
-                                          reason="natural-language command")["state"]}
+                                          reason="natural-language command").state}
 
 
 def _set_capability(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
     return {"state": capabilities.set_capability(f.capabilities, actor, step.target, step.body["state"],
-                                                 reason="natural-language command")["state"]}
+                                                 reason="natural-language command").state}
 
 
 def _train(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:

@@ -15,15 +15,16 @@ from ..domain.report import Risk, blocking
 from ..domain.schemas import schema_fits
 from ..domain.templates import FabricationRequest, NodeTemplate, OrganTemplate
 from ..policy import PolicyState
-from ..store import UnitOfWork
 from ..store.templates import load_template
 from . import execution, self_edit
 from .selector_sync import SelectorSync
+from .ports import UnitOfWork
 
 
 @dataclass(frozen=True)
 class Deps:
-    """What a dry-run uses: the backends, the selector, execution (for the examples) and self-edit (for the selector's weights)."""
+    """What a dry-run uses: the backends, the selector, execution (for the examples) and self-edit (for the
+    selector's weights)."""
 
     backends: Backends
     selector: SelectorSync

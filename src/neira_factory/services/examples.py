@@ -67,7 +67,8 @@ def load_examples(f: Deps, directory: Path) -> list[str]:
     created = []
     for template in node_templates(directory):
         try:
-            created.append(fabricate.create(f.fabricate, SYSTEM, {"template": template, "reason": "example loaded at start-up"})["id"])
+            body = {"template": template, "reason": "example loaded at start-up"}
+            created.append(fabricate.create(f.fabricate, SYSTEM, body).id)
         except FactoryError as exc:
             log.warning("example %s not loaded: %s", template.get("id"), exc.reason)
     for organ in organ_templates(directory):

@@ -28,10 +28,9 @@ from ..policy import PolicyState
 from ..nervous.metrics import FactoryMetrics
 from ..runtime.stats import StatsRecorder
 from ..runtime.watchdog import HardTimeouts, Watchdog
-from ..store import UnitOfWork
 from . import immune
 from .routing import resolved_in
-from .ports import CachedPolicyState
+from .ports import CachedPolicyState, UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Create is idempotent under an `Idempotency-Key`: the first answer is stored in
 the same transaction as the node, and a retry with the same key and body gets
-it back without creating anything.
+it back without creating anything. The answers are `DryRunResult` and `NodeCreated`.
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import hashlib
 import json
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 from ..domain.actors import Actor
 from ..domain.capabilities import BACKEND_GATES
@@ -28,7 +30,8 @@ from .ports import Authorize, PolicyStateOf, Read, Write
 
 @dataclass(frozen=True)
 class Deps:
-    """What fabrication uses: units of work, the policy, the metrics, the dry-run and self-edit (for rollout defaults)."""
+    """What fabrication uses: units of work, the policy, the metrics, the dry-run and self-edit (for rollout
+    defaults)."""
 
     read: Read
     write: Write
@@ -39,19 +42,31 @@ class Deps:
     self_edit: self_edit.Deps
 
 
-def dry_run(f: Deps, actor: Actor, body: Any) -> dict[str, Any]:
+class DryRunResult(BaseModel):
+    ok: bool
+    report: dict[str, Any] = Field(description="deps, compat, links, risks, selector, examples")
+
+
+class NodeCreated(BaseModel):
+    id: str
+    state: str
+    route: str
+    sha256: str
+
+
+def dry_run(f: Deps, actor: Actor, body: Any) -> DryRunResult:
     request = parse_fabrication(body)
     f.metrics.dryrun_requests.inc()
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.dryrun")
-        return dryrun.build_report(f.dryrun, uow, request, f.policy_state(uow))
+        return DryRunResult.model_validate(dryrun.build_report(f.dryrun, uow, request, f.policy_state(uow)))
 
 
 def _request_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def create(f: Deps, actor: Actor, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
+def create(f: Deps, actor: Actor, body: Any, idempotency_key: str | None = None) -> NodeCreated:
     request = parse_fabrication(body)
     gates = (BACKEND_GATES[request.template.backend], *template_gates(request.template))
     key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
@@ -78,16 +93,16 @@ def create(f: Deps, actor: Actor, body: Any, idempotency_key: str | None = None)
         node = Node.draft(template, sha256=digest, report=result["report"], actor=actor, at=now())
         lifecycle.create(uow, node.created("create", actor, reason=request.reason, audit={
             "sha256": digest, "backend": template.backend, "requester": request.requester}))
-        response = {"id": template.id, "state": State.DRAFT.value, "route": template.route_name, "sha256": digest}
+        response = NodeCreated(id=template.id, state=State.DRAFT.value, route=template.route_name, sha256=digest)
         if key:
-            uow.idempotency.put(key, request_hash, 201, response)
+            uow.idempotency.put(key, request_hash, 201, response.model_dump(mode="json"))
     f.metrics.nodes_created.inc()
     f.metrics.transitions.labels("none", "draft").inc()
     return response
 
 
-def _replay(stored: tuple[str, int, Any], request_hash: str) -> dict[str, Any]:
+def _replay(stored: tuple[str, int, Any], request_hash: str) -> NodeCreated:
     stored_hash, _status, response = stored
     if stored_hash != request_hash:
         raise Conflict("Idempotency-Key was already used with a different body", code="idempotency_key_reused")
-    return response
+    return NodeCreated.model_validate(response)

@@ -3,12 +3,14 @@ with the transition row, the audit entry and the conditional state update togeth
 
 `apply` is the transition inside a unit of work the caller holds (the watchdog's
 automatic rollback and graduation, the immune system's quarantine use it too);
-`transition` is the whole use case for a human.
+`transition` is the whole use case for a human; its answer is a `TransitionResult`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import BaseModel
 
 from ..backends import Backends
 from ..domain.actors import IMMUNE, SYSTEM, WATCHDOG, Actor
@@ -20,10 +22,9 @@ from ..domain.templates import OrganTemplate
 from ..immune.integrity import IntegrityError
 from ..domain.node import Creation, Node, Transition
 from ..nervous.metrics import FactoryMetrics
-from ..store import UnitOfWork
 from ..store.templates import load_template, require_node
 from . import analysis
-from .ports import Authorize, FlushStats, Write
+from .ports import Authorize, FlushStats, Write, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class Deps:
     metrics: FactoryMetrics
     flush_stats: FlushStats
     analysis: analysis.Deps
+
+
+class TransitionResult(BaseModel):
+    id: str
+    state: str
+    previous: str
+    forced: bool
+    allowed: list[str]
 
 
 @dataclass
@@ -150,7 +159,7 @@ def count(f: Deps, act: Action, done: Applied, cause: str = "admin") -> None:
 
 
 def transition(f: Deps, actor: Actor, node_id: str, action: str, *, reason: str | None = None,
-               force: bool = False) -> dict[str, Any]:
+               force: bool = False) -> TransitionResult:
     try:
         act = Action(action)
     except ValueError:
@@ -161,5 +170,5 @@ def transition(f: Deps, actor: Actor, node_id: str, action: str, *, reason: str 
         record = require_node(uow, node_id)
         done = apply(f, uow, actor, record, act, reason=reason, force=force)
     count(f, act, done)
-    return {"id": done.node.id, "state": done.node.state.value, "previous": done.previous, "forced": done.forced,
-            "allowed": allowed_actions(done.node.state, organ=done.node.is_organ)}
+    return TransitionResult(id=done.node.id, state=done.node.state.value, previous=done.previous, forced=done.forced,
+                            allowed=allowed_actions(done.node.state, organ=done.node.is_organ))

@@ -12,12 +12,11 @@ from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from ..domain.references import self_edit_gates
 from ..domain.node import Node
-from ..store import UnitOfWork
 from ..store.templates import load_template, require_node
 from .routing import resolved_in
 from .execution import Outcome, require_open
 from . import execution
-from .ports import Authorize, PolicyStateOf, Read
+from .ports import Authorize, PolicyStateOf, Read, UnitOfWork
 
 NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.value)
 

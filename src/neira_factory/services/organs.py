@@ -26,14 +26,13 @@ from ..policy import PolicyEngine
 from ..runtime.measures import VersionStats
 from ..runtime.stats import StatsRecorder
 from ..domain.node import Node
-from ..store import UnitOfWork
 from ..domain.clock import now
 from ..store.templates import load_template, store_template
 from . import lifecycle
 from .dryrun import self_edit_risks
 from .nodes import dry_run
 from . import execution, nodes, self_edit
-from .ports import Authorize, FlushStats, PolicyStateOf, Read, Write
+from .ports import Authorize, FlushStats, PolicyStateOf, Read, Write, UnitOfWork
 from .selector_sync import SelectorSync
 
 BUILD_GATE = "organs_builder"
@@ -47,7 +46,8 @@ FIRST = (*REFUSALS, "missing_node", "cycle", "type_mismatch")  # which blocking 
 
 @dataclass(frozen=True)
 class Deps:
-    """What building and running organs uses: units of work, the policy, the selector, the counters and metrics, the lifecycle, node runs, execution and self-edit."""
+    """What building and running organs uses: units of work, the policy, the selector, the counters and
+    metrics, the lifecycle, node runs, execution and self-edit."""
 
     read: Read
     write: Write
@@ -275,7 +275,7 @@ def require_organ(f: Deps, organ_id: str) -> None:
         organ_record(f, uow, organ_id)
 
 
-def cancel(f: Deps, actor: Actor, organ_id: str, reason: str | None) -> dict[str, Any]:
+def cancel(f: Deps, actor: Actor, organ_id: str, reason: str | None) -> lifecycle.TransitionResult:
     """DELETE /organs/{id}/build: the build is abandoned (draft or canary → failed)."""
     require_organ(f, organ_id)
     done = lifecycle.transition(f.lifecycle, actor, organ_id, "fail", reason=reason or "build cancelled")

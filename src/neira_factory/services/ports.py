@@ -1,5 +1,6 @@
-"""The shapes of what the composition root hands the use cases: a unit of work to read or write in, the
-policy engine's answers. Each use-case module's `Deps` lists the ones it uses."""
+"""The shapes of what the composition root hands the use cases: a unit of work to read or write in (the store's,
+or an in-memory one in tests), the policy engine's answers. Each use-case module's `Deps` lists the ones it
+uses."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,8 +8,32 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from ..domain.actors import Actor
+from ..domain.events import Event
 from ..policy import Decision, PolicyState
-from ..store import UnitOfWork
+from ..store import repositories as r
+
+
+class UnitOfWork(Protocol):
+    """One transaction: its repositories, the events it announces (logged and published with its commit) and
+    savepoints inside it. `store.UnitOfWork` is the real one."""
+
+    nodes: r.NodeRepository
+    audit: r.AuditRepository
+    capabilities: r.CapabilityRepository
+    settings: r.SettingsRepository
+    artifacts: r.ArtifactRepository
+    idempotency: r.IdempotencyRepository
+    stats: r.StatsRepository
+    measurements: r.MeasurementRepository
+    announced_phases: r.AnnouncedPhaseRepository
+    command_plans: r.CommandPlanRepository
+    training: r.TrainingRepository
+    events: list[Event]
+
+    def announce(self, event: Event) -> None: ...
+
+    def savepoint(self) -> AbstractContextManager[object]: ...
+
 
 Read = Callable[[], AbstractContextManager[UnitOfWork]]  # a read-only unit of work
 Write = Callable[[], AbstractContextManager[UnitOfWork]]  # a write whose events are published after its commit

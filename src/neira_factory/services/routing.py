@@ -10,8 +10,8 @@ from ..domain.errors import NotFound
 from ..domain.lifecycle import LIVE, State
 from ..immune.integrity import IntegrityError
 from ..runtime.router import RouteTable, Version, sort_candidates
-from ..store import UnitOfWork
 from ..store.templates import load_template
+from .ports import UnitOfWork
 
 
 def resolved_in(uow: UnitOfWork, node_id: str) -> ResolvedNode | None:

@@ -15,7 +15,7 @@ from ..runtime.router import RouteTable
 from ..runtime.shadows import Shadows
 from ..runtime.stats import StatsRecorder
 from ..runtime.watchdog import HardTimeouts, Watchdog
-from ..store import UnitOfWork
+from .ports import UnitOfWork
 
 
 class Runtime:

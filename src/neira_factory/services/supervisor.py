@@ -23,12 +23,11 @@ from ..nervous.metrics import FactoryMetrics
 from ..runtime.shadows import Shadows
 from ..runtime.stats import StatsRecorder
 from ..domain.node import Node
-from ..store import UnitOfWork
 from ..store.templates import load_template
 from . import analysis
 from . import lifecycle
 from .lifecycle import Applied
-from .ports import FlushStats, Read, Write
+from .ports import FlushStats, Read, Write, UnitOfWork
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600.0
@@ -155,7 +154,7 @@ class Supervisor:
             return None
         announced = len(uow.events)
         try:
-            with uow.conn.begin_nested():
+            with uow.savepoint():
                 return act, lifecycle.apply(self.f.lifecycle, uow, WATCHDOG, record, act, reason=why, evidence=evidence)
         except FactoryError as exc:  # e.g. a gate closed meanwhile: leave it to a human, say why
             del uow.events[announced:]  # what the rolled-back savepoint announced did not happen

@@ -16,14 +16,13 @@ from ..domain.errors import Forbidden
 from ..domain.events import Event
 from ..immune.integrity import verified
 from ..nervous.metrics import FactoryMetrics
-from ..store import UnitOfWork
 from ..domain.clock import now
 from ..training import datasets, objectives
 from ..training.convergence import Rules, Tracker, Verdict
 from ..training.search import CoordinateSearch, build_space, key
 from . import execution
 from .authorizer import safe_mode_on
-from .ports import PolicyStateOf, Read, Write
+from .ports import PolicyStateOf, Read, Write, UnitOfWork
 from .routing import resolved_in
 from .training import (ACTIVE, HEARTBEAT_S, LEASE_S, MAX_RUNNING, PAUSE_POLL_S, SCAN_S, jsonable, run_of, snapshot,
                        with_params)

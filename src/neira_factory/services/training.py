@@ -10,8 +10,8 @@ transaction. Nothing about the node changes until a human approves: approval cre
 of the node (`….vN+1`, same route, the chosen params) as a Draft through the ordinary fabrication
 use case, so it follows the normal lifecycle.
 
-Workers (services/trainer.py): each run is driven by one daemon thread of the replica that owns it (at most MAX_RUNNING at
-once; the others wait as `queued`). The owner writes a heartbeat as it goes; a run in `queued`,
+Workers (services/trainer.py): each run is driven by one daemon thread of the replica that owns it (at
+most MAX_RUNNING at once; the others wait as `queued`). The owner writes a heartbeat as it goes; a run in `queued`,
 `running` or `paused` whose owner has been silent for LEASE_S (a crashed or stopped replica) is taken
 over by the next replica that scans (at start-up, then every SCAN_S) and **resumed**: the search is
 deterministic, so it is replayed from the recorded iterations (none is evaluated twice) and goes on
@@ -38,7 +38,6 @@ from ..domain.templates import NodeTemplate, ParamSpec
 from ..domain.training import DecisionBody, TrainBody
 from ..immune.integrity import verified
 from ..nervous.metrics import FactoryMetrics
-from ..store import UnitOfWork
 from ..domain.clock import now
 from ..training import datasets, objectives
 from ..training.datasets import Sample
@@ -46,7 +45,7 @@ from ..training.plot import metric_png
 from ..training.search import build_space
 from ..store.templates import load_template, require_node
 from . import fabricate
-from .ports import Authorize, Read, Write
+from .ports import Authorize, Read, Write, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +330,7 @@ def approve(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = No
         uow.announce(Event("training.decided", run_id, {"decision": "approve", "node": run["node_id"],
                                                         "iteration": n, "draft": new_id, "actor": actor.name}))
         run = uow.training.get_run(run_id)
-    return {**present(run), "created": created}
+    return {**present(run), "created": created.model_dump()}
 
 
 def snapshot(uow: UnitOfWork, run: dict[str, Any]) -> NodeTemplate:

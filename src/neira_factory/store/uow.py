@@ -9,6 +9,7 @@ logged exactly when its change commits. Every replica then publishes it from the
 """
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
@@ -58,6 +59,10 @@ class UnitOfWork:
 
     def announce(self, event: Event) -> None:
         self.events.append(event)
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """A nested transaction: what it wrote is rolled back when its block raises, the rest goes on."""
+        return self.conn.begin_nested()
 
     def log_events(self) -> None:
         """Write the announced events to the event log (in this transaction, just before its commit)."""

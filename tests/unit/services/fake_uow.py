@@ -5,7 +5,7 @@ transition rows, audit entries in order and the events announced."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -96,9 +96,15 @@ class FakeUnitOfWork:
     def announce(self, event: Event) -> None:
         self.events.append(event)
 
-    @contextmanager
-    def __call__(self) -> Iterator[FakeUnitOfWork]:
+    def __call__(self) -> AbstractContextManager[FakeUnitOfWork]:
         """As `read` or `write`: one store; a block that raises leaves it as it was (a rolled-back transaction)."""
+        return self._transaction(counted=True)
+
+    def savepoint(self) -> AbstractContextManager[FakeUnitOfWork]:
+        return self._transaction(counted=False)
+
+    @contextmanager
+    def _transaction(self, *, counted: bool) -> Iterator[FakeUnitOfWork]:
         rows, artifacts = dict(self.nodes.rows), dict(self.artifacts)
         marks = len(self.nodes.transitions), len(self.audit.entries), len(self.events)
         try:
@@ -107,4 +113,4 @@ class FakeUnitOfWork:
             self.nodes.rows, self.artifacts = rows, FakeArtifacts(artifacts)
             del self.nodes.transitions[marks[0]:], self.audit.entries[marks[1]:], self.events[marks[2]:]
             raise
-        self.committed += 1
+        self.committed += counted

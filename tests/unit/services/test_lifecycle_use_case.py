@@ -54,8 +54,8 @@ def version(uow: FakeUnitOfWork, n: int, state: State) -> Node:
 def test_approving_a_draft_persists_the_move_its_row_its_audit_entry_and_its_event_together(uow, deps):
     version(uow, 1, State.DRAFT)
     answer = lifecycle.transition(deps, WRITER, "analysis.echo.v1", "approve", reason="looks right")
-    assert answer == {"id": "analysis.echo.v1", "state": "canary", "previous": "draft", "forced": False,
-                      "allowed": ["approve", "rollback", "disable", "quarantine"]}
+    assert answer == lifecycle.TransitionResult(id="analysis.echo.v1", state="canary", previous="draft", forced=False,
+                                                allowed=["approve", "rollback", "disable", "quarantine"])
     node = uow.nodes.get("analysis.echo.v1")
     assert (node.state, node.row_version) == (State.CANARY, 2)
     assert uow.nodes.transitions == [("analysis.echo.v1", "approve", "draft", "canary", "writer", "looks right",
@@ -75,7 +75,7 @@ def test_a_forced_graduation_deprecates_the_stable_version_of_the_route(uow, dep
     with pytest.raises(Forbidden):  # forcing past the analysis is an admin's
         lifecycle.transition(deps, WRITER, "analysis.echo.v2", "approve", force=True, reason="known good")
     answer = lifecycle.transition(deps, ADMIN, "analysis.echo.v2", "approve", force=True, reason="known good")
-    assert (answer["state"], answer["forced"]) == ("stable", True)
+    assert (answer.state, answer.forced) == ("stable", True)
     assert uow.nodes.get("analysis.echo.v1").state is State.DEPRECATED
     assert [row[1:4] for row in uow.nodes.transitions] == [("approve", "experimental", "stable"),
                                                            ("supersede", "stable", "deprecated")]

@@ -4,11 +4,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from ...services import audit, capabilities, introspection
+from ...services.audit import AuditEntryModel, AuditVerify
 from ...services.bootstrap import Services
+from ...services.capabilities import CapabilityChange, CapabilityList, SafeModeResult
+from ...services.introspection import IntrospectionStatus
 from ..auth import ActorDep, services
 from ..json_body import JSONRoute
-from ..schemas import (ERRORS, PAGE_LIMIT, PAGE_OFFSET, AuditEntryModel, AuditVerify, CapabilityBody, CapabilityChange,
-                       CapabilityList, IntrospectionStatus, SafeModeBody, SafeModeResult)
+from ..schemas import ERRORS, PAGE_LIMIT, PAGE_OFFSET, CapabilityBody, SafeModeBody
 
 router = APIRouter(responses=ERRORS, route_class=JSONRoute)
 
@@ -36,7 +38,8 @@ def list_audit(actor: ActorDep, resource: str | None = Query(default=None, max_l
                actor_name: str | None = Query(default=None, alias="actor", max_length=200),
                action: str | None = Query(default=None, max_length=100),
                limit: int = PAGE_LIMIT, offset: int = PAGE_OFFSET, f: Services = Depends(services)):
-    return audit.list_audit(f.audit, actor, resource=resource, actor=actor_name, action=action, limit=limit, offset=offset)
+    return audit.list_audit(f.audit, actor, resource=resource, actor=actor_name, action=action, limit=limit,
+                            offset=offset)
 
 
 @router.get("/audit/verify", response_model=AuditVerify, tags=["immune"], summary="Verify the audit hash chain")

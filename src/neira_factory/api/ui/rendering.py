@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel
 
 from ...domain.actors import Actor
 from ...domain.errors import BadInput, FactoryError
@@ -37,8 +38,15 @@ SECURITY_HEADERS = {
 
 env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                   autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+
+
+def _plain(value: Any) -> Any:
+    """What `json.dumps` cannot write itself: a use case's answer as its fields, anything else as its str."""
+    return value.model_dump() if isinstance(value, BaseModel) else str(value)
+
+
 # JSON as people read it (Cyrillic as it is); a plain str, so autoescaping applies to it.
-env.filters["json"] = lambda value, indent=None: json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+env.filters["json"] = lambda value, indent=None: json.dumps(value, ensure_ascii=False, indent=indent, default=_plain)
 
 
 def _when_filter(value: Any) -> str:

@@ -14,7 +14,7 @@ router = APIRouter(route_class=UIRoute)
 @router.get("/capabilities")
 def capabilities_page(current: Page = Depends(page)) -> Response:
     found = capabilities.list_capabilities(current.f.capabilities, current.actor)
-    return render(current, "capabilities.html", gates=found["capabilities"], safe_mode=found["safe_mode"],
+    return render(current, "capabilities.html", gates=found.capabilities, safe_mode=found.safe_mode,
                   states=[s.value for s in GateState], can_set=current.permissions.may("capabilities.set"),
                   can_safe_mode=current.permissions.may("safe_mode.set"))
 
@@ -24,8 +24,8 @@ def set_capability(name: str, post: Posted = Depends(posted)) -> Response:
     state = post.text("state", required=True, max_len=20)
     reason = post.text("reason", required=True)
     result = capabilities.set_capability(post.page.f.capabilities, post.page.actor, name, state, reason)
-    message = post.page.t("done_capability", name=name, previous=result["previous"], state=result["state"])
-    return done(post, message, "/admin/capabilities", result)
+    message = post.page.t("done_capability", name=name, previous=result.previous, state=result.state)
+    return done(post, message, "/admin/capabilities", result.model_dump())
 
 
 @router.post("/safe-mode")
@@ -35,4 +35,4 @@ def set_safe_mode(post: Posted = Depends(posted)) -> Response:
     post.confirmed()
     result = capabilities.set_safe_mode(post.page.f.capabilities, post.page.actor, on, reason)
     message = post.page.t("done_safe_mode_on" if on else "done_safe_mode_off")
-    return done(post, message, safe_next(post.form.get("next"), "/admin/capabilities"), result)
+    return done(post, message, safe_next(post.form.get("next"), "/admin/capabilities"), result.model_dump())

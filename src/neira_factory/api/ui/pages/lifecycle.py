@@ -48,6 +48,6 @@ def transition(post: Posted, node_id: str, action: str, *, organ: bool) -> Respo
     else:
         result = lifecycle.transition(f.lifecycle, actor, node_id, action, reason=reason, force=force)
     message = post.page.t("done_transition", id=node_id, action=post.page.t(f"action_{action}"),
-                          previous=result["previous"], state=result["state"])
+                          previous=result.previous, state=result.state)
     base = f"/admin/{'organs' if organ else 'nodes'}/{node_id}"
-    return done(post, message, safe_next(post.form.get("next"), base), result)
+    return done(post, message, safe_next(post.form.get("next"), base), result.model_dump())
