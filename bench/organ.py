@@ -81,7 +81,7 @@ def stable_organ(f: Any) -> None:
             raise SystemExit(f"{node_id} did not reach canary")
     template = {"id": ORGAN, "nodes": NODES, "channels": [{"name": "main", "nodes": NODES}]}
     built = organs.build(f.organs, SYSTEM, {"organ_template": template, "dryrun": False})
-    if built["state"] != "draft":
+    if built.state != "draft":
         raise SystemExit(f"unexpected build answer: {built}")
     lifecycle.transition(f.lifecycle, SYSTEM, ORGAN, "approve")
     for _ in range(2):
@@ -110,7 +110,7 @@ def callers(f: Any, ctx: Any) -> dict[str, Callable[[dict[str, Any], str], Any]]
         return data
 
     return {"routed": lambda data, key: invoke(f.invoke, SYSTEM, ROUTE, data, key)["output"],
-            "run": lambda data, _key: organs.run(f.organs, SYSTEM, ORGAN, data)["output"],
+            "run": lambda data, _key: organs.run(f.organs, SYSTEM, ORGAN, data).output,
             "direct": direct}
 
 
@@ -139,12 +139,12 @@ def timed(call: Callable[[dict[str, Any], str], Any], sent: list[tuple[dict[str,
 
 def hop_us(f: Any, iterations: int = 5000) -> float:
     """µs of one nested worker hop of the watchdog (what each node of an organ takes) around a no-op."""
-    budget = f.watchdog.budget(1000, cap_s=1.0)
+    budget = f.runtime.watchdog.budget(1000, cap_s=1.0)
     for _ in range(iterations // 10):
-        f.watchdog.run_abandonable(lambda: None, "bench.hop", budget, nested=True)
+        f.runtime.watchdog.run_abandonable(lambda: None, "bench.hop", budget, nested=True)
     begin = time.perf_counter()
     for _ in range(iterations):
-        f.watchdog.run_abandonable(lambda: None, "bench.hop", budget, nested=True)
+        f.runtime.watchdog.run_abandonable(lambda: None, "bench.hop", budget, nested=True)
     return (time.perf_counter() - begin) / iterations * 1e6
 
 
@@ -201,8 +201,8 @@ def counted(f: Any) -> str:
     from neira_factory.services import organs
 
     status = organs.status(f.organs, SYSTEM, ORGAN)
-    nodes = ", ".join(f"{n['id']} {n.get('requests', 0)}" for n in status["nodes"])
-    return f"counted in statistics: {ORGAN} ({status['state']}) {status['metrics'].get('requests')} requests; {nodes}"
+    nodes = ", ".join(f"{n.id} {getattr(n, 'requests', 0)}" for n in status.nodes)
+    return f"counted in statistics: {ORGAN} ({status.state}) {status.metrics.get('requests')} requests; {nodes}"
 
 
 # ---- main -------------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def main() -> None:
             f.flush_stats()
             print(counted(f))
         finally:
-            f.watchdog.shutdown()
+            f.runtime.watchdog.shutdown()
             f.db.dispose()
     ratio = rates["routed"] / rates["direct"]
     print(f"organs.run / direct messages/s: {rates['run'] / rates['direct']:.4f}")

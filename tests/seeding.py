@@ -39,9 +39,10 @@ def seed_node_states(f, reason: str, more: tuple[tuple[str, str], ...] = ()) -> 
                                  "adapter": {"impl": "keyword_classify"}, "params": SPAM_PARAMS})
 
 
-def train(f, until=lambda run: run["state"] not in ACTIVE_RUN_STATES, **spec) -> str:
+def train(f, until=lambda run: run.state not in ACTIVE_RUN_STATES, **spec) -> str:
     """A training run of TRAINABLE on SPAM_DATA (accuracy), waited for until `until(run)`; its id."""
-    run_id = training.start(f.training, SYSTEM, TRAINABLE, {"dataset": SPAM_DATA, "objective": "accuracy", **spec})["run_id"]
+    run_id = training.start(f.training, SYSTEM, TRAINABLE,
+                            {"dataset": SPAM_DATA, "objective": "accuracy", **spec}).run_id
     deadline = time.monotonic() + 30
     while not until(training.get(f.training, SYSTEM, run_id)):
         assert time.monotonic() < deadline, f"seeded training run {run_id} stuck"

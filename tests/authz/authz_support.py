@@ -82,7 +82,7 @@ def seed(f) -> dict[str, str]:
     lifecycle.transition(f.lifecycle, SYSTEM, ORGAN_QUARANTINED, "quarantine", reason="seed")
     # training: a finished run (approve / reject) and one waiting at a checkpoint (continue)
     done = train(f, max_iterations=2)
-    waiting = train(f, until=lambda run: run["state"] == "waiting", approve_every=1, patience=100)
+    waiting = train(f, until=lambda run: run.state == "waiting", approve_every=1, patience=100)
     return {"done": done, "waiting": waiting}
 
 

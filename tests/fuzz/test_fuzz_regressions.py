@@ -10,6 +10,7 @@ from support import auth, make_settings
 from neira_factory.api.app import create_app
 from neira_factory.services.bootstrap import build_services
 from neira_factory.config.tokens import TokenRegistry
+from neira_factory.domain.json_values import MAX_DEPTH
 
 ADMIN = auth("admin")
 
@@ -200,7 +201,9 @@ def test_output_nested_past_the_limit_is_bad_output(api):
     assert client.post("/factory/nodes", json=node, headers=ADMIN).status_code == 201
     shallow = client.post("/factory/nodes/analysis.nest.v1/run", json={"input": 20}, headers=ADMIN)
     assert shallow.status_code == 200, shallow.text
-    deep = client.post("/factory/nodes/analysis.nest.v1/run", json={"input": 300}, headers=ADMIN)
+    # just past MAX_DEPTH: deeper only costs time (building the nest is quadratic), which a loaded machine may
+    # not have within the node's timeout
+    deep = client.post("/factory/nodes/analysis.nest.v1/run", json={"input": MAX_DEPTH + 5}, headers=ADMIN)
     assert deep.status_code == 502 and deep.json()["kind"] == "bad_output", deep.text
 
 

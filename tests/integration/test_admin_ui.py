@@ -73,7 +73,7 @@ def reason_of(html: str) -> str:
 
 
 def state(f, node_id: str) -> str:
-    return nodes.get_node(f.nodes, ADMIN, node_id)["state"]
+    return nodes.get_node(f.nodes, ADMIN, node_id).state
 
 
 def post(client: TestClient, path: str, csrf: str | None, **fields) -> object:
@@ -190,10 +190,10 @@ def world(f):
             {"input": {"text": "hello there"}, "expected": "uncertain"}]
     run = training.start(f.training, WRITER, SPAM, {"dataset": data, "objective": "accuracy", "max_iterations": 8})
     deadline = time.monotonic() + 60
-    while training.get(f.training, ADMIN, run["run_id"])["state"] in ("queued", "running", "paused"):
+    while training.get(f.training, ADMIN, run.run_id).state in ("queued", "running", "paused"):
         assert time.monotonic() < deadline, "the training run did not finish"
         time.sleep(0.05)
-    return {"run": run["run_id"]}
+    return {"run": run.run_id}
 
 
 PAGES = ("/admin/nodes", "/admin/nodes?state=draft&search=reverse", f"/admin/nodes/{DRAFT}",
@@ -330,8 +330,8 @@ def test_a_writer_approves_a_draft_with_a_reason_and_a_confirmation(app, f):
                 next=f"/admin/nodes/{DRAFT}")
     assert done.status_code == 303 and done.headers["location"] == f"/admin/nodes/{DRAFT}"
     assert state(f, DRAFT) == "canary"
-    history = nodes.get_node(f.nodes, ADMIN, DRAFT)["history"][-1]
-    assert (history["actor"], history["reason"], history["to_state"]) == ("writer", "looks right", "canary")
+    history = nodes.get_node(f.nodes, ADMIN, DRAFT).history[-1]
+    assert (history.actor, history.reason, history.to_state) == ("writer", "looks right", "canary")
     shown = client.get(f"/admin/nodes/{DRAFT}").text
     assert f"{DRAFT}: Approve done (draft → canary)." in unescape(shown)  # the flash
     assert "Approve done" not in client.get(f"/admin/nodes/{DRAFT}").text  # shown once
@@ -410,7 +410,7 @@ def test_a_command_is_planned_and_makes_drafts_only_on_confirmation(tmp_path):
         assert 'data-step="create_node"' in html and 'data-step="build_organ"' in html
         assert "The policy allows every step." in html
         confirm = re.search(r'name="confirm_token" value="([^"]+)"', html).group(1)
-        assert [n["id"] for n in nodes.list_nodes(f.nodes, ADMIN) if not n["id"].startswith("factory.")] == []
+        assert [n.id for n in nodes.list_nodes(f.nodes, ADMIN) if not n.id.startswith("factory.")] == []
         unconfirmed = post(client, "/admin/commands/confirm", token, confirm_token=confirm)
         assert unconfirmed.status_code == 422
         done = post(client, "/admin/commands/confirm", token, confirm_token=confirm, confirm="yes")
@@ -442,7 +442,7 @@ def test_a_finished_run_is_approved_from_its_page_into_a_new_draft(app, f, world
     response = post(writer, f"/admin/training/{world['run']}/approve", csrf_of(writer), reason="best params",
                     confirm="yes")
     assert response.status_code == 303
-    assert training.get(f.training, ADMIN, world["run"])["state"] == "approved"
+    assert training.get(f.training, ADMIN, world["run"]).state == "approved"
     assert state(f, "analysis.spam.v2") == "draft"
     assert "New draft: analysis.spam.v2." in writer.get(f"/admin/training/{world['run']}").text
 

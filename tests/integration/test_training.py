@@ -331,12 +331,11 @@ def test_train_a_node_with_an_empty_body_uses_its_examples_and_the_defaults(rt):
                 {"input": {"text": "hello"}, "expected": {"label": "uncertain"}}]
     make_node(client, examples=examples)
     body = training.start(f.training, Actor("writer", "write"), NODE, {})  # what the command "train a node" calls
-    assert body["state"] == "queued" and body["run_id"]
-    assert (body["objective"], body["max_iterations"], body["tolerance"], body["patience"]) == (
-        "exact_match", 20, 1e-3, 3)
-    assert body["dataset"]["source"] == "examples" and body["dataset"]["size"] == 2
-    assert body["params"] == ["threshold"]
-    run = wait(client, body["run_id"])
+    assert body.state == "queued" and body.run_id
+    assert (body.objective, body.max_iterations, body.tolerance, body.patience) == ("exact_match", 20, 1e-3, 3)
+    assert body.dataset["source"] == "examples" and body.dataset["size"] == 2
+    assert body.params == ["threshold"]
+    run = wait(client, body.run_id)
     assert run["state"] == "converged" and run["best"]["metric"] == 1.0
 
 

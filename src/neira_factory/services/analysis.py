@@ -1,10 +1,12 @@
 """A candidate's analysis from the database: its counters (all replicas) since it entered its state,
-the stable baseline over the same windows, the stored measurements, and the phase they make."""
+the stable baseline over the same windows, the stored measurements, and the phase they make (an `AnalysisReport`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from collections import defaultdict
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.actors import Actor
 from ..domain.lifecycle import State
@@ -27,6 +29,33 @@ class Deps:
     authorize: Authorize
     stats: StatsRecorder
     flush_stats: FlushStats
+
+
+class MetricVerdict(BaseModel):
+    name: str
+    value: float | int | None
+    threshold: float | int | None
+    verdict: str = Field(description="pass | fail | inconclusive")
+    reason: str
+
+
+class AnalysisReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    route: str
+    state: str
+    candidate: bool = Field(description="canary or experimental: the analysis decides its graduation")
+    phase: str = Field(description="passed | failed | inconclusive | running")
+    reason: str
+    needs_human: bool
+    verdict: str = Field(description="the current measurement: pass | fail | inconclusive")
+    requests: int
+    min_requests: int
+    metrics: list[MetricVerdict]
+    stats: dict[str, Any] = Field(description="this version's numbers in its current state, all replicas")
+    baseline: dict[str, Any] | None = Field(description="the stable version compared with, and its numbers")
+    windows: list[dict[str, Any]] = Field(description="per-window totals over all replicas, oldest first")
+    history: list[dict[str, Any]] = Field(description="stored measurements, newest first")
 
 
 def measurable(result: Analysis) -> bool:
@@ -84,15 +113,16 @@ def gate(f: Deps, uow: UnitOfWork, record: Node) -> dict[str, Any]:
             "reason": phase.reason, "metrics": [m.to_dict() for m in result.metrics]}
 
 
-def report(f: Deps, actor: Actor, node_id: str) -> dict[str, Any]:
-    """GET /factory/nodes/{id}/analysis."""
+def report(f: Deps, actor: Actor, node_id: str) -> AnalysisReport:
+    """GET /factory/nodes/{id}/analysis (with `since_window`, `window_s` and `measurements` as extra fields)."""
     f.flush_stats()
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
         record = require_node(uow, node_id)
         result, phase, evidence = evaluate_node(f, uow, record)
         history = uow.measurements.list(record.id, record.state)
-    return {**result.to_dict(), "id": record.id, "route": record.route, "state": record.state,
-            "candidate": record.state in CANDIDATES, "since_window": since_window(f, record),
-            "window_s": f.stats.window_s, "phase": phase.phase, "reason": phase.reason,
-            "needs_human": phase.needs_human, **evidence, "history": history}
+    return AnalysisReport.model_validate({
+        **result.to_dict(), "id": record.id, "route": record.route, "state": record.state,
+        "candidate": record.state in CANDIDATES, "since_window": since_window(f, record), "window_s": f.stats.window_s,
+        "phase": phase.phase, "reason": phase.reason, "needs_human": phase.needs_human, **evidence,
+        "history": history})

@@ -1,6 +1,7 @@
 """Natural-language commands: understand (commands/parser.py), plan (commands/planner.py), check each
 step with the PolicyEngine for the caller, dry-run what would be created, and keep the plan behind a
-confirmation token; confirming makes exactly that plan, step by step, with the caller's authority.
+confirmation token; confirming makes exactly that plan, step by step, with the caller's authority. The
+answers are `CommandPlan` and `CommandDone`.
 
 What is done with each kind of plan step (its self_edit gates, its part of the report, how it is made) is
 one entry of STEP_HANDLERS; every kind a verb's plans hold (commands/verbs/__init__.py) has one.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, Field
 
 from .. import library
 from ..commands.parser import parse
@@ -57,6 +59,22 @@ class Deps:
     organs: organs.Deps
     training: training.Deps
     dryrun: dryrun.Deps
+
+
+class CommandPlan(BaseModel):
+    intent: dict[str, Any] = Field(description="what was understood: action, target, name, version, options, steps")
+    plan: dict[str, Any] = Field(description="summary and the exact steps a confirmation makes")
+    policy: dict[str, Any] = Field(description="the PolicyEngine's answer for the caller, per step")
+    report: dict[str, Any] | None = Field(description="dry-run reports of what would be created; status answers")
+    diff: str | None = Field(description="for updates: a unified diff against the current version")
+    confirm_token: str | None = Field(description="confirms exactly this plan, once, for 15 minutes; null when "
+                                                  "the policy refuses it or there is nothing to confirm")
+
+
+class CommandDone(BaseModel):
+    summary: str
+    done: list[dict[str, Any]]
+    created: list[dict[str, Any]] = Field(description="the drafts made: [{id, state}]")
 
 
 class CommandNotUnderstood(BadInput):
@@ -102,7 +120,7 @@ def vocabulary(snapshot: World) -> Vocabulary:
 
 # ---- planning ----------------------------------------------------------------------------------------
 
-def plan_command(f: Deps, actor: Actor, text: Any) -> dict[str, Any]:
+def plan_command(f: Deps, actor: Actor, text: Any) -> CommandPlan:
     """POST /factory/commands: what was understood, the plan, the policy outcome, the reports, the diff,
     and a token that confirms exactly this plan (none when the policy refuses it or nothing is to be done)."""
     if not isinstance(text, str) or not text.strip():
@@ -124,13 +142,11 @@ def plan_command(f: Deps, actor: Actor, text: Any) -> dict[str, Any]:
                      for step in planned.steps]
         allowed = all(d.allowed for d in decisions)
         report = _report(f, uow, actor, planned) if allowed else None
-    answer = {"intent": intent.to_dict(), "plan": planned.to_dict(), "diff": planned.diff, "report": report,
-              "policy": {"allowed": allowed, "steps": [{"op": s.op, "target": s.target, **d.to_dict()}
-                                                       for s, d in zip(planned.steps, decisions)]},
-              "confirm_token": None}
-    if allowed and not planned.read_only and not _blocked(report):
-        answer["confirm_token"] = _remember(f, actor, text, planned)
-    return answer
+    token = _remember(f, actor, text, planned) if allowed and not planned.read_only and not _blocked(report) else None
+    return CommandPlan(intent=intent.to_dict(), plan=planned.to_dict(), diff=planned.diff, report=report,
+                       policy={"allowed": allowed, "steps": [{"op": s.op, "target": s.target, **d.to_dict()}
+                                                            for s, d in zip(planned.steps, decisions)]},
+                       confirm_token=token)
 
 
 def _report(f: Deps, uow: UnitOfWork, actor: Actor, planned: Plan) -> dict[str, Any]:
@@ -164,7 +180,7 @@ def _remember(f: Deps, actor: Actor, text: str, planned: Plan) -> str:
 
 # ---- confirming ----------------------------------------------------------------------------------------
 
-def confirm(f: Deps, actor: Actor, token: Any) -> dict[str, Any]:
+def confirm(f: Deps, actor: Actor, token: Any) -> CommandDone:
     """POST /factory/commands/confirm: make the plan the token stands for, once, as its caller."""
     if not isinstance(token, str) or not token:
         raise BadInput("confirm_token is required", field="confirm_token")
@@ -190,8 +206,8 @@ def confirm(f: Deps, actor: Actor, token: Any) -> dict[str, Any]:
         except FactoryError as exc:
             exc.extra.update(done=done, failed={"op": step.op, "target": step.target})
             raise
-    return {"summary": stored["plan"]["summary"], "done": done,
-            "created": [{"id": d["target"], "state": d["state"]} for d in done if STEP_HANDLERS[d["op"]].creates]}
+    created = [{"id": d["target"], "state": d["state"]} for d in done if STEP_HANDLERS[d["op"]].creates]
+    return CommandDone(summary=stored["plan"]["summary"], done=done, created=created)
 
 
 def _make(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
@@ -249,19 +265,19 @@ def _list_capabilities(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
 
 
 def _list_organs(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    return {"organs": organs.list_organs(f.organs, run.actor)}
+    return {"organs": [o.model_dump() for o in organs.list_organs(f.organs, run.actor)]}
 
 
 def _list_nodes(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    return {"nodes": nodes.list_nodes(f.nodes, run.actor)}
+    return {"nodes": [n.model_dump() for n in nodes.list_nodes(f.nodes, run.actor)]}
 
 
 def _node(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    return {step.target: nodes.get_node(f.nodes, run.actor, step.target)}
+    return {step.target: nodes.get_node(f.nodes, run.actor, step.target).model_dump()}
 
 
 def _organ_status(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    return {step.target: organs.status(f.organs, run.actor, step.target)}
+    return {step.target: organs.status(f.organs, run.actor, step.target).model_dump()}
 
 
 def _create_node(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
@@ -269,7 +285,7 @@ def _create_node(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
 
 
 def _build_organ(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
-    return {"state": organs.build(f.organs, actor, step.body)["state"]}
+    return {"state": organs.build(f.organs, actor, step.body).state}
 
 
 def _transition(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
@@ -284,7 +300,7 @@ def _set_capability(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
 
 def _train(f: Deps, actor: Actor, step: Step) -> dict[str, Any]:
     started = training.start(f.training, actor, step.target, step.body)
-    return {"state": started["state"], "run_id": started["run_id"]}
+    return {"state": started.state, "run_id": started.run_id}
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def load_examples(f: Deps, directory: Path) -> list[str]:
             log.warning("example %s not loaded: %s", template.get("id"), exc.reason)
     for organ in organ_templates(directory):
         try:
-            created.append(organs.build(f.organs, SYSTEM, {"organ_template": organ, "dryrun": False})["organ_id"])
+            created.append(organs.build(f.organs, SYSTEM, {"organ_template": organ, "dryrun": False}).organ_id)
         except FactoryError as exc:
             log.warning("example organ %s not loaded: %s", organ.get("id"), exc.reason)
     return created

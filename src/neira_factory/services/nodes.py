@@ -1,10 +1,14 @@
-"""Reading nodes, and running one: a dry-run execution for drafts, a real one otherwise."""
+"""Reading nodes, and running one: a dry-run execution for drafts, a real one otherwise.
+
+The answers are `NodeSummary` (the list; organs are listed with it too), `NodeDetail` and `RunResult`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from collections.abc import Callable
 from functools import partial
 from typing import Any
+
+from pydantic import BaseModel
 
 from ..domain.actors import Actor
 from ..domain.capabilities import FACTORY_NODE_PREFIX
@@ -31,7 +35,53 @@ class Deps:
     execution: execution.Deps
 
 
-def list_nodes(f: Deps, actor: Actor, *, system: bool = False, **filters: Any) -> list[dict[str, Any]]:
+class NodeSummary(BaseModel):
+    id: str
+    route: str
+    version: str
+    kind: str
+    node_type: str
+    backend: str
+    state: str
+    prev_state: str | None
+    artifact_sha256: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    row_version: int
+
+
+class Transition(BaseModel):  # a row of a node's history (no docstring: it would enter the OpenAPI document)
+    action: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str | None
+    forced: bool
+    ts: str
+
+
+class NodeDetail(NodeSummary):
+    template: dict[str, Any]
+    report: dict[str, Any] | None
+    allowed: list[str]
+    history: list[Transition]
+
+
+class RunResult(BaseModel):
+    output: Any
+    node_id: str
+    version: str
+    state: str
+    dry_run: bool
+    ms: float
+
+
+def summaries(records: list[Node]) -> list[NodeSummary]:
+    return [NodeSummary.model_validate(r.summary()) for r in records]
+
+
+def list_nodes(f: Deps, actor: Actor, *, system: bool = False, **filters: Any) -> list[NodeSummary]:
     """Nodes, newest first; organs (stored alongside) only when asked for with kind=organ, the factory's own
     modules (factory.*) only with `system` or a route/search that names them."""
     if filters.get("kind") is None:
@@ -41,17 +91,18 @@ def list_nodes(f: Deps, actor: Actor, *, system: bool = False, **filters: Any) -
         filters["exclude_prefix"] = FACTORY_NODE_PREFIX
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
-        return [r.summary() for r in uow.nodes.list(**filters)]
+        return summaries(uow.nodes.list(**filters))
 
 
-def get_node(f: Deps, actor: Actor, node_id: str) -> dict[str, Any]:
+def get_node(f: Deps, actor: Actor, node_id: str) -> NodeDetail:
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
         record = require_node(uow, node_id)
         template = load_template(uow, record)
-        return {**record.summary(), "template": template.to_document(), "report": record.report,
-                "allowed": allowed_actions(record.state, organ=record.is_organ),
-                "history": [h.to_dict() for h in uow.nodes.history(node_id)]}
+        return NodeDetail.model_validate({
+            **record.summary(), "template": template.to_document(), "report": record.report,
+            "allowed": allowed_actions(record.state, organ=record.is_organ),
+            "history": [h.to_dict() for h in uow.nodes.history(node_id)]})
 
 
 def run_version(f: Deps, actor: Actor, pick: Callable[[UnitOfWork], Node],
@@ -77,7 +128,7 @@ def dry_run(record: Node) -> bool:
     return record.state == State.DRAFT.value
 
 
-def run_node(f: Deps, actor: Actor, node_id: str, data: Any) -> dict[str, Any]:
+def run_node(f: Deps, actor: Actor, node_id: str, data: Any) -> RunResult:
     record, outcome = run_version(f, actor, lambda uow: require_node(uow, node_id), data)
-    return {"output": outcome.output, "node_id": node_id, "version": record.version, "state": record.state,
-            "dry_run": dry_run(record), "ms": round(outcome.ms, 3)}
+    return RunResult(output=outcome.output, node_id=node_id, version=record.version, state=record.state,
+                     dry_run=dry_run(record), ms=round(outcome.ms, 3))

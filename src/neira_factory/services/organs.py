@@ -3,13 +3,15 @@
 An organ is stored like a node (kind `organ`, backend `organ`) so it follows the
 same lifecycle, audit, statistics, routing and analysis: `organ.voice.v2` in
 canary takes its share of the traffic of `organ.voice`, and a failing analysis
-rolls it back like any node.
+rolls it back like any node. The answers are `OrganBuilt`, `OrganStatus` and `OrganRunResult`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import library
 from ..backends.adapter import effective_io
@@ -64,7 +66,41 @@ class Deps:
     self_edit: self_edit.Deps
 
 
-def build(f: Deps, actor: Actor, body: Any) -> dict[str, Any]:
+class OrganBuilt(BaseModel):
+    organ_id: str | None
+    state: str = Field(description="dry_run | draft")
+    report: dict[str, Any] = Field(description="graph, roles, missing, fabrications, type_errors, risks, examples")
+
+
+class OrganNodeHealth(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    state: str
+    health: str = Field(description="ok | failing | no_data | down")
+    reason: str
+
+
+class OrganStatus(BaseModel):
+    id: str
+    route: str
+    version: str
+    state: str
+    allowed: list[str]
+    nodes: list[OrganNodeHealth]
+    metrics: dict[str, Any]
+
+
+class OrganRunResult(BaseModel):
+    output: Any
+    trace: list[dict[str, Any]] = Field(description="each node in order: {node, version, ms, ok}")
+    organ_id: str
+    version: str
+    state: str
+    dry_run: bool
+    ms: float
+
+
+def build(f: Deps, actor: Actor, body: Any) -> OrganBuilt:
     """POST /organs/build: `{organ_template, dryrun}` (dryrun defaults to true)."""
     f.metrics.organ_build_attempts.inc()
     try:
@@ -89,15 +125,15 @@ def _parse(body: Any) -> tuple[OrganTemplate, bool]:
     return parse_organ(body["organ_template"]), dryrun
 
 
-def _dry_run(f: Deps, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
+def _dry_run(f: Deps, actor: Actor, organ: OrganTemplate) -> OrganBuilt:
     with f.read() as uow:
         f.authorize(uow, actor, "organs.dryrun")
         report, graph = _report(f, uow, organ)
     _refuse_blocking(graph, report)
-    return {"organ_id": None, "state": "dry_run", "report": report}
+    return OrganBuilt(organ_id=None, state="dry_run", report=report)
 
 
-def _create(f: Deps, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
+def _create(f: Deps, actor: Actor, organ: OrganTemplate) -> OrganBuilt:
     with f.write() as uow:
         # its gates are in the report, each with its pointer; naming a factory module needs self_edit too
         f.authorize(uow, actor, "organs.build", gates=template_gates(organ))
@@ -108,7 +144,7 @@ def _create(f: Deps, actor: Actor, organ: OrganTemplate) -> dict[str, Any]:
         digest = store_template(uow, organ)
         node = Node.draft(organ, sha256=digest, report=report, actor=actor, at=now())
         lifecycle.create(uow, node.created("build", actor, audit={"nodes": organ.nodes, "sha256": digest}))
-    return {"organ_id": organ.id, "state": State.DRAFT.value, "report": report}
+    return OrganBuilt(organ_id=organ.id, state=State.DRAFT.value, report=report)
 
 
 def preview(f: Deps, uow: UnitOfWork, document: dict[str, Any], planned: Mapping[str, dict[str, Any]]) -> dict:
@@ -224,13 +260,13 @@ def organ_record(f: Deps, uow: UnitOfWork, organ_id: str) -> Node:
     return record
 
 
-def list_organs(f: Deps, actor: Actor, state: str | None = None) -> list[dict[str, Any]]:
+def list_organs(f: Deps, actor: Actor, state: str | None = None) -> list[nodes.NodeSummary]:
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.read")
-        return [r.summary() for r in uow.nodes.list(kind="organ", state=state, limit=1000)]
+        return nodes.summaries(uow.nodes.list(kind="organ", state=state, limit=1000))
 
 
-def status(f: Deps, actor: Actor, organ_id: str) -> dict[str, Any]:
+def status(f: Deps, actor: Actor, organ_id: str) -> OrganStatus:
     """GET /organs/{id}/status: the organ's state, each node's state and health, the organ's numbers."""
     f.flush_stats()
     with f.read() as uow:
@@ -238,17 +274,17 @@ def status(f: Deps, actor: Actor, organ_id: str) -> dict[str, Any]:
         record = organ_record(f, uow, organ_id)
         organ = load_template(uow, record)
         since = f.stats.window() - HEALTH_WINDOWS * f.stats.window_s
-        nodes = [_health(f, uow, node_id, since) for node_id in organ.nodes]
+        members = [_health(f, uow, node_id, since) for node_id in organ.nodes]
         numbers = VersionStats.merged(VersionStats.from_row(r) for r in uow.stats.rows(organ_id, record.state, since))
-    return {"id": organ_id, "route": record.route, "version": record.version, "state": record.state,
-            "allowed": allowed_actions(record.state, organ=True), "nodes": nodes,
-            "metrics": {"window_s": f.stats.window_s * HEALTH_WINDOWS, **numbers.summary()}}
+    return OrganStatus(id=organ_id, route=record.route, version=record.version, state=record.state,
+                       allowed=allowed_actions(record.state, organ=True), nodes=members,
+                       metrics={"window_s": f.stats.window_s * HEALTH_WINDOWS, **numbers.summary()})
 
 
-def _health(f: Deps, uow: UnitOfWork, node_id: str, since: int) -> dict[str, Any]:
+def _health(f: Deps, uow: UnitOfWork, node_id: str, since: int) -> OrganNodeHealth:
     record = uow.nodes.get(node_id)
     if record is None or record.is_organ:
-        return {"id": node_id, "state": "missing", "health": "down", "reason": "not registered"}
+        return OrganNodeHealth(id=node_id, state="missing", health="down", reason="not registered")
     numbers = VersionStats.merged(VersionStats.from_row(r) for r in uow.stats.rows(node_id, record.state, since))
     limit = load_template(uow, record).rollout.slo.error_rate_max
     if record.state in DOWN_STATES:
@@ -259,14 +295,14 @@ def _health(f: Deps, uow: UnitOfWork, node_id: str, since: int) -> dict[str, Any
         health, reason = "failing", f"error rate {numbers.error_rate:.3f} > {limit:g}"
     else:
         health, reason = "ok", f"{numbers.requests} requests, error rate {numbers.error_rate:.3f}"
-    return {"id": node_id, "state": record.state, "health": health, "reason": reason, **numbers.summary()}
+    return OrganNodeHealth(id=node_id, state=record.state, health=health, reason=reason, **numbers.summary())
 
 
-def run(f: Deps, actor: Actor, organ_id: str, data: Any) -> dict[str, Any]:
+def run(f: Deps, actor: Actor, organ_id: str, data: Any) -> OrganRunResult:
     """POST /organs/{id}/run: this version directly (a draft runs with side effects off)."""
     record, outcome = nodes.run_version(f.nodes, actor, lambda uow: organ_record(f, uow, organ_id), data)
-    return {"output": outcome.output, "trace": outcome.trace, "organ_id": organ_id, "version": record.version,
-            "state": record.state, "dry_run": dry_run(record), "ms": round(outcome.ms, 3)}
+    return OrganRunResult(output=outcome.output, trace=outcome.trace, organ_id=organ_id, version=record.version,
+                          state=record.state, dry_run=dry_run(record), ms=round(outcome.ms, 3))
 
 
 def require_organ(f: Deps, organ_id: str) -> None:

@@ -1,6 +1,7 @@
 """The Training Orchestrator's use cases: start a run, read it, plot it, and the human's decisions
-(continue, approve — optionally an earlier iteration's params —, reject). The workers that drive runs in
-the background are services/trainer.py.
+(continue, approve — optionally an earlier iteration's params —, reject). The answers are `TrainingRun`,
+`TrainingRunDetail` (with its iterations) and `Approved`. The workers that drive runs in the background are
+services/trainer.py.
 
 A run trains a snapshot of the node's template (its artifact) on a snapshot of the dataset (an
 artifact too). Each iteration runs every example through the node's real backend, under its
@@ -26,6 +27,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.actors import Actor
 from ..domain.errors import BadInput, Conflict, InvalidTransition, NotFound
@@ -86,9 +89,76 @@ class Deps:
     trainers: Trainers
 
 
+class Best(BaseModel):
+    iteration: int
+    metric: float | None
+    params: dict[str, Any] | None
+
+
+class Failure(BaseModel):
+    index: int
+    input: Any = None
+    expected: Any = None
+    got: Any = None
+    error: str | None = None
+
+
+class Iteration(BaseModel):
+    n: int
+    params: dict[str, Any]
+    metric: float | None = Field(description="null: the evaluation failed (see error)")
+    error: str | None
+    examples: int
+    failed: int = Field(description="examples wrong, failed or not comparable")
+    failures: list[Failure] = Field(description=f"the first {20} of them: input, expected, got, error")
+    ms: float
+    at: str
+
+
+class TrainingRun(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str
+    node_id: str
+    state: str = Field(description="queued, running, paused (safe-mode), waiting (for a human), converged, "
+                                   "not_converged, failed, approved, rejected")
+    outcome: str | None = Field(description="how the search ended: converged, not_converged or failed")
+    reason: str | None
+    objective: str
+    maximize: bool
+    field: str | None
+    params: list[str]
+    space: dict[str, Any]
+    baseline: dict[str, Any]
+    dataset: dict[str, Any]
+    max_iterations: int
+    target: float | None
+    tolerance: float
+    patience: int
+    approve_every: int | None
+    max_errors: int
+    iterations_done: int
+    best: Best | None
+    needs_decision: bool
+    decisions: list[dict[str, Any]]
+    result_node: str | None
+    created_by: str
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+
+class TrainingRunDetail(TrainingRun):
+    iterations: list[Iteration]
+
+
+class Approved(TrainingRun):
+    created: dict[str, Any] = Field(description="the new draft version: {id, state, route, sha256}")
+
+
 # ---- starting a run ----------------------------------------------------------------------------------
 
-def start(f: Deps, actor: Actor, node_id: str, body: dict[str, Any] | None) -> dict[str, Any]:
+def start(f: Deps, actor: Actor, node_id: str, body: dict[str, Any] | None) -> TrainingRun:
     """Validate the request, snapshot the template and the dataset, record the run (queued) and hand it
     to a worker. Returns the run (without iterations)."""
     if body is not None and not isinstance(body, dict):
@@ -174,11 +244,12 @@ def read_dataset_file(f: Deps, name: str) -> str:
 
 # ---- reading ----------------------------------------------------------------------------------------
 
-def present(run: dict[str, Any], iterations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _fields(run: dict[str, Any]) -> dict[str, Any]:
+    """A stored run as the fields of a `TrainingRun`."""
     spec = run["spec"]
     best = None if run["best_iteration"] is None else {
         "iteration": run["best_iteration"], "metric": run["best_metric"], "params": run["best_params"]}
-    body = {
+    return {
         "run_id": run["id"], "node_id": run["node_id"], "state": run["state"], "outcome": run["outcome"],
         "reason": run["reason"], "objective": run["objective"], "maximize": spec["maximize"],
         "field": spec["field"], "params": spec["params"], "space": spec["space"], "baseline": spec["baseline"],
@@ -190,9 +261,10 @@ def present(run: dict[str, Any], iterations: list[dict[str, Any]] | None = None)
         "created_at": run["created_at"].isoformat(), "updated_at": run["updated_at"].isoformat(),
         "finished_at": run["finished_at"].isoformat() if run["finished_at"] else None,
     }
-    if iterations is not None:
-        body["iterations"] = [{k: v for k, v in it.items() if k != "run_id"} for it in iterations]
-    return body
+
+
+def present(run: dict[str, Any]) -> TrainingRun:
+    return TrainingRun.model_validate(_fields(run))
 
 
 def run_of(uow: UnitOfWork, run_id: str) -> dict[str, Any]:
@@ -202,15 +274,16 @@ def run_of(uow: UnitOfWork, run_id: str) -> dict[str, Any]:
     return run
 
 
-def get(f: Deps, actor: Actor, run_id: str) -> dict[str, Any]:
+def get(f: Deps, actor: Actor, run_id: str) -> TrainingRunDetail:
     with f.read() as uow:
         f.authorize(uow, actor, "training.read")
         run = run_of(uow, run_id)
-        return present(run, uow.training.iterations(run_id))
+        iterations = [{k: v for k, v in it.items() if k != "run_id"} for it in uow.training.iterations(run_id)]
+    return TrainingRunDetail.model_validate({**_fields(run), "iterations": iterations})
 
 
 def list_runs(f: Deps, actor: Actor, *, node: str | None = None, state: str | None = None, limit: int = 100,
-              offset: int = 0) -> list[dict[str, Any]]:
+              offset: int = 0) -> list[TrainingRun]:
     if state is not None and state not in STATES:
         raise BadInput(f"state: one of {list(STATES)}", field="state")
     with f.read() as uow:
@@ -237,7 +310,7 @@ def _decision(actor: Actor, action: str, reason: str | None, **extra: Any) -> di
     return {"action": action, "actor": actor.name, "reason": reason, "at": now().isoformat(), **extra}
 
 
-def continue_run(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def continue_run(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = None) -> TrainingRun:
     """A human lets a run that waits at an `approve_every` checkpoint go on."""
     decision = validate(DecisionBody, body or {})
     with f.write() as uow:
@@ -260,7 +333,7 @@ def continue_run(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None
     return present(run)
 
 
-def reject(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def reject(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = None) -> TrainingRun:
     """Discard a run's params (stopping it, if it is still going). Nothing is created."""
     decision = validate(DecisionBody, body or {})
     if decision.iteration is not None:
@@ -288,7 +361,7 @@ def reject(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = Non
     return present(run)
 
 
-def approve(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def approve(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = None) -> Approved:
     """Make the best params (or those of `iteration`) a new version of the node, as a Draft created by the
     ordinary fabrication use case (gate, dry-run and policy apply). A run can be approved again for
     another iteration: that is how an earlier param set is restored."""
@@ -330,7 +403,7 @@ def approve(f: Deps, actor: Actor, run_id: str, body: dict[str, Any] | None = No
         uow.announce(Event("training.decided", run_id, {"decision": "approve", "node": run["node_id"],
                                                         "iteration": n, "draft": new_id, "actor": actor.name}))
         run = uow.training.get_run(run_id)
-    return {**present(run), "created": created.model_dump()}
+    return Approved.model_validate({**_fields(run), "created": created.model_dump()})
 
 
 def snapshot(uow: UnitOfWork, run: dict[str, Any]) -> NodeTemplate:

@@ -5,9 +5,10 @@ from fastapi import APIRouter, Depends
 
 from ...services import commands
 from ...services.bootstrap import Services
+from ...services.commands import CommandDone, CommandPlan
 from ..auth import ActorDep, services
 from ..json_body import JSONRoute
-from ..schemas import ERRORS, CommandBody, CommandDone, CommandPlan, ConfirmBody
+from ..schemas import ERRORS, CommandBody, ConfirmBody
 
 router = APIRouter(prefix="/factory/commands", tags=["commands"], responses=ERRORS, route_class=JSONRoute)
 

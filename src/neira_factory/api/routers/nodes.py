@@ -7,13 +7,14 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query
 
 from ...domain.lifecycle import HUMAN_ACTIONS
 from ...services import analysis, fabricate, lifecycle, nodes
+from ...services.analysis import AnalysisReport
 from ...services.bootstrap import Services
 from ...services.fabricate import DryRunResult, NodeCreated
 from ...services.lifecycle import TransitionResult
+from ...services.nodes import NodeDetail, NodeSummary, RunResult
 from ..auth import ActorDep, services
 from ..json_body import JSONRoute
-from ..schemas import (ERRORS, PAGE_LIMIT, PAGE_OFFSET, RUN_ERRORS, AnalysisReport, NodeDetail, NodeSummary, RunBody,
-                       RunResult, TransitionBody)
+from ..schemas import ERRORS, PAGE_LIMIT, PAGE_OFFSET, RUN_ERRORS, RunBody, TransitionBody
 
 FLAT_EXAMPLE = {
     "id": "analysis.text_normalize.v1", "version": "0.1.0", "analysis_type": "text_normalize", "links": [],

@@ -9,10 +9,11 @@ from fastapi.responses import Response
 from ...services import lifecycle, organs
 from ...services.bootstrap import Services
 from ...services.lifecycle import TransitionResult
+from ...services.nodes import NodeSummary
+from ...services.organs import OrganBuilt, OrganRunResult, OrganStatus
 from ..auth import ActorDep, services
 from ..json_body import JSONRoute
-from ..schemas import (ERRORS, RUN_ERRORS, NodeSummary, OrganBuildBody, OrganBuilt, OrganRunResult, OrganStatus,
-                       RunBody, TransitionBody)
+from ..schemas import ERRORS, RUN_ERRORS, OrganBuildBody, RunBody, TransitionBody
 
 router = APIRouter(prefix="/organs", tags=["organs"], responses=ERRORS, route_class=JSONRoute)
 ORGAN_ID = Path(description="organ id, e.g. organ.voice.v1", max_length=200)

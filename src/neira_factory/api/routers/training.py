@@ -3,15 +3,13 @@
 """
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.training import DecisionBody, TrainBody
 from ...services import training
 from ...services.bootstrap import Services
+from ...services.training import Approved, TrainingRun, TrainingRunDetail
 from ..auth import ActorDep, services
 from ..json_body import JSONRoute
 from ..schemas import ERRORS, PAGE_LIMIT, PAGE_OFFSET
@@ -20,73 +18,6 @@ from ..schemas import ERRORS, PAGE_LIMIT, PAGE_OFFSET
 router = APIRouter(tags=["training"], responses=ERRORS, route_class=JSONRoute)
 RUN_ID = Path(description="training run id, e.g. tr-0123456789ab", max_length=40)
 NODE_ID = Path(description="node id, e.g. analysis.classify.v1", max_length=200)
-
-
-class Best(BaseModel):
-    iteration: int
-    metric: float | None
-    params: dict[str, Any] | None
-
-
-class Failure(BaseModel):
-    index: int
-    input: Any = None
-    expected: Any = None
-    got: Any = None
-    error: str | None = None
-
-
-class Iteration(BaseModel):
-    n: int
-    params: dict[str, Any]
-    metric: float | None = Field(description="null: the evaluation failed (see error)")
-    error: str | None
-    examples: int
-    failed: int = Field(description="examples wrong, failed or not comparable")
-    failures: list[Failure] = Field(description=f"the first {20} of them: input, expected, got, error")
-    ms: float
-    at: str
-
-
-class TrainingRun(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    run_id: str
-    node_id: str
-    state: str = Field(description="queued, running, paused (safe-mode), waiting (for a human), converged, "
-                                   "not_converged, failed, approved, rejected")
-    outcome: str | None = Field(description="how the search ended: converged, not_converged or failed")
-    reason: str | None
-    objective: str
-    maximize: bool
-    field: str | None
-    params: list[str]
-    space: dict[str, Any]
-    baseline: dict[str, Any]
-    dataset: dict[str, Any]
-    max_iterations: int
-    target: float | None
-    tolerance: float
-    patience: int
-    approve_every: int | None
-    max_errors: int
-    iterations_done: int
-    best: Best | None
-    needs_decision: bool
-    decisions: list[dict[str, Any]]
-    result_node: str | None
-    created_by: str
-    created_at: str
-    updated_at: str
-    finished_at: str | None
-
-
-class TrainingRunDetail(TrainingRun):
-    iterations: list[Iteration]
-
-
-class Approved(TrainingRun):
-    created: dict[str, Any] = Field(description="the new draft version: {id, state, route, sha256}")
 
 
 def _train(actor: ActorDep, node_id: str = NODE_ID, body: TrainBody | None = Body(default=None),

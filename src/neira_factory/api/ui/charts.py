@@ -91,7 +91,7 @@ def chart(title: str, unit: str, starts: Sequence[int], series: Sequence[Series]
 
 
 def analysis_charts(windows: Sequence[dict], t) -> list[Markup]:
-    """Requests, errors and latency per window, from `analysis.report(...)["windows"]`."""
+    """Requests, errors and latency per window, from `analysis.report(...).windows`."""
     starts = [w.get("start") for w in windows]
     requests = [float(w.get("requests") or 0) for w in windows]
     errors = [float(sum((w.get("errors") or {}).values())) for w in windows]

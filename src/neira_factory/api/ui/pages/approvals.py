@@ -34,25 +34,25 @@ def pending(current: Page) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for kind in (None, "organ"):
         for record in nodes.list_nodes(f.nodes, actor, state="draft", kind=kind, limit=500):
-            items.append({"type": "draft", "id": record["id"], "kind": record["kind"], "state": record["state"],
-                          "at": record["updated_at"], "detail": current.t("pending_draft"),
-                          "url": f"/admin/{'organs' if kind else 'nodes'}/{record['id']}"})
+            items.append({"type": "draft", "id": record.id, "kind": record.kind, "state": record.state,
+                          "at": record.updated_at, "detail": current.t("pending_draft"),
+                          "url": f"/admin/{'organs' if kind else 'nodes'}/{record.id}"})
     candidates = [r for kind in (None, "organ") for state in CANDIDATE_STATES
                   for r in nodes.list_nodes(f.nodes, actor, state=state, kind=kind, limit=MAX_CANDIDATES)]
-    for record in sorted(candidates, key=lambda r: _when(r["updated_at"]), reverse=True)[:MAX_CANDIDATES]:
-        report = analysis.report(f.analysis, actor, record["id"])
-        if report["phase"] == "passed" or report["needs_human"]:
-            organ = record["kind"] == "organ"
-            items.append({"type": "analysis", "id": record["id"], "kind": record["kind"], "state": record["state"],
-                          "at": record["updated_at"], "phase": report["phase"], "detail": report["reason"],
-                          "url": f"/admin/{'organs' if organ else 'nodes'}/{record['id']}"})
+    for record in sorted(candidates, key=lambda r: _when(r.updated_at), reverse=True)[:MAX_CANDIDATES]:
+        report = analysis.report(f.analysis, actor, record.id)
+        if report.phase == "passed" or report.needs_human:
+            organ = record.kind == "organ"
+            items.append({"type": "analysis", "id": record.id, "kind": record.kind, "state": record.state,
+                          "at": record.updated_at, "phase": report.phase, "detail": report.reason,
+                          "url": f"/admin/{'organs' if organ else 'nodes'}/{record.id}"})
     for state in TRAINING_PENDING:
         for run in training.list_runs(f.training, actor, state=state, limit=200):
-            if state in ("failed", "not_converged") and run["best"] is None:
+            if state in ("failed", "not_converged") and run.best is None:
                 continue  # nothing to approve; a human may still reject it on its page
-            items.append({"type": "training", "id": run["run_id"], "kind": run["node_id"], "state": run["state"],
-                          "at": run["finished_at"] or run["updated_at"], "detail": run["reason"] or "",
-                          "url": f"/admin/training/{run['run_id']}"})
+            items.append({"type": "training", "id": run.run_id, "kind": run.node_id, "state": run.state,
+                          "at": run.finished_at or run.updated_at, "detail": run.reason or "",
+                          "url": f"/admin/training/{run.run_id}"})
     return sorted(items, key=lambda item: _when(item["at"]), reverse=True)
 
 

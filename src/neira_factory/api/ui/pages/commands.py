@@ -30,7 +30,7 @@ def plan_command(post: Posted = Depends(posted)) -> Response:
         planned = commands.plan_command(current.f.commands, current.actor, text)
     except FactoryError as exc:
         return render(current, "commands.html", status=exc.status, text=text, plan=None, error=exc.body())
-    return render(current, "commands.html", text=text, plan=planned, error=None, diff=diff_lines(planned["diff"]),
+    return render(current, "commands.html", text=text, plan=planned, error=None, diff=diff_lines(planned.diff),
                   can_confirm=current.permissions.may("commands.confirm"))
 
 
@@ -40,5 +40,5 @@ def confirm_command(post: Posted = Depends(posted)) -> Response:
     post.confirmed()
     result = commands.confirm(post.page.f.commands, post.page.actor, token)
     if wants_json(post.page.request):
-        return done(post, result["summary"], "/admin/commands", result)
+        return done(post, result.summary, "/admin/commands", result.model_dump())
     return render(post.page, "command_done.html", result=result)

@@ -9,6 +9,7 @@ from ....domain.errors import NotFound
 from ....domain.lifecycle import HUMAN_ACTIONS, State
 from ....domain.references import self_edit_gates
 from ....services import lifecycle, organs
+from ....services.nodes import NodeSummary
 from ..rendering import Page, Posted, done, safe_next
 
 NODE_ACTIONS = tuple(a.value for a in HUMAN_ACTIONS)
@@ -16,19 +17,19 @@ ORGAN_ACTIONS = (*NODE_ACTIONS, "fail")
 CANDIDATE_STATES = (State.CANARY.value, State.EXPERIMENTAL.value)
 
 
-def action_buttons(current: Page, record: dict[str, Any], allowed: list[str], *, organ: bool) -> list[dict[str, Any]]:
+def action_buttons(current: Page, record: NodeSummary, allowed: list[str], *, organ: bool) -> list[dict[str, Any]]:
     """The lifecycle's allowed actions, each with the policy's answer for this actor (disabled + why if no)."""
     buttons = []
     for action in allowed:
         if action not in (ORGAN_ACTIONS if organ else NODE_ACTIONS):
             continue
-        decision = current.permissions.may(f"nodes.{action}", gates=self_edit_gates(record["id"], record.get("route")),
-                                           owner=record.get("created_by"))
-        may_force = (action == "approve" and record["state"] in CANDIDATE_STATES and decision.allowed
+        decision = current.permissions.may(f"nodes.{action}", gates=self_edit_gates(record.id, record.route),
+                                           owner=record.created_by)
+        may_force = (action == "approve" and record.state in CANDIDATE_STATES and decision.allowed
                      and current.permissions.may("nodes.force").allowed)
-        to = {"approve": {"draft": "canary", "canary": "experimental", "experimental": "stable"}.get(record["state"]),
+        to = {"approve": {"draft": "canary", "canary": "experimental", "experimental": "stable"}.get(record.state),
               "rollback": "rolled_back", "disable": "disabled", "quarantine": "quarantined",
-              "release": record.get("prev_state"), "fail": "failed"}.get(action)
+              "release": record.prev_state, "fail": "failed"}.get(action)
         buttons.append({"action": action, "allowed": decision.allowed, "why": decision.reason, "force": may_force,
                         "to": to, "danger": action in ("rollback", "disable", "quarantine", "fail")})
     return buttons

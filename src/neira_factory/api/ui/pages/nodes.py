@@ -30,16 +30,16 @@ def nodes_page(request: Request, current: Page = Depends(page)) -> Response:
 @router.get("/nodes/{node_id}")
 def node_page(request: Request, node_id: str, current: Page = Depends(page)) -> Response:
     detail = nodes.get_node(current.f.nodes, current.actor, node_id)
-    if detail["kind"] == "organ":
+    if detail.kind == "organ":
         return finish(RedirectResponse(f"/admin/organs/{node_id}", status_code=303), current)
-    buttons = action_buttons(current, detail, detail["allowed"], organ=detail["kind"] == "organ")
+    buttons = action_buttons(current, detail, detail.allowed, organ=detail.kind == "organ")
     part = request.query_params.get("part")
     if part in ("actions", "history"):
         return render(current, f"_{part}.html", node=detail, buttons=buttons, base=f"/admin/nodes/{node_id}")
     report = analysis.report(current.f.analysis, current.actor, node_id)
     return render(current, "node.html", node=detail, buttons=buttons, analysis=report,
-                  charts=charts.analysis_charts(report.get("windows") or [], current.t),
-                  template_yaml=yaml.safe_dump(detail["template"], allow_unicode=True, sort_keys=False),
+                  charts=charts.analysis_charts(report.windows, current.t),
+                  template_yaml=yaml.safe_dump(detail.template, allow_unicode=True, sort_keys=False),
                   base=f"/admin/nodes/{node_id}")
 
 

@@ -36,13 +36,13 @@ def organs_page(request: Request, current: Page = Depends(page)) -> Response:
 def organ_page(request: Request, organ_id: str, current: Page = Depends(page)) -> Response:
     status = organs.status(current.f.organs, current.actor, organ_id)
     detail = nodes.get_node(current.f.nodes, current.actor, organ_id)
-    buttons = action_buttons(current, detail, status["allowed"], organ=True)
+    buttons = action_buttons(current, detail, status.allowed, organ=True)
     part = request.query_params.get("part")
     if part in ("actions", "history"):
         return render(current, f"_{part}.html", node=detail, buttons=buttons, base=f"/admin/organs/{organ_id}")
     graph = inline_svg(organs.graph_svg(current.f.organs, current.actor, organ_id))
     return render(current, "organ.html", organ=status, node=detail, graph=graph, buttons=buttons,
-                  template_yaml=yaml.safe_dump(detail["template"], allow_unicode=True, sort_keys=False),
+                  template_yaml=yaml.safe_dump(detail.template, allow_unicode=True, sort_keys=False),
                   base=f"/admin/organs/{organ_id}")
 
 

@@ -23,11 +23,11 @@ def training_page(request: Request, current: Page = Depends(page)) -> Response:
     return render(current, "training.html", runs=runs, filters=filters, states=training.STATES)
 
 
-def training_buttons(current: Page, run: dict[str, Any]) -> list[dict[str, Any]]:
-    possible = {"approve": run["state"] in training.APPROVABLE and run["best"] is not None,
-                "reject": run["state"] in training.REJECTABLE,
-                "continue": run["state"] == "waiting"}
-    decision = current.permissions.may("training.decide", owner=run["created_by"])
+def training_buttons(current: Page, run: training.TrainingRun) -> list[dict[str, Any]]:
+    possible = {"approve": run.state in training.APPROVABLE and run.best is not None,
+                "reject": run.state in training.REJECTABLE,
+                "continue": run.state == "waiting"}
+    decision = current.permissions.may("training.decide", owner=run.created_by)
     return [{"action": action, "allowed": decision.allowed, "why": decision.reason, "danger": action == "reject"}
             for action in TRAINING_ACTIONS if possible[action]]
 
@@ -56,9 +56,9 @@ def run_action(run_id: str, action: str, post: Posted = Depends(posted)) -> Resp
         body["iteration"] = whole_number(iteration, 0, low=1, high=1_000_000, name="iteration")
     use = {"approve": training.approve, "reject": training.reject, "continue": training.continue_run}[action]
     result = use(post.page.f.training, post.page.actor, run_id, body)
-    created = (result.get("created") or {}).get("id")
-    message = post.page.t("done_training", run=run_id, action=post.page.t(f"action_{action}"), state=result["state"])
-    if created:
-        message += " " + post.page.t("done_training_draft", id=created)
-    return done(post, message, f"/admin/training/{run_id}", {"run_id": run_id, "state": result["state"],
-                                                             "created": result.get("created")})
+    created = result.created if isinstance(result, training.Approved) else None
+    message = post.page.t("done_training", run=run_id, action=post.page.t(f"action_{action}"), state=result.state)
+    if created and created.get("id"):
+        message += " " + post.page.t("done_training_draft", id=created["id"])
+    return done(post, message, f"/admin/training/{run_id}", {"run_id": run_id, "state": result.state,
+                                                             "created": created})
