@@ -2,18 +2,18 @@
 the stable baseline over the same windows, the stored measurements, and the phase they make (an `AnalysisReport`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.actors import Actor
 from ..domain.lifecycle import State
+from ..domain.node import Node
 from ..runtime.analysis import Analysis, Phase, decide, evaluate
 from ..runtime.measures import VersionStats
 from ..runtime.stats import StatsRecorder
-from ..domain.node import Node
 from ..store.templates import load_template, require_node
 from .ports import Authorize, FlushStats, Read, UnitOfWork
 

@@ -10,7 +10,7 @@ from ..domain.actors import Actor
 from ..domain.capabilities import GateState
 from ..domain.errors import BadInput, NotFound
 from ..domain.events import Event
-from .authorizer import SAFE_MODE_KEY
+from .authorizer import SAFE_MODE_KEY, safe_mode_on
 from .ports import Authorize, Read, Write
 
 
@@ -49,7 +49,7 @@ def list_capabilities(f: Deps, actor: Actor) -> CapabilityList:
     with f.read() as uow:
         f.authorize(uow, actor, "capabilities.read")
         return CapabilityList(capabilities=uow.capabilities.all(),
-                              safe_mode=bool(uow.settings.get(SAFE_MODE_KEY, False)))
+                              safe_mode=safe_mode_on(uow))
 
 
 def set_capability(f: Deps, actor: Actor, name: str, state: str, reason: str | None = None) -> CapabilityChange:
@@ -72,7 +72,7 @@ def set_capability(f: Deps, actor: Actor, name: str, state: str, reason: str | N
 def set_safe_mode(f: Deps, actor: Actor, on: bool, reason: str | None = None) -> SafeModeResult:
     with f.write() as uow:
         f.authorize(uow, actor, "safe_mode.set")
-        old = bool(uow.settings.get(SAFE_MODE_KEY, False))
+        old = safe_mode_on(uow)
         uow.settings.put(SAFE_MODE_KEY, on)
         uow.audit.append(actor.name, "safe_mode.set", "safe_mode", before={"on": old}, after={"on": on},
                          reason=reason)

@@ -7,19 +7,17 @@ from typing import Any
 
 from ..backends import ResolvedNode
 from ..domain.actors import SYSTEM, Actor
-from ..runtime.router import Plan, Version, plan
 from ..domain.errors import Conflict
 from ..domain.references import self_edit_gates
 from ..immune.integrity import IntegrityError
 from ..nervous.metrics import FactoryMetrics
 from ..policy import PolicyEngine
 from ..runtime.cache import TTLCache
-from ..runtime.router import RouteTable
+from ..runtime.router import Plan, RouteTable, Version, plan
 from ..runtime.shadows import Shadows
 from ..runtime.stats import StatsRecorder
-from . import immune
+from . import execution, immune
 from .execution import Outcome, Served, closed_gate, require_open
-from . import execution
 from .ports import CachedPolicyState
 
 
