@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from memory_support import stable_memory
 from seeding import STABLE, seed_node_states, train
 from support import ROOT, auth, make_settings
 
@@ -80,6 +81,8 @@ def seed(f) -> dict[str, str]:
                                  "dryrun": False})
     lifecycle.transition(f.lifecycle, SYSTEM, ORGAN_CANARY, "approve")
     lifecycle.transition(f.lifecycle, SYSTEM, ORGAN_QUARANTINED, "quarantine", reason="seed")
+    # a memory node (its store: its route), for the memory ops through /invoke and the bulk import
+    stable_memory(f)
     # training: a finished run (approve / reject) and one waiting at a checkpoint (continue)
     done = train(f, max_iterations=2)
     waiting = train(f, until=lambda run: run.state == "waiting", approve_every=1, patience=100)

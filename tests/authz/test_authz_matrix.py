@@ -36,6 +36,7 @@ from authz_support import (
     make_template,
 )
 from fastapi.routing import APIRoute
+from memory_support import ROUTE as MEMORY_ROUTE
 from seeding import CANARY, DRAFT, QUARANTINED, STABLE, TRAINABLE
 from support import make_settings
 
@@ -119,6 +120,12 @@ CASES: list[Case] = [
     Case("POST", "/immune/safe-mode", {}, {"on": True}, (Step("safe_mode.set"),)),
     Case("POST", "/invoke/{route}", {"route": "analysis.mirror"}, {"input": {"text": "abc"}, "key": "k"},
          (Step("routes.invoke"),)),
+    Case("POST", "/invoke/{route}", {"route": MEMORY_ROUTE}, {"input": {"op": "put", "record": {"description": "x"}}},
+         (Step("memory.write", ("factory_memory",)),), gate="factory_memory", name="a memory put"),
+    Case("POST", "/invoke/{route}", {"route": MEMORY_ROUTE}, {"input": {"op": "search", "query": "x"}},
+         (Step("memory.read", ("factory_memory",)),), gate="factory_memory", name="a memory search"),
+    Case("POST", "/memory/{route}/import", {"route": MEMORY_ROUTE}, [{"description": "imported"}],
+         (Step("memory.write", ("factory_memory",)),), gate="factory_memory"),
     Case("POST", "/organs/build", {}, {"organ_template": NEW_ORGAN}, (Step("organs.dryrun", ("organs_builder",)),),
          gate="organs_builder", name="dry-run"),
     Case("POST", "/organs/build", {}, {"organ_template": NEW_ORGAN, "dryrun": False},

@@ -1,9 +1,10 @@
-"""A factory with real data for the fuzzers: nodes in every reachable state, a script node, an organ and a
-finished training run, so that generated paths with ids hit real records (not only 404s)."""
+"""A factory with real data for the fuzzers: nodes in every reachable state, a script node, a memory node, an organ
+and a finished training run, so that generated paths with ids hit real records (not only 404s)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from memory_support import stable_memory
 from seeding import (
     CANARY,
     DRAFT,
@@ -44,10 +45,12 @@ def seed(f) -> Seeded:
     organs.build(f.organs, SYSTEM, {"organ_template": {"id": ORGAN, "nodes": [STABLE],
                                                  "channels": [{"name": "main", "nodes": [STABLE]}]},
                              "dryrun": False})
+    memory_route = stable_memory(f)
     run_id = train(f, max_iterations=2)
     with f.read() as uow:
         gates = sorted(uow.capabilities.all())
-    nodes = [DRAFT, CANARY, STABLE, QUARANTINED, DISABLED, SCRIPT, TRAINABLE, "factory.selector.v1"]
+    nodes = [DRAFT, CANARY, STABLE, QUARANTINED, DISABLED, SCRIPT, TRAINABLE, "factory.selector.v1",
+             f"{memory_route}.v1"]
     return Seeded(nodes=nodes, organs=[ORGAN], routes=["analysis.mirror", "analysis.shout", "analysis.echo",
-                                                       "organ.mirror", "factory.selector"],
+                                                       "organ.mirror", "factory.selector", memory_route],
                   runs=[run_id], capabilities=gates)

@@ -12,6 +12,7 @@ from neira_factory.services import capabilities, fabricate, lifecycle, organs
 from neira_factory.services.bootstrap import build_services
 from neira_factory.config.tokens import TokenRegistry
 
+from memory_support import ROUTE as MEMORY_ROUTE, stable_memory
 from support import auth, make_settings
 
 DRAFT, CANARY, QUARANTINED = "analysis.reverse.v1", "analysis.echo.v1", "analysis.text_normalize.v1"
@@ -50,6 +51,11 @@ ENDPOINTS = [
     ("GET", "/audit", None, "audit.read"),
     ("GET", "/audit/verify", None, "audit.read"),
     ("GET", "/api/neira/introspection/status", None, "introspection.read"),
+    ("POST", f"/invoke/{MEMORY_ROUTE}", {"input": {"op": "search", "query": "x"}}, "memory.read"),
+    ("POST", f"/invoke/{MEMORY_ROUTE}", {"input": {"op": "put", "record": {"description": "x"}}}, "memory.write"),
+    ("GET", f"/memory/{MEMORY_ROUTE}", None, "memory.read"),
+    ("GET", f"/memory/{MEMORY_ROUTE}/export", None, "memory.read"),
+    ("POST", f"/memory/{MEMORY_ROUTE}/import", [{"description": "imported"}], "memory.write"),
 ]
 RANK = {"read": 0, "write": 1, "admin": 2}
 
@@ -65,6 +71,7 @@ def seeded_client(tmp_path, safe_mode: bool) -> TestClient:
     lifecycle.transition(f.lifecycle, SYSTEM, CANARY, "approve")
     lifecycle.transition(f.lifecycle, SYSTEM, QUARANTINED, "quarantine", reason="test")
     organs.build(f.organs, SYSTEM, {"organ_template": {**NEW_ORGAN, "id": ORGAN}, "dryrun": False})
+    stable_memory(f)
     if safe_mode:
         capabilities.set_safe_mode(f.capabilities, SYSTEM, True)
     return TestClient(create_app(f, TokenRegistry.load(f.settings)))

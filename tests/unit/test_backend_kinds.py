@@ -5,11 +5,13 @@ import pytest
 from pydantic import ValidationError
 
 from neira_factory.backends.catalog import CATALOG, build_backends
+from neira_factory.backends.memory_access import MemoryAccess
 from neira_factory.commands.synonyms import CAPABILITY_PART_WORDS
 from neira_factory.config import Settings
 from neira_factory.domain.backend_kinds import BACKEND_KINDS, DEFAULT_BACKEND
 from neira_factory.domain.capabilities import BACKEND_GATES, DEFAULT_GATES, GateState
 from neira_factory.domain.templates import FactorySpec, NodeTemplate
+from neira_factory.nervous.metrics import FactoryMetrics
 
 KINDS = list(BACKEND_KINDS.values())
 BASE = {"id": "analysis.kinds.v1", "version": "0.1.0", "analysis_type": "echo"}
@@ -17,7 +19,8 @@ BASE = {"id": "analysis.kinds.v1", "version": "0.1.0", "analysis_type": "echo"}
 
 def test_every_kind_has_a_class_in_the_catalog_and_build_backends_makes_them_all():
     assert {backend.name for backend in CATALOG} == {*BACKEND_KINDS, "organ"}
-    backends = build_backends(Settings(max_output_bytes=1234))
+    unused = MemoryAccess(read=None, write=None, metrics=FactoryMetrics(lambda: 0.0))  # no store is reached here
+    backends = build_backends(Settings(max_output_bytes=1234), unused)
     assert backends.max_output_bytes == 1234
     for name in (*BACKEND_KINDS, "organ"):
         assert backends.get(name).name == name

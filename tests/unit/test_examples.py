@@ -9,9 +9,12 @@ import yaml
 from neira_factory import library
 from neira_factory.backends.adapter import AdapterBackend, impl_name
 from neira_factory.backends.base import ExecContext
+from neira_factory.backends.memory import MemoryBackend
+from neira_factory.backends.memory_access import MemoryAccess
 from neira_factory.domain.schemas import schema_fits
 from neira_factory.domain.shapes import parse_fabrication, parse_organ
 from neira_factory.domain.templates import NodeTemplate, OrganTemplate
+from neira_factory.nervous.metrics import FactoryMetrics
 from neira_factory.services.bootstrap import read_gates
 from neira_factory.services.dryrun import _matches
 
@@ -19,6 +22,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
 ORGAN_FILES = [f for f in FILES if f.name.startswith("organ.")]
 NODE_FILES = [f for f in FILES if f not in ORGAN_FILES]
+MEMORY_FILES = [f for f in NODE_FILES if f.name.startswith("memory.")]
+ADAPTER_FILES = [f for f in NODE_FILES if f not in MEMORY_FILES]
+KIND_KEYS = ("analysis_type", "action_type", "memory_type")
 VOICE = ["analysis.text_normalize.v1", "analysis.text_to_phonemes.v1", "analysis.speak_adapter.v1",
          "action.speak_adapter.v1"]
 NEIRA_FIELDS = ("id", "version", "links", "confidence_threshold", "draft_content", "metadata")
@@ -36,7 +42,7 @@ def node(path: Path) -> NodeTemplate:
 def test_the_expected_files_exist():
     names = {f.name.removesuffix(".yaml") for f in FILES}
     expected = {*VOICE, "analysis.echo.v1", "analysis.reverse.v1", "analysis.keyword_classify.v1",
-                "organ.voice.v1", "organ.echo.v1", "organ.reverse.v1"}
+                "organ.voice.v1", "organ.echo.v1", "organ.reverse.v1", "memory.facts.v1", "organ.recall.v1"}
     assert expected <= names
 
 
@@ -52,7 +58,7 @@ def test_node_file_parses_in_every_body_shape(path):
     assert isinstance(flat, NodeTemplate)
     assert parse_fabrication({"template": doc}).template == flat
     assert parse_fabrication({"spec": {"backend": flat.backend, "template": doc}}).template == flat
-    assert flat.backend == "adapter"
+    assert flat.backend == ("memory" if path in MEMORY_FILES else "adapter")
     assert flat.metadata.get("schema") == "v1"
 
 
@@ -61,12 +67,13 @@ def test_node_file_has_neiras_required_fields(path):
     doc = load(path)
     missing = [f for f in NEIRA_FIELDS if f not in doc]
     assert missing == []
-    assert ("analysis_type" in doc) != ("action_type" in doc)
+    kinds = [k for k in KIND_KEYS if k in doc]
+    assert kinds == ["memory_type"] if path in MEMORY_FILES else kinds in (["analysis_type"], ["action_type"])
     assert doc["metadata"]["schema"] == "v1"
     assert doc["examples"], "every example node carries examples for the dry-run"
 
 
-@pytest.mark.parametrize("path", NODE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ADAPTER_FILES, ids=lambda p: p.name)
 def test_node_binds_a_library_impl_with_matching_io(path):
     template = node(path)
     name = impl_name(template)
@@ -78,7 +85,7 @@ def test_node_binds_a_library_impl_with_matching_io(path):
 
 
 def _cases():
-    for path in NODE_FILES:
+    for path in ADAPTER_FILES:
         template = node(path)
         for i, example in enumerate(template.examples):
             yield pytest.param(path, i, id=f"{path.name}[{i}]")
@@ -97,6 +104,34 @@ def test_example_gives_its_expected_output(path, index, tmp_path):
     output = AdapterBackend().run(template, example.input, ctx)
     assert _matches(example.expected, output), f"expected ⊆ output failed: {example.expected} vs {output}"
     assert list(tmp_path.iterdir()) == [], "a dry-run example wrote a file"
+
+
+def _shared_store():
+    raise AssertionError("a dry-run example reached the shared memory store")
+
+
+@pytest.mark.parametrize("path", MEMORY_FILES, ids=lambda p: p.name)
+def test_memory_examples_give_their_expected_output_on_one_throwaway_store(path):
+    template = node(path)
+    assert template.memory is not None and not MemoryBackend(None).check(template)
+    backend = MemoryBackend(MemoryAccess(_shared_store, _shared_store, FactoryMetrics(lambda: 0)))
+    ctx = ExecContext(side_effects=False, resolve=_no_links, execute=None, live=False)  # as the dry-run runs them
+    ops = []
+    for i, example in enumerate(template.examples):
+        assert example.expected is not None, f"example {i} has no expectation"
+        output = backend.run(template, example.input, ctx)
+        assert _matches(example.expected, output), f"example {i}: expected {example.expected}, got {output}"
+        ops.append(example.input["op"])
+    assert "put" in ops and "search" in ops[ops.index("put"):], "show a put, then a search that finds it"
+
+
+def test_recall_organ_is_typed_end_to_end():
+    organ = parse_organ(load(EXAMPLES / "organ.recall.v1.yaml"))
+    chain = [node(EXAMPLES / f"{i}.yaml") for i in organ.channels[0].nodes]
+    assert [t.backend for t in chain] == ["adapter", "memory", "adapter"]
+    assert chain[1].id == "memory.facts.v1"
+    for a, b in zip(chain, chain[1:]):
+        assert schema_fits(a.io.output, b.io.input) == [], f"{a.id} → {b.id}"
 
 
 @pytest.mark.parametrize("path", ORGAN_FILES, ids=lambda p: p.name)

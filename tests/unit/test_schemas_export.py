@@ -55,10 +55,10 @@ def test_node_template_schema_is_the_validation_schema():
     schema = json.loads((SCHEMAS / "NodeTemplate.schema.json").read_text())
     assert sorted(schema["required"]) == ["id", "version"]
     for name in ("analysis_type", "action_type", "memory_type", "links", "confidence_threshold", "draft_content",
-                 "metadata", "backend", "route", "io", "adapter", "script", "wasm", "params", "limits",
+                 "metadata", "backend", "route", "io", "adapter", "script", "wasm", "memory", "params", "limits",
                  "examples", "rollout"):
         assert name in schema["properties"], name
-    assert schema["properties"]["backend"]["anyOf"][0]["enum"] == ["adapter", "script", "wasm"]
+    assert schema["properties"]["backend"]["anyOf"][0]["enum"] == ["adapter", "script", "wasm", "memory"]
     assert schema["$defs"]["Limits"]["properties"]["timeout_ms"]["exclusiveMinimum"] == 0
 
 

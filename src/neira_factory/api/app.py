@@ -23,7 +23,7 @@ from ..services.bootstrap import DatabaseReadiness, Services
 from ..config.tokens import TokenRegistry
 from . import errors, ui
 from .limits import BodyLimit
-from .routers import admin, commands, events, invoke, nodes, organs, training
+from .routers import admin, commands, events, invoke, memory, nodes, organs, training
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 2.0  # a database slower than this to answer makes the replica not ready
@@ -210,6 +210,7 @@ def create_app(services: Services, tokens: TokenRegistry) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(events.router)
     app.include_router(invoke.router)
+    app.include_router(memory.router)
     app.include_router(organs.router)
     app.include_router(commands.router)
     app.include_router(training.router)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..domain.actors import Actor
 from ..domain.errors import FactoryError
 from ..domain.report import Risk
 from ..domain.templates import NodeTemplate
@@ -22,8 +23,9 @@ class ExecutionError(FactoryError):
     status = 502
     code = "execution_failed"
 
-    def __init__(self, reason: str, *, kind: str = "exception", node: str | None = None, **extra: Any):
-        status = {"bad_input": 422, "timeout": 504}.get(kind)
+    def __init__(self, reason: str, *, kind: str = "exception", node: str | None = None, status: int | None = None,
+                 **extra: Any):
+        status = status or {"bad_input": 422, "timeout": 504}.get(kind)
         super().__init__(reason, status=status, kind=kind, node=node, **extra)
         self.kind = kind
 
@@ -62,6 +64,9 @@ class ExecContext:
     member: Callable[[ResolvedNode, Any, "ExecContext"], Any] | None = None  # runs an organ's node, guarded
     closed: frozenset[str] = frozenset()  # gates that are off when the call began: nothing behind them runs
     live: bool = True  # False in a dry-run: failures are not counted and the immune system does not react
+    actor: Actor | None = None  # who the call runs for (None: the factory itself: a dry-run, training, a shadow)
+    permit: Callable[[str], None] | None = None  # raises Forbidden when `actor` may not do a policy action
+    scratch: dict[str, Any] = field(default_factory=dict)  # throwaway state a dry-run's examples share
 
     def deeper(self) -> "ExecContext":
         if self.depth + 1 > MAX_LINK_DEPTH:
@@ -81,3 +86,12 @@ class Backend(Protocol):
 
     def side_effects(self, template: NodeTemplate) -> bool:
         """Whether running this node acts on the world."""
+
+
+# What a backend may add to the protocol (Backends falls back to these when it does not):
+#   policy_action(template, data) -> str: the policy action an invocation with this input needs
+#       (default: routes.invoke); a memory read needs only the read scope.
+#   mirrors(template, data) -> bool: whether a shadow copy of this input runs (default: True).
+#   comparable(template, output) -> Any: what a shadow's output is compared by (default: the output).
+#   flush() -> None: write what the backend buffers (usage counters), with the statistics.
+#   interruptible_for(template, data) -> bool: `interruptible` for this input (a memory read stops itself).

@@ -33,6 +33,37 @@ class Backends:
                            field="backend")
         return backend
 
+    def __iter__(self):
+        return iter(self._by_name.values())
+
+    def policy_action(self, template: NodeTemplate, data: Any) -> str:
+        """The policy action invoking `template` on `data` needs (base.py lists the optional hooks)."""
+        hook = getattr(self.get(template.backend or "adapter"), "policy_action", None)
+        return hook(template, data) if hook is not None else "routes.invoke"
+
+    def interruptible(self, template: NodeTemplate, data: Any) -> bool:
+        """Whether this call stops itself at its deadline (then it runs in place, not on an abandonable worker):
+        the backend's `interruptible`, or its hook's answer for this input (a memory read)."""
+        backend = self.get(template.backend or "adapter")
+        hook = getattr(backend, "interruptible_for", None)
+        return hook(template, data) if hook is not None else backend.interruptible
+
+    def mirrors(self, template: NodeTemplate, data: Any) -> bool:
+        """Whether a shadow copy of `data` runs on `template` (a memory write does not)."""
+        hook = getattr(self.get(template.backend or "adapter"), "mirrors", None)
+        return hook(template, data) if hook is not None else True
+
+    def comparable(self, template: NodeTemplate, output: Any) -> Any:
+        """What a shadow's output is compared by (a memory search: the ids it found, in order)."""
+        hook = getattr(self.get(template.backend or "adapter"), "comparable", None)
+        return hook(template, output) if hook is not None else output
+
+    def flush(self) -> None:
+        """Write what the backends buffer (a memory store's usage counters)."""
+        for backend in self._by_name.values():
+            if (hook := getattr(backend, "flush", None)) is not None:
+                hook()
+
     def verify(self, template: NodeTemplate) -> None:
         """Re-check the artifacts a template points at (a wasm module's sha256); IntegrityError on a mismatch."""
         check = getattr(self.get(template.backend or "adapter"), "verify", None)

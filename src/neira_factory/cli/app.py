@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import admin, nodes, render, serve, training
+from . import admin, memory, nodes, render, serve, training
 from .client import DEFAULT_URL, ApiError, Unreachable
 from .common import CliError, Session
 
@@ -40,6 +40,7 @@ for _commands in (nodes.commands, training.commands, admin.commands, serve.comma
 app.add_typer(admin.caps, name="caps")
 app.add_typer(admin.audit, name="audit")
 app.add_typer(training.runs, name="training")
+app.add_typer(memory.commands, name="memory")
 
 
 @app.callback()

@@ -1,6 +1,8 @@
 """The CLI's HTTP client: one method per factory endpoint, errors as exceptions the CLI turns into exit codes."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -59,19 +61,25 @@ class FactoryClient:
     def close(self) -> None:
         self._http.close()
 
-    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Transport failures as Unreachable."""
         try:
-            return self._http.request(method, path, **options)
+            yield
         except httpx.ConnectError as exc:
             raise Unreachable(f"cannot connect to the factory at {self.url} ({exc}); is `neira-factory serve` "
                               "running there? Set NEIRA_URL or --url to point elsewhere.") from None
         except httpx.TransportError as exc:
             raise Unreachable(f"no answer from the factory at {self.url}: {exc.__class__.__name__}: {exc}") from None
 
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        with self._reaching():
+            return self._http.request(method, path, **options)
+
     def _call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None) -> Any:
+              headers: dict[str, str] | None = None, content: bytes | None = None) -> Any:
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        response = self._send(method, path, json=body, params=query, headers=headers)
+        response = self._send(method, path, json=body, params=query, headers=headers, content=content)
         data = _json(response)
         if response.is_error:
             raise _refused(response, data)
@@ -148,3 +156,21 @@ class FactoryClient:
         if response.is_error:
             raise _refused(response, _json(response))
         return response.content
+
+    # ---- memory --------------------------------------------------------------------------------
+
+    def memory(self, route: str) -> dict[str, Any]:
+        return self._call("GET", _path("memory", route))
+
+    def memory_export(self, route: str) -> Iterator[str]:
+        """The store's records, one JSON line each (without its newline), as the server streams them."""
+        with self._reaching(), self._http.stream("GET", _path("memory", route, "export")) as response:
+            if response.is_error:
+                response.read()
+                raise _refused(response, _json(response))
+            yield from (line for line in response.iter_lines() if line)
+
+    def memory_import(self, route: str, lines: bytes, source: str) -> dict[str, Any]:
+        """POST JSON Lines (one record a line) to the store."""
+        return self._call("POST", _path("memory", route, "import"), params={"source": source}, content=lines,
+                          headers={"Content-Type": "application/x-ndjson"})

@@ -2,6 +2,7 @@
 refusals, argument types, reading files and asking for confirmation."""
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +63,21 @@ def read_text(source: str) -> tuple[str, str]:
         raise CliError("invalid_file", f"cannot read {name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise CliError("invalid_file", f"{name} is not UTF-8 text: {exc}") from None
+
+
+def json_arg(text: str, option: str) -> Any:
+    """An option's JSON value: the text itself, @FILE's content, or stdin for `-`."""
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise CliError("unreadable_input", f"cannot read {text[1:]}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError("bad_input", f"{option} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
 def confirm(yes: bool, question: str, refusal: str) -> None:

@@ -3,15 +3,13 @@ commands said in words."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
 
 from . import render
-from .common import CliError, NodeId, Reason, Session, Yes, confirm, read_text
+from .common import CliError, NodeId, Reason, Session, Yes, confirm, json_arg, read_text
 
 FileArg = Annotated[str, typer.Argument(metavar="FILE", show_default=False,
                                         help="Node template, YAML or JSON; - reads stdin.")]
@@ -158,7 +156,7 @@ def invoke(
 ) -> None:
     """Invoke a route as traffic does: the stable version, or a canary/experimental candidate by its weight."""
     session: Session = ctx.obj
-    session.show(session.client.invoke(route, _json_input(data), key), render.invoked)
+    session.show(session.client.invoke(route, json_arg(data, "--input"), key), render.invoked)
 
 
 @commands.command()
@@ -182,16 +180,3 @@ def say(
     confirm(yes, "confirm this plan?", "refusing to confirm without a terminal; pass --yes to confirm")
     session.show(session.client.confirm(token), render.command_done)
 
-
-def _json_input(text: str) -> Any:
-    if text == "-":
-        text = sys.stdin.read()
-    elif text.startswith("@"):
-        try:
-            text = Path(text[1:]).read_text()
-        except OSError as exc:
-            raise CliError("unreadable_input", f"cannot read {text[1:]}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CliError("bad_input", f"--input is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None

@@ -248,6 +248,63 @@ def serving(url: str, facts: dict[str, str]) -> None:
         out.print(Text.assemble(Text(key.ljust(width), style="bold"), value), soft_wrap=True)
 
 
+# ---- memory --------------------------------------------------------------------------------------
+
+def _short(text: Any, width: int = 80) -> Text:
+    value = str(text or "")
+    return Text(value if len(value) <= width else value[:width - 1] + "…")
+
+
+def memory_summary(data: dict[str, Any]) -> None:
+    out.print(key_values(data, title=f"memory {data.get('route')}"))
+
+
+def memory_results(data: dict[str, Any]) -> None:
+    """A search's answer: the best first."""
+    results = (data.get("output") or {}).get("results") or []
+    out.print(table(f"{len(results)} record(s)", ["id", "score", "type", "priority", "description", "keywords"], [
+        [cell(r.get("id")), cell(r.get("score")), cell((r.get("record") or {}).get("type")),
+         cell((r.get("record") or {}).get("priority")), _short((r.get("record") or {}).get("description")),
+         cell(", ".join((r.get("record") or {}).get("keywords") or []) or None)] for r in results]))
+
+
+def memory_record(data: dict[str, Any]) -> None:
+    record = (data.get("output") or {}).get("record") or {}
+    out.print(key_values(record, title=f"record {record.get('id')}"))
+
+
+def memory_written(data: dict[str, Any]) -> None:
+    output = data.get("output") or {}
+    out.print(Text.assemble("stored ", cell(output.get("id"), "bold"), f" version {output.get('version')} in ",
+                            cell(data.get("route"))))
+
+
+def memory_imported(data: dict[str, Any]) -> None:
+    out.print(Text.assemble(f"imported {data.get('imported')} record(s) into ", cell(data.get("store"), "bold"),
+                            Text(f"  ({data.get('evicted')} evicted beyond the capacity; "
+                                 f"{data.get('requests')} request(s))", style="dim")))
+
+
+class RecordProgress:
+    """A Rich progress bar (on stderr) counting records: exported or imported of the total expected."""
+
+    def __init__(self, what: str, total: int | None):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("records"), TimeElapsedColumn(), console=err, transient=False)
+        self.task = self.progress.add_task(what, total=total)
+
+    def advance(self, records: int) -> None:
+        self.progress.advance(self.task, records)
+
+    def __enter__(self) -> "RecordProgress":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.stop()
+
 # ---- training ------------------------------------------------------------------------------------
 
 RUN_STYLES = {"queued": "dim", "running": "cyan", "paused": "yellow", "waiting": "bold yellow",

@@ -8,9 +8,10 @@ lookup is memoised: after the first command, parsing costs microseconds per word
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
+
+from ..library.text_search import morph
 
 __all__ = [
     "Token",
@@ -27,23 +28,8 @@ __all__ = [
     "within_one_edit",
 ]
 
-_MORPH = None
-_MORPH_LOCK = threading.Lock()
-
 _CYR = re.compile(r"[а-яё]", re.IGNORECASE)
 _LAT = re.compile(r"[a-z]", re.IGNORECASE)
-
-
-def morph():
-    """The shared pymorphy3 MorphAnalyzer (built on first use)."""
-    global _MORPH
-    if _MORPH is None:
-        with _MORPH_LOCK:
-            if _MORPH is None:
-                import pymorphy3
-
-                _MORPH = pymorphy3.MorphAnalyzer(lang="ru")
-    return _MORPH
 
 
 def is_cyrillic(word: str) -> bool:

@@ -95,10 +95,13 @@ def node_for(impl: str, world: World) -> str:
 
 def node_step(node_id: str, world: World, reason: str) -> Step:
     document = world.examples.get(node_id)
-    if document is None:
-        kind, impl = node_id.split(".")[0], node_id.split(".")[1]
-        document = {"id": node_id, "version": "0.1.0", f"{kind}_type": impl, "backend": "adapter",
-                    "adapter": {"impl": impl}}
+    kind, name = node_id.split(".")[0], node_id.split(".")[1]
+    if document is None and kind == "memory":  # a store named after its topic (verbs/memory.py)
+        document = {"id": node_id, "version": "0.1.0", "memory_type": name, "backend": "memory",
+                    "memory": {"store": name}}
+    elif document is None:
+        document = {"id": node_id, "version": "0.1.0", f"{kind}_type": name, "backend": "adapter",
+                    "adapter": {"impl": name}}
     backend = document.get("backend") or "adapter"
     return Step("create_node", node_id, {"template": document, "reason": f"command: {reason}"}, "nodes.create",
                 (f"factory_{backend}",))

@@ -44,6 +44,18 @@ class WasmSpec(Strict):
     abi: Literal["neira-json-v1", "wasi-command"] = "neira-json-v1"
 
 
+class MemorySpec(Strict):
+    """Memory backend payload: the store its records live in and how it is kept (docs/memory.md)."""
+
+    store: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$",
+                              description="the store's name; default: the node's route (its versions share it)")
+    capacity: float = Field(default=100_000, allow_inf_nan=False,
+                            description="records; beyond it the lowest-priority ones are evicted")
+    language: Literal["ru", "en", "auto"] = Field(default="auto", description="how text is normalised for search")
+    retention_days: float | None = Field(default=None, allow_inf_nan=False,
+                                         description="records not updated or used for this long are pruned")
+
+
 @dataclass(frozen=True)
 class BackendKind:
     name: str  # a template's `backend:` and the field that holds its payload
@@ -61,6 +73,7 @@ BACKEND_KINDS: dict[str, BackendKind] = {kind.name: kind for kind in (
     BackendKind("adapter", "factory_adapter", "experimental", AdapterSpec, False, ("адаптер", "адаптерный")),
     BackendKind("script", "factory_script", "locked", ScriptSpec, True, ("скрипт", "скриптовый", "сценарий", "rhai")),
     BackendKind("wasm", "factory_wasm", "locked", WasmSpec, True, ("васм", "webassembly")),
+    BackendKind("memory", "factory_memory", "experimental", MemorySpec, False, ("память", "памяти", "memory")),
 )}
 DEFAULT_BACKEND = "adapter"  # a template that names no backend and carries no payload
 BackendName = Literal[tuple(BACKEND_KINDS)]  # type: ignore[valid-type]

@@ -24,6 +24,7 @@ DEFAULT_GATES: dict[str, GateState] = {
     "organ_vision_readonly": GateState.EXPERIMENTAL,
     "organ_echo": GateState.EXPERIMENTAL,
     "organ_reverse": GateState.EXPERIMENTAL,
+    "organ_recall": GateState.EXPERIMENTAL,
 }
 
 BACKEND_GATES = {kind.name: kind.gate for kind in BACKEND_KINDS.values()}

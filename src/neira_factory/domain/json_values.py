@@ -71,36 +71,49 @@ def problem(value: Any, root: str, describe: Callable[[Any], str] | None = None)
 
     Lists and tuples are arrays, dicts with string keys objects. `describe` names a value of another
     type ("a function pointer"); without it, the type's name is used."""
-    stack: list[tuple[str, Any, int]] = [(root, value, 0)]
+    # each entry: (link, value, depth); a link is (parent's link, key), None at the root: the path is spelled
+    # out only for what is wrong
+    stack: list[tuple[Any, Any, int]] = [(None, value, 0)]
     scanned: set[int] = set()  # ids of the long strings scanned so far (all alive: `value` holds them)
     while stack:
-        path, v, depth = stack.pop()
+        link, v, depth = stack.pop()
         t = type(v)
         if v is None or t is bool or t is int:
             continue
         if t is str:
             if _surrogate(v, scanned):
-                return path, "a string with a lone surrogate (not encodable as UTF-8)"
+                return _path(root, link), "a string with a lone surrogate (not encodable as UTF-8)"
         elif t is float:
             if not math.isfinite(v):
-                return path, f"a non-finite number ({v})"
+                return _path(root, link), f"a non-finite number ({v})"
         elif t is dict or t is list or t is tuple:
             if depth >= MAX_DEPTH:
-                return path, f"nested deeper than {MAX_DEPTH} levels"
+                return _path(root, link), f"nested deeper than {MAX_DEPTH} levels"
             if t is dict:
                 for k, x in v.items():
                     if type(k) is not str or _surrogate(k, scanned):
-                        return path, f"a key that is not a plain string ({k!r})"
-                    stack.append((f"{path}.{k}" if path else k, x, depth + 1))
+                        return _path(root, link), f"a key that is not a plain string ({k!r})"
+                    stack.append(((link, k), x, depth + 1))
             else:
-                stack.extend((f"{path}.{i}" if path else str(i), x, depth + 1) for i, x in enumerate(v))
+                stack.extend(((link, i), x, depth + 1) for i, x in enumerate(v))
         else:
-            return path, describe(v) if describe else f"a {t.__name__}"
+            return _path(root, link), describe(v) if describe else f"a {t.__name__}"
     return None
+
+
+def _path(root: str, link: Any) -> str:
+    """The dotted path of a `problem` stack link, from `root`."""
+    keys: list[str] = []
+    while link is not None:
+        link, key = link
+        keys.append(str(key))
+    return ".".join([root, *reversed(keys)] if root else reversed(keys))
 
 
 def _surrogate(text: str, scanned: set[int]) -> bool:
     """Whether `text` holds a lone surrogate; a long string whose id is in `scanned` was found clean."""
+    if text.isascii():
+        return False
     if len(text) >= SCAN_ONCE:
         if id(text) in scanned:
             return False

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Objective = Literal["accuracy", "f1", "mse", "exact_match"]
+Objective = Literal["accuracy", "f1", "mse", "exact_match", "mrr"]
 MAX_ITERATIONS = 1000
 
 
@@ -20,7 +20,8 @@ class TrainBody(Strict):
                          "under the server's <var>/datasets), or omitted: the node template's examples that have "
                          "`expected`")
     objective: Objective = Field(default="exact_match", description="accuracy, f1 (macro over labels), mse "
-                                 "(minimised) or exact_match")
+                                 "(minimised), exact_match or mrr (mean reciprocal rank of `expected` in a "
+                                 "ranked list, default field results[*].id)")
     field: str | None = Field(default=None, min_length=1, max_length=500,
                               description="JMESPath over the output (and a dict `expected`) naming what is compared; "
                                           "default: see docs/training.md")

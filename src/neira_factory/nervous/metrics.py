@@ -38,6 +38,7 @@ class FactoryMetrics:
             self.notify_deliveries.labels(outcome)
         self._runtime(r)
         self._training(r)
+        self._memory(r)
 
     def _runtime(self, r: CollectorRegistry) -> None:
         """RED per node version, USE per sandbox, watchdogs, shadow comparisons, analysis and immune counters."""
@@ -85,6 +86,16 @@ class FactoryMetrics:
                                           "patience, exhausted)", ["cause"], registry=r)
         for cause in ("target", "patience", "exhausted"):
             self.training_converged.labels(cause)
+
+    def _memory(self, r: CollectorRegistry) -> None:
+        """Memory stores: records held, operations by outcome, evictions, search latency."""
+        self.memory_records = Gauge("memory_records", "Records in a memory store", ["store"], registry=r)
+        self.memory_ops = Counter("memory_ops_total", "Memory node operations, by outcome (ok, error, forbidden)",
+                                  ["store", "op", "outcome"], registry=r)
+        self.memory_evictions = Counter("memory_evictions_total", "Records evicted beyond a store's capacity",
+                                        ["store"], registry=r)
+        self.memory_search = Histogram("memory_search_seconds", "Memory search latency (the store's query and "
+                                       "ranking)", buckets=LATENCY_BUCKETS, registry=r)
 
     def watch_sandbox(self, busy: Callable[[], float], queued: Callable[[], float]) -> None:
         self.sandbox_busy.set_function(busy)

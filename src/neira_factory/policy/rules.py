@@ -32,6 +32,8 @@ ACTIONS: dict[str, ActionRule] = {
     "commands.plan": ActionRule("read", False),
     "commands.confirm": ActionRule("write", True),
     "routes.invoke": ActionRule("write", False),
+    "memory.read": ActionRule("read", False),  # a memory node's get and search (docs/memory.md)
+    "memory.write": ActionRule("write", True),  # its put, forget, push_metrics, and bulk imports
     "capabilities.read": ActionRule("read", False),
     "capabilities.set": ActionRule("admin", True),
     "safe_mode.set": ActionRule("admin", True),

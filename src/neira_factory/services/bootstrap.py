@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..backends.catalog import build_backends
+from ..backends.memory_access import MemoryAccess
 from ..config import Settings
 from ..domain.actors import SYSTEM
 from ..domain.capabilities import DEFAULT_GATES, FACTORY_NODE_PREFIX, GateState
@@ -26,7 +27,8 @@ from ..runtime.stats import StatsRecorder
 from ..store import Database
 from ..store.database import Readiness as DatabaseReadiness
 from . import (analysis, audit, capabilities, commands, dryrun, events, examples, execution, fabricate, immune,
-               introspection, invoke, lifecycle, nodes, organs, permissions, self_edit, supervisor, trainer, training)
+               introspection, invoke, lifecycle, memory, nodes, organs, permissions, self_edit, supervisor, trainer,
+               training)
 from .authorizer import Authorizer
 from .ports import FlushStats, Read, Write
 from .routing import RouteReader
@@ -83,6 +85,7 @@ class Services:
     events: events.Deps
     permissions: permissions.Deps
     examples: examples.Deps
+    memory: memory.Deps
     supervisor: supervisor.Supervisor
     trainers: trainer.Trainers
     workers: WorkerHost
@@ -106,8 +109,7 @@ def build_services(settings: Settings) -> Services:
 def _wire(settings: Settings, db: Database) -> Services:
     ttl_s = settings.cache_ttl_ms / 1000
     bus = EventBus()
-    backends = build_backends(settings)
-    caches: list[RouteCaches | Authorizer] = []
+    caches: list[RouteCaches | Authorizer | MemoryAccess] = []
 
     def invalidate(changed: list[Event]) -> None:
         for cache in caches:
@@ -116,22 +118,24 @@ def _wire(settings: Settings, db: Database) -> Services:
     tail = EventTail(db, bus, settings.replica, poll_s=settings.events_poll_ms / 1000, on_remote=invalidate)
     bus.history = tail.replay
     tx = Transactions(db, tail, invalidate)
+    metrics = FactoryMetrics(lambda: _count_active(tx.read))
+    memory = MemoryAccess(tx.read, tx.write, metrics)
+    backends = build_backends(settings, memory)
     auth = Authorizer(PolicyEngine(), tx.read, four_eyes=settings.four_eyes, ttl_s=ttl_s)
     reader = RouteReader(tx.read, backends)
     routes = RouteCaches(reader.route_table, reader.resolve, ttl_s)
-    caches += [routes, auth]
-    metrics = FactoryMetrics(lambda: _count_active(tx.read))
+    caches += [routes, auth, memory]
     metrics.safe_mode.set_function(lambda: _safe_mode_now(auth))
     runtime = Runtime(backends=backends, caches=routes, metrics=metrics,
                       stats=StatsRecorder(settings.replica, settings.stats_window_s),
                       watchdog_ms=(settings.watchdog_soft_ms, settings.watchdog_hard_ms),
                       output_dir=settings.output_dir, write=lambda: db.unit_of_work(write=True))
     selector = SelectorSync(db)
-    return _use_cases(settings, db, bus, tail, tx, auth, runtime, selector)
+    return _use_cases(settings, db, bus, tail, tx, auth, runtime, selector, memory)
 
 
 def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail, tx: Transactions,
-               auth: Authorizer, runtime: Runtime, selector: SelectorSync) -> Services:
+               auth: Authorizer, runtime: Runtime, selector: SelectorSync, stores: MemoryAccess) -> Services:
     """Each use case with only the collaborators it uses."""
     rt, metrics = runtime, runtime.metrics
     the_analysis = analysis.Deps(tx.read, auth.authorize, rt.stats, rt.flush_stats)
@@ -140,7 +144,7 @@ def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail,
                                    auth.cached_policy_state, immune.Deps(tx.write, the_lifecycle))
     the_invoke = invoke.Deps(auth.policy, auth.cached_policy_state, rt.routes, rt.resolved, rt.shadows, rt.stats,
                              metrics, the_execution)
-    the_nodes = nodes.Deps(tx.read, auth.authorize, auth.policy_state, the_execution)
+    the_nodes = nodes.Deps(tx.read, auth.authorize, auth.policy_state, auth.policy, the_execution)
     the_self_edit = self_edit.Deps(tx.write, the_invoke)
     the_dryrun = dryrun.Deps(rt.backends, selector, the_execution, the_self_edit)
     the_fabricate = fabricate.Deps(tx.read, tx.write, auth.authorize, auth.policy_state, metrics, the_dryrun,
@@ -153,7 +157,8 @@ def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail,
                                  the_fabricate, trainers)
     the_capabilities = capabilities.Deps(tx.read, tx.write, auth.authorize)
     the_supervisor = supervisor.Supervisor(supervisor.Deps(tx.read, tx.write, rt.flush_stats, rt.stats, rt.shadows,
-                                                           metrics, settings, the_analysis, the_lifecycle))
+                                                           metrics, settings, the_analysis, the_lifecycle,
+                                                           stores))
     notifier = WebhookNotifier.from_settings(settings, tail, metrics.notify_deliveries)
     workers = WorkerHost([*([notifier] if notifier else []), OnStop("event bus", bus.close), tail, the_supervisor,
                           trainers])
@@ -170,6 +175,7 @@ def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail,
                                the_organs, the_training, the_dryrun),
         events=events.Deps(bus, tx.read, auth.authorize), permissions=permissions.Deps(tx.read, auth.policy, auth.policy_state),
         examples=examples.Deps(tx.read, the_fabricate, the_organs),
+        memory=memory.Deps(tx.read, auth.authorize, stores),
         supervisor=the_supervisor, trainers=trainers, workers=workers)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any
 
+from ..training.objectives import contains
 from ..backends import Backends
 from ..backends.adapter import default_target
 from ..domain.capabilities import BACKEND_GATES, SELF_EDIT_GATE, GateState, is_open
@@ -82,10 +83,9 @@ def _compat(template: NodeTemplate, found: dict[str, NodeTemplate], risks: list[
 
 
 def _matches(expected: Any, actual: Any) -> bool:
-    """Expected is a subset of actual: every expected key present with a matching value."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        return all(k in actual and _matches(v, actual[k]) for k, v in expected.items())
-    return expected == actual
+    """Expected is a subset of actual: every expected key present with a matching value, a list element by
+    element (as training's exact_match compares)."""
+    return contains(expected, actual)
 
 
 def _examples(f: Deps, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk]) -> list[dict[str, Any]]:

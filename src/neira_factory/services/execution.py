@@ -20,11 +20,12 @@ from functools import partial
 from typing import Any
 
 from ..backends import Backends, ExecContext, ExecutionError, ResolvedNode
+from ..domain.actors import Actor
 from ..domain.errors import Forbidden
 from ..domain.references import is_factory_name, run_gates
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
-from ..policy import PolicyState
+from ..policy import PolicyEngine, PolicyState
 from ..nervous.metrics import FactoryMetrics
 from ..runtime.stats import StatsRecorder
 from ..runtime.watchdog import HardTimeouts, Watchdog
@@ -59,8 +60,9 @@ class Outcome:
     ms: float
     trace: list[dict[str, Any]] = field(default_factory=list)  # an organ's steps
 
-    def comparable(self) -> tuple[str, Any]:
-        return ("error", self.error.kind) if self.error else ("ok", self.output)
+    def comparable(self, project: Callable[[Any], Any] = lambda output: output) -> tuple[str, Any]:
+        """What a shadow comparison compares: the error's kind, or the output (as the backend projects it)."""
+        return ("error", self.error.kind) if self.error else ("ok", project(self.output))
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,25 @@ class Served:
     state: str
     route: str
     version: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a call runs for and what it shares: the actor, how its policy actions are checked (a memory node's
+    reads and writes), and a dry-run's throwaway state."""
+
+    actor: Actor | None = None
+    permit: Callable[[str], None] | None = None
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, policy: PolicyEngine, actor: Actor, state: PolicyState) -> Caller:
+        """`actor` under `state`: each action it takes is decided by the policy engine (Forbidden if not)."""
+        return cls(actor, lambda action: policy.decide(actor, action, state).enforce())
+
+    @classmethod
+    def inherited(cls, ctx: ExecContext) -> Caller:
+        return cls(ctx.actor, ctx.permit, ctx.scratch)
 
 
 @dataclass
@@ -85,9 +106,11 @@ class Call:
     cap_s: float | None = None  # what is left of an enclosing organ's budget
     resolve: Resolve | None = None  # how linked nodes and members are found; default: the runtime's cache
     live: bool = True  # not a dry-run: errors are counted and the immune system reacts (members inherit it)
+    caller: Caller | None = None  # who it runs for (members inherit it); None: the factory itself
 
     def __post_init__(self) -> None:
         self.backend = self.f.backends.get(self.template.backend or "adapter")
+        self.interruptible = self.f.backends.interruptible(self.template, self.data)
         self.budget = self.f.watchdog.budget(self.template.limits.timeout_ms, cap_s=self.cap_s)
         self.ctx = self.f.runtime_context(side_effects=self.side_effects,
                                           deadline=time.monotonic() + self.budget.hard_s)
@@ -95,6 +118,8 @@ class Call:
             self.ctx.resolve = self.resolve
         self.ctx.closed = self.f.cached_policy_state().closed
         self.ctx.live = self.live
+        if self.caller is not None:
+            self.ctx.actor, self.ctx.permit, self.ctx.scratch = self.caller.actor, self.caller.permit, self.caller.scratch
         self.ctx.member = partial(run_member, self.f)
         self.started = time.perf_counter()
 
@@ -114,13 +139,13 @@ class Call:
 
 
 def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effects: bool,
-            cap_s: float | None = None, resolve: Resolve | None = None,
-            live: bool = True) -> tuple[Outcome, str, dict[str, int]]:
+            cap_s: float | None = None, resolve: Resolve | None = None, live: bool = True,
+            caller: Caller | None = None) -> tuple[Outcome, str, dict[str, int]]:
     """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker
     (a nested one inside an organ). Never raises for the node's own failures. A dry-run's examples are
     not `live`: their errors are not counted and the immune system does not react to them."""
-    call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live)
-    if call.backend.interruptible:
+    call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live, caller)
+    if call.interruptible:
         run = f.watchdog.run_inline
     else:
         run = partial(f.watchdog.run_abandonable, nested=cap_s is not None)
@@ -133,13 +158,13 @@ def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effect
     return done
 
 
-async def guarded_async(f: Deps, template: Template, node_id: str, data: Any, *,
-                        side_effects: bool) -> tuple[Outcome, str, dict[str, int]]:
+async def guarded_async(f: Deps, template: Template, node_id: str, data: Any, *, side_effects: bool,
+                        caller: Caller | None = None) -> tuple[Outcome, str, dict[str, int]]:
     """`guarded` for the event loop: one hop to a worker, the timeouts awaited without blocking."""
-    call = Call(f, template, node_id, data, side_effects)
+    call = Call(f, template, node_id, data, side_effects, caller=caller)
     try:
         done = call.finish(await f.watchdog.run_async(call.run, node_id, call.budget,
-                                                      interruptible=call.backend.interruptible), None)
+                                                      interruptible=call.interruptible), None)
     except Exception as exc:
         done = call.finish(None, exc)
     if _reacts(done[0].error):
@@ -168,7 +193,7 @@ def run_member(f: Deps, member: ResolvedNode, data: Any, ctx: ExecContext) -> An
     left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
     outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
                                       cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000,
-                                      resolve=ctx.resolve, live=ctx.live)
+                                      resolve=ctx.resolve, live=ctx.live, caller=Caller.inherited(ctx))
     if ctx.side_effects:
         count(f, Served(template.id, member.state, template.route_name, template.version), backend, outcome, usage)
     if outcome.error is not None:
@@ -182,6 +207,7 @@ def dry_run_examples(f: Deps, uow: UnitOfWork, template: Template, inputs: Itera
     WATCHDOG_HARD_MS: an input that finds it spent is not run (a `timeout`), so no request can hold a worker
     for a hundred examples' timeouts."""
     resolve = preloaded(uow, template)
+    caller = Caller()  # one throwaway state for all the examples (a memory node's store)
     ends = time.monotonic() + f.watchdog.hard_ms / 1000
     for data in inputs:
         left = ends - time.monotonic()
@@ -191,7 +217,7 @@ def dry_run_examples(f: Deps, uow: UnitOfWork, template: Template, inputs: Itera
                                                node=template.id, limit_ms=f.watchdog.hard_ms), 0.0)
             continue
         yield guarded(f, template, template.id, data, side_effects=False, cap_s=left, resolve=resolve,
-                      live=False)[0]
+                      live=False, caller=caller)[0]
 
 
 def preloaded(uow: UnitOfWork, template: Template) -> Resolve:

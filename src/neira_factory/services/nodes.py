@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..policy import PolicyEngine
 from ..domain.actors import Actor
 from ..domain.capabilities import FACTORY_NODE_PREFIX
 from ..domain.errors import Conflict
@@ -32,6 +33,7 @@ class Deps:
     read: Read
     authorize: Authorize
     policy_state: PolicyStateOf
+    policy: PolicyEngine
     execution: execution.Deps
 
 
@@ -117,8 +119,10 @@ def run_version(f: Deps, actor: Actor, pick: Callable[[UnitOfWork], Node],
             raise Conflict(f"{record.kind} {record.id} is {record.state} and does not run", code="not_runnable",
                            state=record.state)
         template = load_template(uow, record)
-        require_open(f.policy_state(uow), template, partial(resolved_in, uow))
-    outcome, _, _ = execution.guarded(f.execution, template, record.id, data, side_effects=not dry_run(record))
+        state = f.policy_state(uow)
+        require_open(state, template, partial(resolved_in, uow))
+    outcome, _, _ = execution.guarded(f.execution, template, record.id, data, side_effects=not dry_run(record),
+                                      caller=execution.Caller.of(f.policy, actor, state))
     if outcome.error is not None:
         raise outcome.error
     return record, outcome

@@ -52,7 +52,9 @@ class Runtime:
             self.hard_timeouts.add(node_id)
 
     def flush_stats(self) -> int:
-        """Write this replica's changed counters to the database (one transaction)."""
+        """Write this replica's changed counters to the database (one transaction), and what the backends
+        buffer (a memory store's usage)."""
+        self.backends.flush()
         if not self.stats.dirty:
             return 0
 

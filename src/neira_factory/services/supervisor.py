@@ -17,7 +17,10 @@ from ..domain.actors import WATCHDOG
 from ..domain.errors import FactoryError
 from ..domain.events import Event
 from ..domain.lifecycle import Action, State
+from ..backends.memory import spec_of, store_of
+from ..backends.memory_access import MemoryAccess
 from ..config import Settings
+from ..domain.memory import DAY_S
 from ..library.core import prune_outputs
 from ..nervous.metrics import FactoryMetrics
 from ..runtime.shadows import Shadows
@@ -48,6 +51,7 @@ class Deps:
     settings: Settings
     analysis: analysis.Deps
     lifecycle: lifecycle.Deps
+    memory: MemoryAccess
 
 
 class Supervisor:
@@ -89,6 +93,7 @@ class Supervisor:
         """One round: flush, prune old windows now and then, then check every candidate with new evidence.
         Returns what was done."""
         self.f.flush_stats()
+        self.f.memory.refresh_gauge()
         if time.monotonic() >= self._next_prune:
             self.prune()
         with self.f.read() as uow:
@@ -97,15 +102,31 @@ class Supervisor:
 
     def prune(self) -> int:
         """Delete statistics windows and measurements older than their retention period, events older than
-        theirs (NEIRA_EVENTS_RETENTION_H), and files nodes wrote into <var>/output older than
-        NEIRA_OUTPUT_RETENTION_H. Returns how many rows and files went."""
+        theirs (NEIRA_EVENTS_RETENTION_H), files nodes wrote into <var>/output older than
+        NEIRA_OUTPUT_RETENTION_H, and memory records past their store's `retention_days`. Returns how many rows
+        and files went."""
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         settings, now = self.f.settings, time.time()
         horizon = self.f.stats.window(now - settings.stats_retention_h * 3600)
         with self.f.write() as uow:
             rows = (uow.stats.prune(horizon) + uow.measurements.prune(horizon)
                     + uow.event_log.prune(now - settings.events_retention_h * 3600))
-        return rows + prune_outputs(settings.output_dir, now - settings.output_retention_h * 3600)
+        return (rows + prune_outputs(settings.output_dir, now - settings.output_retention_h * 3600)
+                + self.prune_memory(now))
+
+    def prune_memory(self, now: float) -> int:
+        """Each memory store with a `retention_days` (its stable version's, else a live one's): the records not
+        updated or used for that long go (audited)."""
+        retention: dict[str, tuple[float, str]] = {}
+        with self.f.read() as uow:
+            for state in (State.STABLE, State.EXPERIMENTAL, State.CANARY):  # the stable version's spec wins
+                for record in uow.nodes.list(state=state.value, backend="memory", limit=1000):
+                    template = load_template(uow, record)
+                    days = spec_of(template).retention_days
+                    if days is not None and days > 0:
+                        retention.setdefault(store_of(template), (days, record.id))
+        return sum(self.f.memory.prune(store, now - days * DAY_S, WATCHDOG.name, node)
+                   for store, (days, node) in retention.items())
 
     def check(self, record: Node) -> dict[str, Any] | None:
         f = self.f

@@ -209,3 +209,34 @@ webhook_cursor = Table(  # one row per webhook: the cluster delivers the event l
     Column("holder", String(200)),  # the replica that holds the delivery lease (NULL: released)
     Column("lease_until", DateTime(timezone=True)),
 )
+
+# memory stores: created by store/memory_schema.py (revision 0008), which adds the full-text index
+memory_records = Table(
+    "memory_records",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("store", String(200), nullable=False),
+    Column("rid", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("keywords", JSON, nullable=False),
+    Column("links", JSON, nullable=False),
+    Column("credibility", Float, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("demand", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("touched_at", Float, nullable=False),
+    Column("rank_key", Float, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+memory_stores = Table(
+    "memory_stores",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("records", BigInteger, nullable=False),
+    Column("evictions", BigInteger, nullable=False),
+)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.events import Event
 from ..immune.chain import AuditKey
+from .memory import MemoryRepository
 from .repositories import (
     AnnouncedPhaseRepository,
     ArtifactRepository,
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.training = TrainingRepository(self.conn)
         self.event_log = EventRepository(self.conn, self.postgres)
         self.webhook_cursor = WebhookCursorRepository(self.conn, self.postgres)
+        self.memory = MemoryRepository(self.conn, self.postgres)
 
     def announce(self, event: Event) -> None:
         self.events.append(event)

@@ -1,4 +1,5 @@
-"""What a run maximises (or minimises): accuracy, macro F1, mean squared error, exact-match rate.
+"""What a run maximises (or minimises): accuracy, macro F1, mean squared error, exact-match rate, mean
+reciprocal rank.
 
 Each example's run gives an output (or an error); the objective compares it with `expected`:
 
@@ -17,6 +18,11 @@ answers. `f1` is the macro average over the labels seen (each label: 2Â·TP / (2Â
 object label is compared on `expected`'s keys. `mse` is the mean of squared differences (over every
 number of an object `expected`), and needs every example to give a number.
 
+`mrr` ranks: the output's `field` (default `results[*].id`, what a memory node's search returns) is a list,
+best first, and an example scores 1/k when the k-th entry is `expected` (an id, or an object the entry
+contains), 0 when none is; the metric is the mean. Accuracy at 1 is `exact_match` with field
+`results[0].id`.
+
 An example whose run failed counts as wrong (for mse it makes the whole evaluation fail); an
 iteration in which no example could be compared at all is an evaluation error.
 """
@@ -24,7 +30,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from jmespath.exceptions import JMESPathError
@@ -47,7 +55,9 @@ OBJECTIVES = {
     "f1": Objective("f1", True, "label"),
     "exact_match": Objective("exact_match", True, "label"),
     "mse": Objective("mse", False, "value"),
+    "mrr": Objective("mrr", True, "results"),
 }
+MRR_FIELD = "results[*].id"  # mrr's `field` when none is named: a memory search's ids, best first
 
 
 def objective(name: str) -> Objective:
@@ -210,26 +220,48 @@ def score(obj: Objective, compiled, results: list[Result]) -> Score:
         return _mse(compiled, results)
     if obj.name == "f1":
         return _f1(obj, compiled, results)
-    right, compared, failures, failed, first_problem = 0.0, 0, [], 0, None
+    if obj.name == "mrr":
+        return _mean(results, partial(_reciprocal_rank, compiled or compile_field(MRR_FIELD)),
+                     lambda credit: f"reciprocal rank {credit:.3g}")
+
+    def credit(r: Result) -> float:
+        truth = truth_of(r.expected, compiled)
+        predicted = predicted_of(r.output, r.expected, compiled, obj)
+        return _share(truth, predicted) if obj.name == "accuracy" else float(contains(truth, predicted))
+
+    return _mean(results, credit)
+
+
+def _mean(results: list[Result], credit_of: Callable[[Result], float],
+          miss: Callable[[float], str | None] = lambda credit: None) -> Score:
+    """The mean credit of the examples (a failed or uncomparable one scores 0), with the failures: each
+    example with less than full credit, and why (its error, why it could not be compared, or `miss`)."""
+    total, compared, failures, failed, first_problem = 0.0, 0, [], 0, None
     for r in results:
         problem, credit = r.error, 0.0
         if problem is None:
             try:
-                truth = truth_of(r.expected, compiled)
-                predicted = predicted_of(r.output, r.expected, compiled, obj)
-                credit = _share(truth, predicted) if obj.name == "accuracy" else float(contains(truth, predicted))
+                credit = credit_of(r)
                 compared += 1
             except Uncomparable as exc:
                 problem = str(exc)
-        right += credit
+        total += credit
         if credit < 1:
             failed += 1
             first_problem = first_problem or problem
             if len(failures) < MAX_FAILURES:
-                failures.append(_failure(r, r.output, problem))
+                failures.append(_failure(r, r.output, problem or miss(credit)))
     if compared == 0:
         return Score(None, f"no example could be compared: {first_problem}", failed, failures)
-    return Score(right / len(results), None, failed, failures)
+    return Score(total / len(results), None, failed, failures)
+
+
+def _reciprocal_rank(ranks, r: Result) -> float:
+    """1/k when the k-th entry of the output's ranked list is `expected` (an object: contained in it), else 0."""
+    ranked = _field(ranks, r.output, "the output")
+    if not isinstance(ranked, list):
+        raise Uncomparable(f"mrr needs a list at `{ranks.expression}`; got {label(ranked)[:80]}")
+    return next((1 / k for k, got in enumerate(ranked, 1) if contains(r.expected, got)), 0.0)
 
 
 def _fields(value: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
@@ -301,3 +333,4 @@ def _mse(compiled, results: list[Result]) -> Score:
     if not math.isfinite(mse):
         return Score(None, "the mean squared error overflowed", len(misses), failures)
     return Score(mse, None, len(misses), failures)
+

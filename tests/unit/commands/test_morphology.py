@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from neira_factory.commands import SYNONYMS, Vocabulary, morphology, parse, step_impl
+from neira_factory.library import text_search
 from neira_factory.commands.morphology import forms, lemmas, tokenize, within_one_edit
 
 
@@ -63,7 +64,7 @@ def test_morph_analyzer_is_built_once_and_lemmas_are_cached(vocab, monkeypatch):
         word_is_known = parse
 
     # every word of a command seen before comes from the caches, not from pymorphy3
-    monkeypatch.setattr(morphology, "_MORPH", Exploding())
+    monkeypatch.setattr(text_search, "_MORPH", Exploding())  # the analyser the parser shares with memory search
     assert parse(text, vocab) == first
 
 

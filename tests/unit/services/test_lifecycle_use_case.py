@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from neira_factory.backends.catalog import build_backends
+from neira_factory.backends.memory_access import MemoryAccess
 from neira_factory.config import Settings
 from neira_factory.domain.actors import Actor
 from neira_factory.domain.errors import AnalysisNotPassed, Forbidden, InvalidTransition
@@ -25,6 +26,7 @@ from neira_factory.store.templates import store_template
 from fake_uow import FakeUnitOfWork
 
 WRITER, ADMIN, READER = Actor("writer", "write"), Actor("admin", "admin"), Actor("reader", "read")
+NO_STORE = MemoryAccess(read=None, write=None, metrics=FactoryMetrics(lambda: 0.0))  # no memory node runs here
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def uow() -> FakeUnitOfWork:
 def deps(uow, tmp_path) -> lifecycle.Deps:
     auth = Authorizer(PolicyEngine(), uow, four_eyes=False, ttl_s=0)
     stats = StatsRecorder("test", 10)
-    return lifecycle.Deps(uow, auth.authorize, build_backends(Settings(var_dir=tmp_path)),
+    return lifecycle.Deps(uow, auth.authorize, build_backends(Settings(var_dir=tmp_path), NO_STORE),
                           FactoryMetrics(lambda: 0.0), lambda: 0,
                           analysis.Deps(uow, auth.authorize, stats, lambda: 0))
 

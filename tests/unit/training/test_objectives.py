@@ -117,3 +117,28 @@ def test_bad_objective_and_field_are_422_naming_the_field():
     with pytest.raises(BadInput) as exc:
         compile_field("label[")
     assert exc.value.extra["field"] == "field"
+
+
+def search(*ids):
+    return {"results": [{"id": i, "score": 1.0} for i in ids]}
+
+
+def test_mrr_scores_the_reciprocal_rank_of_the_expected_id_in_a_memory_search():
+    s = run("mrr", [("a", search("a", "b")), ("a", search("b", "c", "a")), ("z", search("a")), ("a", search())])
+    assert s.metric == pytest.approx((1 + 1 / 3 + 0 + 0) / 4)
+    assert s.failed == 3 and [f["index"] for f in s.failures] == [1, 2, 3]
+    assert OBJECTIVES["mrr"].maximize
+
+
+def test_mrr_takes_a_field_naming_the_ranked_list_and_an_object_expected_as_a_subset_of_an_entry():
+    pairs = [({"id": "a"}, {"hits": [{"id": "b"}, {"id": "a"}]})]
+    assert run("mrr", pairs, field="hits").metric == 0.5
+
+
+def test_mrr_on_outputs_without_a_list_cannot_be_compared():
+    s = run("mrr", [("a", {"results": "a"}), ("a", {"label": "a"})])
+    assert s.metric is None and "no example could be compared" in s.error
+
+
+def test_accuracy_at_1_is_exact_match_on_the_first_result():
+    assert run("exact_match", [("a", search("a", "b")), ("a", search("b", "a"))], field="results[0].id").metric == 0.5

@@ -1,5 +1,6 @@
 """create: a new organ (its document from examples/, else from a recipe of library implementations) or a
-new node. A create or assemble command whose words are steps is a pipeline (pipeline.py)."""
+new node. A create or assemble command whose words are steps is a pipeline (pipeline.py); one that names
+memory makes a memory node (memory.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +10,7 @@ from ..objects import read_made
 from ..plans import Plan, World, new_organ_id, next_version, node_for, node_step, organ_gates, organ_plan, say
 from ..reader import Reader
 from ..vocabulary import Intent
+from . import memory
 from .pipeline import organ_first, read_steps
 
 # organ name -> the library implementations of its one channel, when examples/ has no document for it
@@ -22,6 +24,8 @@ def read(p: Reader, verb: str) -> Intent:
     """create / assemble: a pipeline when steps follow, else one organ or node."""
     p.understood["action"] = "create"
     version = p.versions()
+    if verb == "create" and memory.names_memory(p):
+        return memory.read(p, version)
     if _is_pipeline(p, verb):
         return read_steps(p, version)
     return read_made(p, "create", version)
@@ -43,7 +47,7 @@ def _is_pipeline(p: Reader, verb: str) -> bool:
 
 def plan(intent: Intent, world: World) -> Plan:
     if intent.target == "node":
-        node_id = intent.name or ""
+        node_id = memory.node_id(intent, world) if "memory" in intent.options else intent.name or ""
         if node_id in world.nodes:
             raise Conflict(say(intent, f"узел {node_id} уже есть", f"node {node_id} exists already"), id=node_id)
         step = node_step(node_id, world, reason=intent.text)

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ....domain.errors import NotFound
 from ..rendering import Page, UIRoute, page
-from . import account, approvals, audit, capabilities, commands, live, nodes, organs, training
+from . import account, approvals, audit, capabilities, commands, live, memory, nodes, organs, training
 
 router = APIRouter(prefix="/admin", route_class=UIRoute, include_in_schema=False)
 
@@ -22,7 +22,7 @@ def home(request: Request) -> Response:
     return RedirectResponse("/admin/nodes", status_code=303)
 
 
-for _pages in (account, live, nodes, approvals, organs, capabilities, audit, training, commands):
+for _pages in (account, live, nodes, approvals, organs, capabilities, audit, training, commands, memory):
     router.include_router(_pages.router)
 
 
