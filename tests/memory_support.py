@@ -15,7 +15,8 @@ ROUTE, STORE = "memory.facts", "facts"
 
 def memory_template(node_id: str = f"{ROUTE}.v1", store: str = STORE, capacity: int = 10_000) -> dict[str, Any]:
     return {"id": node_id, "version": "0.1.0", "memory_type": "knowledge", "backend": "memory",
-            "memory": {"store": store, "capacity": capacity, "language": "en"}}
+            "memory": {"store": store, "capacity": capacity, "language": "en"},
+            "limits": {"timeout_ms": 5000}}  # a write waits for the database's lock: room for a loaded test machine
 
 
 def stable_memory(f, node_id: str = f"{ROUTE}.v1", **template: Any) -> str:

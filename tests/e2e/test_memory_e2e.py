@@ -27,7 +27,8 @@ SEARCHES = [("законы тяготения", "newton"), ("boiling waters", "b
 
 def template(node_id: str = V1, version: str = "0.1.0", **extra: Any) -> dict[str, Any]:
     return {"id": node_id, "version": version, "memory_type": "knowledge", "backend": "memory",
-            "memory": {"store": "facts", "capacity": 1000, "language": "auto"}, **extra}
+            "memory": {"store": "facts", "capacity": 1000, "language": "auto"},
+            "limits": {"timeout_ms": 5000}, **extra}  # a write waits for the database's lock: room for a loaded machine
 
 
 def run(client: httpx.Client, data: dict[str, Any], route: str = ROUTE) -> httpx.Response:

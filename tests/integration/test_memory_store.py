@@ -142,7 +142,8 @@ def replicas(db_url, tmp_path) -> Iterator[Callable[..., Services]]:
 
 def doc(node_id: str = V1, version: str = "0.1.0", **extra: Any) -> dict[str, Any]:
     return {"id": node_id, "version": version, "memory_type": "knowledge", "backend": "memory",
-            "memory": {"store": "facts"}, **extra}
+            "memory": {"store": "facts"}, "limits": {"timeout_ms": 5000},  # room for a loaded test machine
+            **extra}
 
 
 def stable(f: Services, body: dict[str, Any]) -> str:

@@ -94,4 +94,3 @@ class Backend(Protocol):
 #   mirrors(template, data) -> bool: whether a shadow copy of this input runs (default: True).
 #   comparable(template, output) -> Any: what a shadow's output is compared by (default: the output).
 #   flush() -> None: write what the backend buffers (usage counters), with the statistics.
-#   interruptible_for(template, data) -> bool: `interruptible` for this input (a memory read stops itself).

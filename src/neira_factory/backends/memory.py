@@ -10,6 +10,9 @@ Where a call reads and writes:
   throwaway one (so nothing is written), and no usage is counted;
 * otherwise the shared store named by `memory.store` (default: the node's route, shared by its versions).
 
+Every op stops itself at the call's deadline (backends/memory_access.py: a read's or a write's statements, a
+write's wait for its store), so it runs in place (`interruptible`), and running late is not a hard timeout.
+
 A search normalises the query the way records are indexed (library/text_search), takes the best matches
 by text relevance from the database, and ranks them by `text_weight × relevance + priority_weight ×
 priority`, relevance scaled to the best match (1.0); both weights are the node's params, so training can
@@ -23,11 +26,12 @@ from typing import Any
 from ..domain import memory as cells
 from ..domain.backend_kinds import MemorySpec
 from ..domain.errors import Forbidden
+from ..domain.references import is_factory_name
 from ..domain.report import Risk
 from ..domain.templates import NodeTemplate
 from ..library.text_search import terms
 from .base import ExecContext, ExecutionError
-from .memory_access import MemoryAccess, Throwaway, record_out, row_in
+from .memory_access import EVICT_PER_WRITE, MemoryAccess, Throwaway, record_out, row_in
 
 MAX_TERMS = 32  # a query's distinct words that are searched (the rest are dropped)
 CANDIDATES = 4  # × limit (at least 20): the text matches that are ranked with priority
@@ -44,7 +48,7 @@ def store_of(template: NodeTemplate) -> str:
 
 class MemoryBackend:
     name = "memory"
-    interruptible = False  # a write may wait for the database's lock: the watchdog abandons its worker
+    interruptible = True  # every op stops at the deadline (a write's wait for the store's lock included)
     needs = ("memory",)  # what backends/catalog.build_backends hands it
 
     def __init__(self, memory: MemoryAccess):
@@ -59,6 +63,9 @@ class MemoryBackend:
             risks.append(Risk("bad_retention", "blocking", f"memory.retention_days must be a positive number of "
                               f"days (or null: kept until evicted); got {spec.retention_days!r}",
                               "memory.retention_days"))
+        if is_factory_name(spec.store) and not is_factory_name(template.route_name):
+            risks.append(Risk("factory_store", "blocking", f"memory.store {spec.store!r} is a factory module's "
+                              "store: only a factory module (behind self_edit) may name it", "memory.store"))
         return risks
 
     def side_effects(self, template: NodeTemplate) -> bool:
@@ -66,9 +73,6 @@ class MemoryBackend:
 
     def policy_action(self, template: NodeTemplate, data: Any) -> str:
         return "memory.write" if cells.op_of(data) in cells.WRITE_OPS else "memory.read"
-
-    def interruptible_for(self, template: NodeTemplate, data: Any) -> bool:
-        return cells.op_of(data) in cells.READ_OPS  # a read stops itself at the deadline (MemoryAccess.reading)
 
     def mirrors(self, template: NodeTemplate, data: Any) -> bool:
         return cells.op_of(data) not in cells.WRITE_OPS  # a shadow candidate gets the reads only
@@ -125,10 +129,10 @@ class MemoryBackend:
     # the ops -------------------------------------------------------------------------------------------------
     def _put(self, template: NodeTemplate, store: str, op: cells.PutOp, ctx: ExecContext) -> dict[str, Any]:
         spec, row = spec_of(template), row_in(op.record, spec_of(template).language)
-        with self.access.writing(self._scratch(ctx, True)) as tx:
+        with self.access.writing(self._scratch(ctx, True), store, ctx.deadline) as tx:
             stored = tx.memory.put(store, row, time.time())
             tx.announce("written", store, ids=[stored["rid"]], version=stored["version"])
-            self.access.evicted(tx, store, tx.memory.evict(store, int(spec.capacity)))
+            self.access.evicted(tx, store, tx.memory.evict(store, int(spec.capacity), EVICT_PER_WRITE))
             self.access.wrote(tx, store)
         return {"id": stored["rid"], "version": stored["version"]}
 
@@ -177,7 +181,7 @@ class MemoryBackend:
         return sorted(scored, key=lambda pair: (-pair[0], pair[1]["seq"]))
 
     def _forget(self, template: NodeTemplate, store: str, op: cells.ForgetOp, ctx: ExecContext) -> dict[str, Any]:
-        with self.access.writing(self._scratch(ctx, True)) as tx:
+        with self.access.writing(self._scratch(ctx, True), store, ctx.deadline) as tx:
             gone = tx.memory.forget(store, op.id)
             tx.audit(ctx.actor.name if ctx.actor else "system", "memory.forget", f"memory:{store}",
                      {"id": op.id, "forgotten": gone, "records": int(gone), "node": template.id})
@@ -188,7 +192,7 @@ class MemoryBackend:
 
     def _push_metrics(self, template: NodeTemplate, store: str, op: cells.PushMetricsOp,
                       ctx: ExecContext) -> dict[str, Any]:
-        with self.access.writing(self._scratch(ctx, True)) as tx:
+        with self.access.writing(self._scratch(ctx, True), store, ctx.deadline) as tx:
             row = tx.memory.set_metrics(store, op.id, op.credibility, op.demand)
             if row is not None:
                 tx.announce("written", store, ids=[op.id], version=row["version"])

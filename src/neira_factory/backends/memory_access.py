@@ -8,6 +8,11 @@
   examples share one (in `ExecContext.scratch`), so a put then a search works, and nothing reaches the store.
 * **Usage**: the records a get or search returns are counted here (times returned, last time) and written by
   `flush`, with the statistics, so a read does not write.
+* **Deadlines**: a read or a write on the shared store stops at the call's deadline — a writer waits for its
+  store's turn (one writer of a store at a time in this replica) no longer than that, and the statements are
+  interrupted there (`MemoryRepository.until`). Running late is `late()`: kind `limit`, 504, not the
+  node's hard timeout, since a busy store or a costly query is the caller's or the load's, not the node's
+  fault (three hard timeouts would quarantine the node and stop its route).
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from .base import ExecutionError
 HOT_RECORDS = 10_000  # per replica
 HOT_MAX_CHARS = 4096  # a record larger than this as JSON is not cached (so the cache holds at most ~40 MB)
 MAX_EVENT_IDS = 100  # a write that evicts more announces its store as changed instead of each id
+EVICT_PER_WRITE = 1000  # a single put evicts at most this many (a capacity lowered by much: over several puts)
 Transaction = Callable[[], AbstractContextManager[UnitOfWork]]
 RECORD_FIELDS = ("type", "description", "keywords", "links", "credibility", "metadata")
 JSON_FIELDS = ("keywords", "links", "metadata")
@@ -74,6 +80,14 @@ class Throwaway:
             yield Tx(MemoryRepository(conn, postgres=False), None)
 
 
+def late(busy: bool = False) -> ExecutionError:
+    """A memory op that ran out of its call's time: 504, kind `limit` (not a hard timeout of the node)."""
+    why = ("was busy with another write of it until the call's deadline; try again" if busy else
+           "ran its statements past the call's deadline (a busy store or a costly query); try again, or narrow "
+           "the query")
+    return ExecutionError(f"the memory store {why}", kind="limit", status=504, busy=busy)
+
+
 def record_out(row: dict[str, Any], pending: int = 0, now: float | None = None) -> dict[str, Any]:
     """A stored row as a memory node answers it: the cell, its version, priority and usage."""
     now = time.time() if now is None else now
@@ -108,33 +122,38 @@ class MemoryAccess:
         self.metrics = metrics
         self._hot: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._uses: dict[str, dict[str, tuple[int, float]]] = {}
+        self._turns: dict[str, threading.Lock] = {}  # a store's writers in this replica, one at a time
         self._lock = threading.Lock()
         self._generation = 0  # goes up with every invalidation: a row read before one is not kept
 
     # transactions -------------------------------------------------------------------------------------------
     @contextmanager
     def reading(self, scratch: Throwaway | None, deadline: float | None) -> Iterator[Tx]:
-        """A read that stops at `deadline` (a `timeout`), so the call can run in place (`interruptible_for`)."""
-        try:
+        """A read that stops at `deadline` (`late`)."""
+        with _stopping(deadline):
             if scratch is not None:
                 with scratch.tx() as tx, tx.memory.until(deadline):
                     yield tx
                 return
             with self._read() as uow, uow.memory.until(deadline):
                 yield Tx(uow.memory, uow)
-        except OperationalError:
-            if deadline is None or time.monotonic() < deadline:
-                raise
-            raise ExecutionError("the memory store's query ran past the call's deadline", kind="timeout") from None
 
     @contextmanager
-    def writing(self, scratch: Throwaway | None) -> Iterator[Tx]:
+    def writing(self, scratch: Throwaway | None, store: str, deadline: float | None = None) -> Iterator[Tx]:
+        """A write: on the shared store, after this replica's other writes of `store`, all by `deadline` (`late`)."""
         if scratch is not None:
             with scratch.tx() as tx:
                 yield tx
             return
-        with self._write() as uow:
-            yield Tx(uow.memory, uow)
+        with self._lock:
+            turn = self._turns.setdefault(store, threading.Lock())
+        if not turn.acquire(timeout=-1 if deadline is None else max(0.0, deadline - time.monotonic())):
+            raise late(busy=True)
+        try:
+            with _stopping(deadline), self._write() as uow, uow.memory.until(deadline):
+                yield Tx(uow.memory, uow)
+        finally:
+            turn.release()
 
     # the hot-record cache -----------------------------------------------------------------------------------
     @property
@@ -255,9 +274,9 @@ class MemoryAccess:
                      language: str, source: str) -> tuple[int, int]:
         """Put `records` in one transaction with its audit entry (who, how many, from where); then evict
         beyond `capacity`. Returns (records written, records evicted)."""
-        now = time.time()
-        with self.writing(None) as tx:
-            tx.memory.put_many(store, [row_in(record, language) for record in records], now)
+        rows = [row_in(record, language) for record in records]  # normalised before the store's write lock
+        with self.writing(None, store) as tx:
+            tx.memory.put_many(store, rows, time.time())
             evicted = tx.memory.evict(store, capacity)
             tx.audit(actor, "memory.import", f"memory:{store}", {"records": len(records), "evicted": len(evicted),
                                                                  "source": source})
@@ -270,7 +289,7 @@ class MemoryAccess:
 
     def prune(self, store: str, before: float, actor: str, node: str) -> int:
         """Delete the records not updated or used since `before` (retention), audited; how many went."""
-        with self.writing(None) as tx:
+        with self.writing(None, store) as tx:
             gone = tx.memory.prune(store, before)
             if gone:
                 tx.audit(actor, "memory.prune", f"memory:{store}", {"records": len(gone), "node": node,
@@ -278,3 +297,14 @@ class MemoryAccess:
                 tx.announce("changed", store, reason="retention", count=len(gone))
                 self.wrote(tx, store)
         return len(gone)
+
+
+@contextmanager
+def _stopping(deadline: float | None) -> Iterator[None]:
+    """What the database raises when a statement is stopped at `deadline` becomes `late()`."""
+    try:
+        yield
+    except OperationalError:
+        if deadline is None or time.monotonic() < deadline:
+            raise
+        raise late() from None

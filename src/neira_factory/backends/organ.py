@@ -50,7 +50,7 @@ class OrganBackend:
         except ExecutionError as exc:
             self._trace(ctx, member, started, False)
             raise self._failed(organ, node_id, ctx, f"organ {organ.id}: node {node_id} failed: {exc.reason}",
-                               exc.kind, exc.extra) from None
+                               exc.kind, exc.extra, exc.status if exc.kind == "policy" else None) from None
         self._trace(ctx, member, started, True)
         return output
 
@@ -67,6 +67,8 @@ class OrganBackend:
 
     @staticmethod
     def _failed(organ: OrganTemplate, node_id: str, ctx: ExecContext, reason: str, kind: str,
-                extra: dict[str, Any] | None = None) -> ExecutionError:
+                extra: dict[str, Any] | None = None, status: int | None = None) -> ExecutionError:
+        """The organ's error for a step that failed; a member's policy refusal keeps its status (a 403)."""
         detail = {k: v for k, v in (extra or {}).items() if k not in ("node", "kind")}
-        return ExecutionError(reason, kind=kind, node=node_id, organ=organ.id, trace=list(ctx.trace), **detail)
+        return ExecutionError(reason, kind=kind, node=node_id, organ=organ.id, trace=list(ctx.trace), status=status,
+                              **detail)

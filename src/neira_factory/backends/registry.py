@@ -41,13 +41,6 @@ class Backends:
         hook = getattr(self.get(template.backend or "adapter"), "policy_action", None)
         return hook(template, data) if hook is not None else "routes.invoke"
 
-    def interruptible(self, template: NodeTemplate, data: Any) -> bool:
-        """Whether this call stops itself at its deadline (then it runs in place, not on an abandonable worker):
-        the backend's `interruptible`, or its hook's answer for this input (a memory read)."""
-        backend = self.get(template.backend or "adapter")
-        hook = getattr(backend, "interruptible_for", None)
-        return hook(template, data) if hook is not None else backend.interruptible
-
     def mirrors(self, template: NodeTemplate, data: Any) -> bool:
         """Whether a shadow copy of `data` runs on `template` (a memory write does not)."""
         hook = getattr(self.get(template.backend or "adapter"), "mirrors", None)

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import json_values
 
 HALF_LIFE_DAYS = 60.0
 DAY_S = 86_400.0
@@ -50,6 +53,34 @@ def priority_at(key: float, now: float) -> float:
     return min(1.0, math.exp(key - now / DAY_S * math.log(2) / HALF_LIFE_DAYS))
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL's text and JSONB hold no NUL character: one in any text of an input is refused on either
+    database (bad input, not the store's error)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str) and "\x00" in v:
+            raise ValueError("a NUL character (\\u0000) is not allowed")
+        if isinstance(v, dict):
+            stack.extend(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return value
+
+
+def _visible(value: str) -> str:
+    """An id or type: no control or format characters (NUL, a right-to-left override, a zero-width space), so
+    what the admin UI shows is what is stored."""
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
+        raise ValueError("control and format characters (e.g. U+0000, U+200B, U+202E) are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Name = Annotated[str, AfterValidator(_visible)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -57,11 +88,11 @@ class Strict(BaseModel):
 class RecordIn(Strict):
     """What a `put` writes: Neira's memory cell."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s]+$")
-    type: str = Field(default="fact", min_length=1, max_length=50, description="fact, rule, concept, …")
-    description: str = Field(min_length=1, max_length=MAX_RECORD_BYTES)
-    keywords: list[str] = Field(default_factory=list, max_length=100)
-    links: list[str] = Field(default_factory=list, max_length=100)
+    id: Name | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\s]+$")
+    type: Name = Field(default="fact", min_length=1, max_length=50, description="fact, rule, concept, …")
+    description: Text = Field(min_length=1, max_length=MAX_RECORD_BYTES)
+    keywords: list[Text] = Field(default_factory=list, max_length=100)
+    links: list[Text] = Field(default_factory=list, max_length=100)
     credibility: float = Field(default=DEFAULT_CREDIBILITY, ge=0, le=1, allow_inf_nan=False)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -72,8 +103,16 @@ class RecordIn(Strict):
             raise ValueError("each entry is at most 500 characters")
         return value
 
+    @field_validator("metadata")
+    @classmethod
+    def _plain(cls, value: dict[str, Any]) -> dict[str, Any]:
+        found = json_values.problem(value, "metadata")  # NaN, a lone surrogate, too deep: the store cannot hold it
+        if found is not None:
+            raise ValueError(f"{found[0]}: {found[1]}")
+        return _no_nul(value)
 
-RecordId = Annotated[str, Field(min_length=1, max_length=200)]
+
+RecordId = Annotated[Text, Field(min_length=1, max_length=200)]  # get/forget: any id a put could have stored
 
 
 class PutOp(Strict):
@@ -90,7 +129,7 @@ class SearchOp(Strict):
     op: Literal["search"]
     query: str = Field(min_length=1, max_length=2000)
     limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
-    type: str | None = Field(default=None, min_length=1, max_length=50)
+    type: Text | None = Field(default=None, min_length=1, max_length=50)
 
 
 class ForgetOp(Strict):

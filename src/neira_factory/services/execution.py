@@ -110,7 +110,6 @@ class Call:
 
     def __post_init__(self) -> None:
         self.backend = self.f.backends.get(self.template.backend or "adapter")
-        self.interruptible = self.f.backends.interruptible(self.template, self.data)
         self.budget = self.f.watchdog.budget(self.template.limits.timeout_ms, cap_s=self.cap_s)
         self.ctx = self.f.runtime_context(side_effects=self.side_effects,
                                           deadline=time.monotonic() + self.budget.hard_s)
@@ -145,7 +144,7 @@ def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effect
     (a nested one inside an organ). Never raises for the node's own failures. A dry-run's examples are
     not `live`: their errors are not counted and the immune system does not react to them."""
     call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live, caller)
-    if call.interruptible:
+    if call.backend.interruptible:
         run = f.watchdog.run_inline
     else:
         run = partial(f.watchdog.run_abandonable, nested=cap_s is not None)
@@ -164,7 +163,7 @@ async def guarded_async(f: Deps, template: Template, node_id: str, data: Any, *,
     call = Call(f, template, node_id, data, side_effects, caller=caller)
     try:
         done = call.finish(await f.watchdog.run_async(call.run, node_id, call.budget,
-                                                      interruptible=call.interruptible), None)
+                                                      interruptible=call.backend.interruptible), None)
     except Exception as exc:
         done = call.finish(None, exc)
     if _reacts(done[0].error):

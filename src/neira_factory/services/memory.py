@@ -9,16 +9,19 @@ written, and is written in batches of IMPORT_BATCH records, each committed with 
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..backends.memory import spec_of, store_of
 from ..backends.memory_access import MemoryAccess
 from ..domain.actors import Actor
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, FactoryError, NotFound
+from ..domain.ids import is_valid_id
 from ..domain.lifecycle import LIVE, State
 from ..domain.node import Node
 from ..domain.references import run_gates
@@ -27,6 +30,7 @@ from ..store.templates import load_template
 from . import memory_lines
 from .ports import Authorize, Read, UnitOfWork
 
+log = logging.getLogger(__name__)
 IMPORT_BATCH = 500  # records a transaction
 MAX_PAGE = 1000
 
@@ -82,7 +86,8 @@ class ImportResult(BaseModel):
 
 def resolve(uow: UnitOfWork, route: str) -> MemoryNode:
     """The route's memory node: 404 for an unknown route, 409 when it is not a memory node or nothing serves it."""
-    records = uow.nodes.list(route=route, limit=1000)  # newest first
+    # a name no node can have is not looked up (PostgreSQL refuses a NUL in it: an error, not an answer)
+    records = uow.nodes.list(route=route, limit=1000) if is_valid_id(route) else []  # newest first
     if not records:
         raise NotFound(f"route {route} has no nodes", route=route)
     live = [r for r in records if r.state in LIVE]
@@ -132,14 +137,22 @@ def import_records(f: Deps, actor: Actor, route: str, records: bytes | str | Seq
                    source: str) -> ImportResult:
     """`records`: a body (JSON Lines, or a JSON array) or the records' values. Every record is checked first
     (BadInput names the first bad one's line and field; nothing is written), then they are written in batches,
-    each committed with its audit entry (`memory.import`: who, how many, `source`)."""
+    each committed with its audit entry (`memory.import`: who, how many, `source`). A batch the database fails
+    is a 503 `import_interrupted` that says how many records the batches before it wrote (they stay written)."""
     node = _node(f, actor, route, "memory.write")
     values, places = memory_lines.parse(records) if isinstance(records, bytes | str) else (records, None)
     checked = memory_lines.checked(values, places)
     spec = spec_of(node.template)
     imported = evicted = batches = 0
     for start in range(0, len(checked), IMPORT_BATCH):
-        done, gone = f.memory.import_batch(node.store, checked[start:start + IMPORT_BATCH], actor=actor.name,
-                                           capacity=int(spec.capacity), language=spec.language, source=source)
+        try:
+            done, gone = f.memory.import_batch(node.store, checked[start:start + IMPORT_BATCH], actor=actor.name,
+                                               capacity=int(spec.capacity), language=spec.language, source=source)
+        except SQLAlchemyError as exc:
+            log.error("memory import into %s stopped at batch %d", node.store, batches + 1, exc_info=exc)
+            raise FactoryError(f"the import stopped at batch {batches + 1}: the database failed "
+                               f"({type(exc).__name__}); the {imported} records of the batches before it are "
+                               "written, the rest are not", code="import_interrupted", status=503,
+                               imported_before=imported, batches_before=batches) from None
         imported, evicted, batches = imported + done, evicted + gone, batches + 1
     return ImportResult(route=route, store=node.store, imported=imported, evicted=evicted, batches=batches)

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 
 from ..backends import Backends, ResolvedNode
 from ..domain.errors import NotFound
+from ..domain.ids import is_valid_id
 from ..domain.lifecycle import LIVE, State
 from ..immune.integrity import IntegrityError
 from ..runtime.router import RouteTable, Version, sort_candidates
@@ -30,7 +31,8 @@ class RouteReader:
     def route_table(self, route: str) -> RouteTable:
         """The live versions of a route, each template verified as it is loaded."""
         with self._read() as uow:
-            records = uow.nodes.list(route=route, limit=1000)
+            # a name no node could have (a NUL, which PostgreSQL cannot even compare) is not looked up
+            records = uow.nodes.list(route=route, limit=1000) if is_valid_id(route) else []
             if not records:
                 raise NotFound(f"route {route} has no nodes", route=route)
             stable, candidates, idle, broken = None, [], [], []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..config.tokens import TokenRegistry
+from ..library import text_search
 from .bootstrap import Services, build_services
 from .examples import load_examples
 
@@ -23,8 +24,10 @@ _started: Started | None = None
 
 def start(settings: Settings, examples_dir: Path | None) -> Started:
     """Build the services, load the examples in `examples_dir` (None: none) into an empty database, and load the
-    tokens (with none configured, an admin token is generated into a file)."""
+    tokens (with none configured, an admin token is generated into a file). pymorphy3's dictionaries are loaded
+    first: the first memory op or Russian command would otherwise spend its timeout loading them."""
     global _started
+    text_search.morph()
     services = build_services(settings)
     examples = load_examples(services.examples, examples_dir) if examples_dir else []
     _started = Started(services, TokenRegistry.load(settings), examples)

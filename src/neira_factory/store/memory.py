@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,8 @@ from sqlalchemy.engine import Connection
 from ..domain import memory as cells
 from . import tables as t
 
-PROGRESS_STEPS = 1000  # SQLite virtual-machine steps between two looks at the clock
+PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between two looks at the clock (tens of µs)
+CHUNK = 10_000  # values a statement binds at most (PostgreSQL's driver takes 65 535, SQLite's default 32 766)
 R = t.memory_records
 S = t.memory_stores
 COLUMNS = ", ".join(f"r.{c.name}" for c in R.columns)
@@ -60,7 +62,7 @@ class MemoryRepository:
             yield
             return
         if self.postgres:
-            ms = max(1, int((deadline - time.monotonic()) * 1000))
+            ms = max(1, math.ceil((deadline - time.monotonic()) * 1000))  # not before the deadline
             self.conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
             yield  # not reset after a failure: the transaction is aborted (a statement now would hide the error)
             self.conn.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
@@ -119,14 +121,14 @@ class MemoryRepository:
             self._count(store, -gone, 0)
         return bool(gone)
 
-    def evict(self, store: str, capacity: int) -> list[str]:
-        """Delete the lowest-priority records beyond `capacity`; their ids."""
+    def evict(self, store: str, capacity: int, most: int | None = None) -> list[str]:
+        """Delete the lowest-priority records beyond `capacity` (at most `most` of them); their ids."""
         over = self.count(store) - capacity
         if over <= 0:
             return []
         victims = self.conn.execute(select(R.c.seq, R.c.rid).where(R.c.store == store)
-                                    .order_by(R.c.rank_key, R.c.seq).limit(over)).all()
-        self.conn.execute(delete(R).where(R.c.seq.in_([v.seq for v in victims])))
+                                    .order_by(R.c.rank_key, R.c.seq).limit(min(over, most or over))).all()
+        self._delete([v.seq for v in victims])
         self._count(store, -len(victims), len(victims))
         return [v.rid for v in victims]
 
@@ -135,7 +137,7 @@ class MemoryRepository:
         self._lock(store)
         gone = self.conn.execute(select(R.c.seq, R.c.rid).where(R.c.store == store, R.c.touched_at < before)).all()
         if gone:
-            self.conn.execute(delete(R).where(R.c.seq.in_([g.seq for g in gone])))
+            self._delete([g.seq for g in gone])
             self._count(store, -len(gone), 0)
         return [g.rid for g in gone]
 
@@ -152,8 +154,10 @@ class MemoryRepository:
 
     def used(self, store: str, uses: dict[str, tuple[int, float]]) -> None:
         """Add each record's uses (`id -> (times returned, last time)`) to its demand, and refresh its rank."""
-        rows = self.conn.execute(select(R.c.seq, R.c.rid, R.c.credibility, R.c.demand, R.c.touched_at)
-                                 .where(R.c.store == store, R.c.rid.in_(list(uses)))).all()
+        ids = list(uses)
+        rows = [row for start in range(0, len(ids), CHUNK) for row in self.conn.execute(
+            select(R.c.seq, R.c.rid, R.c.credibility, R.c.demand, R.c.touched_at)
+            .where(R.c.store == store, R.c.rid.in_(ids[start:start + CHUNK])))]
         for row in rows:
             times, at = uses[row.rid]
             demand, touched = row.demand + times, max(row.touched_at, at)
@@ -162,6 +166,7 @@ class MemoryRepository:
                 rank_key=cells.rank_key(row.credibility, demand, touched)))
 
     def set_metrics(self, store: str, rid: str, credibility: float | None, demand: int | None) -> dict[str, Any] | None:
+        self._lock(store)
         row = self.get(store, rid)
         if row is None:
             return None
@@ -184,6 +189,10 @@ class MemoryRepository:
         q = select(R).where(R.c.store == store, R.c.seq > after_seq).order_by(R.c.seq).limit(limit)
         return [dict(r._mapping) for r in self.conn.execute(q)]
 
+    def _delete(self, seqs: list[int]) -> None:
+        for start in range(0, len(seqs), CHUNK):
+            self.conn.execute(delete(R).where(R.c.seq.in_(seqs[start:start + CHUNK])))
+
     def _lock(self, store: str) -> None:
         """PostgreSQL: hold the store's counter row until the commit, before any record's row, so the writers of
         a store go one at a time: two puts of one id make two versions (not one, nor a duplicate-key error), and
@@ -197,8 +206,6 @@ class MemoryRepository:
                                                                           evictions=evictions)
         self.conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={
             "records": S.c.records + records, "evictions": S.c.evictions + evictions}))
-
-
 
 
 def _next(store: str, record: dict[str, Any], old: dict[str, Any] | None, now: float) -> dict[str, Any]:
