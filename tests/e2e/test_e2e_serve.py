@@ -25,6 +25,7 @@ def test_serve_loads_examples_and_generates_an_admin_token(start_server):
 
     out = _one_line(server.stdout())
     assert f"serving at {server.url}" in out
+    assert f"admin UI {server.url}/admin" in out  # where an operator goes first
     assert f"generated, in {token_file}" in out, server.stdout()
     loaded = re.search(r"examples (\d+) loaded from", out)
     assert loaded, server.stdout()

@@ -274,3 +274,60 @@ def test_vision_v1_makes_a_small_black_and_white_picture(rt):
     assert response.status_code == 200, response.text
     image = Image.open(io.BytesIO(b64decode(response.json()["output"]["image"])))
     assert max(image.size) <= 200 and set(image.convert("L").tobytes()) <= {0, 255}
+
+
+# ---- Neira's organ files as they are -----------------------------------------------------------------------
+
+def neira_echo_cell(client):
+    """Neira's echo cell: the type `echo` its organ's role names, its id its own."""
+    body = {"id": "analysis.echo_adapter.v1", "version": "0.1.0", "analysis_type": "echo"}
+    assert client.post("/factory/nodes", json=body, headers=WRITE).status_code == 201
+    assert client.post("/factory/nodes/analysis.echo_adapter.v1/approve", json={}, headers=WRITE).status_code == 200
+
+
+NEIRA_ECHO = {"id": "organ.echo.v1", "version": "0.1.0", "roles": ["echo"], "cells": ["analysis.echo_adapter.v1"],
+              "pathways": [{"name": "text", "cells": ["analysis.echo_adapter.v1"]}],
+              "policies": {"stage": "draft", "hitl": True}}
+
+
+@pytest.mark.parametrize("shape", ["cells in pathways", "cell objects", "nodes in channels"])
+def test_neiras_organ_shape_builds_with_cells_inside_its_pathways(rt, shape):
+    client, _ = rt
+    neira_echo_cell(client)
+    template = {
+        "cells in pathways": NEIRA_ECHO,
+        "cell objects": {**NEIRA_ECHO, "cells": [{"id": "analysis.echo_adapter.v1"}],
+                         "pathways": [{"name": "text", "cells": [{"id": "analysis.echo_adapter.v1", "role": "echo"}]}]},
+        "nodes in channels": organ("organ.echo.v1", ["analysis.echo_adapter.v1"]),
+    }[shape]
+    checked = build(client, template)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["state"] == "dry_run"
+    built = build(client, template, dryrun=False)
+    assert built.status_code == 200, built.text
+    stored = client.get("/factory/nodes/organ.echo.v1", headers=READ).json()["template"]
+    assert stored["channels"][0]["nodes"] == ["analysis.echo_adapter.v1"]  # kept in our spelling
+
+
+@pytest.mark.parametrize("query,body,expected", [
+    ("?dryrun=false", {}, "draft"), ("?dryrun=true", {}, "dry_run"), ("?dryrun=false", {"dryrun": False}, "draft"),
+    ("", {"dryrun": False}, "draft"), ("", {}, "dry_run"),
+])
+def test_the_dryrun_query_is_honoured_like_the_body_field(rt, query, body, expected):
+    client, _ = rt
+    neira_echo_cell(client)
+    answer = client.post(f"/organs/build{query}", json={"organ_template": NEIRA_ECHO, **body}, headers=WRITE)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"] == expected
+
+
+@pytest.mark.parametrize("query,body", [("?dryrun=false", {"dryrun": True}), ("?dryrun=true", {"dryrun": False}),
+                                        ("?dryrun=perhaps", {})])
+def test_a_dryrun_query_that_disagrees_with_the_body_or_is_not_a_boolean_is_a_422(rt, query, body):
+    client, f = rt
+    neira_echo_cell(client)
+    answer = client.post(f"/organs/build{query}", json={"organ_template": NEIRA_ECHO, **body}, headers=WRITE)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"].endswith("dryrun")
+    with f.read() as uow:
+        assert uow.nodes.get("organ.echo.v1") is None

@@ -242,8 +242,8 @@ def error(code: str, reason: str, extra: dict[str, Any]) -> None:
 def serving(url: str, facts: dict[str, str]) -> None:
     """The start-up banner of `serve`: where to go, and what the factory started with."""
     out.print(Text.assemble(Text("neira-factory", style="bold"), " serving at ", Text(url, style="bold cyan")))
-    width = max(len(key) for key in ("API docs", *facts)) + 2
-    for key, value in {"API docs": f"{url}/docs", **facts}.items():
+    width = max(len(key) for key in ("API docs", "admin UI", *facts)) + 2
+    for key, value in {"API docs": f"{url}/docs", "admin UI": f"{url}/admin", **facts}.items():
         # Plain lines that never wrap or cut: a log file must show the whole token path.
         out.print(Text.assemble(Text(key.ljust(width), style="bold"), value), soft_wrap=True)
 

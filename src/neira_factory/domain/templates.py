@@ -210,12 +210,22 @@ class FabricationRequest(BaseModel):
     hitl: bool = True
 
 
+def entry_ids(value: Any) -> Any:
+    """Validator body (before): Neira writes a list of cells as ids or as objects with an `id`."""
+    if isinstance(value, list):
+        return [v.get("id") if isinstance(v, dict) else v for v in value]
+    return value
+
+
 class Channel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """One pathway of an organ: its nodes in order (Neira's `cells`, as ids or `{id}` objects)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: str = Field(min_length=1, max_length=100)
-    nodes: list[str] = Field(min_length=1, max_length=64)
+    nodes: list[str] = Field(min_length=1, max_length=64, alias="cells")
 
+    _entries = field_validator("nodes", mode="before")(lambda value: entry_ids(value))
     _node_ids = field_validator("nodes")(lambda value: node_ids(value))
 
 
@@ -266,13 +276,7 @@ class OrganTemplate(BaseModel):
             raise ValueError("must look like organ.name[.vN]")
         return value
 
-    @field_validator("nodes", mode="before")
-    @classmethod
-    def _cells_as_ids(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [v.get("id") if isinstance(v, dict) else v for v in value]
-        return value
-
+    _entries = field_validator("nodes", mode="before")(lambda value: entry_ids(value))
     _node_ids = field_validator("nodes")(lambda value: node_ids(value))
 
     @model_validator(mode="after")

@@ -100,18 +100,19 @@ class OrganRunResult(BaseModel):
     ms: float
 
 
-def build(f: Deps, actor: Actor, body: Any) -> OrganBuilt:
-    """POST /organs/build: `{organ_template, dryrun}` (dryrun defaults to true)."""
+def build(f: Deps, actor: Actor, body: Any, dryrun: bool | None = None) -> OrganBuilt:
+    """POST /organs/build: `{organ_template, dryrun}` (dryrun defaults to true); `dryrun` here is the query's
+    `?dryrun=`, which says the same as the body's field or is a 422 when they disagree."""
     f.metrics.organ_build_attempts.inc()
     try:
-        organ, dryrun = _parse(body)
+        organ, dryrun = _parse(body, dryrun)
         return _dry_run(f, actor, organ) if dryrun else _create(f, actor, organ)
     except FactoryError:
         f.metrics.organ_build_failures.inc()
         raise
 
 
-def _parse(body: Any) -> tuple[OrganTemplate, bool]:
+def _parse(body: Any, asked: bool | None) -> tuple[OrganTemplate, bool]:
     if not isinstance(body, dict):
         raise BadInput("expected a JSON object {organ_template, dryrun}", field="body")
     unknown = sorted(set(body) - {"organ_template", "dryrun"})
@@ -119,9 +120,12 @@ def _parse(body: Any) -> tuple[OrganTemplate, bool]:
         raise BadInput(f"unknown field {unknown[0]!r}; expected organ_template and dryrun", field=unknown[0])
     if "organ_template" not in body:
         raise BadInput("organ_template is required", field="organ_template")
-    dryrun = body.get("dryrun", True)
+    dryrun = body.get("dryrun", True if asked is None else asked)
     if not isinstance(dryrun, bool):
         raise BadInput("dryrun must be true or false", field="dryrun")
+    if asked is not None and dryrun != asked:
+        raise BadInput(f"the query says dryrun={str(asked).lower()} and the body dryrun={str(dryrun).lower()}: say "
+                       "it once, or the same in both", field="dryrun")
     return parse_organ(body["organ_template"]), dryrun
 
 

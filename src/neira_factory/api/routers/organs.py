@@ -28,8 +28,10 @@ LIFECYCLE = ("approve", "rollback", "disable", "quarantine", "release")
                         422: {"description": "missing_node, type_mismatch, cycle, unbound_role …: `field` points "
                                              "at the channel and node; `report` holds the whole dry-run"}},
              summary="Build an organ: a dry-run report (default), or with dryrun=false a draft")
-def build(actor: ActorDep, body: Any = Body(...), f: Services = Depends(services)):
-    return organs.build(f.organs, actor, body)
+def build(actor: ActorDep, body: Any = Body(...), f: Services = Depends(services),
+          dryrun: bool | None = Query(default=None, description="the same as the body's `dryrun` (Neira's factory "
+                                      "CLI sends `?dryrun=false`); both given and different: 422")):
+    return organs.build(f.organs, actor, body, dryrun)
 
 
 @router.get("", response_model=list[NodeSummary], summary="List organs, newest first")
