@@ -25,6 +25,7 @@ class World:
     organs: Mapping[str, dict[str, Any]]  # organ id -> its current template document
     capabilities: Mapping[str, str]  # gate -> state
     examples: Mapping[str, dict[str, Any]]  # example documents by id (nodes and organs)
+    organ_states: Mapping[str, str] = field(default_factory=dict)  # organ id -> its lifecycle state
 
 
 @dataclass(frozen=True)
@@ -127,13 +128,40 @@ def next_version(world: World, name: str) -> int:
     return version_of(found) + 1 if found else 1
 
 
+# the versions a lifecycle action can apply to, best first: disable and roll back the live one, approve the
+# newest candidate (a version named without its number means that one, not merely the newest)
+LIVE_FIRST = ("stable", "experimental", "canary")
+CANDIDATES = ("experimental", "canary", "draft")
+PICKS = {"disable": (LIVE_FIRST, ("живая версия", "the live version")),
+         "rollback": (LIVE_FIRST, ("живая версия", "the live version")),
+         "approve": (CANDIDATES, ("новейший кандидат", "the newest candidate"))}
+
+
+def acted_on(intent: Intent, world: World) -> tuple[str | None, str | None]:
+    """For an organ named without a version: the version its lifecycle action can apply to, and why (None, None
+    when no version can: the plan then names the latest, whose confirmation says why not)."""
+    pick = PICKS.get(intent.action)
+    if pick is None:
+        return None, None
+    states, (ru, en) = pick
+    versions = [o for o in world.organs if o.rsplit(".v", 1)[0] == f"organ.{intent.name}"]
+    for state in states:
+        found = [o for o in versions if world.organ_states.get(o) == state]
+        if found:
+            organ_id = max(found, key=version_of)
+            return organ_id, say(intent, f"{ru}: {state}", f"{en}: {state}")
+    return None, None
+
+
 def target_id(intent: Intent, world: World) -> str:
-    """The node or organ (its latest version unless one is named) the intent is about; NotFound if none."""
+    """The node or organ the intent is about: the one named; an organ named without a version, the version the
+    action can apply to (`acted_on`), else its latest. NotFound if none."""
     if intent.target == "node":
         if intent.name not in world.nodes:
             raise NotFound(say(intent, f"узла {intent.name} нет", f"there is no node {intent.name}"), id=intent.name)
         return intent.name or ""
-    organ_id = f"organ.{intent.name}.v{intent.version}" if intent.version else latest(world, intent.name or "")
+    organ_id = f"organ.{intent.name}.v{intent.version}" if intent.version else (
+        acted_on(intent, world)[0] or latest(world, intent.name or ""))
     if organ_id is None or organ_id not in world.organs:
         raise NotFound(say(intent, f"органа {intent.name} нет", f"there is no {intent.name} organ"), organ=intent.name)
     return organ_id

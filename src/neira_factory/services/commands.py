@@ -97,14 +97,15 @@ def examples(f: Deps) -> dict[str, dict[str, Any]]:
 
 
 def world(f: Deps, uow: UnitOfWork) -> World:
-    nodes, organ_docs = {}, {}
+    nodes, organ_docs, organ_states = {}, {}, {}
     for record in uow.nodes.all():
         if record.is_organ:
             organ_docs[record.id] = load_template(uow, record).to_document()
+            organ_states[record.id] = record.state.value
         else:
             nodes[record.id] = (record.node_type, record.state.value)
     gates = {name: row["state"] for name, row in uow.capabilities.all().items()}
-    return World(nodes=nodes, organs=organ_docs, capabilities=gates, examples=examples(f))
+    return World(nodes=nodes, organs=organ_docs, capabilities=gates, examples=examples(f), organ_states=organ_states)
 
 
 def vocabulary(snapshot: World) -> Vocabulary:

@@ -3,7 +3,7 @@ node named (or a capability named) is a capability's (capability.py)."""
 from __future__ import annotations
 
 from ..objects import read_one, resolve_object
-from ..plans import Plan, Step, World, say, target_id
+from ..plans import Plan, Step, World, acted_on, say, target_id
 from ..reader import Reader
 from ..vocabulary import Intent
 from . import capability
@@ -35,7 +35,10 @@ def read_disable(p: Reader, verb: str) -> Intent:
 
 
 def plan(intent: Intent, world: World) -> Plan:
+    """One transition; for an organ named without a version, the summary says which version and why."""
     target = target_id(intent, world)
     ru, en = _SAID[intent.action]
-    return Plan(intent, say(intent, f"{ru} {target}", f"{en} {target}"),
+    why = acted_on(intent, world)[1] if intent.target == "organ" and intent.version is None else None
+    because = f" ({why})" if why else ""
+    return Plan(intent, say(intent, f"{ru} {target}{because}", f"{en} {target}{because}"),
                 (Step("transition", target, {"action": intent.action}, f"nodes.{intent.action}"),))
