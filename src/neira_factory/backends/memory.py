@@ -128,7 +128,8 @@ class MemoryBackend:
 
     # the ops -------------------------------------------------------------------------------------------------
     def _put(self, template: NodeTemplate, store: str, op: cells.PutOp, ctx: ExecContext) -> dict[str, Any]:
-        spec, row = spec_of(template), row_in(op.record, spec_of(template).language)
+        spec = spec_of(template)
+        row = row_in(op.record, spec.language)
         with self.access.writing(self._scratch(ctx, True), store, ctx.deadline) as tx:
             stored = tx.memory.put(store, row, time.time())
             tx.announce("written", store, ids=[stored["rid"]], version=stored["version"])

@@ -9,6 +9,7 @@ left out of the error, and named in its `dropped`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..config import Settings
@@ -33,22 +34,23 @@ class Backends:
                            field="backend")
         return backend
 
-    def __iter__(self):
-        return iter(self._by_name.values())
+    def _hook(self, template: NodeTemplate, name: str) -> Callable[..., Any] | None:
+        """The optional method `name` of the template's backend (base.py lists them), or None."""
+        return getattr(self.get(template.backend or "adapter"), name, None)
 
     def policy_action(self, template: NodeTemplate, data: Any) -> str:
-        """The policy action invoking `template` on `data` needs (base.py lists the optional hooks)."""
-        hook = getattr(self.get(template.backend or "adapter"), "policy_action", None)
+        """The policy action invoking `template` on `data` needs."""
+        hook = self._hook(template, "policy_action")
         return hook(template, data) if hook is not None else "routes.invoke"
 
     def mirrors(self, template: NodeTemplate, data: Any) -> bool:
         """Whether a shadow copy of `data` runs on `template` (a memory write does not)."""
-        hook = getattr(self.get(template.backend or "adapter"), "mirrors", None)
+        hook = self._hook(template, "mirrors")
         return hook(template, data) if hook is not None else True
 
     def comparable(self, template: NodeTemplate, output: Any) -> Any:
         """What a shadow's output is compared by (a memory search: the ids it found, in order)."""
-        hook = getattr(self.get(template.backend or "adapter"), "comparable", None)
+        hook = self._hook(template, "comparable")
         return hook(template, output) if hook is not None else output
 
     def flush(self) -> None:
@@ -59,7 +61,7 @@ class Backends:
 
     def verify(self, template: NodeTemplate) -> None:
         """Re-check the artifacts a template points at (a wasm module's sha256); IntegrityError on a mismatch."""
-        check = getattr(self.get(template.backend or "adapter"), "verify", None)
+        check = self._hook(template, "verify")
         if check is not None:
             check(template)
 

@@ -10,13 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..policy import PolicyEngine
 from ..domain.actors import Actor
 from ..domain.capabilities import FACTORY_NODE_PREFIX
 from ..domain.errors import Conflict
 from ..domain.lifecycle import State, allowed_actions
 from ..domain.references import self_edit_gates
 from ..domain.node import Node
+from ..policy import PolicyEngine
 from ..store.templates import load_template, require_node
 from .routing import resolved_in
 from .execution import Outcome, require_open

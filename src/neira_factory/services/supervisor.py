@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..backends.memory import spec_of, store_of
+from ..backends.memory_access import MemoryAccess
+from ..config import Settings
 from ..domain.actors import WATCHDOG
 from ..domain.errors import FactoryError
 from ..domain.events import Event
 from ..domain.lifecycle import Action, State
-from ..backends.memory import spec_of, store_of
-from ..backends.memory_access import MemoryAccess
-from ..config import Settings
 from ..domain.memory import DAY_S
 from ..library.core import prune_outputs
 from ..nervous.metrics import FactoryMetrics

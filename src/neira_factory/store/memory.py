@@ -98,7 +98,10 @@ class MemoryRepository:
         first: dict[str, dict[str, Any]] = {}
         again = []
         for record in records:
-            (again.append(record) if record["rid"] in first else first.__setitem__(record["rid"], record))
+            if record["rid"] in first:
+                again.append(record)
+            else:
+                first[record["rid"]] = record
         old = {r["rid"]: dict(r) for r in self.conn.execute(
             select(R).where(R.c.store == store, R.c.rid.in_(list(first)))).mappings()} if first else {}
         new = [_next(store, r, None, now) for rid, r in first.items() if rid not in old]
