@@ -18,6 +18,7 @@ APT_PACKAGES=(
   clang lld wasi-libc libclang-rt-dev-wasm32            # building WASI test modules
   chromium                                              # browser tests
   prometheus                                            # promtool: checks examples/prometheus and the dashboard
+  nodejs                                                # Node >= 18 (fetch): tests run Neira's factory CLI protocol
 )
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."

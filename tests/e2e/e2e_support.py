@@ -178,8 +178,8 @@ def walk_lifecycle(server: Server, prefix: str = "/factory/nodes") -> None:
     assert r.json() == {"id": NODE_ID, "state": "canary", "previous": "draft", "forced": False,
                         "allowed": ["approve", "rollback", "disable", "quarantine"]}
     status = reader.get("/api/neira/introspection/status").json()
-    assert status["factory"] == {"nodes_total": 1, "nodes_by_state": {"canary": 1}, "organs_total": 0,
-                                 "organs_by_state": {}, "modules_by_state": {"stable": 2}}
+    assert status["factory"] == {"records_total": 1, "active": 1, "nodes_total": 1, "nodes_by_state": {"canary": 1},
+                                 "organs_total": 0, "organs_by_state": {}, "modules_by_state": {"stable": 2}}
 
     # canary → experimental: no traffic analysis yet; write is refused, admin force needs a reason
     r = writer.post(f"{nodes}/{NODE_ID}/approve", json={"reason": "looks fine"})
@@ -243,9 +243,11 @@ def walk_lifecycle(server: Server, prefix: str = "/factory/nodes") -> None:
     assert status.status_code == 200, status.text
     s = status.json()
     assert s["service"] == "neira-factory" and s["safe_mode"] is False
-    assert s["factory"] == {"nodes_total": 1, "nodes_by_state": {"stable": 1}, "organs_total": 0,
-                            "organs_by_state": {}, "modules_by_state": {"stable": 2}}
-    assert s["capabilities"]["factory_adapter"] == "experimental"
+    assert s["factory"] == {"records_total": 1, "active": 1, "nodes_total": 1, "nodes_by_state": {"stable": 1},
+                            "organs_total": 0, "organs_by_state": {}, "modules_by_state": {"stable": 2}}
+    assert s["capabilities"]["factory_adapter"] is True
+    assert s["capability_states"]["factory_adapter"] == "experimental"
+    assert [(n["id"], n["state"]) for n in s["nodes"]] == [(NODE_ID, "stable")]
 
 
 def wait_run(client: httpx.Client, run_id: str, until: Callable[[dict[str, Any]], bool],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 from e2e_support import NODE_ID, TEMPLATE, free_port, run_cli
@@ -31,6 +32,15 @@ def test_cli_create_to_stable(server, tmp_path):
     failing = tmp_path / "failing.yaml"
     failing.write_text(yaml.safe_dump({**TEMPLATE, "examples": [{"input": {"text": "ab"}, "expected": {"text": "ab"}}]}))
     assert "not ok" in cli("dryrun", str(failing), code=1).stdout
+    # the required integrations: the implicit two with their evidence, and a missing one with its reason
+    assert re.search(r"metrics \(implicit\)\s+│\s+yes\s+│.*factory_node_requests_total", out)
+    assert re.search(r"immune \(implicit\)\s+│\s+yes\s+│.*pinned as sha256 [0-9a-f]{64}", out)
+    needy = tmp_path / "needy.yaml"
+    needy.write_text(yaml.safe_dump({**TEMPLATE, "requires": ["capability:organ_echo", "capability:nope"]}))
+    out = cli("dryrun", str(needy), code=1).stdout
+    assert re.search(r"capability:organ_echo\s+│\s+yes\s+│\s+gate organ_echo is experimental", out)
+    assert re.search(r"capability:nope\s+│\s+missing\s+│\s+no such gate: nope", out)
+    assert re.search(r"missing_integration\s+│\s+requires capability:nope: no such gate: nope\s+│\s+requires.1", out)
     # a malformed file: exit 1 with the line
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: [unclosed\n")
@@ -101,6 +111,11 @@ def test_cli_create_to_stable(server, tmp_path):
     assert "error: bad_input" in cli("invoke", "analysis.reverse", "-i", "{nope", code=1).stderr
     out = cli("analysis", "analysis.reverse.v2", scope="read").stdout
     assert "phase inconclusive" in out and "requests" in out and "baseline_errors" in out
+    assert "baseline_memory" in out and "baseline_operations" in out
+    assert "candidate:" in out and "operations p95 —, memory peak —" in out  # an adapter measures neither
+    out = cli("status", "--state", "canary", "--limit", "5", scope="read").stdout
+    assert "analysis.reverse.v2" in out and NODE_ID not in out  # only the canary is listed
+    assert "fabricators" in out and "factory_adapter" in out and "health over the last" in out
     assert "insufficient_scope" in cli("quarantine", "analysis.reverse.v2", "--yes", code=1).stderr
     assert "canary → quarantined" in cli("quarantine", "analysis.reverse.v2", "--yes", "-r", "x", scope="admin").stdout
     assert "quarantined → canary" in cli("release", "analysis.reverse.v2", "--yes", scope="admin").stdout

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from e2e_support import NODE_ID, walk_lifecycle
 from support import ROOT
 
@@ -43,7 +42,7 @@ def test_serve_loads_examples_and_generates_an_admin_token(start_server):
     assert {"organ.voice.v1", "organ.vision.v2", "organ.speak-pipeline.v1"} <= set(organs), organs
     assert set(organs.values()) == {"draft"}
     assert int(loaded.group(1)) == len(states) + len(organs)
-    assert all(n["created_by"] == "system" for n in nodes.json())
+    assert all(n["created_by"] == "examples" for n in nodes.json())
     # every example was dry-run at load: clean, its examples pass
     detail = admin.get(f"/factory/nodes/{NODE_ID}").json()
     assert detail["report"]["risks"] == [] and detail["report"]["examples"]

@@ -83,9 +83,11 @@ BOOL = st.booleans()
 PARAM = section(value=JSON, min=NUMBERS, max=NUMBERS, step=NUMBERS, choices=st.lists(JSON, max_size=3),
                 tunable=BOOL)
 LIMITS = section(max_operations=NUMBERS, timeout_ms=NUMBERS, memory_mb=NUMBERS, fuel=NUMBERS)
-SLO = section(error_rate_max=NUMBERS, p95_ms_max=NUMBERS, p99_ms_max=NUMBERS, max_operations_p95=NUMBERS,
-              mismatch_rate_max=NUMBERS)
-BASELINE = section(enabled=BOOL, error_p_value=NUMBERS, latency_ratio_max=NUMBERS, latency_slack_ms=NUMBERS)
+SLO = section(error_rate_max=NUMBERS, p95_ms_max=NUMBERS, p99_ms_max=NUMBERS, operations_p95_max=NUMBERS,
+              max_operations_p95=NUMBERS, memory_peak_mb_max=NUMBERS, mismatch_rate_max=NUMBERS)
+BASELINE = section(enabled=BOOL, error_p_value=NUMBERS, latency_ratio_max=NUMBERS, latency_slack_ms=NUMBERS,
+                   memory_ratio_max=NUMBERS, memory_slack_mb=NUMBERS, operations_ratio_max=NUMBERS,
+                   operations_slack=NUMBERS)
 ROLLOUT = section(mode=st.sampled_from(["split", "shadow", "split", "shadow", "canary", ""]), canary_weight=NUMBERS,
                   experimental_weight=NUMBERS, min_requests=NUMBERS, slo=SLO, auto_graduate=BOOL, auto_rollback=BOOL,
                   failure_limit=NUMBERS, inconclusive_limit=NUMBERS, baseline=BASELINE, serve_without_stable=BOOL)

@@ -17,7 +17,8 @@ from support import ROOT, TOKENS, make_settings
 from neira_factory.api.app import create_app
 from neira_factory.api.ui import i18n
 from neira_factory.domain.actors import Actor
-from neira_factory.services import fabricate, lifecycle, nodes, training
+from neira_factory.domain.integrations import CODES
+from neira_factory.services import analysis, fabricate, lifecycle, nodes, organs, training
 from neira_factory.services.bootstrap import build_services
 from neira_factory.services.examples import load_examples
 from neira_factory.config.tokens import TokenRegistry
@@ -223,6 +224,27 @@ def test_the_node_page_shows_template_report_history_and_the_analysis_window(app
     assert "id: analysis.echo.v1" in html  # the template, as YAML
     assert "to canary" in html  # the history's reason
     assert "No risks." in html
+
+
+def test_the_node_page_shows_the_required_integrations_in_the_pages_language(app, f):
+    created = fabricate.create(f.fabricate, WRITER, {
+        "id": "analysis.needs.v1", "version": "0.1.0", "analysis_type": "echo",
+        "requires": ["capability:organ_echo", "node:analysis.echo.v1"]})
+    rows = {}
+    for lang in ("en", "ru"):
+        html = sign_in(app, "read", lang=lang).get("/admin/nodes/analysis.needs.v1").text
+        table = re.search(r'<table class="list" id="integrations">(.*?)</table>', html, re.DOTALL).group(1)
+        rows[lang] = {m[0]: (m[1], unescape(re.sub(r"<[^>]+>", "", m[2])).strip()) for m in re.findall(
+            r'<tr data-requirement="([^"]+)" data-satisfied="(\w+)">(.*?)</tr>', table, re.DOTALL)}
+    assert list(rows["en"]) == ["metrics", "immune", "capability:organ_echo", "node:analysis.echo.v1"]
+    assert all(satisfied == "yes" for satisfied, _ in rows["en"].values())
+    assert "metrics (implicit)" in rows["en"]["metrics"][1] and "(неявное)" in rows["ru"]["metrics"][1]
+    assert f"pinned as sha256 {created.sha256}" in rows["en"]["immune"][1]
+    assert f"закреплён как sha256 {created.sha256}" in rows["ru"]["immune"][1]
+    assert "gate organ_echo is open (experimental)" in rows["en"]["capability:organ_echo"][1]
+    assert "шлюз organ_echo открыт (experimental)" in rows["ru"]["capability:organ_echo"][1]
+    assert "analysis.echo.v1 в состоянии draft" in rows["ru"]["node:analysis.echo.v1"][1]
+    assert [code for code in CODES if f"integration_{code}" not in i18n.MESSAGES] == []
 
 
 def test_the_organ_page_inlines_the_graph_and_the_status(app, world):
@@ -464,6 +486,49 @@ def test_the_language_follows_the_browser_and_the_switch(app):
     assert client.get("/admin/lang/xx").status_code == 404
     login = browser(app, "ru").get("/admin/login").text
     assert "Войти" in login
+
+
+def test_the_russian_pages_give_reasons_in_russian_and_the_english_ones_the_apis_reasons(app, f, world):
+    ru, en = sign_in(app, "read", lang="ru"), sign_in(app, "read", lang="en")
+    report = analysis.report(f.analysis, ADMIN, "analysis.echo.v1")  # a canary with no traffic yet
+    assert report.reason == "0 of 50 requests so far" and report.why == {"code": "too_few_requests",
+                                                                         "params": {"n": 0, "min": 50}}
+    page = ru.get("/admin/nodes/analysis.echo.v1").text
+    assert re.search(r'id="analysis-reason">([^<—]*)', page).group(1).strip() == "пока 0 запросов из 50"
+    english = [report.reason, *(m.reason for m in report.metrics)]
+    assert [r for r in english if r in unescape(page)] == []
+    assert all(r in unescape(en.get("/admin/nodes/analysis.echo.v1").text) for r in english)
+    members = organs.status(f.organs, ADMIN, ORGAN).nodes
+    assert "no requests recently" in [m.reason for m in members]
+    page = unescape(ru.get(f"/admin/organs/{ORGAN}").text)
+    assert "в последнее время запросов не было" in page
+    assert [m.reason for m in members if m.reason in page] == []
+    assert all(i18n.reason("ru", m.why) in page for m in members)
+
+
+def test_russian_reasons_choose_the_plural_form_by_the_number():
+    forms = {n: i18n.reason("ru", {"code": "too_few_requests", "params": {"n": n, "min": 50}})
+             for n in (1, 2, 5, 11, 21, 22, 25, 111)}
+    assert forms == {1: "пока 1 запрос из 50", 2: "пока 2 запроса из 50", 5: "пока 5 запросов из 50",
+                     11: "пока 11 запросов из 50", 21: "пока 21 запрос из 50", 22: "пока 22 запроса из 50",
+                     25: "пока 25 запросов из 50", 111: "пока 111 запросов из 50"}
+    nested = {"code": "failures_tolerated", "params": {"n": 1, "limit": 2, "why": {
+        "code": "error_rate_value", "params": {"rate": 0.2, "count": 21, "n": 21, "sign": ">", "limit": 0.05}}}}
+    assert i18n.reason("ru", nested) == ("1 неудачное измерение, failure_limit 2 его допускает: доля ошибок 0.200 "
+                                         "(21 из 21 запроса) > 0.05")
+    assert i18n.reason("en", nested) == ("1 failed measurement, failure_limit 2 tolerates it: error rate 0.200 "
+                                         "(21 of 21 requests) > 0.05")
+    assert i18n.reason("ru", None, "as it was") == "as it was"
+
+
+def test_every_reason_code_has_russian_words_for_the_same_params():
+    from neira_factory.api.ui.reason_texts import RUSSIAN
+    from neira_factory.domain.reasons import ENGLISH
+
+    assert set(RUSSIAN) == set(ENGLISH)
+    fields = re.compile(r"\{(\w+)[:|}]")
+    for code, text in ENGLISH.items():
+        assert set(fields.findall(RUSSIAN[code])) == set(fields.findall(text)), code
 
 
 def test_every_label_the_templates_use_exists_in_both_languages():

@@ -34,3 +34,17 @@ def test_invalid_transition_lists_the_allowed_actions(client):
     assert response.status_code == 409
     assert response.json() | {"reason": ""} == {"code": "invalid_transition", "reason": "", "state": "draft",
                                                 "allowed": ["approve", "disable", "quarantine"]}
+
+
+def test_the_two_spellings_of_the_operations_limit_must_agree(client):
+    template = {"id": "analysis.reverse.v1", "version": "0.1.0", "analysis_type": "reverse",
+                "rollout": {"slo": {"operations_p95_max": 100, "max_operations_p95": 200}}}
+    response = client.post("/factory/nodes", json=template, headers=auth("write"))
+    assert response.status_code == 422
+    assert response.json()["field"] == "rollout.slo"
+    assert "operations_p95_max and max_operations_p95 (its former name) disagree" in response.json()["reason"]
+    assert node_count(client) == 0
+    template["rollout"]["slo"]["max_operations_p95"] = 100  # the same limit twice is one limit
+    assert client.post("/factory/nodes", json=template, headers=auth("write")).status_code == 201
+    stored = client.get("/factory/nodes/analysis.reverse.v1", headers=auth("read")).json()["template"]
+    assert stored["rollout"]["slo"]["operations_p95_max"] == 100 and "max_operations_p95" not in stored["rollout"]["slo"]

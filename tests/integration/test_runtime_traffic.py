@@ -288,7 +288,7 @@ def test_script_operations_reach_the_statistics(scripts):
     client, _, _ = scripts
     source = "fn run(input) { let x = 0; while x < 100 { x += 1; } input }"
     v1 = make_candidate(client, script_template(1, source, serve_without_stable=True, min_requests=5,
-                                                slo={"max_operations_p95": 10}))
+                                                slo={"operations_p95_max": 10}))
     traffic(client, 10)
     report = analysis(client, v1)
     assert report["stats"]["operations_p95"] > 100

@@ -10,6 +10,7 @@ from neira_factory.domain.errors import Conflict, FactoryError
 from neira_factory.services import audit, fabricate, lifecycle
 from neira_factory.services.audit import AuditProblem
 from neira_factory.services.bootstrap import build_services
+from neira_factory.store.tables import metadata
 
 from support import make_settings
 
@@ -35,6 +36,10 @@ def test_migrations_create_every_table_and_seed_gates(store_factory):
     assert gates["factory_adapter"]["state"] == "experimental"
     assert gates["factory_script"]["state"] == "locked"
     store_factory.db.migrate()  # idempotent
+    inspector = inspect(store_factory.db.engine)
+    for table in metadata.tables.values():  # every index tables.py names, the migrations create
+        named = {index.name for index in table.indexes if index.name}
+        assert named <= {index["name"] for index in inspector.get_indexes(table.name)}, table.name
 
 
 def test_racing_approvals_only_one_wins(store_factory):

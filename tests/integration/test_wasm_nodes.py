@@ -125,6 +125,34 @@ def test_each_example_goes_through_the_whole_lifecycle(client, modules, node_id)
     assert r.status_code == 200 and r.json()["state"] == "rolled_back", r.text
 
 
+def test_a_memory_peak_over_its_slo_fails_the_analysis(client, modules):
+    unlock(client)
+    body = example(modules, "analysis.wasm_echo.v1")
+    sample = body["examples"][0]
+    # a stored template may still spell operations_p95_max by its former name, max_operations_p95
+    body["rollout"] = {"min_requests": 3, "serve_without_stable": True, "baseline": {"enabled": False},
+                       "slo": {"error_rate_max": 0.5, "memory_peak_mb_max": 0.01, "max_operations_p95": ENOUGH_FUEL}}
+    r = client.post("/factory/nodes", json=body, headers=WRITE)
+    assert r.status_code == 201, r.text
+    assert approve(client, body["id"]).json()["state"] == "canary"
+    for _ in range(3):
+        r = invoke(client, "analysis.wasm_echo", sample["input"])
+        assert r.status_code == 200 and r.json()["node_id"] == body["id"], r.text
+    report = client.get(f"/factory/nodes/{body['id']}/analysis", headers=READ).json()
+    metrics = {m["name"]: m for m in report["metrics"]}
+    memory = metrics["memory_peak_mb"]
+    assert memory["verdict"] == "fail" and memory["threshold"] == 0.01
+    assert memory["value"] == round(report["stats"]["memory_peak_bytes"] / 2**20, 3) >= 0.0625
+    assert memory["why"]["code"] == "memory_peak_mb_value" and memory["why"]["params"]["n"] == 3
+    assert memory["reason"] == f"memory peak {memory['why']['params']['value']:.2f} MiB > 0.01 MiB over 3 requests"
+    assert metrics["operations_p95"]["verdict"] == "pass" and metrics["error_rate"]["verdict"] == "pass"
+    assert (report["verdict"], report["phase"]) == ("fail", "failed")
+    assert report["reason"] == f"1 failed measurement > failure_limit 0: {memory['reason']}"
+    assert report["why"] == {"code": "failed_over_limit", "params": {"n": 1, "limit": 0, "why": memory["why"]}}
+    r = approve(client, body["id"])
+    assert r.status_code == 409 and r.json()["code"] == "analysis_not_passed", r.text
+
+
 HOSTILE = [
     # (module, abi, limits, kind, status, words in the reason)
     ("spin", "neira-json-v1", {"fuel": 50_000_000}, "limit_fuel", 502, "used all its fuel"),

@@ -97,3 +97,19 @@ def test_a_checkpoint_that_cannot_be_written_leaves_the_commit_standing(tmp_path
     (tmp_path / "var").write_text("a file where the directory should be")
     AuditSeal(KEY, Checkpoint(tmp_path / "var" / "cp.json")).committed(7, "h7")
     assert "audit entry 7 is committed, but the audit checkpoint could not be written" in caplog.text
+
+
+def _creation(seq, node_id, sha256, **after):
+    return {"seq": seq, "action": "node.create", "resource": node_id, "after": {"sha256": sha256, **after}}
+
+
+def test_a_later_creation_counts_only_as_the_replacement_of_the_digest_it_names():
+    from neira_factory.immune.integrity import audited_digests
+
+    example, mine = "a" * 64, "b" * 64
+    replaced = [_creation(1, "analysis.x.v1", example), _creation(2, "analysis.x.v1", mine, replaced_example=example)]
+    assert audited_digests([("analysis.x.v1", mine)], replaced) == ([], 1)
+    for forged in ({}, {"replaced_example": "c" * 64}):  # a second creation that replaced nothing it can show
+        entries = [_creation(1, "analysis.x.v1", example), _creation(2, "analysis.x.v1", mine, **forged)]
+        problems, compared = audited_digests([("analysis.x.v1", mine)], entries)
+        assert compared == 1 and [p["seq"] for p in problems] == [1]  # judged by the first creation: swapped

@@ -1,5 +1,6 @@
 """Canary analysis: each metric's pass / fail / inconclusive path, the baseline comparison and decide()."""
 import pytest
+from pydantic import ValidationError
 
 from neira_factory.domain.templates import SLO, BaselinePolicy, RolloutPolicy
 from neira_factory.runtime import analysis as evaluator
@@ -10,18 +11,25 @@ from neira_factory.runtime.metrics import BASELINE_METRICS, SLO_METRICS, Ceiling
 NO_SLO = {"error_rate_max": None}
 
 
+MIB = 2**20
+
+
 def stats(requests: int, errors: int = 0, ms: float = 10.0, slow: int = 0, slow_ms: float = 500.0,
-          kind: str = "exception", ops: int | None = None) -> VersionStats:
-    """`requests` invocations: `errors` of them fail with `kind`, `slow` of them take `slow_ms`."""
+          kind: str = "exception", ops: int | None = None, mib: float | None = None) -> VersionStats:
+    """`requests` invocations: `errors` of them fail with `kind`, `slow` of them take `slow_ms`; each reports
+    `ops` operations and a memory peak of `mib` MiB where given."""
     result = VersionStats()
+    memory = None if mib is None else int(mib * MIB)
     for i in range(requests):
-        result.record(slow_ms if i < slow else ms, error=kind if i < errors else None, operations=ops)
+        result.record(slow_ms if i < slow else ms, error=kind if i < errors else None, operations=ops,
+                      memory_bytes=memory)
     return result
 
 
-def policy(min_requests: int = 200, mode: str = "split", baseline: bool = False, **slo) -> RolloutPolicy:
-    return RolloutPolicy(min_requests=min_requests, mode=mode, slo=SLO(**slo),
-                         baseline=BaselinePolicy(enabled=baseline))
+def policy(min_requests: int = 200, mode: str = "split", baseline: bool | dict = False, **slo) -> RolloutPolicy:
+    """`baseline`: enabled or not, or the BaselinePolicy's fields (enabled)."""
+    fields = baseline if isinstance(baseline, dict) else {"enabled": baseline}
+    return RolloutPolicy(min_requests=min_requests, mode=mode, slo=SLO(**slo), baseline=BaselinePolicy(**fields))
 
 
 def metric(analysis: Analysis, name: str) -> MetricResult:
@@ -125,21 +133,69 @@ def test_latency_below_minimum_is_inconclusive():
 
 
 def test_operations_p95_pass_and_fail():
-    ok = metric(evaluate(stats(250, ops=1000), None, policy(max_operations_p95=5000)), "operations_p95")
-    too_many = metric(evaluate(stats(250, ops=9000), None, policy(max_operations_p95=5000)), "operations_p95")
+    ok = metric(evaluate(stats(250, ops=1000), None, policy(operations_p95_max=5000)), "operations_p95")
+    too_many = metric(evaluate(stats(250, ops=9000), None, policy(operations_p95_max=5000)), "operations_p95")
     assert ok.verdict == PASS and ok.value == pytest.approx(1000, rel=0.1)
     assert too_many.verdict == FAIL and "5000" in too_many.reason
 
 
 def test_operations_below_minimum_is_inconclusive():
-    result = metric(evaluate(stats(10, ops=9000), None, policy(max_operations_p95=5000)), "operations_p95")
+    result = metric(evaluate(stats(10, ops=9000), None, policy(operations_p95_max=5000)), "operations_p95")
     assert result.verdict == INCONCLUSIVE
 
 
 def test_operations_not_reported_is_inconclusive():
-    result = metric(evaluate(stats(250), None, policy(max_operations_p95=5000)), "operations_p95")
+    result = metric(evaluate(stats(250), None, policy(operations_p95_max=5000)), "operations_p95")
     assert result.verdict == INCONCLUSIVE
     assert result.reason == "the backend reported no operation counts"
+
+
+def test_operations_p95_max_is_the_name_and_max_operations_p95_its_accepted_former_name():
+    assert SLO(max_operations_p95=5000).operations_p95_max == 5000
+    assert SLO.model_validate({"max_operations_p95": 5000, "operations_p95_max": 5000}).operations_p95_max == 5000
+    assert SLO(max_operations_p95=5000).model_dump(exclude_none=True) == {"error_rate_max": 0.05,
+                                                                          "operations_p95_max": 5000}
+    with pytest.raises(ValidationError, match="operations_p95_max and max_operations_p95"):
+        SLO.model_validate({"max_operations_p95": 5000, "operations_p95_max": 100})
+    schema = SLO.model_json_schema()["properties"]
+    assert schema["max_operations_p95"]["deprecated"] is True
+    assert schema["max_operations_p95"]["anyOf"] == schema["operations_p95_max"]["anyOf"]
+
+
+# memory_peak_mb
+
+
+def test_memory_peak_pass_and_fail():
+    ok = metric(evaluate(stats(250, mib=3), None, policy(memory_peak_mb_max=4)), "memory_peak_mb")
+    over = metric(evaluate(stats(250, mib=6), None, policy(memory_peak_mb_max=4)), "memory_peak_mb")
+    assert (ok.verdict, ok.value, ok.threshold) == (PASS, 3.0, 4)
+    assert ok.reason == "memory peak 3.00 MiB ≤ 4 MiB over 250 requests"
+    assert (over.verdict, over.value) == (FAIL, 6.0)
+    assert over.reason == "memory peak 6.00 MiB > 4 MiB over 250 requests"
+    assert over.why.to_dict() == {"code": "memory_peak_mb_value",
+                                  "params": {"value": 6.0, "sign": ">", "limit": 4, "n": 250}}
+
+
+def test_memory_fails_the_analysis_within_every_other_slo():
+    analysis = evaluate(stats(250, mib=6), None, policy(memory_peak_mb_max=4, p95_ms_max=100))
+    assert [m.verdict for m in analysis.metrics if m.name != "memory_peak_mb"] == [PASS, PASS, PASS]
+    assert analysis.verdict == FAIL and analysis.reason == metric(analysis, "memory_peak_mb").reason
+
+
+def test_memory_below_minimum_is_inconclusive():
+    result = metric(evaluate(stats(10, mib=6), None, policy(memory_peak_mb_max=4)), "memory_peak_mb")
+    assert result.verdict == INCONCLUSIVE and result.reason == "10 of 200 requests so far"
+
+
+@pytest.mark.parametrize("mib", [None, 0])
+def test_no_memory_measured_is_inconclusive(mib):
+    result = metric(evaluate(stats(250, mib=mib), None, policy(memory_peak_mb_max=4)), "memory_peak_mb")
+    assert (result.verdict, result.value) == (INCONCLUSIVE, None)
+    assert result.reason == "no memory was measured" and result.why.code == "no_memory"
+
+
+def test_memory_unset_is_not_checked():
+    assert "memory_peak_mb" not in names(evaluate(stats(250, mib=600), None, policy()))
 
 
 # mismatch_rate
@@ -181,9 +237,9 @@ def test_mismatch_fails_early_when_certain():
 # baseline
 
 
-def test_no_baseline_passes_both_comparisons():
+def test_no_baseline_passes_every_comparison():
     analysis = evaluate(stats(250), None, policy(baseline=True))
-    for name in ("baseline_errors", "baseline_latency"):
+    for name in ("baseline_errors", "baseline_latency", "baseline_memory", "baseline_operations"):
         result = metric(analysis, name)
         assert (result.verdict, result.value) == (PASS, None)
         assert result.reason == "no stable version on this route to compare with"
@@ -249,6 +305,70 @@ def test_latency_within_the_ratio_passes():
     assert result.verdict == PASS and result.value == pytest.approx(1.2, rel=0.1)
 
 
+# baseline: resources
+
+
+def test_resource_comparisons_default_to_a_ratio_with_a_slack():
+    defaults = BaselinePolicy()
+    assert (defaults.memory_ratio_max, defaults.memory_slack_mb) == (1.5, 8.0)
+    assert (defaults.operations_ratio_max, defaults.operations_slack) == (1.5, 1000)
+
+
+def test_more_memory_than_stable_fails_beyond_the_slack():
+    result = metric(evaluate(stats(300, mib=40), stats(300, mib=20), policy(baseline=True)), "baseline_memory")
+    assert (result.verdict, result.value, result.threshold) == (FAIL, 2.0, 1.5)
+    assert result.reason == ("memory peak 40.00 MiB vs stable 20.00 MiB: ratio 2.00 > 1.5 and 20.00 MiB more, "
+                             "beyond the 8 MiB slack")
+
+
+def test_more_memory_within_the_slack_passes():
+    result = metric(evaluate(stats(300, mib=3), stats(300, mib=1), policy(baseline=True)), "baseline_memory")
+    assert (result.verdict, result.value) == (PASS, 3.0)
+    assert result.reason.endswith("but only 2.00 MiB more, within the 8 MiB slack")
+
+
+def test_memory_within_the_ratio_passes_and_the_policy_sets_both_limits():
+    candidate, stable = stats(300, mib=24), stats(300, mib=20)
+    assert metric(evaluate(candidate, stable, policy(baseline=True)), "baseline_memory").verdict == PASS
+    strict = policy(baseline={"memory_ratio_max": 1.1, "memory_slack_mb": 1})
+    result = metric(evaluate(candidate, stable, strict), "baseline_memory")
+    assert (result.verdict, result.threshold) == (FAIL, 1.1)
+
+
+@pytest.mark.parametrize("mine, theirs, side", [(None, 20, "the candidate"), (20, None, "the stable version")])
+def test_memory_not_measured_on_a_side_leaves_nothing_to_compare(mine, theirs, side):
+    result = metric(evaluate(stats(300, mib=mine), stats(300, mib=theirs), policy(baseline=True)), "baseline_memory")
+    assert (result.verdict, result.value) == (PASS, None)
+    assert result.reason == f"{side} reports no memory peak: nothing to compare"
+
+
+def test_more_operations_than_stable_fail_beyond_the_slack():
+    result = metric(evaluate(stats(300, ops=9000), stats(300, ops=3000), policy(baseline=True)),
+                    "baseline_operations")
+    assert result.verdict == FAIL and result.value == pytest.approx(3.0, rel=0.1) and result.threshold == 1.5
+    assert "beyond the slack of 1000" in result.reason and result.why.code == "baseline_operations_beyond"
+
+
+def test_more_operations_within_the_slack_or_the_ratio_pass():
+    slack = metric(evaluate(stats(300, ops=900), stats(300, ops=100), policy(baseline=True)), "baseline_operations")
+    assert slack.verdict == PASS and slack.why.code == "baseline_operations_slack"
+    ratio = metric(evaluate(stats(300, ops=11000), stats(300, ops=10000), policy(baseline=True)),
+                   "baseline_operations")
+    assert ratio.verdict == PASS and ratio.why.code == "baseline_operations_within"
+
+
+def test_operations_not_counted_leave_nothing_to_compare():
+    result = metric(evaluate(stats(300), stats(300, ops=10), policy(baseline=True)), "baseline_operations")
+    assert result.verdict == PASS and result.reason == "the candidate reports no operation counts: nothing to compare"
+
+
+def test_resource_comparisons_wait_for_both_samples():
+    analysis = evaluate(stats(300, ops=9000, mib=40), stats(100, ops=10, mib=1), policy(baseline=True))
+    for name in ("baseline_memory", "baseline_operations"):
+        assert metric(analysis, name).verdict == INCONCLUSIVE
+        assert metric(analysis, name).reason == "the stable version has 100 of 200 requests so far"
+
+
 def test_zero_traffic_passes_when_min_requests_is_zero():
     analysis = evaluate(VersionStats(), VersionStats(), policy(min_requests=0, baseline=True, p95_ms_max=10))
     assert analysis.verdict == PASS
@@ -266,16 +386,20 @@ def test_reason_prefers_failure_over_inconclusive():
     assert data["reason"] == metric(analysis, "error_rate").reason
     assert (data["requests"], data["min_requests"]) == (50, 200)
     assert data["metrics"][0] == {"name": "requests", "value": 50, "threshold": 200, "verdict": INCONCLUSIVE,
-                                  "reason": "50 of 200 requests so far"}
+                                  "reason": "50 of 200 requests so far",
+                                  "why": {"code": "too_few_requests", "params": {"n": 50, "min": 200}}}
+    assert data["why"] == data["metrics"][1]["why"] and data["why"]["code"] == "error_rate_early"
 
 
 def test_all_pass():
-    analysis = evaluate(stats(300, ops=10), stats(300), policy(baseline=True, p95_ms_max=50, p99_ms_max=50,
-                                                               max_operations_p95=100))
+    analysis = evaluate(stats(300, ops=10, mib=2), stats(300, ops=10, mib=2),
+                        policy(baseline=True, p95_ms_max=50, p99_ms_max=50, operations_p95_max=100,
+                               memory_peak_mb_max=4))
     assert analysis.verdict == PASS
-    assert names(analysis) == ["requests", "error_rate", "p95_ms", "p99_ms", "operations_p95",
-                               "baseline_errors", "baseline_latency"]
-    assert analysis.to_dict()["reason"] == "all 7 metrics pass"
+    assert names(analysis) == ["requests", "error_rate", "p95_ms", "p99_ms", "operations_p95", "memory_peak_mb",
+                               "baseline_errors", "baseline_latency", "baseline_memory", "baseline_operations"]
+    assert analysis.to_dict()["reason"] == "all 10 metrics pass"
+    assert analysis.to_dict()["why"] == {"code": "all_pass", "params": {"n": 10}}
 
 
 # the metrics' table
@@ -289,17 +413,16 @@ def test_metric_names_are_distinct_and_a_rate_names_its_slo_field():
 
 
 def test_a_new_metric_is_one_entry(monkeypatch):
-    memory = Ceiling("memory_peak_mb", lambda rollout: 1.0, lambda s: s.memory_peak_bytes / 2**20 or None,
-                     "memory peak", "the backend reported no memory use", unit=" MiB", shown=".1f")
-    monkeypatch.setattr(evaluator, "SLO_METRICS", (*SLO_METRICS, memory))
-    window = stats(250)
-    window.record(10.0, memory_bytes=3 * 2**20)
-    analysis = evaluate(window, None, policy(baseline=True))
-    assert names(analysis) == ["requests", "error_rate", "memory_peak_mb", "baseline_errors", "baseline_latency"]
-    assert metric(analysis, "memory_peak_mb").to_dict() == {
-        "name": "memory_peak_mb", "value": 3.0, "threshold": 1.0, "verdict": FAIL,
-        "reason": "memory peak 3.0 MiB > 1 MiB over 251 requests"}
-    assert metric(evaluate(stats(250), None, policy()), "memory_peak_mb").reason == "the backend reported no memory use"
+    median = Ceiling("p50_ms", lambda rollout: 5.0, lambda s: s.latency_ms.quantile(0.5), "latency_value",
+                     "no_latency", label="p50")
+    monkeypatch.setattr(evaluator, "SLO_METRICS", (*SLO_METRICS, median))
+    analysis = evaluate(stats(250), None, policy(baseline=True))
+    assert names(analysis) == ["requests", "error_rate", "p50_ms", "baseline_errors", "baseline_latency",
+                               "baseline_memory", "baseline_operations"]
+    result = metric(analysis, "p50_ms")
+    assert (result.verdict, result.threshold) == (FAIL, 5.0) and result.value == pytest.approx(10, rel=0.1)
+    assert result.reason == f"p50 {result.why.params['value']:.1f} ms > 5 ms over 250 requests"
+    assert result.why.params["label"] == "p50"
 
 
 # decide

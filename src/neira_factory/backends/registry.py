@@ -27,6 +27,10 @@ class Backends:
         self._by_name = {b.name: b for b in backends}
         self.max_output_bytes = max_output_bytes
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
     def get(self, name: str) -> Backend:
         backend = self._by_name.get(name)
         if backend is None:

@@ -75,7 +75,12 @@ def safe_mode(
 
 
 @commands.command()
-def status(ctx: typer.Context) -> None:
-    """The factory's introspection status: version, database, safe mode, gates, nodes by state."""
+def status(
+    ctx: typer.Context,
+    state: Annotated[str | None, typer.Option(help="List only nodes and organs in this state.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=1000, help="List at most this many of each (by id).")] = None,
+) -> None:
+    """The factory's introspection status: version, database, safe mode, gates, watchdogs, queues, totals by
+    state, each node's and organ's health, and each backend's load (fabricators)."""
     session: Session = ctx.obj
-    session.show(session.client.status(), render.status)
+    session.show(session.client.status(state=state, limit=limit), render.status)

@@ -132,8 +132,8 @@ class FactoryClient:
     def safe_mode(self, on: bool, reason: str | None) -> dict[str, Any]:
         return self._call("POST", "/immune/safe-mode", body={"on": on, "reason": reason})
 
-    def status(self) -> dict[str, Any]:
-        return self._call("GET", "/api/neira/introspection/status")
+    def status(self, **filters: Any) -> dict[str, Any]:
+        return self._call("GET", "/api/neira/introspection/status", params=filters)
 
     # ---- training ------------------------------------------------------------------------------
 

@@ -79,6 +79,13 @@ def risks_table(risks: list[dict[str, Any]], title: str = "risks") -> Table:
         for r in risks])
 
 
+def integrations_table(found: list[dict[str, Any]]) -> Table:
+    """Each required integration (the implicit metrics and immune first): satisfied or missing, and why."""
+    return table("integrations", ["requirement", "satisfied", "reason"], [
+        [Text.assemble(cell(i.get("requirement")), Text(" (implicit)", style="dim") if i.get("implicit") else ""),
+         verdict(bool(i.get("satisfied")), "yes", "missing"), cell(i.get("reason"))] for i in found])
+
+
 def verdict(ok: bool, yes: str, no: str) -> Text:
     return Text(yes, style="bold green") if ok else Text(no, style="bold red")
 
@@ -90,6 +97,8 @@ def dryrun(data: dict[str, Any]) -> None:
                                                          style="dim")))
     if report.get("risks"):
         out.print(risks_table(report["risks"]))
+    if report.get("integrations"):
+        out.print(integrations_table(report["integrations"]))
     if report.get("deps"):
         out.print(table("deps", ["id", "status", "state"], [
             [cell(d.get("id")), cell(d.get("status")), styled(d.get("state"), STATE_STYLES)] for d in report["deps"]]))
@@ -139,16 +148,23 @@ VERDICT_STYLES = {"pass": "green", "passed": "bold green", "fail": "red", "faile
                   "inconclusive": "yellow", "running": "yellow"}
 
 
+def _numbers(stats: dict[str, Any]) -> str:
+    """A version's requests, latency and resources in one line ('—': not measured)."""
+    p95, operations, memory = stats.get("p95_ms"), stats.get("operations_p95"), stats.get("memory_peak_bytes")
+    return (f"{stats.get('requests')} requests, p95 {'—' if p95 is None else f'{p95} ms'}, operations p95 "
+            f"{'—' if operations is None else operations}, memory peak {f'{memory / 2**20:.2f} MiB' if memory else '—'}")
+
+
 def analysis(data: dict[str, Any]) -> None:
     out.print(Text.assemble(cell(data.get("id"), "bold"), " ", styled(data.get("state"), STATE_STYLES), "  phase ",
                             styled(data.get("phase"), VERDICT_STYLES), "  ", cell(data.get("reason"))))
     out.print(table("metrics", ["metric", "value", "threshold", "verdict", "reason"], [
         [cell(m.get("name")), cell(m.get("value")), cell(m.get("threshold")), styled(m.get("verdict"), VERDICT_STYLES),
          cell(m.get("reason"))] for m in data.get("metrics") or []]))
+    out.print(Text.assemble(Text("candidate: ", style="bold"), _numbers(data.get("stats") or {})))
     baseline = data.get("baseline")
     if baseline:
-        out.print(Text.assemble(Text("baseline: ", style="bold"), cell(baseline.get("id")),
-                                f"  {baseline.get('requests')} requests, p95 {baseline.get('p95_ms')} ms"))
+        out.print(Text.assemble(Text("baseline: ", style="bold"), cell(baseline.get("id")), "  ", _numbers(baseline)))
     if data.get("needs_human"):
         out.print(Text("the analysis stays inconclusive: a human should look", style="bold yellow"))
 
@@ -223,8 +239,31 @@ def audit_verified(data: dict[str, Any]) -> None:
                                                         for p in problems]))
 
 
+STATUS_LISTS = ("capabilities", "capability_states", "nodes", "organs", "fabricators")
+
+
 def status(data: dict[str, Any]) -> None:
-    out.print(key_values(data, title="factory status"))
+    """The facts, the gates, then a table each for the nodes, the organs and the fabricators."""
+    out.print(key_values({k: v for k, v in data.items() if k not in STATUS_LISTS}, title="factory status"))
+    states = data.get("capability_states") or {}
+    out.print(table("capabilities", ["gate", "state", "on"], [
+        [cell(name), styled(state, GATE_STYLES), cell("yes" if (data.get("capabilities") or {}).get(name) else "no")]
+        for name, state in sorted(states.items())]))
+    window = f"last {data.get('health_window_s')} s"
+    for kind in ("nodes", "organs"):
+        listed = data.get(kind) or []
+        out.print(table(f"{len(listed)} {kind} (health over the {window})",
+                        ["id", "state", "backend", "requests", "error rate", "p95 ms"], [
+            [cell(n.get("id")), styled(n.get("state"), STATE_STYLES), cell(n.get("backend")),
+             cell(n["health"].get("requests")), cell(n["health"].get("error_rate")), cell(n["health"].get("p95_ms"))]
+            for n in listed]))
+    out.print(table("fabricators (this replica)", ["backend", "gate", "busy", "queued", "last error"], [
+        [cell(b.get("backend")), styled(b.get("gate_state"), GATE_STYLES), cell(b.get("busy")), cell(b.get("queued")),
+         cell(_last_error(b.get("last_error")))] for b in data.get("fabricators") or []]))
+
+
+def _last_error(error: dict[str, Any] | None) -> str:
+    return "" if not error else f"{error.get('kind')} in {error.get('node')}: {error.get('message')}"
 
 
 def error(code: str, reason: str, extra: dict[str, Any]) -> None:

@@ -20,5 +20,6 @@ class Actor:
 
 
 SYSTEM = Actor("system", "admin")
+EXAMPLES = Actor("examples", "admin")  # loads the example files into an empty factory (their drafts yield: node.py)
 WATCHDOG = Actor("watchdog", "admin")  # acts on analysis verdicts: automatic rollback and graduation
 IMMUNE = Actor("immune", "admin")  # quarantines on integrity mismatch, sandbox violation, repeated hard timeouts

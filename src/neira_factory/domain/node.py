@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from .actors import SYSTEM, Actor
+from .actors import EXAMPLES, SYSTEM, Actor
 from .events import Event
 from .lifecycle import Action, Rule, State, rule_for
 from .templates import NodeTemplate, OrganTemplate
@@ -47,6 +47,12 @@ class Node:
     def is_organ(self) -> bool:
         return self.kind == ORGAN
 
+    def yields_to(self, *, organ: bool) -> bool:
+        """An example loaded at start-up that nobody has moved gives way to a client's template of its id (a node
+        for a node, an organ for an organ): that template replaces it, as Neira's own factory would."""
+        return (self.created_by == EXAMPLES.name and self.state is State.DRAFT and self.row_version == 1
+                and self.is_organ == organ)
+
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("report")
@@ -69,9 +75,9 @@ class Node:
                    row_version=1)
 
     def created(self, action: str, actor: Actor, *, reason: str | None = None,
-                audit: dict[str, Any] | None = None) -> Creation:
+                audit: dict[str, Any] | None = None, replaces: Node | None = None) -> Creation:
         """The record of this version's creation: its first transition, audit entry and event."""
-        return Creation(self, action, actor.name, reason, audit or {})
+        return Creation(self, action, actor.name, reason, audit or {}, replaces)
 
     # -- lifecycle ----------------------------------------------------------------------------
     def rule(self, action: Action | str) -> Rule:
@@ -115,13 +121,15 @@ class Creation:
     actor: str
     reason: str | None
     audit: dict[str, Any] = field(default_factory=dict)
+    replaces: Node | None = None  # an untouched example draft of the same id (yields_to)
 
     @property
     def audit_action(self) -> str:
         return {"create": "node.create", "build": "organ.build", "seed": "factory.seed"}[self.action]
 
     def audit_after(self) -> dict[str, Any]:
-        return {"state": self.node.state.value, **self.audit}
+        replaced = {"replaced_example": self.replaces.artifact_sha256} if self.replaces else {}
+        return {"state": self.node.state.value, **self.audit, **replaced}
 
     def event(self) -> Event:
         kind = "organ" if self.node.is_organ else "node"

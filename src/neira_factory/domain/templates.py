@@ -6,12 +6,14 @@ Neira's own fields are accepted as its Rust server writes them; our extensions
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_serializer, model_validator
+from pydantic import (AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, create_model, field_validator,
+                      model_serializer, model_validator)
 
 from .backend_kinds import BACKEND_KINDS, DEFAULT_BACKEND, BackendName, Strict
 from .ids import is_valid_id, route_of
+from .integrations import MAX_REQUIRES, requirement_text, unique
 
 Kind = Literal["analysis", "action", "memory"]
 KIND_FIELDS: dict[str, Kind] = {"analysis_type": "analysis", "action_type": "action", "memory_type": "memory"}
@@ -70,14 +72,41 @@ class Example(Strict):
         return data
 
 
+def _former_names(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The JSON Schema lists a renamed field's former names (its later validation aliases) as deprecated."""
+    for name, field in model.model_fields.items():
+        if isinstance(field.validation_alias, AliasChoices):
+            for former in field.validation_alias.choices[1:]:
+                schema["properties"][former] = {**schema["properties"][name], "deprecated": True,
+                                                "title": former.replace("_", " ").title(),
+                                                "description": f"the former name of {name}"}
+
+
 class SLO(Strict):
     """Absolute thresholds a candidate must meet; an unset one is not checked."""
+
+    model_config = ConfigDict(json_schema_extra=_former_names)
 
     error_rate_max: float | None = Field(default=0.05, ge=0, le=1)
     p95_ms_max: float | None = Field(default=None, gt=0)
     p99_ms_max: float | None = Field(default=None, gt=0)
-    max_operations_p95: float | None = Field(default=None, gt=0)
+    operations_p95_max: float | None = Field(
+        default=None, gt=0, validation_alias=AliasChoices("operations_p95_max", "max_operations_p95"),
+        description="p95 of the operations (or fuel) per call, where the backend counts them; "
+                    "formerly max_operations_p95, still accepted")
+    memory_peak_mb_max: float | None = Field(default=None, gt=0,
+                                             description="peak memory in MiB, where the backend measures it")
     mismatch_rate_max: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_operations_limit(cls, data: Any) -> Any:
+        """Both spellings given: the same value is one limit, different values are an error."""
+        if isinstance(data, dict) and "operations_p95_max" in data and "max_operations_p95" in data:
+            data = dict(data)
+            if data.pop("max_operations_p95") != data["operations_p95_max"]:
+                raise ValueError("operations_p95_max and max_operations_p95 (its former name) disagree: give one")
+        return data
 
 
 class BaselinePolicy(Strict):
@@ -88,6 +117,12 @@ class BaselinePolicy(Strict):
                                  description="one-sided Fisher exact test: fail when p is below this")
     latency_ratio_max: float = Field(default=1.5, ge=1, description="candidate p95 / stable p95")
     latency_slack_ms: float = Field(default=2.0, ge=0, description="a p95 difference below this never fails")
+    memory_ratio_max: float = Field(default=1.5, ge=1, description="candidate memory peak / stable memory peak")
+    memory_slack_mb: float = Field(default=8.0, ge=0,
+                                   description="a memory peak difference (MiB) below this never fails")
+    operations_ratio_max: float = Field(default=1.5, ge=1, description="candidate operations p95 / stable's")
+    operations_slack: float = Field(default=1000, ge=0,
+                                    description="an operations p95 difference below this never fails")
 
 
 class RolloutPolicy(Strict):
@@ -136,6 +171,11 @@ class NodeTemplate(_WithPayloads):
     limits: Limits = Field(default_factory=Limits)
     examples: list[Example] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     rollout: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    requires: list[Annotated[str, AfterValidator(requirement_text)]] = Field(
+        default_factory=list, max_length=MAX_REQUIRES, examples=[["memory:memory.facts", "capability:factory_memory"]],
+        description="integrations the node needs: metrics, immune, memory:ROUTE, node:ID, capability:NAME")
+
+    _unique_requires = field_validator("requires")(lambda value: unique(value))
 
     @field_validator("id", "route")
     @classmethod
@@ -182,8 +222,9 @@ class NodeTemplate(_WithPayloads):
         return {name: spec.value for name, spec in self.params.items() if spec.value is not None}
 
     def to_document(self) -> dict[str, Any]:
-        """The template as stored and shown: JSON-ready, without unset defaults noise."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The template as stored and shown: JSON-ready, without unset defaults noise (an empty `requires`
+        is left out, so a template that declares none keeps the digest it had before the field existed)."""
+        return self.model_dump(mode="json", exclude_none=True, exclude=None if self.requires else {"requires"})
 
 
 class FactorySpec(BaseModel):
@@ -223,6 +264,7 @@ class Channel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: str = Field(min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000, description="Neira's note on the pathway")
     nodes: list[str] = Field(min_length=1, max_length=64, alias="cells")
 
     _entries = field_validator("nodes", mode="before")(lambda value: entry_ids(value))

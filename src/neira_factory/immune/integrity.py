@@ -38,11 +38,15 @@ def audited_digests(nodes: Iterable[tuple[str, str]], entries: Iterable[dict[str
     A node's stored template and its recorded digest can both be replaced by whoever writes to the database; the
     digest its audited creation recorded (`after.sha256`) cannot, once the keyed chain verifies. A node with no
     audited creation at all was written into the database outside the factory. A creation entry that recorded
-    no digest leaves its node unchecked here (only its load-time self-consistency is checked)."""
+    no digest leaves its node unchecked here (only its load-time self-consistency is checked). A later creation
+    of the same id counts only as the replacement of an untouched example draft: it names the digest it
+    replaced (`after.replaced_example`), which must be the one the earlier creation recorded."""
     created: dict[str, dict[str, Any]] = {}
-    for entry in entries:
+    for entry in entries:  # in chain order
         if entry["action"] in CREATIONS:
-            created.setdefault(entry["resource"], entry)
+            earlier, replaced = created.get(entry["resource"]), _recorded(entry, "replaced_example")
+            if earlier is None or (replaced is not None and replaced == _recorded(earlier, "sha256")):
+                created[entry["resource"]] = entry
     problems: list[dict[str, Any]] = []
     compared = 0
     for node_id, digest in nodes:
@@ -51,8 +55,7 @@ def audited_digests(nodes: Iterable[tuple[str, str]], entries: Iterable[dict[str
             problems.append({"seq": None, "problem": f"node {node_id} has no audited creation: it was written into "
                                                      "the database outside the factory"})
             continue
-        after = entry.get("after")
-        recorded = after.get("sha256") if isinstance(after, dict) else None
+        recorded = _recorded(entry, "sha256")
         if recorded is None:
             continue
         compared += 1
@@ -60,3 +63,8 @@ def audited_digests(nodes: Iterable[tuple[str, str]], entries: Iterable[dict[str
             problems.append({"seq": entry["seq"], "problem": f"node {node_id}: its artifact_sha256 {digest[:12]}… is "
                              f"not the {recorded[:12]}… its audited creation recorded (the template was swapped)"})
     return problems, compared
+
+
+def _recorded(entry: dict[str, Any], key: str) -> Any:
+    after = entry.get("after")
+    return after.get(key) if isinstance(after, dict) else None

@@ -14,6 +14,8 @@ OPERATION_BUCKETS = tuple(10.0 ** e for e in range(2, 12))
 MEMORY_BUCKETS = tuple(2.0 ** e for e in range(16, 34, 2))
 NOTIFY_OUTCOMES = ("delivered", "retried", "failed")
 TRAINING_RUN_OUTCOMES = ("converged", "not_converged", "failed", "rejected")
+NODE_REQUESTS, NODE_DURATION = "factory_node_requests_total", "factory_node_duration_seconds"
+NODE_FAMILIES = (NODE_REQUESTS, NODE_DURATION)  # each node version's RED metrics, labelled by route and version
 
 
 class FactoryMetrics:
@@ -42,9 +44,9 @@ class FactoryMetrics:
 
     def _runtime(self, r: CollectorRegistry) -> None:
         """RED per node version, USE per sandbox, watchdogs, shadow comparisons, analysis and immune counters."""
-        self.node_requests = Counter("factory_node_requests_total", "Routed invocations per node version",
+        self.node_requests = Counter(NODE_REQUESTS, "Routed invocations per node version",
                                      ["route", "version", "state", "outcome"], registry=r)
-        self.node_duration = Histogram("factory_node_duration_seconds", "Routed invocation latency",
+        self.node_duration = Histogram(NODE_DURATION, "Routed invocation latency",
                                        ["route", "version"], buckets=LATENCY_BUCKETS, registry=r)
         self.sandbox_operations = Histogram("factory_sandbox_operations", "Operations (or fuel) per invocation",
                                             ["backend"], buckets=OPERATION_BUCKETS, registry=r)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..domain.reasons import Why
 from ..domain.templates import RolloutPolicy
 from .measures import VersionStats
-from .metrics import BASELINE_METRICS, FAIL, INCONCLUSIVE, PASS, SLO_METRICS, MetricResult
-
-NO_BASELINE = "no stable version on this route to compare with"
+from .metrics import BASELINE_METRICS, CANDIDATE, FAIL, INCONCLUSIVE, PASS, SLO_METRICS, STABLE, MetricResult
 
 
 @dataclass(frozen=True)
@@ -25,17 +24,22 @@ class Analysis:
     metrics: tuple[MetricResult, ...]
 
     @property
-    def reason(self) -> str:
-        """The first failing metric's reason, else the first inconclusive one's."""
+    def why(self) -> Why:
+        """The first failing metric's why, else the first inconclusive one's."""
         for verdict in (FAIL, INCONCLUSIVE):
             for metric in self.metrics:
                 if metric.verdict == verdict:
-                    return metric.reason
-        return f"all {len(self.metrics)} metrics pass"
+                    return metric.why
+        return Why("all_pass", {"n": len(self.metrics)})
+
+    @property
+    def reason(self) -> str:
+        return self.why.english
 
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "requests": self.requests, "min_requests": self.min_requests,
-                "metrics": [metric.to_dict() for metric in self.metrics], "reason": self.reason}
+                "metrics": [metric.to_dict() for metric in self.metrics], "reason": self.reason,
+                "why": self.why.to_dict()}
 
 
 def _overall(metrics: list[MetricResult]) -> str:
@@ -50,32 +54,32 @@ def evaluate(candidate: VersionStats, baseline: VersionStats | None, rollout: Ro
     for metric in SLO_METRICS:
         limit = metric.limit(rollout)
         if limit is not None:
-            value, verdict, reason = metric.judge(candidate, limit, min_requests)
-            metrics.append(MetricResult(metric.name, value, limit, verdict, reason))
+            value, verdict, why = metric.judge(candidate, limit, min_requests)
+            metrics.append(MetricResult(metric.name, value, limit, verdict, why))
     if rollout.baseline.enabled:
         policy = rollout.baseline
-        short = (PASS, NO_BASELINE) if baseline is None else _short_sample(candidate, baseline, min_requests)
+        short = (PASS, Why("no_baseline")) if baseline is None else _short_sample(candidate, baseline, min_requests)
         for comparison in BASELINE_METRICS:
-            value, verdict, reason = (None, *short) if short else comparison.judge(candidate, baseline, policy)
-            metrics.append(MetricResult(comparison.name, value, comparison.threshold(policy), verdict, reason))
+            value, verdict, why = (None, *short) if short else comparison.judge(candidate, baseline, policy)
+            metrics.append(MetricResult(comparison.name, value, comparison.threshold(policy), verdict, why))
     return Analysis(_overall(metrics), candidate.requests, min_requests, tuple(metrics))
 
 
 def _requests(candidate: VersionStats, min_requests: int) -> MetricResult:
-    n = candidate.requests
+    n, sample = candidate.requests, {"n": candidate.requests, "min": min_requests}
     if n < min_requests:
-        return MetricResult("requests", n, min_requests, INCONCLUSIVE, f"{n} of {min_requests} requests so far")
-    return MetricResult("requests", n, min_requests, PASS, f"{n} requests ≥ min_requests {min_requests}")
+        return MetricResult("requests", n, min_requests, INCONCLUSIVE, Why("too_few_requests", sample))
+    return MetricResult("requests", n, min_requests, PASS, Why("enough_requests", sample))
 
 
-def _short_sample(candidate: VersionStats, baseline: VersionStats, min_requests: int) -> tuple[str, str] | None:
-    """(verdict, reason) when either side has too little data to compare, else None."""
-    for side, stats in (("the candidate", candidate), ("the stable version", baseline)):
+def _short_sample(candidate: VersionStats, baseline: VersionStats, min_requests: int) -> tuple[str, Why] | None:
+    """(verdict, why) when either side has too little data to compare, else None."""
+    for side, stats in ((CANDIDATE, candidate), (STABLE, baseline)):
         if stats.requests < min_requests:
-            return INCONCLUSIVE, f"{side} has {stats.requests} of {min_requests} requests so far"
-    for side, stats in (("the candidate", candidate), ("the stable version", baseline)):
+            return INCONCLUSIVE, Why("side_too_few", {"side": side, "n": stats.requests, "min": min_requests})
+    for side, stats in ((CANDIDATE, candidate), (STABLE, baseline)):
         if stats.requests == 0:
-            return PASS, f"{side} has no requests to compare, and min_requests 0 asks for none"
+            return PASS, Why("side_no_requests", {"side": side})
     return None
 
 
@@ -85,28 +89,27 @@ PhaseName = Literal["passed", "failed", "inconclusive", "running"]
 @dataclass(frozen=True)
 class Phase:
     phase: PhaseName
-    reason: str
+    why: Why
     needs_human: bool = False  # inconclusive measurements exceeded inconclusive_limit
 
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    @property
+    def reason(self) -> str:
+        return self.why.english
 
 
 def decide(current: Analysis, failed_measurements: int, inconclusive_measurements: int,
            rollout: RolloutPolicy) -> Phase:
     """Argo's measurement limits; the counts are of stored windows, the current one included."""
-    failed = _plural(failed_measurements, "failed measurement")
+    failed = {"n": failed_measurements, "limit": rollout.failure_limit}
     if failed_measurements > rollout.failure_limit:
-        why = current.reason if current.verdict == FAIL else "earlier windows failed"
-        return Phase("failed", f"{failed} > failure_limit {rollout.failure_limit}: {why}")
+        why = current.why if current.verdict == FAIL else Why("earlier_windows_failed")
+        return Phase("failed", Why("failed_over_limit", {**failed, "why": why}))
     if current.verdict == FAIL:
-        them = "it" if failed_measurements == 1 else "them"
-        return Phase("running", f"{failed}, failure_limit {rollout.failure_limit} tolerates {them}: {current.reason}")
+        return Phase("running", Why("failures_tolerated", {**failed, "why": current.why}))
     if current.verdict == INCONCLUSIVE:
         if inconclusive_measurements > rollout.inconclusive_limit:
-            inconclusive = _plural(inconclusive_measurements, "inconclusive measurement")
-            return Phase("inconclusive", f"{current.reason}; {inconclusive} > inconclusive_limit "
-                                         f"{rollout.inconclusive_limit}: a human should look", needs_human=True)
-        return Phase("inconclusive", current.reason)
-    return Phase("passed", current.reason)
+            return Phase("inconclusive", Why("needs_a_human", {
+                "why": current.why, "n": inconclusive_measurements, "limit": rollout.inconclusive_limit}),
+                needs_human=True)
+        return Phase("inconclusive", current.why)
+    return Phase("passed", current.why)

@@ -2,22 +2,27 @@
 
 `SLO_METRICS` are checked against a limit read from the rollout policy (None: not checked): a `Rate` is
 events per trial, a `Ceiling` a measured value. `BASELINE_METRICS` compare the candidate with the stable
-version of its route. Each judges a window into an `Outcome`; the evaluator names it and adds the threshold.
-A new metric is one entry here, plus its field in the SLO (domain/templates.py) when it needs one.
+version of its route (a `Ratio`: latency, memory, operations). Each judges a window into an `Outcome`: value,
+verdict and a `Why` (a reason's code and params); the evaluator names it and adds the threshold.
+A new metric is one entry here, plus its field in the SLO (domain/templates.py) when it needs one and words
+for any new reason code (domain/reasons.py's ENGLISH, api/ui/reason_texts.py's RUSSIAN).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from scipy.stats import fisher_exact
 
+from ..domain.reasons import Why
 from ..domain.templates import BaselinePolicy, RolloutPolicy
 from .measures import VersionStats
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
-Outcome = tuple[float | int | None, str, str]  # (value, PASS / FAIL / INCONCLUSIVE, reason)
+Outcome = tuple[float | int | None, str, Why]  # (value, PASS / FAIL / INCONCLUSIVE, why)
+MIB = 2**20
+CANDIDATE, STABLE = Why("the_candidate"), Why("the_stable_version")
 
 
 @dataclass(frozen=True)
@@ -26,18 +31,27 @@ class MetricResult:
     value: float | int | None
     threshold: float | int | None
     verdict: str
-    reason: str
+    why: Why
+
+    @property
+    def reason(self) -> str:
+        return self.why.english
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"name": self.name, "value": self.value, "threshold": self.threshold, "verdict": self.verdict,
+                "reason": self.reason, "why": self.why.to_dict()}
+
+
+def _sign(fails: bool) -> tuple[str, str]:
+    return (FAIL, ">") if fails else (PASS, "≤")
 
 
 def _too_few(n: int, min_requests: int, noun: str) -> Outcome | None:
     """Inconclusive below the minimum sample; a pass when there is no data and none is asked for."""
     if n < min_requests:
-        return None, INCONCLUSIVE, f"{n} of {min_requests} {noun} so far"
+        return None, INCONCLUSIVE, Why(f"too_few_{noun}", {"n": n, "min": min_requests})
     if n == 0:
-        return None, PASS, f"no {noun} yet, and min_requests 0 asks for none"
+        return None, PASS, Why(f"none_asked_{noun}")
     return None
 
 
@@ -45,26 +59,24 @@ def _too_few(n: int, min_requests: int, noun: str) -> Outcome | None:
 class Rate:
     """`events` in trials (`noun`) against a maximum rate; fails early once the minimum sample cannot pass."""
 
-    name: str  # its SLO field is `{name}_max`
+    name: str  # its SLO field is `{name}_max`; its reasons are `{name}_early` and `{name}_value`
     limit: Callable[[RolloutPolicy], float | None]
     counts: Callable[[VersionStats], tuple[int, int]]  # (events, trials)
-    events: str
-    noun: str
+    noun: str  # the trials: requests or shadow_comparisons
 
     def judge(self, stats: VersionStats, limit: float, min_requests: int) -> Outcome:
         count, n = self.counts(stats)
         allowed = limit * max(n, min_requests)
         if n < min_requests and count > allowed:
-            return round(count / n, 6), FAIL, (f"{count} {self.events} in {n} {self.noun} already exceed the "
-                                               f"{allowed:g} that {self.name}_max {limit:g} allows in the minimum "
-                                               f"{min_requests}")
+            return round(count / n, 6), FAIL, Why(f"{self.name}_early", {
+                "count": count, "n": n, "allowed": allowed, "limit": limit, "min": min_requests})
         early = _too_few(n, min_requests, self.noun)
         if early is not None:
             return early
         rate = count / n
-        verdict, sign = (FAIL, ">") if rate > limit else (PASS, "≤")
-        return round(rate, 6), verdict, (f"{self.name.replace('_', ' ')} {rate:.3f} ({count} of {n} {self.noun}) "
-                                         f"{sign} {limit:g}")
+        verdict, sign = _sign(rate > limit)
+        return round(rate, 6), verdict, Why(f"{self.name}_value", {
+            "rate": rate, "count": count, "n": n, "sign": sign, "limit": limit})
 
 
 @dataclass(frozen=True)
@@ -74,12 +86,11 @@ class Ceiling:
     name: str
     limit: Callable[[RolloutPolicy], float | None]
     value: Callable[[VersionStats], float | None]  # None: nothing was measured
-    label: str  # names the value in a reason
-    missing: str  # the reason when nothing was measured
-    unit: str = ""
-    shown: str = ".0f"  # the value's format in a reason
+    code: str  # the reason's code; its params: value, sign, limit, n (and `label`)
+    missing: str  # the reason's code when nothing was measured
+    label: str | None = None  # a param of the reason too (latency: p95 or p99)
     digits: int = 1  # the result's rounding
-    over: Callable[[VersionStats], str] = lambda stats: f"{stats.requests} requests"
+    over: Callable[[VersionStats], int] = lambda stats: stats.requests  # the reason's n
 
     def judge(self, stats: VersionStats, limit: float, min_requests: int) -> Outcome:
         early = _too_few(stats.requests, min_requests, "requests")
@@ -87,28 +98,40 @@ class Ceiling:
             return early
         value = self.value(stats)
         if value is None:
-            return None, INCONCLUSIVE, self.missing
-        verdict, sign = (FAIL, ">") if value > limit else (PASS, "≤")
-        return round(value, self.digits), verdict, (f"{self.label} {value:{self.shown}}{self.unit} {sign} "
-                                                    f"{limit:g}{self.unit} over {self.over(stats)}")
+            return None, INCONCLUSIVE, Why(self.missing)
+        verdict, sign = _sign(value > limit)
+        params = {"value": value, "sign": sign, "limit": limit, "n": self.over(stats)}
+        if self.label:
+            params["label"] = self.label
+        return round(value, self.digits), verdict, Why(self.code, params)
 
 
 def _latency(q: float, limit: Callable[[RolloutPolicy], float | None]) -> Ceiling:
     label = f"p{round(q * 100)}"
-    return Ceiling(f"{label}_ms", limit, lambda stats: stats.latency_ms.quantile(q), label,
-                   "no latency was recorded", unit=" ms", shown=".1f", digits=3)
+    return Ceiling(f"{label}_ms", limit, lambda stats: stats.latency_ms.quantile(q), "latency_value", "no_latency",
+                   label=label, digits=3)
+
+
+def memory_peak_mb(stats: VersionStats) -> float | None:
+    """The peak memory in MiB (as `limits.memory_mb`); None when the backend reported none."""
+    return stats.memory_peak_bytes / MIB if stats.memory_peak_bytes > 0 else None
+
+
+def operations_p95(stats: VersionStats) -> float | None:
+    return stats.operations.quantile(0.95)
 
 
 SLO_METRICS: tuple[Rate | Ceiling, ...] = (
     Rate("error_rate", lambda rollout: rollout.slo.error_rate_max,
-         lambda stats: (stats.error_count, stats.requests), "errors", "requests"),
+         lambda stats: (stats.error_count, stats.requests), "requests"),
     _latency(0.95, lambda rollout: rollout.slo.p95_ms_max),
     _latency(0.99, lambda rollout: rollout.slo.p99_ms_max),
-    Ceiling("operations_p95", lambda rollout: rollout.slo.max_operations_p95,
-            lambda stats: stats.operations.quantile(0.95), "operations p95", "the backend reported no operation counts",
-            over=lambda stats: f"{stats.operations.count} invocations"),
+    Ceiling("operations_p95", lambda rollout: rollout.slo.operations_p95_max, operations_p95,
+            "operations_p95_value", "no_operations", over=lambda stats: stats.operations.count),
+    Ceiling("memory_peak_mb", lambda rollout: rollout.slo.memory_peak_mb_max, memory_peak_mb,
+            "memory_peak_mb_value", "no_memory", digits=3),
     Rate("mismatch_rate", lambda rollout: rollout.slo.mismatch_rate_max if rollout.mode == "shadow" else None,
-         lambda stats: (stats.shadow_mismatched, stats.shadow_compared), "mismatches", "shadow comparisons"),
+         lambda stats: (stats.shadow_mismatched, stats.shadow_compared), "shadow_comparisons"),
 )
 
 
@@ -118,31 +141,36 @@ def _baseline_errors(candidate: VersionStats, baseline: VersionStats, policy: Ba
     Every failure counts here, bad input included: both versions see the same clients, so a
     candidate that rejects inputs the stable version takes is a regression."""
     c_err, c_n, b_err, b_n = candidate.failures, candidate.requests, baseline.failures, baseline.requests
-    rates = f"error rate {c_err / c_n:.3f} ({c_err} of {c_n}) vs stable {b_err / b_n:.3f} ({b_err} of {b_n})"
+    rates = Why("error_rates", {"rate": c_err / c_n, "errors": c_err, "n": c_n,
+                                "stable_rate": b_err / b_n, "stable_errors": b_err, "stable_n": b_n})
     if c_err == 0 and b_err == 0:
-        return 1.0, PASS, f"{rates}: neither version erred"
+        return 1.0, PASS, Why("baseline_errors_none", {"rates": rates})
     p_max = policy.error_p_value
     p = float(fisher_exact([[c_err, c_n - c_err], [b_err, b_n - b_err]], alternative="greater").pvalue)
     verdict, sign = (FAIL, "<") if p < p_max else (PASS, "≥")
-    return round(p, 6), verdict, f"{rates}: one-sided Fisher p={p:.2g} {sign} {p_max:g}"
+    return round(p, 6), verdict, Why("baseline_errors_value", {"rates": rates, "p": p, "sign": sign, "p_max": p_max})
 
 
-def _baseline_latency(candidate: VersionStats, baseline: VersionStats, policy: BaselinePolicy) -> Outcome:
-    """Candidate p95 over stable p95; a slowdown below the slack never fails."""
-    c_p95, b_p95 = candidate.latency_ms.quantile(0.95), baseline.latency_ms.quantile(0.95)
-    if c_p95 is None or b_p95 is None:
-        return None, INCONCLUSIVE, "no latency was recorded to compare"
-    ratio, slower = c_p95 / b_p95, c_p95 - b_p95
-    p95s = f"p95 {c_p95:.1f} ms vs stable {b_p95:.1f} ms"
-    if ratio <= policy.latency_ratio_max:
-        verdict, reason = PASS, f"{p95s}: ratio {ratio:.2f} ≤ {policy.latency_ratio_max:g}"
-    elif slower <= policy.latency_slack_ms:
-        verdict, reason = PASS, (f"{p95s}: ratio {ratio:.2f} > {policy.latency_ratio_max:g} but only "
-                                 f"{slower:.1f} ms slower, within the {policy.latency_slack_ms:g} ms slack")
-    else:
-        verdict, reason = FAIL, (f"{p95s}: ratio {ratio:.2f} > {policy.latency_ratio_max:g} and "
-                                 f"{slower:.1f} ms slower, beyond the {policy.latency_slack_ms:g} ms slack")
-    return round(ratio, 3), verdict, reason
+@dataclass(frozen=True)
+class Ratio:
+    """The candidate's value over the stable version's: above `ratio_max` fails, unless the difference is within
+    the slack. Reasons: `{name}_within`, `{name}_slack`, `{name}_beyond`, `{name}_unmeasured` (a side that
+    measured nothing, or zero, leaves nothing to compare: a pass; the SLO's own ceiling still applies)."""
+
+    name: str
+    value: Callable[[VersionStats], float | None]
+    ratio_max: Callable[[BaselinePolicy], float]
+    slack: Callable[[BaselinePolicy], float]
+
+    def __call__(self, candidate: VersionStats, baseline: VersionStats, policy: BaselinePolicy) -> Outcome:
+        mine, theirs = self.value(candidate), self.value(baseline)
+        for side, value in ((CANDIDATE, mine), (STABLE, theirs)):
+            if not value:
+                return None, PASS, Why(f"{self.name}_unmeasured", {"side": side})
+        ratio, diff, ratio_max, slack = mine / theirs, mine - theirs, self.ratio_max(policy), self.slack(policy)
+        outcome = "within" if ratio <= ratio_max else "slack" if diff <= slack else "beyond"
+        return round(ratio, 3), FAIL if outcome == "beyond" else PASS, Why(f"{self.name}_{outcome}", {
+            "candidate": mine, "stable": theirs, "ratio": ratio, "ratio_max": ratio_max, "diff": diff, "slack": slack})
 
 
 @dataclass(frozen=True)
@@ -154,7 +182,17 @@ class Comparison:
     judge: Callable[[VersionStats, VersionStats, BaselinePolicy], Outcome]
 
 
+def _ratio(name: str, value: Callable[[VersionStats], float | None], ratio_max: Callable[[BaselinePolicy], float],
+           slack: Callable[[BaselinePolicy], float]) -> Comparison:
+    return Comparison(name, ratio_max, Ratio(name, value, ratio_max, slack))
+
+
 BASELINE_METRICS: tuple[Comparison, ...] = (
     Comparison("baseline_errors", lambda policy: policy.error_p_value, _baseline_errors),
-    Comparison("baseline_latency", lambda policy: policy.latency_ratio_max, _baseline_latency),
+    _ratio("baseline_latency", lambda stats: stats.latency_ms.quantile(0.95),
+           lambda policy: policy.latency_ratio_max, lambda policy: policy.latency_slack_ms),
+    _ratio("baseline_memory", memory_peak_mb,
+           lambda policy: policy.memory_ratio_max, lambda policy: policy.memory_slack_mb),
+    _ratio("baseline_operations", operations_p95,
+           lambda policy: policy.operations_ratio_max, lambda policy: policy.operations_slack),
 )

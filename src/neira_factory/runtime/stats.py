@@ -47,6 +47,13 @@ class StatsRecorder:
         with self._lock:
             self._slot(node_id, state).record_shadow(mismatch)
 
+    def unflushed(self, node_states: dict[str, str], since_window: int) -> dict[Key, VersionStats]:
+        """Copies of this replica's running counters of these nodes (id -> state) since a window: newer than,
+        or not yet in, its rows in the database."""
+        with self._lock:
+            return {key: VersionStats.merged((stats,)) for key, stats in self._stats.items()
+                    if key[2] >= since_window and node_states.get(key[0]) == key[1]}
+
     @property
     def dirty(self) -> bool:
         return bool(self._dirty)

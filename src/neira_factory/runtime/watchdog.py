@@ -49,6 +49,7 @@ class Watchdog:
         self.soft_ms = soft_ms
         self.hard_ms = hard_ms
         self.on_timeout = on_timeout  # (kind "soft" | "hard", node id)
+        self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neira-node")
         self._nested = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neira-member")
         self._busy = 0

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..domain.actors import Actor
 from ..domain.lifecycle import State
 from ..domain.node import Node
+from ..domain.reasons import WHY_FIELD
 from ..runtime.analysis import Analysis, Phase, decide, evaluate
 from ..runtime.measures import VersionStats
 from ..runtime.stats import StatsRecorder
@@ -37,6 +38,7 @@ class MetricVerdict(BaseModel):
     threshold: float | int | None
     verdict: str = Field(description="pass | fail | inconclusive")
     reason: str
+    why: dict[str, Any] = Field(description=WHY_FIELD)
 
 
 class AnalysisReport(BaseModel):
@@ -47,6 +49,7 @@ class AnalysisReport(BaseModel):
     candidate: bool = Field(description="canary or experimental: the analysis decides its graduation")
     phase: str = Field(description="passed | failed | inconclusive | running")
     reason: str
+    why: dict[str, Any] = Field(description=WHY_FIELD)
     needs_human: bool
     verdict: str = Field(description="the current measurement: pass | fail | inconclusive")
     requests: int
@@ -110,7 +113,7 @@ def gate(f: Deps, uow: UnitOfWork, record: Node) -> dict[str, Any]:
     """The graduation guard's view: passed or not, and why."""
     result, phase, _ = evaluate_node(f, uow, record)
     return {"passed": phase.phase == "passed", "phase": phase.phase, "verdict": result.verdict,
-            "reason": phase.reason, "metrics": [m.to_dict() for m in result.metrics]}
+            "reason": phase.reason, "why": phase.why.to_dict(), "metrics": [m.to_dict() for m in result.metrics]}
 
 
 def report(f: Deps, actor: Actor, node_id: str) -> AnalysisReport:
@@ -124,5 +127,6 @@ def report(f: Deps, actor: Actor, node_id: str) -> AnalysisReport:
     return AnalysisReport.model_validate({
         **result.to_dict(), "id": record.id, "route": record.route, "state": record.state,
         "candidate": record.state in CANDIDATES, "since_window": since_window(f, record), "window_s": f.stats.window_s,
-        "phase": phase.phase, "reason": phase.reason, "needs_human": phase.needs_human, **evidence,
+        "phase": phase.phase, "reason": phase.reason, "why": phase.why.to_dict(), "needs_human": phase.needs_human,
+        **evidence,
         "history": history})

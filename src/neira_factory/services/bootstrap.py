@@ -139,9 +139,10 @@ def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail,
     """Each use case with only the collaborators it uses."""
     rt, metrics = runtime, runtime.metrics
     the_analysis = analysis.Deps(tx.read, auth.authorize, rt.stats, rt.flush_stats)
-    the_lifecycle = lifecycle.Deps(tx.write, auth.authorize, rt.backends, metrics, rt.flush_stats, the_analysis)
-    the_execution = execution.Deps(rt.backends, rt.watchdog, rt.hard_timeouts, rt.stats, metrics, rt.runtime_context,
-                                   auth.cached_policy_state, immune.Deps(tx.write, the_lifecycle))
+    the_lifecycle = lifecycle.Deps(tx.write, auth.authorize, rt.backends, metrics, rt.flush_stats, the_analysis,
+                                   auth.policy_state)
+    the_execution = execution.Deps(rt.backends, rt.watchdog, rt.load, rt.hard_timeouts, rt.stats, metrics,
+                                   rt.runtime_context, auth.cached_policy_state, immune.Deps(tx.write, the_lifecycle))
     the_invoke = invoke.Deps(auth.policy, auth.cached_policy_state, rt.routes, rt.resolved, rt.shadows, rt.stats,
                              metrics, the_execution)
     the_nodes = nodes.Deps(tx.read, auth.authorize, auth.policy_state, auth.policy, the_execution)
@@ -168,8 +169,9 @@ def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail,
         execution=the_execution, invoke=the_invoke, nodes=the_nodes, self_edit=the_self_edit, dryrun=the_dryrun,
         fabricate=the_fabricate, organs=the_organs, training=the_training, capabilities=the_capabilities,
         audit=audit.Deps(tx.read, auth.authorize, db.seal),
-        introspection=introspection.Deps(tx.read, auth.authorize, settings.replica,
-                                         "sqlite" if db.is_sqlite else "postgresql"),
+        introspection=introspection.Deps(tx.read, auth.policy, auth.cached_policy_state, settings.replica,
+                                         "sqlite" if db.is_sqlite else "postgresql", rt.watchdog, rt.backends,
+                                         rt.load, rt.stats),
         commands=commands.Deps(tx.read, tx.write, auth.authorize, auth.policy, auth.policy_state,
                                settings.examples_dir, the_capabilities, the_fabricate, the_lifecycle, the_nodes,
                                the_organs, the_training, the_dryrun),

@@ -249,7 +249,7 @@ def _target_gates(uow: UnitOfWork, step: Step) -> tuple[str, ...]:
 
 
 def _preview_node(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    request = parse_fabrication(step.body)
+    request = fabricate.with_defaults(f.fabricate, parse_fabrication(step.body))  # as confirm will store it
     report = dryrun.build_report(f.dryrun, run.uow, request, run.state, run.created)["report"]
     run.created[step.target] = request.template
     return {step.target: report}

@@ -1,5 +1,5 @@
-"""The dry-run report: deps, links, io compatibility, risks, the selector's view, and examples run
-with side effects off. Create and approve refuse a report with a blocking risk."""
+"""The dry-run report: deps, links, io compatibility, risks, required integrations, the selector's view, and
+examples run with side effects off. Create and approve refuse a report with a blocking risk."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +16,8 @@ from ..domain.report import Risk, blocking
 from ..domain.schemas import schema_fits
 from ..domain.templates import FabricationRequest, NodeTemplate, OrganTemplate
 from ..policy import PolicyState
-from ..store.templates import load_template
-from . import execution, self_edit
+from ..store.templates import load_template, template_digest
+from . import execution, integrations, self_edit
 from .selector_sync import SelectorSync
 from .ports import UnitOfWork
 
@@ -132,7 +132,13 @@ def build_report(f: Deps, uow: UnitOfWork, request: FabricationRequest, policy: 
         risks.append(Risk("hitl_required", "blocking", f"gate {gate} is experimental: a human must approve each "
                           "step (hitl cannot be false)", "hitl"))
     risks += self_edit_risks(template, policy)
-    if uow.nodes.get(template.id) is not None:
+    found_integrations = integrations.judge(uow, template, policy, template_digest(template))
+    risks += integrations.risks(found_integrations, template)
+    existing = uow.nodes.get(template.id)
+    if existing is not None and existing.yields_to(organ=False):
+        risks.append(Risk("replaces_example", "warning", f"{template.id} is an example loaded at start-up and still an "
+                          "untouched draft: creating this template replaces it", "id"))
+    elif existing is not None:
         risks.append(Risk("conflict", "blocking", f"node {template.id} already exists; a new version needs a new id "
                           "(….v2)", "id"))
     backend = f.backends.get(template.backend)
@@ -150,5 +156,6 @@ def build_report(f: Deps, uow: UnitOfWork, request: FabricationRequest, policy: 
     risk_dicts = [r.to_dict() for r in risks]
     return {"ok": not blocking(risk_dicts), "report": {
         "id": template.id, "route": template.route_name, "kind": template.kind, "backend": template.backend,
-        "deps": deps, "compat": compat, "links": links, "risks": risk_dicts, "selector": selector.to_dict(),
+        "deps": deps, "compat": compat, "links": links, "risks": risk_dicts,
+        "integrations": [finding.to_dict() for finding in found_integrations], "selector": selector.to_dict(),
         "examples": examples}}

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from ..domain.actors import SYSTEM
+from ..domain.actors import EXAMPLES
 from ..domain.capabilities import FACTORY_NODE_PREFIX
 from ..domain.errors import FactoryError
 from . import fabricate, organs
@@ -60,7 +60,8 @@ def organ_templates(directory: Path) -> list[dict[str, Any]]:
 
 
 def load_examples(f: Deps, directory: Path) -> list[str]:
-    """Create the example nodes, then the example organs, as drafts — only into an empty factory."""
+    """Create the example nodes, then the example organs, as drafts — only into an empty factory. They are the
+    `examples` actor's: until someone moves one, a client's template of its id replaces it (Node.yields_to)."""
     with f.read() as uow:
         if any(not n.id.startswith(FACTORY_NODE_PREFIX) for n in uow.nodes.list(limit=10)):
             return []
@@ -68,12 +69,12 @@ def load_examples(f: Deps, directory: Path) -> list[str]:
     for template in node_templates(directory):
         try:
             body = {"template": template, "reason": "example loaded at start-up"}
-            created.append(fabricate.create(f.fabricate, SYSTEM, body).id)
+            created.append(fabricate.create(f.fabricate, EXAMPLES, body).id)
         except FactoryError as exc:
             log.warning("example %s not loaded: %s", template.get("id"), exc.reason)
     for organ in organ_templates(directory):
         try:
-            created.append(organs.build(f.organs, SYSTEM, {"organ_template": organ, "dryrun": False}).organ_id)
+            created.append(organs.build(f.organs, EXAMPLES, {"organ_template": organ, "dryrun": False}).organ_id)
         except FactoryError as exc:
             log.warning("example organ %s not loaded: %s", organ.get("id"), exc.reason)
     return created

@@ -27,6 +27,7 @@ from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
 from ..policy import PolicyEngine, PolicyState
 from ..nervous.metrics import FactoryMetrics
+from ..runtime.backend_load import BackendLoad
 from ..runtime.stats import StatsRecorder
 from ..runtime.watchdog import HardTimeouts, Watchdog
 from . import immune
@@ -41,6 +42,7 @@ class Deps:
 
     backends: Backends
     watchdog: Watchdog
+    load: BackendLoad
     hard_timeouts: HardTimeouts
     stats: StatsRecorder
     metrics: FactoryMetrics
@@ -121,18 +123,22 @@ class Call:
             self.ctx.actor, self.ctx.permit, self.ctx.scratch = self.caller.actor, self.caller.permit, self.caller.scratch
         self.ctx.member = partial(run_member, self.f)
         self.started = time.perf_counter()
+        self.ticket = self.f.load.queue(self.backend.name)  # queued until a worker runs it
 
     def run(self) -> Any:
         # the budget counts from when the node starts (time spent waiting for a worker is the waiter's to bound)
         self.ctx.deadline = time.monotonic() + self.budget.hard_s
-        return self.f.backends.execute(self.template, self.data, self.ctx)
+        with self.ticket.running():
+            return self.f.backends.execute(self.template, self.data, self.ctx)
 
     def finish(self, output: Any, exc: Exception | None, *,
                counted: bool = True) -> tuple[Outcome, str, dict[str, int]]:
         """(outcome, backend name, resource usage); a defect in the node's code becomes an `exception` error."""
+        self.ticket.close()
         error = exc if isinstance(exc, ExecutionError) or exc is None else ExecutionError.defect(self.node_id, exc)
         if error is not None and counted:
             self.f.metrics.exec_errors.labels(error.kind).inc()
+            self.f.load.failed(self.backend.name, error.kind, self.node_id, str(error))
         outcome = Outcome(output, error, (time.perf_counter() - self.started) * 1000, self.ctx.trace)
         return outcome, self.backend.name, self.ctx.usage
 

@@ -20,6 +20,7 @@ from ..domain.lifecycle import State
 from ..domain.node import Node
 from ..domain.references import template_gates
 from ..domain.shapes import parse_fabrication
+from ..domain.templates import FabricationRequest
 from ..nervous.metrics import FactoryMetrics
 from ..domain.clock import now
 from ..store.templates import store_template
@@ -44,7 +45,7 @@ class Deps:
 
 class DryRunResult(BaseModel):
     ok: bool
-    report: dict[str, Any] = Field(description="deps, compat, links, risks, selector, examples")
+    report: dict[str, Any] = Field(description="deps, compat, links, risks, integrations, selector, examples")
 
 
 class NodeCreated(BaseModel):
@@ -54,11 +55,18 @@ class NodeCreated(BaseModel):
     sha256: str
 
 
+def with_defaults(f: Deps, request: FabricationRequest) -> FabricationRequest:
+    """The request with the rollout defaults `factory.rollout` gives: the template as create stores it (so a
+    dry-run's pinned digest is the one create records)."""
+    return request.model_copy(update={"template": self_edit.with_rollout_defaults(f.self_edit, request.template)})
+
+
 def dry_run(f: Deps, actor: Actor, body: Any) -> DryRunResult:
     request = parse_fabrication(body)
     f.metrics.dryrun_requests.inc()
     with f.read() as uow:
         f.authorize(uow, actor, "nodes.dryrun")
+        request = with_defaults(f, request)  # after the check: factory.rollout runs on the caller's behalf
         return DryRunResult.model_validate(dryrun.build_report(f.dryrun, uow, request, f.policy_state(uow)))
 
 
@@ -76,8 +84,8 @@ def create(f: Deps, actor: Actor, body: Any, idempotency_key: str | None = None)
         stored = uow.idempotency.get(key) if key else None
     if stored:
         return _replay(stored, request_hash)
-    template = self_edit.with_rollout_defaults(f.self_edit, request.template)
-    request = request.model_copy(update={"template": template})
+    request = with_defaults(f, request)
+    template = request.template
     with f.read() as uow:  # the write below authorises again, in the transaction that creates
         result = dryrun.build_report(f.dryrun, uow, request, f.policy_state(uow))
     if not result["ok"]:
@@ -92,7 +100,8 @@ def create(f: Deps, actor: Actor, body: Any, idempotency_key: str | None = None)
         digest = store_template(uow, template)
         node = Node.draft(template, sha256=digest, report=result["report"], actor=actor, at=now())
         lifecycle.create(uow, node.created("create", actor, reason=request.reason, audit={
-            "sha256": digest, "backend": template.backend, "requester": request.requester}))
+            "sha256": digest, "backend": template.backend, "requester": request.requester},
+            replaces=lifecycle.claim_id(uow, template.id, organ=False)))
         response = NodeCreated(id=template.id, state=State.DRAFT.value, route=template.route_name, sha256=digest)
         if key:
             uow.idempotency.put(key, request_hash, 201, response.model_dump(mode="json"))

@@ -23,13 +23,14 @@ from ..immune.integrity import IntegrityError
 from ..domain.node import Creation, Node, Transition
 from ..nervous.metrics import FactoryMetrics
 from ..store.templates import load_template, require_node
-from . import analysis
-from .ports import Authorize, FlushStats, Write, UnitOfWork
+from . import analysis, integrations
+from .ports import Authorize, FlushStats, PolicyStateOf, Write, UnitOfWork
 
 
 @dataclass(frozen=True)
 class Deps:
-    """What a transition uses: a write, the policy, the backends (to verify artifacts), the metrics, the analysis."""
+    """What a transition uses: a write, the policy, the backends (to verify artifacts), the metrics, the analysis,
+    and the policy's state (a draft's required integrations are judged again as it leaves draft)."""
 
     write: Write
     authorize: Authorize
@@ -37,6 +38,7 @@ class Deps:
     metrics: FactoryMetrics
     flush_stats: FlushStats
     analysis: analysis.Deps
+    policy_state: PolicyStateOf
 
 
 class TransitionResult(BaseModel):
@@ -75,6 +77,8 @@ def _guard(f: Deps, uow: UnitOfWork, actor: Actor, record: Node, guard: Guard, *
             raise BadInput("the dry-run report has blocking risks", code="dry_run_failed")
         if guard is Guard.DRY_RUN_CLEAN and record.is_organ:
             members_serve(uow, template)
+        elif guard is Guard.DRY_RUN_CLEAN:  # what it requires may have gone since its dry-run
+            integrations.require(uow, template, f.policy_state(uow), record.artifact_sha256)
         return False, None
     if guard is Guard.ANALYSIS_PASSED:
         verdict = analysis.gate(f.analysis, uow, record)
@@ -109,11 +113,23 @@ def persist(uow: UnitOfWork, change: Transition) -> Node:
 def create(uow: UnitOfWork, creation: Creation) -> None:
     """A new version the aggregate made: its row, first transition, audit entry and event."""
     node = creation.node
-    uow.nodes.add(node)
+    if creation.replaces is None:
+        uow.nodes.add(node)
+    elif not uow.nodes.replace(node, creation.replaces):
+        raise Conflict(f"{node.id} already exists and was moved or replaced meanwhile", id=node.id)
     uow.nodes.add_transition(node.id, creation.action, None, node.state.value, creation.actor, creation.reason)
     uow.audit.append(creation.actor, creation.audit_action, node.id, after=creation.audit_after(),
                      reason=creation.reason)
     uow.announce(creation.event())
+
+
+def claim_id(uow: UnitOfWork, node_id: str, *, organ: bool) -> Node | None:
+    """Before a new version takes `node_id`: None when the id is free, the untouched example draft it replaces
+    (Node.yields_to), else Conflict."""
+    existing = uow.nodes.get(node_id)
+    if existing is not None and not existing.yields_to(organ=organ):
+        raise Conflict(f"{'organ' if organ else 'node'} {node_id} already exists", id=node_id)
+    return existing
 
 
 def gates_of(uow: UnitOfWork, record: Node) -> tuple[str, ...]:

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import library
 from ..backends.adapter import effective_io
 from ..domain.actors import SYSTEM, Actor
-from ..domain.errors import BadInput, Conflict, FactoryError, Forbidden, NotFound
+from ..domain.errors import BadInput, FactoryError, Forbidden, NotFound
 from ..domain.lifecycle import State, allowed_actions
+from ..domain.reasons import WHY_FIELD, Why
 from ..domain.references import template_gates
 from ..domain.shapes import parse_organ
 from ..domain.templates import NodeTemplate, OrganTemplate
@@ -78,6 +79,7 @@ class OrganNodeHealth(BaseModel):
     state: str
     health: str = Field(description="ok | failing | no_data | down")
     reason: str
+    why: dict[str, Any] = Field(description=WHY_FIELD)
 
 
 class OrganStatus(BaseModel):
@@ -130,9 +132,15 @@ def _parse(body: Any, asked: bool | None) -> tuple[OrganTemplate, bool]:
 
 
 def _dry_run(f: Deps, actor: Actor, organ: OrganTemplate) -> OrganBuilt:
+    """What the build would answer, without building: its report, or its refusal (a 409 for a taken id)."""
     with f.read() as uow:
         f.authorize(uow, actor, "organs.dryrun")
+        replaces = lifecycle.claim_id(uow, organ.id, organ=True)
         report, graph = _report(f, uow, organ)
+    if replaces is not None:
+        report["risks"].append({"code": "replaces_example", "severity": "warning", "field": "id",
+                                "message": f"{organ.id} is an example loaded at start-up and still an untouched "
+                                           "draft: building this organ replaces it"})
     _refuse_blocking(graph, report)
     return OrganBuilt(organ_id=None, state="dry_run", report=report)
 
@@ -141,13 +149,13 @@ def _create(f: Deps, actor: Actor, organ: OrganTemplate) -> OrganBuilt:
     with f.write() as uow:
         # its gates are in the report, each with its pointer; naming a factory module needs self_edit too
         f.authorize(uow, actor, "organs.build", gates=template_gates(organ))
-        if uow.nodes.get(organ.id) is not None:
-            raise Conflict(f"organ {organ.id} already exists", id=organ.id)
+        replaces = lifecycle.claim_id(uow, organ.id, organ=True)
         report, graph = _report(f, uow, organ)
         _refuse_blocking(graph, report)
         digest = store_template(uow, organ)
         node = Node.draft(organ, sha256=digest, report=report, actor=actor, at=now())
-        lifecycle.create(uow, node.created("build", actor, audit={"nodes": organ.nodes, "sha256": digest}))
+        lifecycle.create(uow, node.created("build", actor, audit={"nodes": organ.nodes, "sha256": digest},
+                                           replaces=replaces))
     return OrganBuilt(organ_id=organ.id, state=State.DRAFT.value, report=report)
 
 
@@ -288,18 +296,22 @@ def status(f: Deps, actor: Actor, organ_id: str) -> OrganStatus:
 def _health(f: Deps, uow: UnitOfWork, node_id: str, since: int) -> OrganNodeHealth:
     record = uow.nodes.get(node_id)
     if record is None or record.is_organ:
-        return OrganNodeHealth(id=node_id, state="missing", health="down", reason="not registered")
+        return _member(node_id, "missing", "down", Why("member_not_registered"))
     numbers = VersionStats.merged(VersionStats.from_row(r) for r in uow.stats.rows(node_id, record.state, since))
     limit = load_template(uow, record).rollout.slo.error_rate_max
     if record.state in DOWN_STATES:
-        health, reason = "down", f"the node is {record.state}"
+        health, why = "down", Why("member_down", {"state": record.state})
     elif numbers.requests == 0:
-        health, reason = "no_data", "no requests recently"
+        health, why = "no_data", Why("no_recent_requests")
     elif limit is not None and numbers.error_rate > limit:
-        health, reason = "failing", f"error rate {numbers.error_rate:.3f} > {limit:g}"
+        health, why = "failing", Why("member_failing", {"rate": numbers.error_rate, "limit": limit})
     else:
-        health, reason = "ok", f"{numbers.requests} requests, error rate {numbers.error_rate:.3f}"
-    return OrganNodeHealth(id=node_id, state=record.state, health=health, reason=reason, **numbers.summary())
+        health, why = "ok", Why("member_ok", {"n": numbers.requests, "rate": numbers.error_rate})
+    return _member(node_id, record.state, health, why, **numbers.summary())
+
+
+def _member(node_id: str, state: str, health: str, why: Why, **numbers: Any) -> OrganNodeHealth:
+    return OrganNodeHealth(id=node_id, state=state, health=health, reason=why.english, why=why.to_dict(), **numbers)
 
 
 def run(f: Deps, actor: Actor, organ_id: str, data: Any) -> OrganRunResult:

@@ -11,6 +11,7 @@ from ..domain.actors import Actor
 from ..domain.events import Event
 from ..policy import Decision, PolicyState
 from ..store import repositories as r
+from ..store.status import StatusRepository
 
 
 class UnitOfWork(Protocol):
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     announced_phases: r.AnnouncedPhaseRepository
     command_plans: r.CommandPlanRepository
     training: r.TrainingRepository
+    status: StatusRepository
     events: list[Event]
 
     def announce(self, event: Event) -> None: ...

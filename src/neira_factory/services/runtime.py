@@ -9,6 +9,7 @@ from typing import Any
 
 from ..backends import Backends, ExecContext, ResolvedNode
 from ..nervous.metrics import FactoryMetrics
+from ..runtime.backend_load import BackendLoad
 from ..runtime.caches import RouteCaches
 from ..runtime.cache import TTLCache
 from ..runtime.router import RouteTable
@@ -29,6 +30,7 @@ class Runtime:
         self.output_dir = output_dir
         self.hard_timeouts = HardTimeouts()
         self.watchdog = Watchdog(*watchdog_ms, self._on_timeout)
+        self.load = BackendLoad()  # the watchdog's busy and queued calls, per backend
         self.shadows = Shadows()
         self._write = write
         metrics.watch_sandbox(lambda: self.watchdog.busy, lambda: self.watchdog.queued)

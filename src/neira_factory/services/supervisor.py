@@ -153,7 +153,8 @@ class Supervisor:
             if changed:
                 uow.announce(Event("analysis.verdict", record.id, {
                     "route": record.route, "state": record.state, "phase": phase.phase, "verdict": result.verdict,
-                    "reason": phase.reason, "needs_human": phase.needs_human, "requests": result.requests}))
+                    "reason": phase.reason, "why": phase.why.to_dict(), "needs_human": phase.needs_human,
+                    "requests": result.requests}))
             done = self._act(uow, current, phase.phase, phase.reason,
                              {"analysis": result.to_dict(), "measurements": evidence["measurements"]})
         if changed:

@@ -48,6 +48,16 @@ class NodeRepository:
         except IntegrityError:
             raise Conflict(f"node {record.id} already exists", id=record.id) from None
 
+    def replace(self, record: Node, example: Node) -> bool:
+        """Put `record` in the row of the untouched example draft it replaces (Node.yields_to), unless that row
+        has moved since it was read; the row's version goes on from the example's."""
+        values = {**record.__dict__, "state": record.state.value, "prev_state": None,
+                  "row_version": example.row_version + 1}
+        n = t.nodes.c
+        return self.conn.execute(update(t.nodes).where(
+            n.id == example.id, n.row_version == example.row_version, n.created_by == example.created_by,
+            n.state == example.state.value).values(**values)).rowcount == 1
+
     def get(self, node_id: str) -> Node | None:
         row = self.conn.execute(select(t.nodes).where(t.nodes.c.id == node_id)).first()
         return _node(row) if row else None

@@ -1,7 +1,8 @@
 """Table definitions (SQLAlchemy Core). Alembic migrations create them; keep both in step."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text)
 
 metadata = MetaData()
 
@@ -22,6 +23,7 @@ nodes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("row_version", Integer, nullable=False, default=1),
+    Index("ix_nodes_kind_state_id", "kind", "state", "id"),  # introspection: counts and organs (0009)
 )
 
 transitions = Table(

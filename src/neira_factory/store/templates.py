@@ -17,6 +17,11 @@ def template_bytes(template: NodeTemplate | OrganTemplate) -> bytes:
     return json.dumps(template.to_document(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def template_digest(template: NodeTemplate | OrganTemplate) -> str:
+    """The sha256 the template is (or will be) stored under (store_template's)."""
+    return sha256_hex(template_bytes(template))
+
+
 def require_node(uow: UnitOfWork, node_id: str) -> Node:
     """The node (or organ) with this id, or NotFound."""
     record = uow.nodes.get(node_id)

@@ -32,6 +32,7 @@ from .repositories import (
     TrainingRepository,
     WebhookCursorRepository,
 )
+from .status import StatusRepository
 
 
 @dataclass
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.event_log = EventRepository(self.conn, self.postgres)
         self.webhook_cursor = WebhookCursorRepository(self.conn, self.postgres)
         self.memory = MemoryRepository(self.conn, self.postgres)
+        self.status = StatusRepository(self.conn)
 
     def announce(self, event: Event) -> None:
         self.events.append(event)

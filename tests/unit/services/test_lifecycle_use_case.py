@@ -40,7 +40,7 @@ def deps(uow, tmp_path) -> lifecycle.Deps:
     stats = StatsRecorder("test", 10)
     return lifecycle.Deps(uow, auth.authorize, build_backends(Settings(var_dir=tmp_path), NO_STORE),
                           FactoryMetrics(lambda: 0.0), lambda: 0,
-                          analysis.Deps(uow, auth.authorize, stats, lambda: 0))
+                          analysis.Deps(uow, auth.authorize, stats, lambda: 0), auth.policy_state)
 
 
 def version(uow: FakeUnitOfWork, n: int, state: State) -> Node:

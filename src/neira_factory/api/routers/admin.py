@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from ...domain.lifecycle import State
 from ...services import audit, capabilities, introspection
 from ...services.audit import AuditEntryModel, AuditVerify
 from ...services.bootstrap import Services
@@ -49,5 +50,9 @@ def verify_audit(actor: ActorDep, f: Services = Depends(services)):
 
 @router.get("/api/neira/introspection/status", response_model=IntrospectionStatus, tags=["introspection"],
             summary="Factory status for Neira's introspection")
-def introspection_status(actor: ActorDep, f: Services = Depends(services)):
-    return introspection.status(f.introspection, actor)
+def introspection_status(actor: ActorDep, limit: int = PAGE_LIMIT,
+                         state: State | None = Query(default=None, description="list only versions in this state"),
+                         f: Services = Depends(services)):
+    """Neira's fields, the counts by state, and the first `limit` nodes and organs (by id) with their health,
+    and each backend's load on this replica. The database answers in one statement."""
+    return introspection.status(f.introspection, actor, limit=limit, state=state.value if state else None)

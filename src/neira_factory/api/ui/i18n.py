@@ -1,13 +1,20 @@
 """The admin UI's labels in English and Russian; the language comes from the `neira_lang` cookie (the
-switch in the header), else from the browser's Accept-Language, else English.
+switch in the header), else from the browser's Accept-Language, else English. A label may choose a word form by a
+number (`{n|запрос|запроса|запросов}`, domain/reasons.py's `fill`); reasons that carry a `why` are rendered in the
+page's language by `reason`.
 
 Identifiers (states, actions' codes, ids, error codes) stay as the API spells them in both languages.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from ...domain.reasons import fill, words
+from .reason_texts import RUSSIAN
+
 LANGUAGES = ("en", "ru")
+REASONS: dict[str, Mapping[str, str]] = {"ru": RUSSIAN}  # English: domain/reasons.py, the API's `reason` strings
 DEFAULT = "en"
 
 MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Russian)
@@ -134,9 +141,35 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Russian)
     "windows_note": ("{n} windows of {s} s since the node entered its state",
                      "{n} окон по {s} с с момента входа в текущее состояние"),
     "baseline": ("Stable baseline", "Стабильная база"),
+    "resources": ("Resources", "Ресурсы"),
+    "operations_p95": ("operations p95", "p95 операций"),
+    "memory_peak": ("memory peak", "пик памяти"),
+    "mib": ("MiB", "МиБ"),
     "measurements": ("Measurements", "Измерения"),
     "dry_run_report": ("Dry-run report", "Отчёт пробного запуска"),
     "no_risks": ("No risks.", "Рисков нет."),
+    "integrations": ("Required integrations", "Необходимые интеграции"),
+    "col_requirement": ("Requirement", "Требование"),
+    "col_evidence": ("Evidence", "Подтверждение"),
+    "implicit": ("implicit", "неявное"),
+    "integration_metrics_registered": ("counted in the RED metrics with route={route}, version={version}",
+                                       "учитывается в RED-метриках с route={route}, version={version}"),
+    "integration_digest_pinned": ("the template is pinned as sha256 {sha256} and re-verified at every load",
+                                  "шаблон закреплён как sha256 {sha256} и проверяется при каждой загрузке"),
+    "integration_memory_served": ("{node} ({state}) serves route {route} from store {store}",
+                                  "{node} ({state}) обслуживает маршрут {route} из хранилища {store}"),
+    "integration_memory_not_served": ("no memory node serves route {route} ({why})",
+                                      "ни один узел памяти не обслуживает маршрут {route} ({why})"),
+    "integration_node_present": ("{node} is {state}", "{node} в состоянии {state}"),
+    "integration_node_gone": ("{node} is {state} and does not serve", "{node} в состоянии {state} и не работает"),
+    "integration_route_live": ("route {route} is served by {node} ({state})",
+                               "маршрут {route} обслуживает {node} ({state})"),
+    "integration_route_not_live": ("route {route} has no live version; its newest is {node} ({state})",
+                                   "у маршрута {route} нет живой версии; самая новая — {node} ({state})"),
+    "integration_node_unknown": ("no node or route is called {node}", "нет ни узла, ни маршрута {node}"),
+    "integration_gate_open": ("gate {gate} is open ({state})", "шлюз {gate} открыт ({state})"),
+    "integration_gate_closed": ("gate {gate} is closed ({state})", "шлюз {gate} закрыт ({state})"),
+    "integration_gate_unknown": ("no such gate: {gate}", "такого шлюза нет: {gate}"),
     "examples": ("Examples", "Примеры"),
     "links": ("Links", "Связи"),
     "selector": ("Selector", "Селектор"),
@@ -294,7 +327,12 @@ def translate(lang: str, key: str, default: str | None = None, **values: Any) ->
         text = default if default is not None else key
     else:
         text = pair[LANGUAGES.index(lang)] if lang in LANGUAGES else pair[0]
-    return text.format(**values) if values else text
+    return fill(text, values, lang) if values else text
+
+
+def reason(lang: str, why: Mapping[str, Any] | None, default: str = "") -> str:
+    """A reason's `why` ({code, params}) in the page's language; `default` (its English `reason`) without one."""
+    return words(why, REASONS.get(lang), lang) if why else default
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:

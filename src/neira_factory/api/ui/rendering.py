@@ -94,6 +94,10 @@ class Page:
     def t(self, key: str, **values: Any) -> str:
         return i18n.translate(self.lang, key, **values)
 
+    def reason(self, why: dict[str, Any] | None, default: str = "") -> str:
+        """A `why` in the page's language (`default`, the English reason, where there is none)."""
+        return i18n.reason(self.lang, why, default)
+
     @cached_property
     def permissions(self) -> Permissions:
         """What the policy says to this actor now: the UI hides or disables what it would refuse."""
@@ -216,7 +220,7 @@ def finish(response: Response, current: Page) -> Response:
 
 def render(current: Page, template: str, *, status: int | None = None, **context: Any) -> Response:
     tpl = env.get_template(template)
-    html = tpl.render(page=current, t=current.t, session=current.session, lang=current.lang,
+    html = tpl.render(page=current, t=current.t, reason=current.reason, session=current.session, lang=current.lang,
                       csrf=current.session.csrf if current.session else "", path=current.request.url.path,
                       full_path=full_path(current.request), **context)
     return finish(HTMLResponse(html, status_code=status or current.status), current)

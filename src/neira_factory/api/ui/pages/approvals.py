@@ -44,7 +44,7 @@ def pending(current: Page) -> list[dict[str, Any]]:
         if report.phase == "passed" or report.needs_human:
             organ = record.kind == "organ"
             items.append({"type": "analysis", "id": record.id, "kind": record.kind, "state": record.state,
-                          "at": record.updated_at, "phase": report.phase, "detail": report.reason,
+                          "at": record.updated_at, "phase": report.phase, "detail": current.reason(report.why),
                           "url": f"/admin/{'organs' if organ else 'nodes'}/{record.id}"})
     for state in TRAINING_PENDING:
         for run in training.list_runs(f.training, actor, state=state, limit=200):
