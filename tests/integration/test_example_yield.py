@@ -78,3 +78,28 @@ def test_an_organ_build_replaces_the_untouched_example_organ(loaded):
     for dryrun in (True, False):  # now it is taken: the dry-run answers what the build would
         r = client.post("/organs/build", json={"organ_template": ORGAN, "dryrun": dryrun}, headers=WRITE)
         assert r.status_code == 409 and r.json()["code"] == "conflict", r.text
+
+
+def test_an_example_that_a_node_leaving_draft_names_is_taken(loaded):
+    """A node that leaves draft runs what it links to from then on: the untouched example it names stops
+    yielding, so no client can change what an approved node runs by replacing that example."""
+    client = loaded
+    wrapper = {"id": "analysis.wrapper.v1", "version": "0.1.0", "analysis_type": "wrapper",
+               "links": ["analysis.text_normalize.v1"],
+               "examples": [{"input": {"text": " AB "}, "expected": {"normalized": "ab"}}]}
+    assert client.post("/factory/nodes", json=wrapper, headers=WRITE).status_code == 201
+    evil = {"id": "analysis.text_normalize.v1", "version": "6.6.6", "analysis_type": "text_normalize",
+            "adapter": {"impl": "echo"}}
+    dry = client.post("/factory/nodes/dryrun", json=evil, headers=WRITE).json()  # a draft naming it: still yields
+    assert id_risks(dry["report"]) == [("replaces_example", "warning")]
+    assert client.post("/factory/nodes/analysis.wrapper.v1/approve", json={}, headers=WRITE).status_code == 200
+
+    assert id_risks(client.post("/factory/nodes/dryrun", json=evil, headers=WRITE).json()["report"]) == [
+        ("conflict", "blocking")]
+    refused = client.post("/factory/nodes", json=evil, headers=WRITE)
+    assert refused.status_code == 409 and refused.json()["code"] == "conflict", refused.text
+    example = client.get("/factory/nodes/analysis.text_normalize.v1", headers=READ).json()
+    assert (example["created_by"], example["version"], example["state"]) == ("examples", "0.1.0", "draft")
+    ran = client.post("/factory/nodes/analysis.wrapper.v1/run", json={"input": {"text": " AB "}}, headers=WRITE)
+    assert ran.status_code == 200 and ran.json()["output"] == {"normalized": "ab"}, ran.text
+    assert client.get("/audit/verify", headers=READ).json()["ok"] is True

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .ids import is_valid_id
+from .ids import MAX_ID_LEN, is_valid_id
 
 MAX_REQUIRES = 32
+MAX_REQUIREMENT_CHARS = len("capability:") + MAX_ID_LEN  # the longest kind and the longest target
 IMPLICIT = ("metrics", "immune")
 TARGETS = {"memory": "ROUTE", "node": "ID", "capability": "NAME"}  # the kinds that name something
 GATE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

@@ -49,7 +49,8 @@ class Node:
 
     def yields_to(self, *, organ: bool) -> bool:
         """An example loaded at start-up that nobody has moved gives way to a client's template of its id (a node
-        for a node, an organ for an organ): that template replaces it, as Neira's own factory would."""
+        for a node, an organ for an organ): that template replaces it, as Neira's own factory would. A node that
+        leaves draft naming it moves it on too (NodeRepository.pin_examples): what that node runs stays put."""
         return (self.created_by == EXAMPLES.name and self.state is State.DRAFT and self.row_version == 1
                 and self.is_organ == organ)
 

@@ -13,7 +13,7 @@ from pydantic import (AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
 from .backend_kinds import BACKEND_KINDS, DEFAULT_BACKEND, BackendName, Strict
 from .ids import is_valid_id, route_of
-from .integrations import MAX_REQUIRES, requirement_text, unique
+from .integrations import MAX_REQUIREMENT_CHARS, MAX_REQUIRES, requirement_text, unique
 
 Kind = Literal["analysis", "action", "memory"]
 KIND_FIELDS: dict[str, Kind] = {"analysis_type": "analysis", "action_type": "action", "memory_type": "memory"}
@@ -171,7 +171,8 @@ class NodeTemplate(_WithPayloads):
     limits: Limits = Field(default_factory=Limits)
     examples: list[Example] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     rollout: RolloutPolicy = Field(default_factory=RolloutPolicy)
-    requires: list[Annotated[str, AfterValidator(requirement_text)]] = Field(
+    requires: list[Annotated[str, Field(max_length=MAX_REQUIREMENT_CHARS),
+                             AfterValidator(requirement_text)]] = Field(
         default_factory=list, max_length=MAX_REQUIRES, examples=[["memory:memory.facts", "capability:factory_memory"]],
         description="integrations the node needs: metrics, immune, memory:ROUTE, node:ID, capability:NAME")
 

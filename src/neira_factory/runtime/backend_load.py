@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ class BackendLoad:
 
     def failed(self, backend: str, kind: str, node: str, message: str) -> None:
         with self._lock:
-            self._last_error[backend] = LastError(kind, node, message[:MESSAGE_CHARS], round(time.time(), 3))
+            self._last_error[backend] = LastError(kind, node, _shown(message), round(time.time(), 3))
 
     def of(self, backend: str) -> dict[str, Any]:
         """{busy, queued, last_error} of one backend now."""
@@ -48,6 +49,13 @@ class BackendLoad:
             error = self._last_error.get(backend)
             return {"busy": self._busy[backend], "queued": self._queued[backend],
                     "last_error": error.to_dict() if error else None}
+
+
+def _shown(message: str) -> str:
+    """The message cut to MESSAGE_CHARS, its control and format characters written as escapes (`\\x1b`, `\\u202e`):
+    it is a node's text (a writer's script throws what it likes) that readers see, in a terminal too."""
+    return "".join(ascii(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf") else c
+                   for c in message[:MESSAGE_CHARS])[:MESSAGE_CHARS]
 
 
 class Ticket:

@@ -28,6 +28,7 @@ from ..immune.integrity import IntegrityError
 from ..policy import PolicyEngine, PolicyState
 from ..nervous.metrics import FactoryMetrics
 from ..runtime.backend_load import BackendLoad
+from ..runtime.measures import CLIENT_ERRORS
 from ..runtime.stats import StatsRecorder
 from ..runtime.watchdog import HardTimeouts, Watchdog
 from . import immune
@@ -138,7 +139,8 @@ class Call:
         error = exc if isinstance(exc, ExecutionError) or exc is None else ExecutionError.defect(self.node_id, exc)
         if error is not None and counted:
             self.f.metrics.exec_errors.labels(error.kind).inc()
-            self.f.load.failed(self.backend.name, error.kind, self.node_id, str(error))
+            if error.kind not in CLIENT_ERRORS:  # a client's bad input is not its backend's failure (nor shown)
+                self.f.load.failed(self.backend.name, error.kind, self.node_id, str(error))
         outcome = Outcome(output, error, (time.perf_counter() - self.started) * 1000, self.ctx.trace)
         return outcome, self.backend.name, self.ctx.usage
 

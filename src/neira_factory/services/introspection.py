@@ -4,6 +4,7 @@ nodes, organs and fabricators. The database answers in one statement; the policy
 and the fabricators' load are this replica's, from memory."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,12 +140,14 @@ def _health(f: Deps, listed: list[Listed], since: int) -> dict[str, VersionStats
     """Each listed version's numbers over the window: the stored rows of every replica, with this replica's
     own replaced by its running counters (newer than its last flush)."""
     mine = f.stats.unflushed({item.id: item.state for item in listed}, since)
+    mine_by_id: dict[str, list[VersionStats]] = defaultdict(list)  # one pass: a listing of 1,000 stays linear
+    for (node_id, _, _), stats in mine.items():
+        mine_by_id[node_id].append(stats)
     merged: dict[str, VersionStats] = {}
     for item in listed:
         rows = [VersionStats.from_row(row) for row in item.stats
                 if not (row["replica"] == f.replica and (item.id, item.state, row["window_start"]) in mine)]
-        rows += [stats for (node_id, _, _), stats in mine.items() if node_id == item.id]
-        merged[item.id] = VersionStats.merged(rows)
+        merged[item.id] = VersionStats.merged(rows + mine_by_id[item.id])
     return merged
 
 

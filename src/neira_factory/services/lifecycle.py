@@ -16,7 +16,7 @@ from ..backends import Backends
 from ..domain.actors import IMMUNE, SYSTEM, WATCHDOG, Actor
 from ..domain.errors import AnalysisNotPassed, BadInput, Conflict, InvalidTransition
 from ..domain.lifecycle import LIVE, Action, Guard, State, allowed_actions
-from ..domain.references import self_edit_gates, template_gates
+from ..domain.references import named, self_edit_gates, template_gates
 from ..domain.report import blocking
 from ..domain.templates import OrganTemplate
 from ..immune.integrity import IntegrityError
@@ -79,6 +79,8 @@ def _guard(f: Deps, uow: UnitOfWork, actor: Actor, record: Node, guard: Guard, *
             members_serve(uow, template)
         elif guard is Guard.DRY_RUN_CLEAN:  # what it requires may have gone since its dry-run
             integrations.require(uow, template, f.policy_state(uow), record.artifact_sha256)
+        if guard is Guard.DRY_RUN_CLEAN:  # it runs what it names as they are now: an example among them stops yielding
+            uow.nodes.pin_examples([name for field, name in named(template) if field not in ("id", "route")])
         return False, None
     if guard is Guard.ANALYSIS_PASSED:
         verdict = analysis.gate(f.analysis, uow, record)

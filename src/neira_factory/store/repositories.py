@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.actors import EXAMPLES
 from ..domain.clock import now
 from ..domain.errors import Conflict
 from ..domain.events import Event
@@ -57,6 +58,16 @@ class NodeRepository:
         return self.conn.execute(update(t.nodes).where(
             n.id == example.id, n.row_version == example.row_version, n.created_by == example.created_by,
             n.state == example.state.value).values(**values)).rowcount == 1
+
+    def pin_examples(self, node_ids: list[str]) -> None:
+        """The untouched example drafts among `node_ids` stop yielding (Node.yields_to): their row version goes on,
+        as a move would, because a node that leaves draft names them and must go on running what it was approved
+        with."""
+        n = t.nodes.c
+        if node_ids:
+            self.conn.execute(update(t.nodes).where(
+                n.id.in_(node_ids), n.created_by == EXAMPLES.name, n.state == State.DRAFT.value, n.row_version == 1)
+                .values(row_version=n.row_version + 1))
 
     def get(self, node_id: str) -> Node | None:
         row = self.conn.execute(select(t.nodes).where(t.nodes.c.id == node_id)).first()

@@ -75,3 +75,10 @@ def test_a_template_without_requires_stores_the_same_document_as_before():
     template = parse_fabrication(BASE).template
     assert template.requires == [] and "requires" not in template.to_document()
     assert "requires" in parsed(["metrics"]).to_document()
+
+
+@pytest.mark.parametrize("entry", ["x" * 100_000, "node:" + "a" * 100_000, "capability:" + "a" * 100_000])
+def test_an_entry_is_bounded_before_it_is_read_and_never_echoed_whole(entry):
+    error = refused(["metrics", entry])
+    assert error.status == 422 and error.extra["field"] == "requires.1", error.body()
+    assert len(str(error.body())) < 1000  # the 422 does not carry the entry back

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +44,12 @@ class FakeNodes:
     def add_transition(self, node_id: str, action: str, from_state: str | None, to_state: str, actor: str,
                        reason: str | None, forced: bool = False) -> None:
         self.transitions.append((node_id, action, from_state, to_state, actor, reason, forced))
+
+    def pin_examples(self, node_ids: list[str]) -> None:
+        for node_id in node_ids:
+            current = self.rows.get(node_id)
+            if current is not None and current.yields_to(organ=current.is_organ):
+                self.rows[node_id] = replace(current, row_version=current.row_version + 1)
 
 
 class FakeAudit:
