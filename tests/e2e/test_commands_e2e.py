@@ -29,5 +29,8 @@ def test_say_plans_asks_and_makes(start_server):
     status = say("Покажи статус способностей", scope="read")
     assert status.returncode == 0 and "factory_script" in status.stdout
 
+    drafts = say("please list the draft organs", scope="read")  # a filtered listing; the words it skipped shown
+    assert drafts.returncode == 0 and "organ.voice.v1" in drafts.stdout and "ignored: please, the" in drafts.stdout
+
     nonsense = say("asdf qwerty", "--yes")
     assert nonsense.returncode == 1 and "not_understood" in nonsense.stderr

@@ -4,6 +4,7 @@ misunderstanding answered in the command's language."""
 from datetime import timedelta
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -49,7 +50,8 @@ def test_create_the_voice_organ_is_planned_exactly_and_made_only_on_confirmation
     assert planned.status_code == 200, planned.text
     body = planned.json()
     assert body["intent"] | {"text": None} == {"action": "create", "lang": "ru", "target": "organ", "name": "voice",
-                                                "version": 1, "options": [], "steps": [], "state": None, "text": None}
+                                                "version": 1, "options": [], "steps": [], "state": None, "text": None,
+                                                "pick": None, "filters": {}, "ignored": []}
     assert steps(body) == [("create_node", n) for n in VOICE] + [("build_organ", "organ.voice.v1")]
     organ = body["plan"]["steps"][-1]["body"]["organ_template"]
     assert organ["channels"][0]["nodes"] == VOICE and organ["policies"]["gates"] == ["organ_voice"]
@@ -183,3 +185,39 @@ def test_train_a_node_by_its_type_starts_a_run_on_confirmation(rt):
     assert done["done"][0]["run_id"] and done["done"][0]["op"] == "train"
     runs = client.get("/training", params={"node": "analysis.keyword_classify.v1"}, headers=READ).json()
     assert [r["run_id"] for r in runs] == [done["done"][0]["run_id"]]
+
+
+def _node(client, node_id):
+    """Register the example of that route under this id, as a draft."""
+    document = yaml.safe_load((ROOT / "examples" / f"{node_id.rsplit('.v', 1)[0]}.v1.yaml").read_text("utf-8"))
+    document["id"] = node_id
+    assert client.post("/factory/nodes", json=document, headers=WRITE).status_code == 201
+
+
+def test_status_questions_list_what_matches_and_relative_versions_act_on_the_registrys(rt):
+    client, _ = rt
+    for node_id in ("analysis.echo.v1", "analysis.echo.v2", "analysis.reverse.v1"):
+        _node(client, node_id)
+    approve = say(client, "одобри предыдущую версию узла analysis.echo").json()
+    assert steps(approve) == [("transition", "analysis.echo.v1")]
+    assert approve["intent"]["pick"] == "previous" and approve["intent"]["name"] == "analysis.echo"
+    assert confirm(client, approve["confirm_token"]).json()["created"] == []
+    canary = say(client, "какие узлы на канарейке?", READ).json()
+    assert canary["plan"]["read_only"] and canary["intent"]["filters"] == {"state": "canary"}
+    assert [n["id"] for n in canary["report"]["nodes"]] == ["analysis.echo.v1"]
+    drafts = say(client, "please list the draft nodes", READ).json()
+    assert sorted(n["id"] for n in drafts["report"]["nodes"]) == ["analysis.echo.v2", "analysis.reverse.v1"]
+    assert drafts["intent"]["ignored"] == ["please", "the"]
+    assert say(client, "which organs are stable", READ).json()["report"] == {"organs": []}
+    newest = say(client, "roll back the newest version of analysis.echo").json()
+    assert steps(newest) == [("transition", "analysis.echo.v2")] and "(the newest)" in newest["plan"]["summary"]
+
+
+def test_a_gate_named_by_what_it_governs_and_an_organ_of_parts_nobody_has(rt):
+    client, _ = rt
+    body = say(client, "заблокируй скриптовые узлы", ADMIN).json()
+    assert body["plan"]["steps"][0]["target"] == "factory_script"
+    assert body["plan"]["steps"][0]["body"] == {"state": "locked"}
+    refused = say(client, "build an organ from speech recognition and translation")
+    assert refused.status_code == 422 and refused.json()["code"] == "no_implementation", refused.text
+    assert ids(client) == []

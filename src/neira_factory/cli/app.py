@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import admin, memory, nodes, render, serve, training
+from . import admin, mcp_command, memory, nodes, render, serve, training
 from .client import DEFAULT_URL, ApiError, Unreachable
 from .common import CliError, Session
 
@@ -35,7 +35,7 @@ class FactoryGroup(TyperGroup):
 
 app = typer.Typer(cls=FactoryGroup, no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
                   help=__doc__)
-for _commands in (nodes.commands, training.commands, admin.commands, serve.commands):
+for _commands in (nodes.commands, training.commands, admin.commands, serve.commands, mcp_command.commands):
     app.add_typer(_commands)
 app.add_typer(admin.caps, name="caps")
 app.add_typer(admin.audit, name="audit")

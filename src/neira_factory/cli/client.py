@@ -111,6 +111,12 @@ class FactoryClient:
     def invoke(self, route: str, data: Any, key: str | None) -> dict[str, Any]:
         return self._call("POST", _path("invoke", route), body={"input": data, "key": key})
 
+    def build_organ(self, organ_template: dict[str, Any], dryrun: bool) -> dict[str, Any]:
+        return self._call("POST", "/organs/build", body={"organ_template": organ_template, "dryrun": dryrun})
+
+    def organ_status(self, organ_id: str) -> dict[str, Any]:
+        return self._call("GET", _path("organs", organ_id, "status"))
+
     def command(self, text: str) -> dict[str, Any]:
         return self._call("POST", "/factory/commands", body={"text": text})
 

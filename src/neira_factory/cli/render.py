@@ -177,7 +177,14 @@ def invoked(data: dict[str, Any]) -> None:
 
 def command_plan(data: dict[str, Any]) -> None:
     plan, policy = data.get("plan") or {}, data.get("policy") or {}
+    if data.get("llm"):
+        llm = data["llm"]
+        out.print(Text(f"read by the model {llm.get('provider')}/{llm.get('model')}, not by the rules (they stopped "
+                       f"at: {', '.join(llm.get('not_understood') or [])}): check the plan", style="bold yellow"))
     out.print(Text.assemble(Text("plan: ", style="bold"), cell(plan.get("summary"))))
+    ignored = (data.get("intent") or {}).get("ignored")
+    if ignored:
+        out.print(Text(f"ignored: {', '.join(ignored)}", style="dim"))
     out.print(table("steps", ["op", "target", "policy"], [
         [cell(s.get("op")), cell(s.get("target")), verdict(bool(s.get("allowed")), "allowed", s.get("reason") or "no")]
         for s in policy.get("steps") or []]))

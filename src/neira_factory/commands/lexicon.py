@@ -1,7 +1,8 @@
 """What each word of a command can mean: the command's tokens become items.
 
 Each item is the longest phrase from ``synonyms`` that matches at its position
-(Russian by pymorphy3 lemma, English by plural stem), else one word matched
+(Russian by pymorphy3 lemma, English by plural stem; a few Russian words by their
+own surface form, where the lemma would mislead), else one word matched
 against the vocabulary's own names (organs, node ids, capabilities, impls),
 versions (v2) and numbers, and last a one-edit typo match against known names.
 An item holds every meaning it can have; the reader decides which one is used.
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..domain.backend_kinds import BACKEND_KINDS
 from .morphology import (
     Token,
     en_forms,
@@ -30,20 +32,28 @@ from .synonyms import (
     CAPABILITY_PART_WORDS,
     FILLER_WORDS,
     IMPL_SYNONYMS,
+    KIND_WORDS,
     LIGHT_VERBS,
     MARK_WORDS,
     OPTION_IMPL,
     OPTION_SYNONYMS,
     ORDINAL_WORDS,
     ORGAN_SYNONYMS,
+    PICK_WORDS,
+    QUESTION_WORDS,
     SEPARATOR_WORDS,
+    STATE_WORDS,
+    SURFACE_WORDS,
     TARGET_WORDS,
 )
 from .vocabulary import Vocabulary
 
 # categories that name something (they do not decide the command's language)
-NAME_CATS = frozenset({"organ", "node", "nodeid", "cap", "impl", "option", "ident", "ver", "num"})
-_STRUCT_CATS = frozenset({"filler", "mark", "sep"})
+NAME_CATS = frozenset({"organ", "node", "nodeid", "cap", "impl", "option", "ident", "ver", "num", "backend"})
+# categories that qualify what a command is about: a state, a node kind, a backend, a relative version
+QUALIFIER_CATS = frozenset({"state", "kind", "backend", "pick"})
+_STRUCT_CATS = frozenset({"filler", "mark", "sep", "ask"})
+_SURFACE = tuple((re.compile(f"^(?:{pattern})$"), cat, value) for pattern, cat, value in SURFACE_WORDS)
 _NODE_ID = re.compile(r"^(?:analysis|action|memory)\.[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*$")
 _NODE_VERSION = re.compile(r"\.v(\d+)$")
 _VERSION = re.compile(r"^v\.?(\d+)(?:\.0+)*$")
@@ -65,7 +75,8 @@ class _Lexicon:
     fuzzy: list[tuple[frozenset[str], str, dict[str, tuple]]]  # (forms, surface, meanings)
 
 
-_FUZZY_MIN = {"verb": 6, "target": 5, "organ": 4, "impl": 4, "option": 4, "cappart": 4, "filler": 6}
+_FUZZY_MIN = {"verb": 6, "target": 5, "organ": 4, "impl": 4, "option": 4, "cappart": 4, "filler": 6,
+              "state": 6, "pick": 6, "kind": 6, "backend": 5}
 
 
 def _entry_forms(word: str) -> frozenset[str]:
@@ -96,7 +107,9 @@ def _lexicon() -> _Lexicon:
                 ("mark", MARK_WORDS), ("sep", SEPARATOR_WORDS), ("filler", {True: FILLER_WORDS}),
                 ("organ", ORGAN_SYNONYMS), ("impl", IMPL_SYNONYMS),
                 ("option", {option: (*words, option) for option, words in OPTION_SYNONYMS.items()}),
-                ("cappart", CAPABILITY_PART_WORDS), ("ord", ORDINAL_WORDS))
+                ("cappart", CAPABILITY_PART_WORDS), ("ord", ORDINAL_WORDS), ("state", STATE_WORDS),
+                ("kind", KIND_WORDS), ("pick", PICK_WORDS), ("ask", {True: QUESTION_WORDS}),
+                ("backend", {kind.name: (kind.name, *kind.words) for kind in BACKEND_KINDS.values()}))
     for cat, lexicon in lexicons:
         for value, words in lexicon.items():
             for w in words:
@@ -140,7 +153,8 @@ class Item:
 
     @property
     def is_struct(self) -> bool:
-        return self.kind == "sep" or (self.has(*_STRUCT_CATS) and not self.has(*NAME_CATS, "cappart"))
+        return self.kind == "sep" or (self.has(*_STRUCT_CATS) and not self.has(*NAME_CATS, *QUALIFIER_CATS,
+                                                                                "cappart"))
 
 
 def _cap_parts(cap: str) -> frozenset[str]:
@@ -207,11 +221,12 @@ def analyse(tokens: list[Token], ctx: Context) -> list[Item]:
             depth = max(0, depth - 1)
             i += 1
             continue
-        if t.kind in ("arrow", "comma"):
-            items.append(Item(t.text, "sep", {"sep": ("then" if t.kind == "arrow" else "and",)}, depth > 0))
+        if t.kind in ("arrow", "comma", "colon"):
+            sep = {"arrow": "then", "comma": "and", "colon": "colon"}[t.kind]
+            items.append(Item(t.text, "sep", {"sep": (sep,)}, depth > 0))
             i += 1
             continue
-        n, meanings = _longest_phrase(tokens, i, lex)
+        n, meanings = _surface(t.text) or _longest_phrase(tokens, i, lex)
         window = tokens[i : i + n]
         item = Item(" ".join(w.text for w in window), "word", meanings, depth > 0,
                     tuple(script(w.text) for w in window))
@@ -224,6 +239,15 @@ def analyse(tokens: list[Token], ctx: Context) -> list[Item]:
         items.append(item)
         i += n
     return items
+
+
+def _surface(word: str) -> tuple[int, dict[str, tuple]] | None:
+    """A word whose own form means something its lemma does not («отключённые» → the state disabled)."""
+    w = norm(word)
+    for pattern, cat, value in _SURFACE:
+        if pattern.match(w):
+            return 1, {cat: (value,)}
+    return None
 
 
 def _longest_phrase(tokens: list[Token], i: int, lex: _Lexicon) -> tuple[int, dict[str, tuple]]:

@@ -20,6 +20,7 @@ __all__ = [
     "inflections",
     "is_cyrillic",
     "is_known_russian",
+    "is_plural",
     "lemmas",
     "morph",
     "norm",
@@ -69,6 +70,14 @@ def lemmas(word: str) -> tuple[str, ...]:
 def is_known_russian(word: str) -> bool:
     """True when the word is in pymorphy3's dictionary (a real word, not a typo)."""
     return is_cyrillic(word) and morph().word_is_known(word.lower())
+
+
+@lru_cache(maxsize=4096)
+def is_plural(word: str) -> bool:
+    """Whether a noun is plural: «узлы», «узлов», "nodes" (pymorphy3's likeliest reading; an English -s)."""
+    if is_cyrillic(word):
+        return morph().parse(word.lower())[0].tag.number == "plur"
+    return len(en_forms(word)) > 1
 
 
 @lru_cache(maxsize=4096)
@@ -136,17 +145,17 @@ def within_one_edit(a: str, b: str) -> bool:
 _ARROWS = re.compile(r"-{1,2}>|={1,2}>|[—–]>|>>|[→⟶➔➜➝➞⇒⟹↦]|\|")
 _QUOTES = re.compile(r"[«»\"“”„‟'‘’‚`´]")
 _PARTICLE = re.compile(r"(?<=\w)-(?:ка|то|нибудь)\b")
-_TOKEN = re.compile(r"→|[,;]|[(\[{]|[)\]}]|\w(?:[\w.\-]*\w)?")
+_TOKEN = re.compile(r"→|[,;:]|[(\[{]|[)\]}]|\w(?:[\w.\-]*\w)?")
 
 
 @dataclass(frozen=True)
 class Token:
     text: str  # lower-cased surface form (ё kept), as reported back to the user
-    kind: str  # "word" | "arrow" | "comma" | "open" | "close"
+    kind: str  # "word" | "arrow" | "comma" | "colon" | "open" | "close"
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split a command into words, arrows (→ -> => …), commas and brackets.
+    """Split a command into words, arrows (→ -> => …), commas, colons and brackets.
 
     Words keep inner dots, hyphens and underscores (node ids, capability names,
     "speak-pipeline"); quotes and other punctuation fall away; "-ка" particles
@@ -162,10 +171,20 @@ def tokenize(text: str) -> list[Token]:
             out.append(Token(t, "arrow"))
         elif t in ",;":
             out.append(Token(t, "comma"))
+        elif t == ":":
+            out.append(Token(t, "colon"))
         elif t in "([{":
             out.append(Token(t, "open"))
         elif t in ")]}":
             out.append(Token(t, "close"))
         else:
-            out.append(Token(t, "word"))
+            out.extend(Token(part, "word") for part in _split_scripts(t))
     return out
+
+
+def _split_scripts(word: str) -> list[str]:
+    """A hyphenated word whose parts are written in different scripts is its parts: «wasm-узлы» → wasm, узлы."""
+    parts = word.split("-")
+    if len(parts) > 1 and all(parts) and len({script(part) for part in parts}) > 1:
+        return parts
+    return [word]

@@ -5,27 +5,33 @@ names its node ("обучи классификатор"); parts of a capability'
 ("wasm factory", "сборщик органов"), and so does an organ for its gate
 ("включи голосовой орган" → organ_voice). Two names that fit, or none, fail
 with NotUnderstood and what was probably meant. read_one and read_made read the
-verbs whose command is just such an object (and options).
+verbs whose command is just such an object (and options). A version may be named
+relative to the others («последнюю версию», "the one before", «стабильную»): the
+Intent then names the organ or the node's route, and the planner picks the version.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import NoReturn
 
+from ..domain.capabilities import BACKEND_GATES
 from .lexicon import Context, node_impl, node_route, node_version
 from .reader import Reader
 from .vocabulary import Intent
 
 Nouns = dict[str, list[int]]
+_BUILDER = "organs_builder"  # the gate an organ noun alone names: building organs
 
 
 def read_one(p: Reader, action: str, allowed: tuple[str, ...]) -> Intent:
     """A command about one organ or node and nothing else: approve, rollback, train."""
     p.understood["action"] = action
     version = p.versions()
-    target, name, version = resolve_object(p, allowed, action, version)
+    pick, state = p.qualifiers(action)
+    target, name, version = resolve_object(p, allowed, action, version, relative=pick is not None)
     p.leftovers((target,))
-    return Intent(action, p.lang, target, name, version, text=p.text)
+    p.one_only()
+    return Intent(action, p.lang, target, name, version, state=state, pick=pick, text=p.text)
 
 
 def read_made(p: Reader, action: str, version: int | None) -> Intent:
@@ -33,16 +39,30 @@ def read_made(p: Reader, action: str, version: int | None) -> Intent:
     target, name, version = resolve_object(p, ("organ", "node"), action, version, option_ok=True)
     options = p.options() if target == "organ" else ()
     p.leftovers((target, "option") if target == "organ" else (target,))
+    p.one_only()
     return Intent(action, p.lang, target, name, version, options=options, text=p.text)
 
 
 def resolve_object(p: Reader, allowed: tuple[str, ...], action: str, version: int | None,
-                   option_ok: bool = False, required: bool = True) -> tuple[str | None, str | None, int | None]:
+                   option_ok: bool = False, required: bool = True,
+                   relative: bool = False) -> tuple[str | None, str | None, int | None]:
     """Find the one organ / node / capability the command is about.
 
     Returns (target, name, version) or (None, None, version) when nothing names
     an object and ``required`` is false; raises NotUnderstood when two
-    different names fit, or when nothing fits and ``required``."""
+    different names fit, or when nothing fits and ``required``. ``relative``: the
+    version is named relative to the others, so a node is named by its route."""
+    if relative and version is not None:  # «последнюю версию v2»: two versions
+        p.fail([f"v{version}"], [], p.msg("two_versions", versions=f"v{version}, {p.understood.get('pick')}"))
+    target, name, version = _resolve(p, allowed, action, version, option_ok, required, relative)
+    if relative and target == "node":
+        name, version = node_route(name or ""), None
+        p.understood.update(name=name, version=None)
+    return target, name, version
+
+
+def _resolve(p: Reader, allowed: tuple[str, ...], action: str, version: int | None, option_ok: bool,
+             required: bool, relative: bool) -> tuple[str | None, str | None, int | None]:
     nouns = p.noun_targets()
     explicit = [t for t in ("organ", "node", "capability") if t in nouns and t in allowed]
     if len(explicit) > 1:
@@ -50,13 +70,14 @@ def resolve_object(p: Reader, allowed: tuple[str, ...], action: str, version: in
         idx = [i for t in explicit for i in nouns[t]]
         p.fail(p.words_of(idx), [], p.msg("ambiguous", words=" / ".join(p.words_of(idx)), names=", ".join(explicit)))
     kinds = tuple(explicit) if explicit else allowed
-    named = _names(p, kinds, action == "create")
+    named = _names(p, kinds, action == "create", relative)
     if explicit:
         p.understood["target"] = explicit[0]
     if named:
-        return _named(p, nouns, named, action, version)
+        return _named(p, nouns, named, action, version, relative)
     if "node" in kinds:
-        found = _node_of_impl(p, nouns, version, action == "create", option_ok and "node" not in explicit)
+        found = _node_of_impl(p, nouns, None if relative else version, action == "create",
+                              option_ok and "node" not in explicit)
         if found:
             return found
     if not required:
@@ -68,8 +89,9 @@ def resolve_object(p: Reader, allowed: tuple[str, ...], action: str, version: in
              lambda words: p.synonym_suggestions(words, pool_kinds), p.name_pool(kinds))
 
 
-def _names(p: Reader, kinds: tuple[str, ...], create: bool) -> dict[tuple[str, str], list[int]]:
-    """The names of the wanted kinds among the words left: (target, name) → item indexes."""
+def _names(p: Reader, kinds: tuple[str, ...], create: bool, route_ok: bool) -> dict[tuple[str, str], list[int]]:
+    """The names of the wanted kinds among the words left: (target, name) → item indexes (a node's route too,
+    with ``route_ok``: "analysis.echo")."""
     found: dict[tuple[str, str], list[int]] = {}
     for i in p.content():
         it = p.items[i]
@@ -79,7 +101,8 @@ def _names(p: Reader, kinds: tuple[str, ...], create: bool) -> dict[tuple[str, s
             for v in it.vals("organ"):
                 found.setdefault(("organ", v), []).append(i)
         if "node" in kinds:
-            for v in it.vals("node") + (it.vals("nodeid") if create else ()):
+            ids = it.vals("nodeid") if create else tuple(v for v in it.vals("nodeid") if route_ok and v in p.ctx.routes)
+            for v in it.vals("node") + ids:
                 found.setdefault(("node", v), []).append(i)
         if "capability" in kinds:
             for v in it.vals("cap"):
@@ -88,11 +111,14 @@ def _names(p: Reader, kinds: tuple[str, ...], create: bool) -> dict[tuple[str, s
 
 
 def _named(p: Reader, nouns: Nouns, named: dict[tuple[str, str], list[int]], action: str,
-           version: int | None) -> tuple[str, str, int | None]:
+           version: int | None, relative: bool) -> tuple[str, str, int | None]:
     """The one name found (two different ones are ambiguous), with its version checked."""
     if len(named) > 1:
         p.ambiguous(p.words_of(sorted({i for v in named.values() for i in v})), [n for (_, n) in named])
     (target, name), idx = next(iter(named.items()))
+    if relative and target == "node" and node_version(name) is not None:  # «последнюю версию analysis.echo.v1»
+        p.fail(p.words_of(idx), [node_route(name)],
+               p.msg("two_versions", versions=f"{name}, {p.understood.get('pick')}"))
     p.used.update(idx)
     if target == "node" and not (action == "update" and version is not None):
         # "update analysis.echo.v1 to v2": the id is the current node, the version the new one
@@ -176,6 +202,8 @@ def resolve_capability(p: Reader) -> str:
         p.use_nouns(nouns, "organ")
         return name
     by_parts = _capability_by_parts(p, nouns, content)
+    if by_parts in BACKEND_GATES.values():  # «заблокируй скриптовые узлы»: the gate of the nodes it names
+        p.use_nouns(nouns, "node")
     if by_parts:
         return by_parts
     # an organ's gate: "включи голосовой орган" → organ_voice
@@ -196,6 +224,12 @@ def _capability_by_parts(p: Reader, nouns: Nouns, content: list[int]) -> str | N
     part_idx += [i for i in nouns.get("organ", ()) if i not in part_idx and p.items[i].has("cappart")]
     if not part_idx:
         return None
+    if all(i in nouns.get("organ", ()) for i in part_idx):  # only the noun «орган» / "organ"
+        if any(p.items[i].has("organ") for i in content):
+            return None  # «включи орган эха»: that organ's gate
+        if _BUILDER in p.ctx.caps:  # «заблокируй органы»: building organs
+            p.used.update(part_idx)
+            return _BUILDER
     options = [tuple(p.items[i].vals("cappart")) for i in part_idx]
     cands = [c for c, parts in p.ctx.cap_parts.items() if all(any(o in parts for o in opts) for opts in options)]
     exactly = [c for c in cands if len(p.ctx.cap_parts[c]) == len(options)]

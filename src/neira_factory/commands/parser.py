@@ -16,17 +16,22 @@ How a command is read:
    vocabulary's own names (organs, node ids, capabilities, impls), versions (v2,
    "версии 2", "second version"), and last a one-edit typo match against known names.
 3. action (here): the verb (or action noun: "откат", "обучение", "статус");
-   several different verbs → NotUnderstood; "сделай"/"make" only carry a noun's action.
+   several different verbs → NotUnderstood; "сделай"/"make" only carry a noun's action;
+   a question without a verb («какие узлы на канарейке?») asks for the status.
 4. the verb's own reading (verbs/, through the table in verbs/__init__.py): its
-   slots, each word must be used; leftovers → NotUnderstood.
+   slots, each word must be used; leftovers → NotUnderstood. The words that changed
+   nothing (fillers: please, the, пожалуйста) are listed in the Intent's ``ignored``.
 """
 from __future__ import annotations
+
+import dataclasses
 
 from .lexicon import Context, analyse, node_impl
 from .morphology import tokenize
 from .reader import Reader
 from .synonyms import IMPL_SYNONYMS
 from .verbs import BY_WORD, VERBS
+from .verbs.described import start as description_start
 from .vocabulary import Intent, Vocabulary
 
 __all__ = ["parse", "step_impl"]
@@ -43,14 +48,16 @@ def parse(text: str, vocabulary: Vocabulary) -> Intent:
         raise TypeError("text must be a string")
     p = Reader(text, vocabulary)
     word = _verb_word(p)
-    return BY_WORD[word].read(p, word)
+    intent = BY_WORD[word].read(p, word)
+    return dataclasses.replace(intent, ignored=p.ignored())
 
 
 def _verb_word(p: Reader) -> str:
     """The command's one verb word class (a key of synonyms.ACTION_WORDS)."""
     if not any(it.kind == "word" for it in p.items):
         p.fail([p.text.strip()] if p.text.strip() else [], _EXAMPLES[p.lang][:3], p.msg("empty"))
-    verbs = [i for i, it in enumerate(p.items) if it.has("verb", "light")]
+    end = description_start(p)  # «узел, который …»: a node's description is free text (verbs/described.py)
+    verbs = [i for i, it in enumerate(p.items[:end]) if it.has("verb", "light")]
     strong = [i for i in verbs if p.items[i].has("verb") and not p.items[i].has("light")]
     chosen = strong or [i for i in verbs if p.items[i].has("verb")]
     classes: list[str] = []
@@ -62,6 +69,12 @@ def _verb_word(p: Reader) -> str:
         classes = ["assemble"]
     if len(classes) > 1:  # two different actions in one command: do neither
         p.fail(p.words_of(chosen), [], p.msg("two_verbs", words=", ".join(p.words_of(chosen))))
+    if not classes and end < len(p.items):  # «мне нужен узел, чтобы …», "I need a node that …"
+        classes = ["create"]
+    asks = [i for i, it in enumerate(p.items[:end]) if it.has("ask")]
+    if not classes and asks:  # «какие узлы на канарейке?», "which organs are stable"
+        p.used.update(asks)
+        classes = ["status"]
     if not classes:
         content = [it.text for it in p.items if it.kind == "word" and not it.is_struct]
         p.fail(content or [it.text for it in p.items if it.kind == "word"], _EXAMPLES[p.lang][:4],

@@ -50,10 +50,11 @@ class Plan:
     steps: tuple[Step, ...]
     diff: str | None = None
     read_only: bool = False  # status: nothing to confirm
+    choice: Mapping[str, Any] | None = None  # a node from a description: the implementation, its score, runners-up
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary, "steps": [s.to_dict() for s in self.steps], "diff": self.diff,
-                "read_only": self.read_only}
+                "read_only": self.read_only, **({"choice": dict(self.choice)} if self.choice else {})}
 
 
 def say(intent: Intent, ru: str, en: str) -> str:
@@ -71,14 +72,18 @@ def new_organ_id(intent: Intent, world: World, name: str, version: int) -> str:
 def organ_plan(intent: Intent, world: World, document: dict[str, Any], current: dict[str, Any] | None,
                summary: str) -> Plan:
     """Create the nodes the organ needs and the registry lacks, then build the organ."""
-    members = list(dict.fromkeys([*document.get("nodes", document.get("cells", [])),
-                                  *[n for c in document.get("channels", document.get("pathways", []))
-                                    for n in c["nodes"]]]))
-    steps = [node_step(node_id, world, reason=intent.text) for node_id in members if node_id not in world.nodes]
+    steps = [node_step(node_id, world, reason=intent.text) for node_id in members(document)
+             if node_id not in world.nodes]
     gates = tuple(document.get("policies", {}).get("gates", ()))
     steps.append(Step("build_organ", document["id"], {"organ_template": document, "dryrun": False}, "organs.build",
                       ("organs_builder", *gates)))
     return Plan(intent, summary, tuple(steps), diff=_diff(current, document) if current else None)
+
+
+def members(document: dict[str, Any]) -> list[str]:
+    """The nodes an organ document names, in order, once each."""
+    return list(dict.fromkeys([*document.get("nodes", document.get("cells", [])),
+                               *[n for c in document.get("channels", document.get("pathways", [])) for n in c["nodes"]]]))
 
 
 def node_for(impl: str, world: World) -> str:
@@ -153,9 +158,37 @@ def acted_on(intent: Intent, world: World) -> tuple[str | None, str | None]:
     return None, None
 
 
+_PICKED = {"newest": ("новейшая", "the newest"), "previous": ("предыдущая", "the previous")}
+
+
+def picked(intent: Intent, world: World) -> str:
+    """The version an intent names relative to the others (`pick`, of those in `state` when it names one): its
+    newest, or the one before it, by version number. NotFound when there is no such version."""
+    if intent.target == "node":
+        versions = {n: state for n, (_, state) in world.nodes.items() if n.rsplit(".v", 1)[0] == intent.name}
+    else:
+        versions = {o: world.organ_states.get(o, "") for o in world.organs if o.rsplit(".v", 1)[0] == f"organ.{intent.name}"}
+    ordered = sorted((v for v, state in versions.items() if intent.state in (None, state)), key=version_of, reverse=True)
+    index = 1 if intent.pick == "previous" else 0
+    if len(ordered) <= index:
+        ru, en = picked_why(intent)
+        raise NotFound(say(intent, f"у {intent.name} нет версии: {ru}", f"{intent.name} has no such version: {en}"),
+                       id=intent.name, pick=intent.pick, state=intent.state)
+    return ordered[index]
+
+
+def picked_why(intent: Intent) -> tuple[str, str]:
+    """How a relative version was named, (ru, en): «новейшая стабильная», "the previous stable"."""
+    ru, en = _PICKED.get(intent.pick or "newest", _PICKED["newest"])
+    return (f"{ru} {intent.state}", f"{en} {intent.state}") if intent.state else (ru, en)
+
+
 def target_id(intent: Intent, world: World) -> str:
-    """The node or organ the intent is about: the one named; an organ named without a version, the version the
-    action can apply to (`acted_on`), else its latest. NotFound if none."""
+    """The node or organ the intent is about: the one named; a version named relative to the others, that one
+    (`picked`); an organ named without a version, the version the action can apply to (`acted_on`), else its
+    latest. NotFound if none."""
+    if intent.pick:
+        return picked(intent, world)
     if intent.target == "node":
         if intent.name not in world.nodes:
             raise NotFound(say(intent, f"узла {intent.name} нет", f"there is no node {intent.name}"), id=intent.name)

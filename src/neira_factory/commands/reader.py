@@ -12,8 +12,8 @@ import difflib
 from typing import NoReturn
 
 from .lexicon import NAME_CATS, Context, Item, analyse
-from .morphology import lemmas, norm, tokenize
-from .synonyms import IMPL_SYNONYMS, OPTION_SYNONYMS, ORGAN_SYNONYMS
+from .morphology import forms, lemmas, norm, tokenize
+from .synonyms import ALL_WORDS, IMPL_SYNONYMS, OPTION_SYNONYMS, ORGAN_SYNONYMS, RETURN_WORDS
 from .vocabulary import NotUnderstood, Vocabulary
 
 _MESSAGES = {
@@ -25,6 +25,11 @@ _MESSAGES = {
         "ambiguous": "Неоднозначно: «{words}» подходит к нескольким именам: {names}. Уточните.",
         "no_name": "Не понял, к чему относится команда. Возможно, вы имели в виду: {names}.",
         "no_steps": "Не понял шаги конвейера: перечислите их через стрелки, например normalize → phonemes → adapter.",
+        "two_of": "Не понял, что из этого нужно: {words}. Назовите одно.",
+        "rollback_to": "Не понял, какую версию откатить («{words}»): откат снимает живую версию, и предыдущая "
+                       "возвращается сама. Скажите, что откатить, например «откати голосовой орган» или «откати "
+                       "последнюю версию зрения».",
+        "all": "Не понял «{words}»: команда действует на одну версию одного органа или узла. Назовите её.",
     },
     "en": {
         "empty": "Empty command: say what to do, e.g. 'create voice organ v1'.",
@@ -34,6 +39,11 @@ _MESSAGES = {
         "ambiguous": "Ambiguous: '{words}' fits several names: {names}. Please say which.",
         "no_name": "Did not understand what the command is about. Did you mean: {names}?",
         "no_steps": "Did not understand the pipeline's steps: list them with arrows, e.g. normalize → phonemes → adapter.",
+        "two_of": "Did not understand which of these is meant: {words}. Name one.",
+        "rollback_to": "Did not understand which version to roll back ('{words}'): a rollback takes the live version "
+                       "down and the one before comes back by itself. Say what to roll back, e.g. 'roll back the voice "
+                       "organ' or 'roll back the newest version of vision'.",
+        "all": "Did not understand '{words}': the command acts on one version of one organ or node. Name it.",
     },
 }
 
@@ -52,7 +62,7 @@ class Reader:
     # -- helpers --
 
     def fail(self, not_understood: list[str], suggestions: list[str], reason: str | None = None) -> NoReturn:
-        understood = {k: v for k, v in self.understood.items() if v not in (None, "", [], ())}
+        understood = {k: v for k, v in self.understood.items() if v not in (None, "", [], (), {})}
         raise NotUnderstood(self.lang, understood, list(not_understood), list(suggestions)[:8], reason)
 
     def ambiguous(self, words: list[str], names: list[str]) -> NoReturn:
@@ -72,8 +82,8 @@ class Reader:
             en = sum(1 for it in items for s in it.scripts if s == "en")
             return ru, en
 
-        func = [it for it in words if it.has("verb", "light", "target", "mark", "sep", "filler", "ord")
-                and not it.has(*NAME_CATS)]
+        func = [it for it in words if it.has("verb", "light", "target", "mark", "sep", "filler", "ord", "ask",
+                                             "state", "kind", "pick") and not it.has(*NAME_CATS)]
         ru, en = count(func)
         if ru != en:
             return "ru" if ru > en else "en"
@@ -203,6 +213,58 @@ class Reader:
             self.understood["version"] = distinct[0]
             return distinct[0]
         return None
+
+    def ignored(self) -> tuple[str, ...]:
+        """The words that changed nothing (please, the, пожалуйста), as written."""
+        return tuple(it.text for i, it in enumerate(self.items)
+                     if i not in self.used and it.kind == "word" and it.has("filler", "ask"))
+
+    def qualifiers(self, action: str) -> tuple[str | None, str | None]:
+        """A version named relative to the others or by its state («последнюю», "the one before",
+        «стабильную», "last stable"): (pick, state); a state alone picks the newest in it."""
+        found: dict[str, dict[str, list[int]]] = {"pick": {}, "state": {}}
+        for i in self.content():
+            if not self.items[i].in_parens:
+                for cat, values in found.items():
+                    for v in self.items[i].vals(cat):
+                        values.setdefault(v, []).append(i)
+        for values in found.values():
+            if len(values) > 1:
+                idx = sorted({i for v in values.values() for i in v})
+                self.fail(self.words_of(idx), list(values), self.msg("two_of", words=", ".join(self.words_of(idx))))
+        idx = sorted({i for values in found.values() for v in values.values() for i in v})
+        if not idx:
+            return None, None
+        pick = next(iter(found["pick"]), "newest")
+        if action == "rollback" and (pick == "previous" or self._after_to(idx[0]) or self._says(RETURN_WORDS)):
+            # «откати к предыдущей», «верни стабильную версию»: the version to come back, not the one to go
+            self.fail(self.words_of(idx), [], self.msg("rollback_to", words=" ".join(self.words_of(idx))))
+        self.used.update(idx)
+        state = next(iter(found["state"]), None)
+        self.understood.update(pick=pick, state=state)
+        return pick, state
+
+    def one_only(self) -> None:
+        """A command about one organ or node must not say "all" («все версии», "every node"): fail on it."""
+        said = [i for i, it in enumerate(self.items) if i not in self.used and forms(it.text) & ALL_WORDS]
+        if said:
+            words = self.words_of(sorted(set(said)))
+            self.fail(words, [], self.msg("all", words=" ".join(words)))
+
+    def _says(self, words: frozenset[str]) -> bool:
+        return any(forms(it.text) & words for it in self.items if it.kind == "word")
+
+    def _after_to(self, i: int) -> bool:
+        """Whether the word at `i` follows "to" («до», «на», «к»), across fillers and "версию"/"version"."""
+        j = i - 1
+        while j >= 0 and self.items[j].kind == "word":
+            it = self.items[j]
+            if "to" in it.vals("mark") or norm(it.text) in ("к", "ко"):
+                return True
+            if not (it.has("filler") or "version" in it.vals("mark")):
+                return False
+            j -= 1
+        return False
 
     def noun_targets(self) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}

@@ -16,6 +16,8 @@ Public tables (the planner may reuse them):
 - ``STEP_LABELS``     implementation → short label used for default pipeline names
 - ``ACTION_WORDS``    verb class → words
 - ``GATE_STATES``     capability verb → gate state it asks for
+- ``STATE_WORDS``, ``KIND_WORDS``, ``PICK_WORDS``: the lifecycle states, node kinds and relative
+  versions ("newest", "previous") a status question filters by or a lifecycle command picks a version by
 """
 from __future__ import annotations
 
@@ -136,16 +138,16 @@ ACTION_WORDS: dict[str, tuple[str, ...]] = {
              "lock", "block", "forbid", "prohibit", "lock down"),
     "status": ("показать", "вывести", "отобразить", "перечислить", "посмотреть", "статус",
                "показывать", "выводить", "отображать", "перечислять", "смотреть",
-               "состояние", "список", "show", "list", "display", "status", "state", "view",
-               "describe", "check"),
+               "состояние", "список", "проверить", "глянуть", "узнать", "увидеть",
+               "show", "list", "display", "status", "state", "view", "describe", "check", "find", "see"),
     "train": ("обучить", "натренировать", "тренировать", "дообучить", "обучать", "обучение",
-              "дообучать", "натренировывать",
-              "тренировка", "train", "retrain", "tune", "fine-tune", "finetune", "fine tune"),
+              "дообучать", "натренировывать", "потренировать",
+              "тренировка", "train", "retrain", "tune", "fine-tune", "finetune", "fine tune", "training"),
 }
 
 # Verbs that only carry another action's noun: "сделай откат", "make a rollback".
 LIGHT_VERBS: tuple[str, ...] = ("сделать", "выполнить", "провести", "произвести", "запустить",
-                                "make", "do", "perform", "run", "execute")
+                                "make", "do", "perform", "run", "execute", "start")
 
 GATE_STATES: dict[str, str] = {
     "unlock": "experimental",
@@ -167,15 +169,17 @@ MARK_WORDS: dict[str, tuple[str, ...]] = {
     "version": ("версия", "version", "ver", "номер"),
     "to": ("до", "на", "to", "into"),
     "from": ("с", "со", "от", "from"),
+    "of": ("из", "from", "out of", "made of", "made from"),  # what an organ is made of
     "with": ("с", "со", "with", "using", "plus", "включая"),
-    "name": ("named", "called", "as", "как", "под названием", "с именем", "по имени",
-             "название", "имя"),
+    "name": ("named", "called", "as", "name", "как", "под названием", "с именем", "по имени",
+             "название", "имя", "назвать"),
 }
 
 SEPARATOR_WORDS: dict[str, tuple[str, ...]] = {
     # strong: a chain of steps for sure
-    "then": ("затем", "потом", "далее", "после этого", "и потом", "а потом", "и затем",
-             "then", "next", "after that", "and then", "followed by"),
+    "then": ("затем", "потом", "далее", "после этого", "и потом", "а потом", "и затем", "а затем",
+             "наконец", "и наконец", "после чего",
+             "then", "next", "after that", "and then", "followed by", "finally", "and finally"),
     # weak: a list
     "and": ("и", "а также", "and"),
 }
@@ -184,33 +188,86 @@ FILLER_WORDS: tuple[str, ...] = (
     # Russian
     "пожалуйста", "плиз", "пож", "спасибо", "мне", "нам", "новый", "мой", "наш", "свой", "этот",
     "тот", "сейчас", "теперь", "давай", "давайте", "можно", "ли", "ты", "вы", "бы", "ну", "весь",
-    "текущий", "какой", "каков", "из", "в", "во", "для", "по", "назад", "обратно", "также",
+    "текущий", "из", "в", "во", "для", "по", "назад", "обратно", "также",
     "ещё", "сразу", "уже", "так", "вот", "просто", "хотеть", "нужно", "надо", "мочь", "прошу",
     "просить", "режим", "опция", "информация", "о", "об", "про", "у", "к", "быстро", "эй",
     "привет", "будь добр", "будьте добры", "если не сложно", "который", "под", "его", "её",
     "их", "это", "там", "тут", "здесь", "же", "уж", "все", "всех", "сначала", "версионный",
+    "не мог бы", "не могла бы", "не могли бы", "не можешь ли", "не могли бы вы", "будь любезен",
+    "будьте любезны", "нужный", "необходимо", "требуется", "хотелось бы", "сделай милость", "срочно",
+    "есть", "ладно", "окей", "слушай", "а", "прямо", "на всякий случай", "пока что", "у нас", "вообще",
     # English
     "the", "a", "an", "please", "pls", "kindly", "now", "me", "us", "my", "our", "new", "of", "for",
     "in", "on", "at", "can", "could", "would", "will", "you", "i", "we", "want", "need", "like",
-    "let", "lets", "go", "just", "also", "is", "are", "what", "whats", "s", "current",
+    "let", "lets", "go", "just", "also", "is", "are", "s", "current",
     "currently", "all", "every", "each", "ok", "okay", "hey", "hi", "thanks", "thank", "it",
     "this", "that", "back", "again", "quickly", "right", "away", "give", "info", "information",
     "details", "about", "there", "here", "some", "its", "mode", "option", "options", "by",
-    "one", "up", "how", "does", "look", "looks", "which", "tell",
+    "one", "up", "how", "does", "look", "looks", "tell", "d", "ll", "m", "ve", "re", "mind",
+    "ahead", "any", "many", "have", "got", "do you", "for me", "if you can", "if possible", "go ahead and",
+    "real quick", "asap", "should", "shall", "maybe", "perhaps", "for now", "thank you",
 )
+
+# "all": a filler in a question («покажи все органы»), but a command about one organ or node that says it refuses
+ALL_WORDS = frozenset({"весь", "все", "всё", "всех", "all", "every", "each", "everything"})
+# rollback verbs that name the version to come back («верни стабильную версию»), not the one to roll back
+RETURN_WORDS = frozenset({"вернуть", "возвращать"})
+
+# Question words: a question without a verb asks for the status («какие узлы на канарейке?»)
+QUESTION_WORDS: tuple[str, ...] = ("какой", "каков", "что", "где", "сколько", "which", "what", "whats",
+                                   "how many", "where", "are there")
 
 # the parts of gate names (factory_script, organ_voice); a backend's words are in its entry in backend_kinds.py
 CAPABILITY_PART_WORDS: dict[str, tuple[str, ...]] = {
     "factory": ("фабрика", "фабричный", "фабрикатор"),
     **{kind.name: kind.words for kind in BACKEND_KINDS.values()},
     "organ": ("орган",),
-    "builder": ("сборщик", "конструктор", "строитель", "сборка"),
+    "builder": ("сборщик", "конструктор", "строитель", "сборка", "building", "assembly"),
     "voice": ("голос", "голосовой", "речь", "речевой"),
     "vision": ("зрение", "зрительный", "визуальный"),
     "hearing": ("слух", "слуховой"),
     "readonly": ("чтение", "read-only"),
     "edit": ("редактирование", "правка", "самоизменение", "самоправка"),
-    "self": ("самоизменение", "самоправка"),
+    "self": ("самоизменение", "самоправка", "саморедактирование", "самомодификация", "self-editing",
+             "self editing", "self-modification", "self modification", "self-edit", "self edit"),
+}
+
+# Lifecycle states (domain/lifecycle.py), as a status question filters by them («какие узлы на канарейке»)
+# or a lifecycle command picks a version by them («откати стабильную версию зрения»)
+STATE_WORDS: dict[str, tuple[str, ...]] = {
+    "draft": ("черновик", "черновой", "draft", "drafts"),
+    "canary": ("канарейка", "канареечный", "канарейки", "canary", "canaries", "on canary", "in canary"),
+    "experimental": ("экспериментальный", "эксперимент", "experimental", "in experiment"),
+    "stable": ("стабильный", "стабильно", "stable"),
+    "deprecated": ("устаревший", "deprecated", "superseded"),
+    "rolled_back": ("rolled back", "rolled-back", "reverted"),
+    "disabled": ("disabled", "turned off", "switched off"),
+    "quarantined": ("карантин", "карантинный", "quarantine", "quarantined", "in quarantine"),
+    "failed": ("неудачный", "провальный", "failed", "broken"),
+}
+
+# Russian words whose lemma would mislead (a participle's lemma is its verb: «отключённые» → отключить,
+# «новейшую» → новый): their own surface forms, as patterns, mean this instead (category, value)
+SURFACE_WORDS: tuple[tuple[str, str, str], ...] = (
+    (r"(от|вы)ключенн?(ый|ая|ое|ые|ого|ой|ому|ым|ыми|ых|ую|ом|а|о|ы)?", "state", "disabled"),
+    (r"отка(ч|т)[еа]нн?(ый|ая|ое|ые|ого|ой|ому|ым|ыми|ых|ую|ом|а|о|ы)?", "state", "rolled_back"),
+    (r"(наи)?новейш(ий|ая|ее|ие|его|ей|ему|им|ими|их|ую|ем)", "pick", "newest"),
+)
+
+# Node kinds (a template's *_type field); the memory kind is said with the memory backend's words
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "analysis": ("аналитический", "анализирующий", "analysis", "analytic", "analytical"),
+    "action": ("действие", "исполнительный", "action", "actions"),
+}
+
+# Versions named relative to the others: the newest, the one before it; "last stable" picks the newest of a state
+PICK_WORDS: dict[str, tuple[str, ...]] = {
+    "newest": ("последний", "самый последний", "свежий", "самый свежий", "самый новый", "крайний",
+               "newest", "latest", "last", "most recent", "the most recent"),
+    "previous": ("предыдущий", "предпоследний", "прошлый", "прежний", "предшествующий",
+                 "previous", "prior", "preceding", "second newest", "before last", "the one before",
+                 "one before", "one before last", "the one before last", "second to last", "the one before the latest",
+                 "the one before the newest"),
 }
 
 ORDINAL_WORDS: dict[int, tuple[str, ...]] = {

@@ -73,8 +73,15 @@ class Intent:
     version: int | None
     options: tuple[str, ...] = ()  # canonical option names, e.g. ("grayscale",)
     steps: tuple[str, ...] = ()  # pipeline steps: impl names in order
-    state: str | None = None  # capability intents: experimental | stable | locked | disabled
+    # capability intents: the gate state asked for (experimental | stable | locked | disabled); an organ or node
+    # named with a lifecycle state («стабильную версию»): its newest version in that state
+    state: str | None = None
+    pick: str | None = None  # a version named relative to the others: newest | previous (planned against the registry)
+    filters: tuple[tuple[str, str], ...] = ()  # status listings: (state | kind | backend | organ, value), sorted
+    ignored: tuple[str, ...] = ()  # words that changed nothing (please, the, пожалуйста), as written
     text: str = ""  # the command as given
+    # create, a node described by what it does: the words after «узел, который» / "a node that" (verbs/described.py)
+    description: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -86,7 +93,11 @@ class Intent:
             "options": list(self.options),
             "steps": list(self.steps),
             "state": self.state,
+            "pick": self.pick,
+            "filters": dict(self.filters),
+            "ignored": list(self.ignored),
             "text": self.text,
+            **({"description": self.description} if self.description is not None else {}),
         }
 
 
@@ -100,16 +111,19 @@ _TARGET_RU = {
     "organs": "органы", "nodes": "узлы",
 }
 _FIELD_RU = {"action": "действие", "target": "цель", "name": "имя", "version": "версия",
-             "options": "опции", "steps": "шаги", "state": "состояние"}
+             "options": "опции", "steps": "шаги", "state": "состояние", "pick": "выбор версии",
+             "filters": "фильтры"}
 
 
 def _describe(lang: str, understood: Mapping) -> str:
     parts = []
-    for key in ("action", "target", "name", "version", "options", "steps", "state"):
+    for key in ("action", "target", "name", "version", "pick", "options", "steps", "state", "filters"):
         value = understood.get(key)
-        if value in (None, "", [], ()):
+        if value in (None, "", [], (), {}):
             continue
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, Mapping):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         if lang == "ru":
             if key == "action":

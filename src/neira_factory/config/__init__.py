@@ -37,6 +37,7 @@ MIN_UI_SECRET_LEN = 32
 MIN_AUDIT_KEY_LEN = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_OUTPUT_BYTES_CEILING = 1024 * 1024 * 1024  # NEIRA_MAX_OUTPUT_BYTES may not go above 1 GiB
+LLM_PROVIDERS = ("ollama", "openai")  # NEIRA_LLM_PROVIDER: the optional LLM interpreter's kinds of server
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class Settings:
     audit_key: str | None = field(default=None, repr=False)  # keys the audit chain; None: <var_dir>/audit-key, generated
     log_level: str = "INFO"  # the server log's level, one of LOG_LEVELS (any case)
     max_output_bytes: int = 16 * 1024 * 1024  # a node's output as JSON text, shared references counted each time
+    # the optional LLM interpreter of commands the rules cannot read (services/llm_client.py); None: rules alone
+    llm_provider: str | None = None  # one of LLM_PROVIDERS
+    llm_base_url: str | None = None  # None: the provider's default (Ollama http://localhost:11434, OpenAI's API)
+    llm_model: str | None = None  # required with a provider
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_s: int = 20  # how long one command waits for the model
     replica: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     def __post_init__(self) -> None:
@@ -81,6 +88,15 @@ class Settings:
         if level not in LOG_LEVELS:
             raise ValueError(f"NEIRA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         object.__setattr__(self, "log_level", level)
+        self._check_llm()
+
+    def _check_llm(self) -> None:
+        if self.llm_provider is None:
+            return
+        if self.llm_provider not in LLM_PROVIDERS:
+            raise ValueError(f"NEIRA_LLM_PROVIDER must be one of {', '.join(LLM_PROVIDERS)}, got {self.llm_provider!r}")
+        if not self.llm_model:
+            raise ValueError("NEIRA_LLM_MODEL is required with NEIRA_LLM_PROVIDER")
 
     @property
     def output_dir(self) -> Path:
@@ -115,6 +131,11 @@ class Settings:
             audit_key=env.get("NEIRA_AUDIT_KEY") or None,
             log_level=env.get("NEIRA_LOG_LEVEL") or "INFO",
             max_output_bytes=_int("NEIRA_MAX_OUTPUT_BYTES", 16 * 1024 * 1024),
+            llm_provider=(env.get("NEIRA_LLM_PROVIDER") or "").strip().lower() or None,
+            llm_base_url=env.get("NEIRA_LLM_BASE_URL") or None,
+            llm_model=(env.get("NEIRA_LLM_MODEL") or "").strip() or None,
+            llm_api_key=env.get("NEIRA_LLM_API_KEY") or None,
+            llm_timeout_s=_int("NEIRA_LLM_TIMEOUT_S", 20),
         )
         values.update(overrides)
         return cls(**values)

@@ -28,7 +28,7 @@ from collections import Counter
 from functools import lru_cache
 
 from neira_factory.domain import deadlines
-from neira_factory.library.core import ImplContext, ImplError, define, require_param
+from neira_factory.library.core import About, ImplContext, ImplError, define, require_param
 from neira_factory.library.text import TEXT_INPUT
 
 MAX_KEYWORDS = 2_000
@@ -142,5 +142,18 @@ IMPLS = (
             "prior": {"value": 1.0, "min": 0.0, "max": 10.0, "step": 0.5, "tunable": True},
             "default_label": {"value": "uncertain"},
         },
+        about=About(
+            ru="Относит текст к одной из меток по ключевым словам и даёт уверенность: классификация, рубрикация "
+               "по темам и категориям.",
+            en="Labels a text with one of its labels by keyword hits, with a confidence: classification, "
+               "categorisation by topic.",
+            words=("классификатор", "классификация", "классифицировать", "категория", "рубрика",
+                   "рубрикатор", "метка", "тема", "ключевые слова", "отнести к категории", "разметить", "обращение",
+                   "заявка", "тикет",
+                   "classify", "classifier", "classification", "category", "categorize", "categorise",
+                   "label", "tag", "topic", "keywords", "keyword", "ticket", "request"),
+            example={"text": "доставка опоздала"},
+            needs=("keywords",),
+        ),
     ),
 )

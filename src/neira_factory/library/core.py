@@ -1,8 +1,9 @@
 """The shapes every built-in implementation shares.
 
 ``LibraryImpl`` is one implementation: a function ``(input, params, ctx) ->
-output`` plus its JSON Schemas, declared params and whether it acts on the
-world. ``define`` builds one and wraps its function so that every call
+output`` plus its JSON Schemas, declared params, whether it acts on the
+world, and ``About``: what it does in Russian and English, for people and for
+matching a description of a wanted node against it. ``define`` builds one and wraps its function so that every call
 
 * checks the input against the input schema (``ImplError("bad_input")``),
 * merges the declared param defaults under the given params and checks the
@@ -88,6 +89,20 @@ ImplFunc = Callable[[dict, dict, ImplContext], dict]
 
 
 @dataclass(frozen=True)
+class About:
+    """What an implementation does, said for people and for matching a description of a wanted node against
+    it (commands/describe.py): a sentence in Russian and one in English, the words people use for what it does
+    (Russian in any form, English in any inflection), an input it runs on, and the params it cannot run
+    without (no working default: a node made from a description alone, with the defaults, would not run)."""
+
+    ru: str
+    en: str
+    words: tuple[str, ...]
+    example: dict
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LibraryImpl:
     name: str
     func: ImplFunc  # (input, params, ctx) -> output JSON dict
@@ -97,6 +112,7 @@ class LibraryImpl:
     side_effects: bool = False  # True for impls that act on the world (write files)
     params: dict = field(default_factory=dict)  # {name: {value, min?, max?, step?, choices?, tunable?}}
     heavy: bool = False  # native work of seconds and hundreds of MB: runs in one of HEAVY_SLOTS
+    about: About | None = None  # every registered one has it (define requires it)
 
 
 def define(
@@ -109,6 +125,7 @@ def define(
     side_effects: bool = False,
     params: dict | None = None,
     heavy: bool = False,
+    about: About,
 ) -> LibraryImpl:
     """Build a ``LibraryImpl`` whose ``func`` validates before calling ``run`` (in a heavy slot when
     ``heavy``), and turns a passed deadline into ``ImplError("timeout")``."""
@@ -127,7 +144,7 @@ def define(
 
     func.__name__ = func.__qualname__ = f"{name}_impl"
     func.__doc__ = description
-    return LibraryImpl(name, func, input_schema, output_schema, description, side_effects, declared, heavy)
+    return LibraryImpl(name, func, input_schema, output_schema, description, side_effects, declared, heavy, about)
 
 
 @contextmanager

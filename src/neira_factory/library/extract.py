@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import regex
 
-from neira_factory.library.core import ImplContext, ImplError, define, require_param
+from neira_factory.library.core import About, ImplContext, ImplError, define, require_param
 from neira_factory.library.text import TEXT_INPUT
 
 MAX_MATCHES = 1_000
@@ -131,5 +131,17 @@ IMPLS = (
         },
         description="Extracts the matches of a regular expression (size-bounded, time-boxed, capped).",
         params={"pattern": {"value": ""}, "group": {"value": 0}, "flags": {"value": ""}},
+        about=About(
+            ru="Извлекает из текста совпадения регулярного выражения: номера, даты, адреса почты, ссылки, коды.",
+            en="Extracts the matches of a regular expression from a text: numbers, dates, e-mail addresses, "
+               "links, codes.",
+            words=("регулярное выражение", "регулярка", "извлечь", "извлекать", "вытащить", "выдернуть",
+                   "выделить", "найти", "находить", "шаблон", "паттерн", "совпадение", "почта", "email", "телефон",
+                   "дата", "ссылка",
+                   "regex", "regexp", "regular expression", "extract", "pull out", "find", "pattern", "match",
+                   "matches", "grep", "email", "e-mail", "phone", "date", "url", "link"),
+            example={"text": "заказ 42 от 7 мая"},
+            needs=("pattern",),
+        ),
     ),
 )

@@ -14,7 +14,7 @@ from dataclasses import fields
 
 from neira_factory.domain.selector_weights import SelectorWeights
 from neira_factory.domain.templates import SLO, RolloutPolicy
-from neira_factory.library.core import ImplContext, define
+from neira_factory.library.core import About, ImplContext, define
 
 ANY_OBJECT = {"type": "object"}
 WEIGHT_PARAMS = {f.name: {"value": f.default, "min": 0.0, "max": 2.0, "tunable": True}
@@ -48,8 +48,21 @@ def _rollout_defaults(input: dict, params: dict, ctx: ImplContext) -> dict:
 IMPLS = (
     define("selector_weights", _selector_weights, input_schema=ANY_OBJECT, output_schema=_numbers(WEIGHT_PARAMS),
            description="The SelectorNode's scoring weights and min_score, from this node's params.",
-           params=WEIGHT_PARAMS),
+           params=WEIGHT_PARAMS,
+           about=About(ru="Веса и порог селектора фабрики (SelectorNode) из параметров узла: модуль самой фабрики.",
+                       en="The factory's SelectorNode scoring weights and minimum score, from the node's params: "
+                          "a module of the factory itself.",
+                       words=("селектор", "веса селектора", "оценка кандидатов", "выбор узла", "selector",
+                              "weights", "scoring", "min_score", "node selection"),
+                       example={})),
     define("rollout_defaults", _rollout_defaults, input_schema=ANY_OBJECT, output_schema=_numbers(ROLLOUT_PARAMS),
            description="The rollout policy a template gets where it sets none, from this node's params.",
-           params=ROLLOUT_PARAMS),
+           params=ROLLOUT_PARAMS,
+           about=About(ru="Политика выката по умолчанию (доля канарейки, минимум запросов, предел ошибок) из "
+                          "параметров узла: модуль самой фабрики.",
+                       en="The default rollout policy (canary share, minimum requests, error rate limit), from "
+                          "the node's params: a module of the factory itself.",
+                       words=("выкат", "раскатка", "канарейка", "канареечный", "политика выката", "rollout",
+                              "canary", "error rate", "rollout policy", "defaults"),
+                       example={})),
 )

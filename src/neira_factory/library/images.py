@@ -51,6 +51,9 @@ if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
 
 IMAGE_FIELD = {"type": "string", "maxLength": MAX_IMAGE_CHARS}
 IMAGE_INPUT = {"type": "object", "properties": {"image": IMAGE_FIELD}, "required": ["image"]}
+# a 4×2 colour PNG: the input a vision implementation is shown running on (library.core.About.example)
+SAMPLE_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAQAAAACCAIAAADwyuo0AAAAGUlEQVR42mP4z8DA8J+BgeH/////mRiQAABryAX93EiNugAAAABJRU5E"
+              "rkJggg==")
 IMAGE_OUTPUT = {
     "type": "object",
     "properties": {"image": {"type": "string"}, "width": {"type": "integer"}, "height": {"type": "integer"}},

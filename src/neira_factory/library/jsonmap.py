@@ -20,7 +20,7 @@ from jmespath.exceptions import JMESPathError, JMESPathTypeError
 from jmespath.parser import ParsedResult
 
 from neira_factory.domain import bounded_jmespath
-from neira_factory.library.core import ImplContext, ImplError, define, require_param
+from neira_factory.library.core import About, ImplContext, ImplError, define, require_param
 from neira_factory.library.schema import ANY_OBJECT
 
 
@@ -60,5 +60,17 @@ IMPLS = (
         output_schema=ANY_OBJECT,
         description="Maps a JSON input to a new object with JMESPath expressions per output field.",
         params={"map": {"value": {}}},
+        about=About(
+            ru="Перекладывает JSON в новый объект: каждое поле выхода задано выражением JMESPath над входом; "
+               "выбрать, переименовать, пересобрать поля.",
+            en="Maps a JSON object to a new one, each output field a JMESPath expression over the input: "
+               "select, rename, reshape fields.",
+            words=("json", "jmespath", "маппинг", "отображение полей", "переложить", "переименовать поля",
+                   "выбрать поля", "пересобрать", "поле", "объект", "структура", "map", "mapping", "reshape",
+                   "transform json", "rename fields", "select fields", "pick fields", "field", "fields", "object",
+                   "structure"),
+            example={"user": {"name": "Ann"}},
+            needs=("map",),
+        ),
     ),
 )

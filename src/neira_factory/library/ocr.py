@@ -33,7 +33,7 @@ from statistics import median
 from PIL import Image, ImageOps
 
 from neira_factory.library import images, tesseract
-from neira_factory.library.core import ImplContext, ImplError, define
+from neira_factory.library.core import About, ImplContext, ImplError, define
 
 DEFAULT_LANG = "eng+rus"
 PAD = 16  # border around the region given to Tesseract, in pixels
@@ -159,6 +159,18 @@ IMPLS = (
             "required": ["text", "boxes", "width", "height", "confidence"],
         },
         description="Reads the text in an image (or a region of it) with Tesseract (eng+rus): text and word boxes.",
+        about=About(
+            ru="Распознаёт текст на изображении (OCR, Tesseract; русский и английский): читает текст со скана "
+               "или картинки и даёт рамки слов.",
+            en="Reads the text in an image (OCR with Tesseract; English and Russian): the text of a scan or "
+               "picture and the boxes of its words.",
+            words=("ocr", "распознавание текста", "распознать текст", "прочитать текст", "читать текст", "чтение",
+                   "текст с картинки", "достать текст", "скан", "сканировать", "документ", "tesseract", "картинка",
+                   "изображение", "фото", "фотография", "text recognition", "recognize text", "recognise text",
+                   "read text", "text from image", "scan", "scanned", "document", "image", "picture",
+                   "photo"),
+            example={"image": images.SAMPLE_PNG},
+        ),
         params={
             "lang": {"value": DEFAULT_LANG, "tunable": False},
             "psm": {"value": None, "tunable": False},

@@ -43,10 +43,12 @@ def morph():
     return _MORPH
 
 
-def _stem(word: str) -> str:
-    stemmer = getattr(_STEMMER, "en", None)
+def stem(word: str, lang: str = "en") -> str:
+    """`word`'s Snowball stem in `lang` ("en" or "ru"); one stemmer per thread and language."""
+    stemmer = getattr(_STEMMER, lang, None)
     if stemmer is None:
-        stemmer = _STEMMER.en = snowballstemmer.stemmer("english")
+        stemmer = snowballstemmer.stemmer({"en": "english", "ru": "russian"}[lang])
+        setattr(_STEMMER, lang, stemmer)
     return stemmer.stemWord(word)
 
 
@@ -62,7 +64,7 @@ def russian(word: str) -> str | None:
 @lru_cache(maxsize=100_000)
 def english(word: str) -> str | None:
     """The Snowball stem of an English word, None for a stop word."""
-    return None if word in EN_STOP else _stem(word)
+    return None if word in EN_STOP else stem(word)
 
 
 def term(word: str, language: str = "auto") -> str | None:

@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 from neira_factory.library import espeak
-from neira_factory.library.core import ImplContext, ImplError, define
+from neira_factory.library.core import About, ImplContext, ImplError, define
 from neira_factory.library.language import resolve_lang
 
 MAX_SPEECH_CHARS = 5_000
@@ -96,6 +96,16 @@ IMPLS = (
             "required": ["phonemes", "lang", "text"],
         },
         description="IPA phonemes of a text from espeak-ng (ru, en and espeak-ng's other languages).",
+        about=About(
+            ru="Превращает текст в фонемы МФА (фонетическая транскрипция, произношение) с помощью espeak-ng: "
+               "русский, английский и другие языки.",
+            en="Turns a text into IPA phonemes (a phonetic transcription, its pronunciation) with espeak-ng: "
+               "Russian, English and other languages.",
+            words=("фонема", "фонемы", "фонемизация", "транскрипция", "фонетическая транскрипция", "мфа",
+                   "произношение", "графема", "phoneme", "phonemes", "phonemize", "ipa", "transcription",
+                   "transcribe", "phonetic", "pronunciation", "grapheme to phoneme", "g2p"),
+            example={"text": "привет"},
+        ),
     ),
     define(
         "speak_adapter",
@@ -121,5 +131,16 @@ IMPLS = (
             "speed": {"value": 175, "min": 80, "max": 450, "step": 5, "tunable": False},
             "pitch": {"value": 50, "min": 0, "max": 99, "step": 1, "tunable": False},
         },
+        about=About(
+            ru="Озвучивает текст вслух синтезатором речи espeak-ng: звук в файле WAV, скорость и высота голоса "
+               "настраиваются.",
+            en="Speaks a text aloud with the espeak-ng speech synthesiser: the sound as a WAV file, with "
+               "adjustable speed and pitch.",
+            words=("озвучить", "озвучивать", "озвучка", "синтез речи", "синтезатор речи", "синтезировать",
+                   "произнести", "произносить", "проговорить", "вслух", "читать вслух", "голос", "звук", "аудио",
+                   "wav", "tts", "speak", "speaks", "say", "aloud", "read aloud", "text to speech",
+                   "speech synthesis", "synthesize", "synthesise", "voice", "audio", "sound"),
+            example={"text": "привет"},
+        ),
     ),
 )

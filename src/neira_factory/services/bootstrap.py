@@ -27,8 +27,8 @@ from ..runtime.stats import StatsRecorder
 from ..store import Database
 from ..store.database import Readiness as DatabaseReadiness
 from . import (analysis, audit, capabilities, commands, dryrun, events, examples, execution, fabricate, immune,
-               introspection, invoke, lifecycle, memory, nodes, organs, permissions, self_edit, supervisor, trainer,
-               training)
+               introspection, invoke, lifecycle, llm_client, memory, nodes, organs, permissions, self_edit, supervisor,
+               trainer, training)
 from .authorizer import Authorizer
 from .ports import FlushStats, Read, Write
 from .routing import RouteReader
@@ -174,7 +174,7 @@ def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail,
                                          rt.load, rt.stats),
         commands=commands.Deps(tx.read, tx.write, auth.authorize, auth.policy, auth.policy_state,
                                settings.examples_dir, the_capabilities, the_fabricate, the_lifecycle, the_nodes,
-                               the_organs, the_training, the_dryrun),
+                               the_organs, the_training, the_dryrun, llm_client.from_settings(settings)),
         events=events.Deps(bus, tx.read, auth.authorize), permissions=permissions.Deps(tx.read, auth.policy, auth.policy_state),
         examples=examples.Deps(tx.read, the_fabricate, the_organs),
         memory=memory.Deps(tx.read, auth.authorize, stores),

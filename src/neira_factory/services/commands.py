@@ -1,4 +1,5 @@
-"""Natural-language commands: understand (commands/parser.py), plan (commands/planner.py), check each
+"""Natural-language commands: understand (commands/parser.py; what it cannot read, the optional LLM interpreter:
+llm_client.py asks the model, commands/llm.py reads its answer as strictly), plan (commands/planner.py), check each
 step with the PolicyEngine for the caller, dry-run what would be created, and keep the plan behind a
 confirmation token; confirming makes exactly that plan, step by step, with the caller's authority. The
 answers are `CommandPlan` and `CommandDone`.
@@ -21,10 +22,11 @@ import yaml
 from pydantic import BaseModel, Field
 
 from .. import library
+from ..commands import llm
 from ..commands.parser import parse
 from ..commands.planner import plan
 from ..commands.plans import Plan, Step, World
-from ..commands.vocabulary import NotUnderstood, Vocabulary
+from ..commands.vocabulary import Intent, NotUnderstood, Vocabulary
 from ..domain.actors import Actor
 from ..domain.errors import BadInput, Conflict, FactoryError, Forbidden, NotFound
 from ..domain.events import Event
@@ -35,6 +37,7 @@ from ..policy import PolicyEngine, PolicyState
 from ..domain.clock import now
 from ..store.templates import load_template
 from . import capabilities, dryrun, fabricate, lifecycle, nodes, organs, training
+from .llm_client import LLMClient, Reply
 from .ports import Authorize, PolicyStateOf, Read, Write, UnitOfWork
 
 PLAN_TTL = timedelta(minutes=15)
@@ -59,16 +62,22 @@ class Deps:
     organs: organs.Deps
     training: training.Deps
     dryrun: dryrun.Deps
+    llm: LLMClient | None = None  # reads what the rules cannot (NEIRA_LLM_PROVIDER); None: the rules alone
 
 
 class CommandPlan(BaseModel):
-    intent: dict[str, Any] = Field(description="what was understood: action, target, name, version, options, steps")
+    intent: dict[str, Any] = Field(description="what was understood: action, target, name, version, options, steps, "
+                                               "state, pick, filters; `ignored`: the words that changed nothing")
     plan: dict[str, Any] = Field(description="summary and the exact steps a confirmation makes")
     policy: dict[str, Any] = Field(description="the PolicyEngine's answer for the caller, per step")
     report: dict[str, Any] | None = Field(description="dry-run reports of what would be created; status answers")
     diff: str | None = Field(description="for updates: a unified diff against the current version")
     confirm_token: str | None = Field(description="confirms exactly this plan, once, for 15 minutes; null when "
                                                   "the policy refuses it or there is nothing to confirm")
+    interpreter: str = Field("rules", description="who understood the command: rules (the parser) or llm (a "
+                                                  "model, named under llm: review its plan before confirming)")
+    llm: dict[str, Any] | None = Field(None, description="when the model understood it: {provider, model, "
+                                                         "not_understood: the words the rules could not read}")
 
 
 class CommandDone(BaseModel):
@@ -131,11 +140,8 @@ def plan_command(f: Deps, actor: Actor, text: Any) -> CommandPlan:
     with f.read() as uow:
         f.authorize(uow, actor, "commands.plan")
         snapshot = world(f, uow)
-        try:
-            intent = parse(text, vocabulary(snapshot))
-        except NotUnderstood as exc:
-            raise CommandNotUnderstood(exc.reason, lang=exc.lang, understood=exc.understood,
-                                       not_understood=exc.not_understood, suggestions=exc.suggestions) from None
+    intent, by_model = understand(f, text, vocabulary(snapshot))  # a model is asked outside any transaction
+    with f.read() as uow:
         planned = plan(intent, snapshot)
         state = f.policy_state(uow)
         decisions = [f.policy.decide(actor, step.action, state,
@@ -143,11 +149,40 @@ def plan_command(f: Deps, actor: Actor, text: Any) -> CommandPlan:
                      for step in planned.steps]
         allowed = all(d.allowed for d in decisions)
         report = _report(f, uow, actor, planned) if allowed else None
-    token = _remember(f, actor, text, planned) if allowed and not planned.read_only and not _blocked(report) else None
+    confirmable = allowed and not planned.read_only and not _blocked(report)
+    token = _remember(f, actor, text, planned, by_model) if confirmable else None
     return CommandPlan(intent=intent.to_dict(), plan=planned.to_dict(), diff=planned.diff, report=report,
                        policy={"allowed": allowed, "steps": [{"op": s.op, "target": s.target, **d.to_dict()}
                                                             for s, d in zip(planned.steps, decisions)]},
-                       confirm_token=token)
+                       confirm_token=token, interpreter="llm" if by_model else "rules", llm=by_model)
+
+
+def understand(f: Deps, text: str, vocab: Vocabulary) -> tuple[Intent, dict[str, Any] | None]:
+    """The rules' Intent; what they cannot read, the model's when one is configured, with {provider, model,
+    not_understood: the words the rules stopped at, for the person who confirms}.
+    A model that cannot help (no answer, bad JSON, a refusal, an Intent the rules would not make) leaves the
+    rules' 422, with `llm: {provider, model, outcome, detail}` saying why."""
+    try:
+        return parse(text, vocab), None
+    except NotUnderstood as exc:
+        missed = exc
+    if f.llm is None:
+        raise _not_understood(missed)
+    note = {"provider": f.llm.provider, "model": f.llm.model}
+    reply = f.llm.ask(llm.system_prompt(vocab), text, llm.intent_schema(vocab))
+    if reply.outcome == "answered":
+        try:
+            intent = llm.read_answer(reply.answer, vocab, text, missed.lang)
+        except llm.Rejected as bad:
+            reply = Reply(bad.outcome, detail=bad.detail)
+        else:
+            return intent, {**note, "not_understood": missed.not_understood}
+    raise _not_understood(missed, llm={**note, "outcome": reply.outcome, "detail": reply.detail})
+
+
+def _not_understood(exc: NotUnderstood, **extra: Any) -> CommandNotUnderstood:
+    return CommandNotUnderstood(exc.reason, lang=exc.lang, understood=exc.understood,
+                                not_understood=exc.not_understood, suggestions=exc.suggestions, **extra)
 
 
 def _report(f: Deps, uow: UnitOfWork, actor: Actor, planned: Plan) -> dict[str, Any]:
@@ -171,11 +206,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _remember(f: Deps, actor: Actor, text: str, planned: Plan) -> str:
+def _remember(f: Deps, actor: Actor, text: str, planned: Plan, by_model: dict[str, Any] | None) -> str:
     token = secrets.token_urlsafe(24)
     with f.write() as uow:
         uow.command_plans.prune(now())
-        uow.command_plans.put(_digest(token), actor.name, text, planned.to_dict(), now() + PLAN_TTL)
+        uow.command_plans.put(_digest(token), actor.name, text, {**planned.to_dict(), "llm": by_model},
+                              now() + PLAN_TTL)
     return token
 
 
@@ -196,8 +232,10 @@ def confirm(f: Deps, actor: Actor, token: Any) -> CommandDone:
             raise Conflict("this plan has expired; ask again", code="plan_expired")
         if not uow.command_plans.confirm(_digest(token)):
             raise Conflict("this plan was confirmed already", code="plan_used")
+        by_model = {"llm": stored["plan"]["llm"]} if stored["plan"].get("llm") else {}  # who understood it
         uow.audit.append(actor.name, "command.confirm", "commands", after={"text": stored["text"],
-                                                                          "plan": stored["plan"]["summary"]})
+                                                                          "plan": stored["plan"]["summary"],
+                                                                          **by_model})
         uow.announce(Event("command.confirmed", "commands", {"text": stored["text"], "actor": actor.name}))
     done: list[dict[str, Any]] = []
     for raw in stored["plan"]["steps"]:
@@ -266,11 +304,18 @@ def _list_capabilities(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
 
 
 def _list_organs(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    return {"organs": [o.model_dump() for o in organs.list_organs(f.organs, run.actor)]}
+    """The organs, of one lifecycle state when the command names it («какие органы стабильны»)."""
+    return {"organs": [o.model_dump() for o in organs.list_organs(f.organs, run.actor, state=step.body.get("state"))]}
 
 
 def _list_nodes(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:
-    return {"nodes": [n.model_dump() for n in nodes.list_nodes(f.nodes, run.actor)]}
+    """The nodes that match the command's filters: state, kind, backend, and the members of an organ."""
+    filters = {key: step.body[key] for key in ("state", "kind", "backend") if key in step.body}
+    members = step.body.get("members")
+    if members is not None:
+        filters["limit"] = 1000
+    return {"nodes": [n.model_dump() for n in nodes.list_nodes(f.nodes, run.actor, **filters)
+                      if members is None or n.id in members]}
 
 
 def _node(f: Deps, run: _DryRun, step: Step) -> dict[str, Any]:

@@ -489,7 +489,8 @@ def test_intent_is_frozen_and_serialisable(vocab):
         intent.name = "voice"  # type: ignore[misc]
     assert intent.to_dict() == {
         "action": "update", "lang": "ru", "target": "organ", "name": "vision", "version": 2,
-        "options": ["grayscale"], "steps": [], "state": None, "text": "обнови зрение до v2 (grayscale)",
+        "options": ["grayscale"], "steps": [], "state": None, "pick": None, "filters": {}, "ignored": [],
+        "text": "обнови зрение до v2 (grayscale)",
     }
 
 

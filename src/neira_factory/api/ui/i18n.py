@@ -237,6 +237,12 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Russian)
                      "Ничего не создаётся, пока вы не подтвердите план; созданное начинает как черновики."),
     "plan": ("Plan", "План"),
     "intent": ("Understood", "Понято"),
+    "read_by_llm": ("Read by the model {provider}/{model}, not by the rules (they stopped at: {words}): check "
+                    "the plan before confirming.",
+                    "Прочитано моделью {provider}/{model}, а не правилами (они не поняли: {words}): проверьте план "
+                    "перед подтверждением."),
+    "llm_did_not_help": ("The model {provider}/{model} did not help either: {outcome}.",
+                         "Модель {provider}/{model} тоже не помогла: {outcome}."),
     "allowed": ("allowed", "разрешено"),
     "refused": ("refused", "запрещено"),
     "policy_allows_plan": ("The policy allows every step.", "Политика разрешает все шаги."),

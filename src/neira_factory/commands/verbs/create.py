@@ -10,8 +10,8 @@ from ..objects import read_made
 from ..plans import Plan, World, new_organ_id, next_version, node_for, node_step, organ_gates, organ_plan, say
 from ..reader import Reader
 from ..vocabulary import Intent
-from . import memory
-from .pipeline import organ_first, read_steps
+from . import described, memory
+from .pipeline import organ_first, read_steps, refuse_unknown_steps
 
 # organ name -> the library implementations of its one channel, when examples/ has no document for it
 RECIPES: dict[str, tuple[str, ...]] = {
@@ -23,9 +23,12 @@ RECIPES: dict[str, tuple[str, ...]] = {
 def read(p: Reader, verb: str) -> Intent:
     """create / assemble: a pipeline when steps follow, else one organ or node."""
     p.understood["action"] = "create"
+    if verb == "create" and (at := described.start(p)) < len(p.items):
+        return described.read(p, at)  # «создай узел, который …»: a node described by what it does
     version = p.versions()
     if verb == "create" and memory.names_memory(p):
         return memory.read(p, version)
+    refuse_unknown_steps(p)  # «собери орган из распознавания речи и перевода»: no such implementation
     if _is_pipeline(p, verb):
         return read_steps(p, version)
     return read_made(p, "create", version)
@@ -46,6 +49,8 @@ def _is_pipeline(p: Reader, verb: str) -> bool:
 
 
 def plan(intent: Intent, world: World) -> Plan:
+    if intent.target == "node" and intent.description is not None:
+        return described.plan(intent, world)
     if intent.target == "node":
         node_id = memory.node_id(intent, world) if "memory" in intent.options else intent.name or ""
         if node_id in world.nodes:

@@ -1,8 +1,11 @@
 """pipeline: an organ of one channel made of the given steps, in order ("собери speak-pipeline
-normalize→phonemes→adapter"). create.py decides that a create/assemble command is a pipeline."""
+normalize→phonemes→adapter"; a name before a colon is the name even when it is a step's word: «собери
+пайплайн speak: normalize -> phonemes -> adapter»). create.py decides that a create/assemble command is a
+pipeline."""
 from __future__ import annotations
 
-from ..lexicon import IDENT
+from .. import describe
+from ..lexicon import IDENT, Item
 from ..plans import Plan, World, latest, new_organ_id, next_version, node_for, organ_gates, organ_plan, say
 from ..reader import Reader
 from ..synonyms import STEP_LABELS
@@ -15,7 +18,54 @@ def organ_first(p: Reader, i: int) -> bool:
     if not it.has("organ"):
         return False
     prev, nxt = p.prev_item(i), p.next_item(i)
-    return not ((prev and prev.has("sep")) or (nxt and nxt.has("sep")))
+    return not any(near and near.has("sep") and "colon" not in near.vals("sep") for near in (prev, nxt))
+
+
+def _named(p: Reader, i: int) -> bool:
+    """Whether the word at `i` follows "named" («под именем», «назови его»), across fillers."""
+    j = i - 1
+    while j >= 0 and p.items[j].is_struct and "name" not in p.items[j].vals("mark"):
+        if not p.items[j].has("filler"):
+            return False
+        j -= 1
+    return j >= 0 and "name" in p.items[j].vals("mark")
+
+
+def _colon_name(p: Reader) -> tuple[int, str] | None:
+    """The one word before the first colon, when it can be a name: («speak: normalize → …»)."""
+    colons = [i for i, it in enumerate(p.items) if "colon" in it.vals("sep")]
+    before = [i for i in p.content() if colons and i < colons[0] and not p.items[i].in_parens]
+    if len(before) != 1:
+        return None
+    name = _name_of(p.items[before[0]], True)
+    return (before[0], name) if name else None
+
+
+def _name_of(it: Item, named: bool) -> str | None:
+    """The name a word gives a pipeline: an organ's, or an identifier (an identifier after "named" or before a
+    colon is taken as written, even one edit from an organ: "voice2" is not voice)."""
+    written = IDENT.match(it.text) and (named or it.has("ident") or it.fuzzy_of)
+    if len(it.vals("organ")) == 1 and not (it.fuzzy_of and written):
+        return it.vals("organ")[0]
+    return it.text if written else None
+
+
+def refuse_unknown_steps(p: Reader) -> None:
+    """«собери орган из распознавания речи и перевода»: an organ or a pipeline made "from" parts, one of which
+    names no step and fits no implementation (commands/describe.py), is refused as such: NoImplementation (422
+    no_implementation) naming the closest implementations."""
+    nouns = p.noun_targets()
+    start = next((i for i, it in enumerate(p.items) if "of" in it.vals("mark")), None)
+    if start is None or not (nouns.get("organ") or nouns.get("pipeline")):
+        return
+    chunk: list = []
+    for it in [*p.items[start + 1 :], None]:
+        if it is not None and not it.has("sep"):
+            chunk.append(it)
+            continue
+        if any(w.kind == "word" and not w.is_struct and not w.has("impl") for w in chunk):
+            describe.choose(" ".join(w.text for w in chunk), p.lang)  # raises when nothing fits
+        chunk = []
 
 
 def read_steps(p: Reader, version: int | None) -> Intent:
@@ -26,22 +76,21 @@ def read_steps(p: Reader, version: int | None) -> Intent:
         p.use_nouns(nouns, t)
     name: str | None = None
     steps: list[str] = []
+    named_first = _colon_name(p)
+    if named_first:
+        p.used.add(named_first[0])
+        name = named_first[1]
     for i in p.content():
         it = p.items[i]
         if it.in_parens:
             continue
-        prev = p.prev_item(i)
-        named = prev is not None and "name" in prev.vals("mark")
+        named = _named(p, i)
         impls = [v for v in it.vals("impl") if p.ctx.step_ok(v)]
         if len(impls) == 1 and not named and not organ_first(p, i):
             steps.append(impls[0])
             p.used.add(i)
             continue
-        candidate = None
-        if it.has("organ") and len(it.vals("organ")) == 1:
-            candidate = it.vals("organ")[0]
-        elif it.has("ident") or (named and IDENT.match(it.text)):
-            candidate = it.text
+        candidate = _name_of(it, named)
         if candidate and (name is None or candidate == name) and (not steps or named):
             name = candidate
             p.used.add(i)

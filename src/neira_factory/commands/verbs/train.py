@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...domain.errors import NotFound
 from ..objects import read_one
-from ..plans import Plan, Step, World, say
+from ..plans import Plan, Step, World, picked, say
 from ..reader import Reader
 from ..vocabulary import Intent
 
@@ -14,7 +14,7 @@ def read(p: Reader, verb: str) -> Intent:
 
 
 def plan(intent: Intent, world: World) -> Plan:
-    target = intent.name or ""
+    target = picked(intent, world) if intent.pick else intent.name or ""
     if target not in world.nodes:
         candidates = [n for n, (node_type, _) in world.nodes.items() if node_type == target]
         if len(candidates) != 1:
