@@ -294,6 +294,27 @@ def test_safe_mode_pauses_a_run_and_it_resumes_after(rt):
     assert types.count("training.paused") == 2 and types.count("training.resumed") == 2
 
 
+def test_the_training_gate_refuses_new_runs_and_pauses_running_ones(rt):
+    client, f = rt
+    make_node(client)
+    lock = {"state": "locked", "reason": "no training now"}
+    run_id = started(client, approve_every=2, patience=100, max_iterations=4)
+    run = wait(client, run_id)
+    assert run["state"] == "waiting" and run["iterations_done"] == 2
+    assert client.put("/capabilities/training", json=lock, headers=ADMIN).status_code == 200
+    refused = train(client, headers=ADMIN)  # the gate stops everyone, an admin too
+    assert refused.status_code == 403 and refused.json()["capability"] == "training", refused.text
+    assert client.post(f"/training/{run_id}/continue", json={}, headers=WRITE).status_code == 200
+    run = wait(client, run_id, lambda r: r["state"] == "paused")
+    time.sleep(0.3)
+    assert client.get(f"/training/{run_id}", headers=READ).json()["iterations_done"] == 2
+    assert client.put("/capabilities/training", json={"state": "stable"}, headers=ADMIN).status_code == 200
+    run = wait(client, run_id)
+    assert run["state"] == "not_converged" and run["iterations_done"] == 4
+    paused = [e for e in events(f) if e.type == "training.paused"]
+    assert [e.data["why"] for e in paused] == ["capability training is off"]
+
+
 def test_four_eyes_the_starter_cannot_approve(tmp_path):
     f = build_services(make_settings(tmp_path, four_eyes=True))
     try:

@@ -27,9 +27,9 @@ from __future__ import annotations
 import dataclasses
 
 from .lexicon import Context, analyse, node_impl
-from .morphology import tokenize
+from .morphology import forms, tokenize
 from .reader import Reader
-from .synonyms import IMPL_SYNONYMS
+from .synonyms import ADD_WORDS, GATE_STATES, IMPL_SYNONYMS
 from .verbs import BY_WORD, VERBS
 from .verbs.described import start as description_start
 from .vocabulary import Intent, Vocabulary
@@ -57,24 +57,20 @@ def _verb_word(p: Reader) -> str:
     if not any(it.kind == "word" for it in p.items):
         p.fail([p.text.strip()] if p.text.strip() else [], _EXAMPLES[p.lang][:3], p.msg("empty"))
     end = description_start(p)  # «узел, который …»: a node's description is free text (verbs/described.py)
-    verbs = [i for i, it in enumerate(p.items[:end]) if it.has("verb", "light")]
+    verbs = _gate_names_out(p, [i for i, it in enumerate(p.items[:end]) if it.has("verb", "light")])
     strong = [i for i in verbs if p.items[i].has("verb") and not p.items[i].has("light")]
     chosen = strong or [i for i in verbs if p.items[i].has("verb")]
-    classes: list[str] = []
-    for i in chosen:
-        for c in p.items[i].vals("verb"):
-            if c not in classes:
-                classes.append(c)
-    if set(classes) == {"create", "assemble"}:
-        classes = ["assemble"]
+    classes = _classes(p, chosen)
     if len(classes) > 1:  # two different actions in one command: do neither
         p.fail(p.words_of(chosen), [], p.msg("two_verbs", words=", ".join(p.words_of(chosen))))
     if not classes and end < len(p.items):  # «мне нужен узел, чтобы …», "I need a node that …"
         classes = ["create"]
     asks = [i for i, it in enumerate(p.items[:end]) if it.has("ask")]
-    if not classes and asks:  # «какие узлы на канарейке?», "which organs are stable"
+    if not classes and (asks or _only_filters(p)):  # «какие узлы на канарейке?», "deprecated nodes?"
         p.used.update(asks)
         classes = ["status"]
+    if not classes and "pipeline" in p.noun_targets():  # «мне нужен конвейер scan: …», "pipeline mirror: …"
+        classes = ["assemble"]
     if not classes:
         content = [it.text for it in p.items if it.kind == "word" and not it.is_struct]
         p.fail(content or [it.text for it in p.items if it.kind == "word"], _EXAMPLES[p.lang][:4],
@@ -82,6 +78,48 @@ def _verb_word(p: Reader) -> str:
                      verbs=", ".join(_VERB_HINTS[p.lang])))
     p.used.update(verbs)  # light verbs next to a strong one are fillers
     return classes[0]
+
+
+def _gate_names_out(p: Reader, verbs: list[int]) -> list[int]:
+    """Beside a gate's verb (lock, unlock, enable, disable), an action noun that is also a gate's name
+    («обучение», "training") names that gate, not a second action: «заблокируй обучение» locks `training`."""
+    if not any(set(p.items[i].vals("verb")) & set(GATE_STATES) for i in verbs):
+        return verbs
+    return [i for i in verbs if not (p.items[i].has("cappart") and not set(p.items[i].vals("verb")) & set(GATE_STATES))]
+
+
+def _classes(p: Reader, chosen: list[int]) -> list[str]:
+    """The verb classes of the chosen verb words: "assemble" beside "create" is a pipeline, "add" beside "update"
+    an update's options."""
+    classes: list[str] = []
+    for i in chosen:
+        for c in p.items[i].vals("verb"):
+            if c not in classes:
+                classes.append(c)
+    if set(classes) == {"create", "assemble"}:
+        return ["assemble"]
+    if set(classes) == {"update", "create"} and _adds_options(p, chosen):  # "update vision to v2 and add ocr"
+        return ["update"]
+    return classes
+
+
+def _adds_options(p: Reader, verbs: list[int]) -> bool:
+    """Whether every create word among the verbs is "add" («добавь») followed by an option: the update's
+    options («обнови зрение до v2 и добавь ocr»), not a second action."""
+    def option_after(i: int) -> bool:
+        after = next((it for it in p.items[i + 1 :] if not it.has("filler")), None)
+        return after is not None and after.has("option")
+
+    adds = [i for i in verbs if "create" in p.items[i].vals("verb")]
+    return all(forms(p.items[i].text) & ADD_WORDS and option_after(i) for i in adds)
+
+
+def _only_filters(p: Reader) -> bool:
+    """A command without a verb that is nothing but a listing's filters and its noun («устаревшие узлы?»,
+    "deprecated nodes?", «есть ли узлы в карантине»): a status question."""
+    rest = [p.items[i] for i in p.content()]
+    return any(it.has("state", "kind", "backend") for it in rest) and all(
+        it.has("state", "kind", "backend") or set(it.vals("target")) & {"node", "organ"} for it in rest)
 
 
 def step_impl(word: str, vocabulary: Vocabulary) -> str | None:

@@ -30,7 +30,7 @@ ORGAN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "vision": ("vision", "visual", "sight", "зрение", "зрительный", "визуальный"),
     "hearing": ("hearing", "audition", "listening", "слух", "слуховой"),
     "echo": ("echo", "эхо"),
-    "reverse": ("reverse", "реверс", "разворот"),
+    "reverse": ("reverse", "реверс", "разворот", "переворот"),
 }
 
 _GRAY = ("grayscale", "greyscale", "gray", "grey", "gray scale", "shades of gray", "shades of grey",
@@ -39,8 +39,9 @@ _DOWNSCALE = ("downscale", "down-scale", "scale down", "shrink", "resize",
               "уменьшить", "уменьшение", "сжать", "сжатие", "масштабирование")
 _BINARIZE = ("binarize", "binarise", "binarization", "binarisation", "black and white",
              "black-and-white", "бинаризация", "бинаризовать", "чёрно-белый")
-_OCR = ("ocr", "text recognition", "recognize text", "read text", "text", "распознавание",
-        "распознать", "распознавание текста", "распознать текст", "текст", "чтение текста")
+# not "text" / «текст» alone: the text a step works on («разворот текста»), not a step
+_OCR = ("ocr", "text recognition", "recognize text", "read text", "распознавание",
+        "распознать", "распознавание текста", "распознать текст", "чтение текста")
 _ROI = ("roi", "ocr roi", "region of interest", "область интереса")
 
 IMPL_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -66,7 +67,8 @@ IMPL_SYNONYMS: dict[str, tuple[str, ...]] = {
                       "извлечение", "извлечь", "регулярка", "регулярное выражение"),
     "json_map": ("json_map", "json map", "json mapping", "jsonmap", "маппинг"),
     "echo": ("echo", "эхо"),
-    "reverse": ("reverse", "реверс", "разворот"),
+    "reverse": ("reverse", "реверс", "разворот", "переворот", "перевернуть", "разворот текста", "переворот текста",
+                "reverse text", "text reversal"),
 }
 
 OPTION_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -208,6 +210,8 @@ FILLER_WORDS: tuple[str, ...] = (
     "real quick", "asap", "should", "shall", "maybe", "perhaps", "for now", "thank you",
 )
 
+# "add" beside an update's verb adds its options («обнови зрение до v2 и добавь ocr»): not a second action
+ADD_WORDS = frozenset({"добавить", "добавлять", "add"})
 # "all": a filler in a question («покажи все органы»), but a command about one organ or node that says it refuses
 ALL_WORDS = frozenset({"весь", "все", "всё", "всех", "all", "every", "each", "everything"})
 # rollback verbs that name the version to come back («верни стабильную версию»), not the one to roll back
@@ -215,7 +219,7 @@ RETURN_WORDS = frozenset({"вернуть", "возвращать"})
 
 # Question words: a question without a verb asks for the status («какие узлы на канарейке?»)
 QUESTION_WORDS: tuple[str, ...] = ("какой", "каков", "что", "где", "сколько", "which", "what", "whats",
-                                   "how many", "where", "are there")
+                                   "how many", "where", "are there", "anything", "что-нибудь", "что-то")
 
 # the parts of gate names (factory_script, organ_voice); a backend's words are in its entry in backend_kinds.py
 CAPABILITY_PART_WORDS: dict[str, tuple[str, ...]] = {
@@ -228,6 +232,7 @@ CAPABILITY_PART_WORDS: dict[str, tuple[str, ...]] = {
     "hearing": ("слух", "слуховой"),
     "readonly": ("чтение", "read-only"),
     "edit": ("редактирование", "правка", "самоизменение", "самоправка"),
+    "training": ("обучение", "тренировка", "дообучение", "training", "trainings"),
     "self": ("самоизменение", "самоправка", "саморедактирование", "самомодификация", "self-editing",
              "self editing", "self-modification", "self modification", "self-edit", "self edit"),
 }

@@ -20,6 +20,7 @@ DEFAULT_GATES: dict[str, GateState] = {
     **{kind.gate: GateState(kind.default_state) for kind in BACKEND_KINDS.values()},
     "organs_builder": GateState.EXPERIMENTAL,
     "self_edit": GateState.LOCKED,
+    "training": GateState.STABLE,  # training runs: a closed gate refuses new runs and pauses running ones
     "organ_voice": GateState.EXPERIMENTAL,
     "organ_vision_readonly": GateState.EXPERIMENTAL,
     "organ_echo": GateState.EXPERIMENTAL,
@@ -36,3 +37,4 @@ def is_open(state: GateState | str) -> bool:
 
 FACTORY_NODE_PREFIX = "factory."  # the factory's own tunable modules (factory.selector.v1, factory.rollout.v1)
 SELF_EDIT_GATE = "self_edit"
+TRAINING_GATE = "training"

@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from ..domain.capabilities import TRAINING_GATE, is_open
 from ..domain.errors import Forbidden
 from ..domain.events import Event
 from ..immune.integrity import verified
@@ -266,8 +267,11 @@ class Drive:
         of a linked node's), else None."""
         if safe_mode_on(uow):
             return "safe-mode"
+        policy = self.f.policy_state(uow)
+        if not is_open(policy.gates.get(TRAINING_GATE, "unknown")):
+            return f"capability {TRAINING_GATE} is off"
         try:
-            execution.require_open(self.f.policy_state(uow), self.template, partial(resolved_in, uow))
+            execution.require_open(policy, self.template, partial(resolved_in, uow))
         except Forbidden as exc:
             return f"capability {exc.extra['capability']} is off"
         return None

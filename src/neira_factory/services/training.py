@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.actors import Actor
+from ..domain.capabilities import TRAINING_GATE
 from ..domain.errors import BadInput, Conflict, InvalidTransition, NotFound
 from ..domain.events import Event
 from ..domain.ids import route_of, version_number
@@ -169,7 +170,7 @@ def start(f: Deps, actor: Actor, node_id: str, body: dict[str, Any] | None) -> T
     with f.read() as uow:
         f.authorize(uow, actor, "training.start")
         record = require_node(uow, node_id)
-        f.authorize(uow, actor, "training.start", gates=self_edit_gates(record.id, record.route))
+        f.authorize(uow, actor, "training.start", gates=(TRAINING_GATE, *self_edit_gates(record.id, record.route)))
         if record.is_organ:
             raise BadInput(f"{node_id} is an organ: organs have no params; train its nodes", field="node_id")
         if record.state == State.QUARANTINED.value:

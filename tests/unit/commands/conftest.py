@@ -3,6 +3,7 @@
 import pytest
 
 from neira_factory.commands import Vocabulary
+from neira_factory.domain.capabilities import DEFAULT_GATES
 
 ORGANS = {"voice": (1,), "vision": (1, 2), "speak-pipeline": (1,), "echo": (1,), "reverse": (1,)}
 NODES = (
@@ -19,10 +20,7 @@ NODES = (
     "analysis.text_normalize.v1",
     "analysis.text_to_phonemes.v1",
 )
-CAPABILITIES = (
-    "factory_adapter", "factory_script", "factory_wasm", "organs_builder", "self_edit",
-    "organ_voice", "organ_vision_readonly", "organ_echo", "organ_reverse",
-)
+CAPABILITIES = tuple(DEFAULT_GATES)
 IMPLS = (
     "echo", "image_binarize", "image_downscale", "image_grayscale", "json_map", "keyword_classify",
     "ocr", "regex_extract", "reverse", "speak_adapter", "text_normalize", "text_to_phonemes",

@@ -73,7 +73,8 @@ def test_morph_analyzer_is_built_once_and_lemmas_are_cached(vocab, monkeypatch):
     ("phonemes", "text_to_phonemes"), ("фонемы", "text_to_phonemes"), ("фонем", "text_to_phonemes"),
     ("adapter", "speak_adapter"), ("адаптер", "speak_adapter"), ("speak", "speak_adapter"),
     ("grayscale", "image_grayscale"), ("серый", "image_grayscale"), ("оттенки серого", "image_grayscale"),
-    ("gray", "image_grayscale"), ("ocr", "ocr"), ("распознавание", "ocr"), ("текст", "ocr"),
+    ("gray", "image_grayscale"), ("ocr", "ocr"), ("распознавание", "ocr"), ("распознавание текста", "ocr"),
+    ("текст", None),  # the text a step works on («разворот текста»), not a step
     ("downscale", "image_downscale"), ("уменьши", "image_downscale"), ("binarize", "image_binarize"),
     ("чёрно-белое", "image_binarize"), ("text_to_phonemes", "text_to_phonemes"),
     ("analysis.text_normalize.v1", "text_normalize"), ("normalise", "text_normalize"), ("phonmes", "text_to_phonemes"),
@@ -101,6 +102,7 @@ def test_synonym_table_covers_both_languages():
     assert {"фонема", "phonemes"} <= set(SYNONYMS["text_to_phonemes"])
     assert {"адаптер", "adapter", "speak"} <= set(SYNONYMS["speak_adapter"])
     assert {"серый", "grayscale", "оттенки серого", "gray"} <= set(SYNONYMS["grayscale"])
-    assert {"ocr", "распознавание", "текст"} <= set(SYNONYMS["ocr"])
+    assert {"ocr", "распознавание", "распознавание текста"} <= set(SYNONYMS["ocr"])
+    assert not {"text", "текст"} & set(SYNONYMS["ocr"])
     with pytest.raises(TypeError):
         SYNONYMS["voice"] = ()  # type: ignore[index]

@@ -16,6 +16,7 @@ def read(p: Reader, verb: str) -> Intent:
     name = resolve_capability(p)
     p.understood["name"] = name
     p.leftovers(("capability",))
+    p.one_only()  # «заблокируй все органы»: every organ's gate, or the builder's? neither
     return Intent("capability", p.lang, "capability", name, None, state=state, text=p.text)
 
 
