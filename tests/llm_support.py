@@ -1,7 +1,8 @@
 """A fake LLM server for the LLM interpreter's tests: a real HTTP server on 127.0.0.1 that speaks the two chat
 protocols as documented, Ollama's `POST /api/chat` (stream false) and OpenAI's `POST /v1/chat/completions`, records
 every request, and answers what the test scripts: the message's content (valid or bad JSON), a refusal, a delay,
-or an HTTP error. No model runs.
+a body trickled a byte at a time, or an HTTP error (whose body echoes the request's Authorization header, as
+some servers do). No model runs.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 OLLAMA_PATH, OPENAI_PATH = "/api/chat", "/v1/chat/completions"
+TRICKLED = 16  # bytes of a trickled body sent one at a time
 
 
 def answer_of(intent: dict[str, Any]) -> dict[str, Any]:
@@ -28,6 +30,7 @@ class FakeLLM:
         self.content: str | None = "{}"
         self.refusal: str | None = None
         self.delay_s = 0.0
+        self.trickle_s = 0.0
         self.status = 200
         fake = self
 
@@ -37,15 +40,29 @@ class FakeLLM:
                 fake.requests.append((self.path, body))
                 time.sleep(fake.delay_s)
                 reply = fake.reply_for(self.path, body)
+                if reply[0] != 200:  # each protocol's error body, echoing the credentials
+                    said = f"{reply[1]['error']} (authorization: {self.headers.get('Authorization')})"
+                    reply = reply[0], {"error": {"message": said} if self.path == OPENAI_PATH else said}
                 data = json.dumps(reply[1]).encode()
                 try:
                     self.send_response(reply[0])
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data)
+                    self.send(data)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
                     pass
+
+            def send(self, data: bytes) -> None:
+                """The body at once, or its first TRICKLED bytes one at a time, trickle_s apart (each read
+                of the client's gets a byte well within its timeout)."""
+                if fake.trickle_s:
+                    for byte in data[:TRICKLED]:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(fake.trickle_s)
+                    data = data[TRICKLED:]
+                self.wfile.write(data)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -56,10 +73,11 @@ class FakeLLM:
         self.thread.start()
 
     def reply(self, content: str | dict[str, Any] | None = None, *, refusal: str | None = None,
-              delay_s: float = 0.0, status: int = 200) -> None:
-        """What the next requests get: `content` (a dict is sent as its JSON text), a refusal, after a delay."""
+              delay_s: float = 0.0, status: int = 200, trickle_s: float = 0.0) -> None:
+        """What the next requests get: `content` (a dict is sent as its JSON text), a refusal, after a delay,
+        its body trickled."""
         self.content = json.dumps(content) if isinstance(content, dict) else content
-        self.refusal, self.delay_s, self.status = refusal, delay_s, status
+        self.refusal, self.delay_s, self.status, self.trickle_s = refusal, delay_s, status, trickle_s
 
     def reply_for(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if self.status != 200:

@@ -2,9 +2,12 @@
 sentence the rules cannot read goes to the model with the Intent's schema, the model's Intent is planned, marked
 llm and made only on confirmation; bad JSON, a schema-invalid answer, an unknown name, a timeout, a refusal and a
 failing server all leave the rules' 422 with what the model came to; without NEIRA_LLM_PROVIDER the model is
-never asked."""
+never asked. A hostile model or server: an answer nested past Python's recursion limit, too long or with a key
+twice is bad_json (not a 500), a trickled answer is cut at the timeout in all, an echoed API key is never shown."""
 from __future__ import annotations
 
+import json
+import logging
 import time
 
 import pytest
@@ -13,6 +16,7 @@ from fastapi.testclient import TestClient
 from neira_factory.api.app import create_app
 from neira_factory.config.tokens import TokenRegistry
 from neira_factory.services.bootstrap import build_services
+from neira_factory.services.llm_client import MAX_ANSWER
 
 from llm_support import OLLAMA_PATH, OPENAI_PATH, FakeLLM, answer_of
 from support import ROOT, auth, make_settings
@@ -98,12 +102,13 @@ def test_a_sentence_the_rules_cannot_read_is_planned_from_the_models_intent_and_
     assert entry["after"]["llm"] == body["llm"] and entry["after"]["text"] == GERMAN
 
 
-def test_what_the_rules_refused_on_purpose_is_shown_beside_the_models_plan(rt):
+def test_a_negation_the_rules_refused_is_not_handed_to_the_model(rt):
     client, fake, _ = rt
-    fake.reply(VOICE_V1)  # a model that missed the negation
-    planned = say(client, "не создавай голосовой орган v1").json()
-    assert "не" in planned["llm"]["not_understood"] and planned["interpreter"] == "llm"
-    assert made(client) == []
+    fake.reply(VOICE_V1)  # a model that would miss the negation
+    for text in ("не создавай голосовой орган v1", "please don't build the voice organ v1"):
+        refused = say(client, text)
+        assert refused.status_code == 422 and refused.json()["llm"]["outcome"] == "not_asked", refused.text
+    assert fake.requests == [] and made(client) == []
 
 
 def test_the_models_intent_meets_the_same_policy(rt):
@@ -212,3 +217,45 @@ def test_the_admin_ui_says_who_read_the_command(rt):
     refused = post(page, "/admin/commands", csrf_of(page), text=GERMAN)
     assert refused.status_code == 422
     assert f"The model {provider}/{MODEL} did not help either: bad_json." in refused.text
+
+
+# ---- a hostile model, or its server ---------------------------------------------------------------------
+
+TOO_DEEP = "[" * 100_000  # past Python's recursion limit: json.loads raises RecursionError, not ValueError
+PADDED = json.dumps(VOICE_V1) + " " * MAX_ANSWER  # a valid Intent, with more text than any Intent needs
+TWICE = json.dumps(VOICE_V1)[:-1] + ', "action": "approve"}'  # which action did it mean?
+
+
+@pytest.mark.parametrize("content", [TOO_DEEP, PADDED, TWICE], ids=["too-deep", "too-long", "a-key-twice"])
+def test_an_answer_nested_too_deep_too_long_or_with_a_key_twice_is_bad_json_not_a_500(rt, content):
+    client, fake, _ = rt
+    fake.reply(content)
+    refused = say(client, GERMAN)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["llm"]["outcome"] == "bad_json" and made(client) == []
+
+
+def test_a_server_that_trickles_its_answer_is_cut_at_the_timeout_in_all(rt):
+    client, fake, _ = rt
+    fake.reply(VOICE_V1, trickle_s=0.25)  # a byte every 0.25 s: no read waits the 1 s timeout, the whole takes 4 s
+    started = time.monotonic()
+    refused = say(client, GERMAN)
+    assert time.monotonic() - started < 2.5  # NEIRA_LLM_TIMEOUT_S=1 bounds the call, not each read
+    assert refused.status_code == 422 and refused.json()["llm"]["outcome"] == "timeout"
+
+
+def test_the_api_key_never_reaches_the_caller_or_the_log(tmp_path, fake, caplog):
+    key = "sk-test-0123456789abcdef"
+    for provider in ("ollama", "openai"):
+        f = build_services(make_settings(tmp_path / provider, examples_dir=ROOT / "examples", llm_provider=provider,
+                                         llm_base_url=fake.base_url(provider), llm_model=MODEL, llm_api_key=key,
+                                         llm_timeout_s=5))
+        try:
+            fake.reply(VOICE_V1, status=401)  # a server that echoes the request's Authorization header
+            with caplog.at_level(logging.DEBUG):
+                refused = say(TestClient(create_app(f, TokenRegistry.load(f.settings))), GERMAN)
+        finally:
+            f.db.dispose()
+        assert refused.status_code == 422 and refused.json()["llm"]["outcome"] == "error"
+        assert "authorization: Bearer ***" in refused.json()["llm"]["detail"], refused.text  # it was echoed
+        assert key not in refused.text and key not in caplog.text, provider

@@ -1,6 +1,7 @@
 """The CLI's HTTP client: one method per factory endpoint, errors as exceptions the CLI turns into exit codes."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,9 +13,22 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 TIMEOUT_S = 30.0
 
 
+# what a header value can carry: visible ASCII and spaces (a line break would end the header; h11 refuses it
+# and its error would show the whole value)
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+
+
+def _segment(segment: str) -> str:
+    """One path segment, quoted whole; "." and ".." too (as %2E), which a URL would otherwise resolve away
+    (an id ".." would reach /factory/approve instead of /factory/nodes/../approve)."""
+    quoted = quote(segment, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+
+
 def _path(*segments: str) -> str:
-    """A URL path from segments, each quoted whole (an id never splits into two segments)."""
-    return "/" + "/".join(quote(segment, safe="") for segment in segments)
+    """A URL path from segments, each quoted whole (an id never splits into two segments nor climbs out of
+    its own)."""
+    return "/" + "/".join(_segment(segment) for segment in segments)
 
 
 class ApiError(Exception):
@@ -35,7 +49,8 @@ def _listing(data: Any) -> list[dict[str, Any]]:
 
 
 class Unreachable(Exception):
-    """No answer at all: connection refused, DNS failure, timeout."""
+    """No answer at all: connection refused, DNS failure, timeout; or no request could be sent (a token a header
+    cannot carry)."""
 
 
 def _json(response: httpx.Response) -> Any:
@@ -55,6 +70,9 @@ def _refused(response: httpx.Response, data: Any) -> ApiError:
 class FactoryClient:
     def __init__(self, url: str, token: str | None = None):
         self.url = url.rstrip("/")
+        if token and not _HEADER_VALUE.fullmatch(token):  # said without the token: errors reach agents and logs
+            raise Unreachable("the token (NEIRA_TOKEN or --token) has a line break, a control or a non-ASCII "
+                              "character, which a request header cannot carry; it is not shown here")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=TIMEOUT_S)
 

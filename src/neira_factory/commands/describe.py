@@ -11,8 +11,10 @@ A description term weighs by how rare it is among the implementations, ln(1 + N/
 knows weighs most, UNKNOWN × ln(1 + N): it names what the library cannot do («тональность», "translate"). An
 implementation's score is the share of the description's weight its terms cover, in [0, 1]. The best fits
 when it scores at least THRESHOLD and at least MARGIN more than the next (two that fit alike are not a
-choice); it can be proposed when it also runs with its default params (`About.needs` is empty). Otherwise
-`choose` raises NoImplementation (422 `no_implementation`) naming the closest with their scores.
+choice); it can be proposed when it also runs with its default params (`About.needs` is empty) and is not one
+of the factory's own modules (library/factory_modules.py: they are changed as new versions of their factory.*
+nodes, behind the self_edit gate, never bound by a node made from a description). Otherwise `choose` raises
+NoImplementation (422 `no_implementation`) naming the closest with their scores.
 
 THRESHOLD, MARGIN and UNKNOWN were set by measurement on the labelled descriptions of
 tests/unit/commands/test_describe_corpus.py (scripts/measure_describe.py), where this ranking was also compared
@@ -27,6 +29,7 @@ from functools import lru_cache
 
 from .. import library
 from ..domain.errors import BadInput
+from ..library import factory_modules
 from ..library.text_search import stem, term
 
 __all__ = ["Choice", "MARGIN", "NoImplementation", "THRESHOLD", "best", "choose", "fits", "rank", "terms"]
@@ -130,20 +133,26 @@ def fits(ranked: list[tuple[str, float]]) -> bool:
     return top >= THRESHOLD and round(top - second, 3) >= MARGIN
 
 
+def _proposable(name: str) -> bool:
+    """Whether a node of it, made from a description, runs (no params it needs) and is a user's own."""
+    return not library.get(name).about.needs and name not in factory_modules.NAMES
+
+
 def best(text: str, lang: str | None = None) -> tuple[str, float] | None:
     """The implementation a node for this description would run, with its score; None when none fits
-    (too low, two alike) or the one that fits cannot run with its default params."""
+    (too low, two alike) or the one that fits cannot be proposed (params it needs, a factory module)."""
     ranked = rank(text, lang)
-    if not fits(ranked) or library.get(ranked[0][0]).about.needs:
+    if not fits(ranked) or not _proposable(ranked[0][0]):
         return None
     return ranked[0]
 
 
 def choose(text: str, lang: str | None = None) -> Choice:
     """The implementation to propose for a description, with the runners-up; NoImplementation (naming the
-    closest, with their scores and the params they need) when none fits or the one that fits needs params."""
+    closest, with their scores and the params they need) when none fits or the one that fits cannot be
+    proposed (params it needs, a factory module)."""
     ranked = rank(text, lang)
-    if fits(ranked) and not library.get(ranked[0][0]).about.needs:
+    if fits(ranked) and _proposable(ranked[0][0]):
         return Choice(ranked[0][0], ranked[0][1], tuple(ranked[1 : 1 + CLOSEST]))
     closest = [{"impl": i, "score": s, "needs": list(library.get(i).about.needs)}
                for i, s in ranked[:CLOSEST] if s > 0]
@@ -153,6 +162,13 @@ def choose(text: str, lang: str | None = None) -> Choice:
 
 def _refusal(text: str, lang: str | None, ranked: list[tuple[str, float]]) -> str:
     named = ", ".join(f"{i} ({s:.2f})" for i, s in ranked[:CLOSEST] if s > 0)
+    if fits(ranked) and ranked[0][0] in factory_modules.NAMES:
+        name = ranked[0][0]
+        if lang == "ru":
+            return (f"«{text}» описывает модуль самой фабрики ({name}): его меняют новой версией его узла "
+                    f"factory.* под гейтом self_edit, а не узлом из описания.")
+        return (f"'{text}' describes a module of the factory itself ({name}): it changes as a new version of its "
+                f"factory.* node, behind the self_edit gate, not as a node made from a description.")
     if fits(ranked):  # it fits but would not run as it is
         impl = library.get(ranked[0][0])
         needs = ", ".join(impl.about.needs)

@@ -66,3 +66,4 @@ IMPLS = (
                               "canary", "error rate", "rollout policy", "defaults"),
                        example={})),
 )
+NAMES = frozenset(impl.name for impl in IMPLS)  # never bound by a node a description or a model proposes

@@ -169,6 +169,10 @@ def understand(f: Deps, text: str, vocab: Vocabulary) -> tuple[Intent, dict[str,
     if f.llm is None:
         raise _not_understood(missed)
     note = {"provider": f.llm.provider, "model": f.llm.model}
+    negated = llm.negations(text)
+    if negated:  # the rules refuse a negation on purpose; a model that missed it would plan what was refused
+        raise _not_understood(missed, llm={**note, "outcome": "not_asked",
+                                           "detail": f"the command says not to ({', '.join(negated)})"})
     reply = f.llm.ask(llm.system_prompt(vocab), text, llm.intent_schema(vocab))
     if reply.outcome == "answered":
         try:

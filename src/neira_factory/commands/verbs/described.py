@@ -3,7 +3,8 @@
 
 The words after a node noun and a marker (который, чтобы, для / that, which, who, to, for) are a description:
 free text, not command words, so the verb is looked for before it (parser.py) and none of its words is
-"left over". A negation in it is refused (a description that says what a node must not do is not ranked).
+"left over". A negation or an exception in it is refused (a description that says what a node must not do is
+not ranked).
 The plan proposes the library implementation the description fits best (commands/describe.py) as a new draft
 `analysis.<impl>.vN` (`action.` for one that acts on the world; N the route's next free version, or the one
 named before the marker): `draft_content` is the command, the params are the implementation's defaults, and its
@@ -26,8 +27,10 @@ from ..vocabulary import Intent
 MARKERS = frozenset({"который", "чтобы", "чтоб", "для", "that", "which", "who", "to", "for"})
 # a request without a verb: «мне нужен узел, чтобы …», "I need a node that …"
 WANT = frozenset({"нужный", "нужно", "надо", "хотеть", "требоваться", "need", "want", "wanted", "needed"})
+# and the exceptions («…, кроме цифр», "except digits"): no implementation leaves a part of its input alone
 NEGATIONS = frozenset({"не", "ни", "нельзя", "никогда", "not", "never", "no", "nothing", "don", "doesn", "didn",
-                       "isn", "aren", "won", "cannot", "shouldn", "mustn"})
+                       "isn", "aren", "won", "cannot", "shouldn", "mustn",
+                       "кроме", "исключением", "except", "excluding", "unless", "apart"})
 
 
 def _words(text: str) -> set[str]:

@@ -66,6 +66,10 @@ def _is_listing(p: Reader, nouns: dict[str, list[int]]) -> bool:
 def _listing(p: Reader, nouns: dict[str, list[int]]) -> Intent:
     """The organs or nodes that match: each filter once; an organ's name filters nodes by membership."""
     node_nouns, organ_nouns = nouns.get("node", []), nouns.get("organ", [])
+    second = [i for i in organ_nouns if node_nouns and is_plural(p.items[i].text)]
+    if second:  # «покажи стабильные узлы и органы»: two listings, not the nodes of an organ
+        words = p.words_of(sorted({*node_nouns, *second}))
+        p.fail(words, [], p.msg("ambiguous", words=" / ".join(words), names="node, organ"))
     target = "organs" if organ_nouns and not node_nouns else "nodes"
     p.understood["target"] = target
     found: dict[str, dict[str, list[int]]] = {}
