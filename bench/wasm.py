@@ -12,8 +12,9 @@ an earlier build). Workloads (neira-json-v1, each output checked against the raw
 The backend side: `WasmBackend().run(template, data, ctx)` with the template pinned to the built
 file (sha256), default limits, a fresh `ExecContext` with a 1 s deadline each call: the stat and
 integrity check of the file, the cached compiled module, a new Store with fuel, memory cap and
-epoch deadline, WASI where the module imports it, `InstancePre.instantiate`, `_initialize`,
-`neira_alloc` + write + `neira_run` + read, JSON in and out, fuel and memory accounting.
+epoch deadline, WASI where the module imports it, `InstancePre.instantiate` (in a slot of the
+process runtime's instance pool), `_initialize`, `neira_alloc` + write + `neira_run` + read, JSON
+in and out, fuel and memory accounting.
 
 The raw side: a plain `wasmtime.Engine()` (no fuel, no epochs), the module compiled and
 instantiated once through a WASI linker, `_initialize` called once; each call encodes the JSON,
@@ -24,7 +25,7 @@ the 4 GiB a wasm32 memory can reach.)
 Fresh instantiation, per call: a Store + `InstancePre.instantiate` + `_initialize` on the raw
 engine; the same through `Linker.instantiate` (imports resolved each time); and a Store with
 fuel, limits and WASI (the backend's engine config) + instantiate, the part of a backend call
-before the module runs.
+before the module runs, on the on-demand engine and in the pool engine's slots.
 
 Each measure: a warm-up, then `--repeats` runs of `--iterations` calls; the median run counts.
 Prints µs per call for each line, then the ratio (backend / raw call, echo) last.
@@ -118,12 +119,11 @@ class Raw:
         store.close()
 
 
-def sandboxed_instance(pre: wasmtime.InstancePre) -> Callable[[], None]:
+def sandboxed_instance(engine: wasmtime.Engine, pre: wasmtime.InstancePre) -> Callable[[], None]:
     """A Store as the backend makes one (fuel, memory cap, epoch deadline, WASI captures) + instantiate."""
-    rt = runtime()
 
     def fresh() -> None:
-        store = wasmtime.Store(rt.engine)
+        store = wasmtime.Store(engine)
         store.set_fuel(10_000_000)
         store.set_limits(memory_size=64 * 2**20)
         store.set_wasi(wasi_config(b"", Capture(1024), Capture(1024)))
@@ -174,12 +174,15 @@ def main() -> int:
             ratios[name] = us_backend / us_raw
             print(f"{name:10} backend call (fresh instance) {us_backend:9.1f} µs   raw call (instance reused) "
                   f"{us_raw:8.1f} µs   overhead {us_backend - us_raw:8.1f} µs   ratio {ratios[name]:5.2f}x")
-            pre = backend.runtime.compiled(backend.reader.read(t.wasm)).pre
+            rt = backend.runtime
+            compiled = rt.compiled(backend.reader.read(t.wasm))
             us_pre = measure(raw.fresh_pre, n, r, w)
             us_linker = measure(raw.fresh_linker, n, r, w)
-            us_sandboxed = measure(sandboxed_instance(pre), n, r, w)
+            us_sandboxed = measure(sandboxed_instance(rt.engine, compiled.pre), n, r, w)
+            us_pooled = measure(sandboxed_instance(rt.pool_engine, rt.pooled(compiled)), n, r, w)
             print(f"{'':10} fresh instance per call: InstancePre {us_pre:7.1f} µs   Linker.instantiate "
-                  f"{us_linker:7.1f} µs   with fuel+limits+epoch+WASI captures {us_sandboxed:7.1f} µs")
+                  f"{us_linker:7.1f} µs   with fuel+limits+epoch+WASI captures {us_sandboxed:7.1f} µs, "
+                  f"in a pool slot {us_pooled:7.1f} µs")
         print(f"ratio (backend / raw wasmtime-py call, echo): {ratios['echo']:.2f}x")
     return 0
 

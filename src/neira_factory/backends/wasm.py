@@ -14,7 +14,9 @@ itself in base64; `sha256` pins its bytes; `abi` says how it is called:
   returning or `proc_exit(0)` is success.
 
 Each call gets a fresh Store and instance (nothing leaks between calls), made from the module's
-cached InstancePre (`wasm_runtime`: compiled once per sha256), with:
+cached InstancePre (`wasm_runtime`: compiled once per sha256) in a slot of the pool engine, which
+wasmtime resets to the module's initial image when the instance is freed (on demand when no slot is
+free), with:
 
 * fuel `limits.fuel` (CPU; the fuel used is the call's `operations`);
 * `limits.memory_mb` MiB for its memory and tables together (`Allowance`, `Store.set_limits`: one
@@ -83,6 +85,7 @@ from ..domain.templates import NodeTemplate
 from ..immune.integrity import IntegrityError
 from .base import ExecContext, ExecutionError
 from .wasm_allowance import MAX_TABLES, TABLE_ELEMENT_BYTES, Allowance, allowance
+from .wasm_exports import ABIS, OPTIONAL, REQUIRED, SHAPES, Exports, call as call_export
 from .wasm_host import Capture, Host
 from .wasm_traps import backtrace, trap_code, trap_message
 from .wasm_runtime import (ENVIRONMENT_CALLS, FILESYSTEM_CALLS, MAX_WASM_STACK, SOCKET_CALLS, Artifact,
@@ -97,18 +100,6 @@ MAX_LOG_LINES = 100
 STDERR_TAIL = 2000  # characters of stderr in an error body
 DEADLINE_SLACK_MS = 50  # a caller's deadline this close to the node's timeout is that timeout
 MEMORY_MARGIN = MIB  # a failure with less headroom than max(this, cap / 8) is the memory cap's doing
-ABIS = ("neira-json-v1", "wasi-command")
-I32, I64 = "i32", "i64"
-# export name -> (kind, (params, results) of a function) the ABI needs, and those it may use
-REQUIRED = {
-    "neira-json-v1": {"memory": ("memory", None), "neira_alloc": ("func", ((I32,), (I32,))),
-                      "neira_run": ("func", ((I32, I32), (I64,)))},
-    "wasi-command": {"memory": ("memory", None), "_start": ("func", ((), ()))},
-}
-OPTIONAL = {
-    "neira-json-v1": {"_initialize": ("func", ((), ())), "neira_params": ("func", ((I32, I32), (I32,)))},
-    "wasi-command": {},
-}
 READER = ArtifactReader()
 
 
@@ -217,14 +208,18 @@ class Budget:
 
 
 class Call:
-    """One invocation: a fresh Store and instance, its captures, and what it used."""
+    """One invocation: a fresh Store and instance, its captures, and what it used; the instance in a slot of
+    the pool engine when one is free and the module fits it (`Runtime.pooled`), else made on demand."""
 
     def __init__(self, rt: Runtime, compiled: Compiled, budget: Budget, stdin: bytes = b"", command: bool = False):
         self.rt = rt
         self.command = command
         self.compiled = compiled
         self.budget = budget
-        self.store = wasmtime.Store(rt.engine)
+        pooled = rt.pooled(compiled)
+        self.slot = pooled is not None and rt.slots.acquire(blocking=False)
+        self.pre = pooled if self.slot else compiled.pre
+        self.store = wasmtime.Store(rt.pool_engine if self.slot else rt.engine)
         self.store.set_fuel(budget.fuel)
         self.store.set_limits(memory_size=budget.room.memory, table_elements=budget.room.table_elements, instances=1,
                               tables=MAX_TABLES, memories=1)
@@ -233,18 +228,20 @@ class Call:
         if compiled.uses_wasi:
             self.store.set_wasi(wasi_config(stdin, self.stdout, self.stderr))
         self.memory: wasmtime.Memory | None = None
-        self.exports: Any = None
+        self.exports: Exports | None = None
 
     def instantiate(self) -> None:
         self.host.deadline = time.monotonic() + self.budget.timeout_ms / 1000
         self.store.set_epoch_deadline(self.rt.ticker.ticks(self.budget.timeout_ms))
-        instance = self.compiled.pre.instantiate(self.store)
-        self.exports = instance.exports(self.store)
+        instance = self.pre.instantiate(self.store)
+        self.exports = Exports(self.store, instance)
         memory = self.exports.get("memory")
         self.memory = memory if isinstance(memory, wasmtime.Memory) else None
 
-    def func(self, name: str) -> wasmtime.Func:
-        return self.exports[name]
+    def invoke(self, name: str, *args: int) -> int | None:
+        """The ABI function `name` called with `args` (its type is checked before the call: `abi_findings`)."""
+        params, results = SHAPES[name]
+        return call_export(self.store, self.exports[name], args, params, results[0] if results else None)
 
     def memory_bytes(self) -> int:
         """The memory's size and the tables' that can grow (a fixed-size table is part of the module)."""
@@ -285,8 +282,8 @@ class Call:
     def write(self, payload: bytes) -> tuple[int, int]:
         """The payload into memory the module allocated with neira_alloc: (ptr, len)."""
         n = len(payload)
-        ptr = self.func("neira_alloc")(self.store, n) & 0xFFFFFFFF
-        size = self.memory_bytes()
+        ptr = self.invoke("neira_alloc", n) & 0xFFFFFFFF
+        size = self.memory.data_len(self.store)
         if ptr == 0 or ptr + n > size:
             raise AllocationFailed(n, ptr, size)
         if n:
@@ -296,7 +293,7 @@ class Call:
     def read(self, packed: int) -> bytes:
         packed &= 0xFFFFFFFFFFFFFFFF
         ptr, n = packed >> 32, packed & 0xFFFFFFFF
-        size = self.memory_bytes()
+        size = self.memory.data_len(self.store)
         if ptr + n > size:
             raise BadOutput(f"neira_run returned ptr {ptr} and length {n}, beyond the memory's {size} bytes")
         if n > MAX_OUTPUT_BYTES:
@@ -305,7 +302,12 @@ class Call:
 
     def close(self) -> None:
         self.exports = self.memory = None
-        self.store.close()
+        try:
+            self.store.close()
+        finally:
+            if self.slot:
+                self.slot = False
+                self.rt.slots.release()
 
 
 class AllocationFailed(Exception):
@@ -485,23 +487,23 @@ class WasmBackend:
     def _json(self, call: Call, node: str, payload: bytes, params: dict[str, Any]) -> Any:
         exports = call.compiled.exports_by_name
         if "_initialize" in exports:
-            call.func("_initialize")(call.store)
+            call.invoke("_initialize")
         if params and "neira_params" in exports:
             try:
                 encoded = encode_input(params)
             except (TypeError, ValueError, RecursionError) as exc:
                 raise ExecutionError(f"{node}: the params are not plain JSON: {exc}", kind="exception",
                                      node=node, field="params") from None
-            status = call.func("neira_params")(call.store, *call.write(encoded))
+            status = call.invoke("neira_params", *call.write(encoded))
             if status != 0:
                 raise ExecutionError(f"{node}: neira_params refused the params (status {status})", kind="exception",
                                      node=node, field="params", error="params_refused", **self._evidence(call))
-        packed = call.func("neira_run")(call.store, *call.write(payload))
+        packed = call.invoke("neira_run", *call.write(payload))
         return parse_output(call.read(packed), "the output of neira_run")
 
     def _command(self, call: Call, node: str) -> Any:
         try:
-            call.func("_start")(call.store)
+            call.invoke("_start")
         except wasmtime.ExitTrap as exc:
             if exc.code != 0:
                 raise

@@ -5,7 +5,11 @@ per sha256 with what they import and export. `wasm.py` runs calls on top of it.
 * **Engine**: `consume_fuel` (CPU), `epoch_interruption` (wall clock), `max_wasm_stack`
   (`MAX_WASM_STACK`), one per process, shared by every call and thread. The proposals that would
   allocate beyond a Store's limits are off (`OFF_PROPOSALS`: shared memories and threads, GC objects,
-  exceptions, stack switching): a module using one does not compile.
+  exceptions, stack switching): a module using one does not compile. The process's runtime has a
+  second engine alike but for wasmtime's pooling allocator (`POOL_SLOTS` instance slots, each as
+  large as the largest cap, `POOL_CONFIG`): a call instantiates there while a slot is free (the
+  module's code deserialized into it once, `Runtime.pooled`), else on the first engine. A freed
+  slot is reset by wasmtime (memory back to the module's image, tables emptied), so no state passes.
 * **Linker**: WASI preview 1 (`wasi_snapshot_preview1`) and nothing else, with the calls that could
   outlast a call's deadline answered by `wasm_host` instead. Each call's Store gets its own WASI
   context: no preopened directories, no environment, no arguments, stdin empty (or the input, for a
@@ -76,6 +80,15 @@ PATH_ENV = "NEIRA_WASM_PATH"  # the module directories (os.pathsep-separated): m
 MODULES_DIR = "modules"  # the module directory under NEIRA_VAR_DIR when NEIRA_WASM_PATH is unset
 OFF_PROPOSALS = ("wasm_threads", "wasm_gc", "wasm_function_references", "wasm_exceptions", "wasm_stack_switching")
 TICK_ENV = "NEIRA_WASM_TICK_MS"
+POOL_SLOTS = 64  # instances the pool engine holds at once; a call beyond them instantiates on demand
+# a pool slot fits what any call's Store limits allow (limits.memory_mb <= 4096, `wasm_allowance`): one
+# memory of up to 4 GiB, MAX_TABLES tables of up to 4 GiB / TABLE_SHARE / TABLE_ELEMENT_BYTES elements; a
+# freed slot's first MiB of memory (64 KiB of tables) is reset in place (memset, the CoW image) rather than
+# given back to the kernel, so the next instance does not fault its pages in again
+POOL_CONFIG = {"max_memories_per_module": 1, "max_memory_size": 4 * 2**30, "max_tables_per_module": 8,
+               "table_elements": 4 * 2**30 // 16 // 8, "linear_memory_keep_resident": 2**20,
+               "table_keep_resident": 2**16}
+POOLED = "pooled"  # Compiled.memo's key of the module's InstancePre on the pool engine
 
 
 def tick_ms() -> int:
@@ -323,21 +336,49 @@ class CompileError(Exception):
         self.reason = reason
 
 
-class Runtime:
-    """The process's engine, linker, ticker and compiled modules."""
+def engine_config(pool_slots: int = 0) -> wasmtime.Config:
+    """Fuel, epochs, the stack limit, OFF_PROPOSALS off; with `pool_slots`, wasmtime's pooling allocator
+    with that many instance slots, each as large as any call's cap allows (POOL_CONFIG)."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    config.epoch_interruption = True
+    config.max_wasm_stack = MAX_WASM_STACK
+    for proposal in OFF_PROPOSALS:
+        setattr(config, proposal, False)
+    if pool_slots:
+        pool = ffi.wasmtime_pooling_allocation_config_new()
+        limits = {**POOL_CONFIG, "total_core_instances": pool_slots, "total_memories": pool_slots,
+                  "total_tables": pool_slots * POOL_CONFIG["max_tables_per_module"]}
+        for key, value in limits.items():
+            getattr(ffi, f"wasmtime_pooling_allocation_config_{key}_set")(pool, value)
+        ffi.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)
+        ffi.wasmtime_pooling_allocation_config_delete(pool)
+    return config
 
-    def __init__(self, tick: int | None = None, cache_size: int = CACHE_SIZE):
-        config = wasmtime.Config()
-        config.consume_fuel = True
-        config.epoch_interruption = True
-        config.max_wasm_stack = MAX_WASM_STACK
-        for proposal in OFF_PROPOSALS:
-            setattr(config, proposal, False)
-        self.engine = wasmtime.Engine(config)
-        self.linker = wasmtime.Linker(self.engine)
-        self.linker.define_wasi()
-        wasm_host.define(self.linker, WASI_MODULE)
-        self.ticker = EpochTicker(self.engine, tick or tick_ms())
+
+def _pool_engine(slots: int) -> wasmtime.Engine | None:
+    """An engine with the pooling allocator; None when wasmtime cannot reserve the pool's address space."""
+    engine = wasmtime.Engine(engine_config(slots))
+    return engine if engine.ptr() else None
+
+
+def _linker(engine: wasmtime.Engine) -> wasmtime.Linker:
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    wasm_host.define(linker, WASI_MODULE)
+    return linker
+
+
+class Runtime:
+    """The process's engines (on-demand, and pooled: `pooled`), linkers, ticker and compiled modules."""
+
+    def __init__(self, tick: int | None = None, cache_size: int = CACHE_SIZE, pool_slots: int = 0):
+        self.engine = wasmtime.Engine(engine_config())
+        self.linker = _linker(self.engine)
+        self.pool_engine = _pool_engine(pool_slots) if pool_slots > 0 else None
+        self.pool_linker = _linker(self.pool_engine) if self.pool_engine else None
+        self.slots = threading.BoundedSemaphore(max(1, pool_slots))  # the pool's instances not in use
+        self.ticker = EpochTicker(self.engine, tick or tick_ms(), also=(self.pool_engine,) if self.pool_engine else ())
         self.cache_size = cache_size
         self._compiled: OrderedDict[str, Compiled | CompileError] = OrderedDict()
         self._lock = threading.Lock()
@@ -393,6 +434,22 @@ class Runtime:
                 compiled.link_error = str(exc).strip()
         return compiled
 
+    def pooled(self, compiled: Compiled) -> wasmtime.InstancePre | None:
+        """The module's InstancePre on the pool engine (its code deserialized from the compiled module, made
+        once); None without a pool or when the module does not fit a pool slot (wasmtime says so)."""
+        found = compiled.memo.get(POOLED, False)
+        if found is False:
+            found = None
+            if self.pool_engine is not None and compiled.pre is not None:
+                try:
+                    module = wasmtime.Module.deserialize(self.pool_engine, compiled.module.serialize())
+                    with self._link_lock:
+                        found = self.pool_linker.instantiate_pre(module)
+                except wasmtime.WasmtimeError:
+                    found = None
+            compiled.memo[POOLED] = found
+        return found
+
     def _refusal(self, artifact: Artifact, reason: str) -> CompileError:
         """wasmtime's error for bytes this backend could not read, or `reason` when wasmtime reads them."""
         try:
@@ -408,10 +465,12 @@ class Runtime:
 
 
 class EpochTicker:
-    """Advances the engine's epoch every `tick_ms` while calls run (see the module docstring)."""
+    """Advances the engine's epoch (and those of the engines `also`) every `tick_ms` while calls run (see
+    the module docstring)."""
 
-    def __init__(self, engine: wasmtime.Engine, tick_ms: int):
+    def __init__(self, engine: wasmtime.Engine, tick_ms: int, also: tuple[wasmtime.Engine, ...] = ()):
         self.engine = engine
+        self.engines = (engine, *also)
         self.tick_ms = tick_ms
         self._active = 0
         self._cond = threading.Condition()
@@ -458,7 +517,8 @@ class EpochTicker:
                 time.sleep(tick_s)
                 due = int((time.monotonic() - self._started) / tick_s)
                 while self._done < due:
-                    self.engine.increment_epoch()
+                    for engine in self.engines:
+                        engine.increment_epoch()
                     self._done += 1
 
 
@@ -489,10 +549,10 @@ _RUNTIME_LOCK = threading.Lock()
 
 
 def runtime() -> Runtime:
-    """The process's shared runtime (made on first use)."""
+    """The process's shared runtime (made on first use), with the instance pool (POOL_SLOTS)."""
     global _RUNTIME
     if _RUNTIME is None:
         with _RUNTIME_LOCK:
             if _RUNTIME is None:
-                _RUNTIME = Runtime()
+                _RUNTIME = Runtime(pool_slots=POOL_SLOTS)
     return _RUNTIME
