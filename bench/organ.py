@@ -9,8 +9,8 @@ organ `organ.bench.v1` (one channel, in that order) built (`organs.build`, dryru
 approved to canary, then forced to stable (approve with force and a reason, twice: a first version
 has no baseline traffic) so that its route `organ.bench` serves. Each message goes through
 `services.invoke.invoke(f.invoke, SYSTEM, "organ.bench", {"text": ...}, key)`: the policy check, the
-route table and version plan, the organ under its watchdog, each node under its own watchdog on a
-worker thread, and the statistics and metrics of the organ and of each node, like real traffic.
+route table and version plan, the organ on one worker under its watchdog, each node there under its
+own budget, and the statistics and metrics of the organ and of each node, like real traffic.
 `services.organs.run` (the organ run directly: a read transaction, the template loaded and
 verified, the same guarded run) is measured as a second line.
 
@@ -22,7 +22,7 @@ of every timed run is checked to equal the direct one's.
 Each side: a warm-up, then `--repeats` runs of `--messages` messages; the median run counts.
 Prints messages/s and µs per message for the three, the overhead per message, where it goes
 (the cost of one worker hop of the watchdog, and a cProfile over `--profile` messages of the
-routed path and of `organs.run`: main-thread time by stage, and the top functions), the statistics the traffic left (the organ's
+routed path and of `organs.run`, the watchdog's workers included: time by stage, and the top functions), the statistics the traffic left (the organ's
 and each node's request counts), then the ratio (organ routed / direct messages/s) last.
 
 Run: `.venv/bin/python bench/organ.py [--messages N] [--repeats R] [--warmup W] [--profile P]`
@@ -138,50 +138,69 @@ def timed(call: Callable[[dict[str, Any], str], Any], sent: list[tuple[dict[str,
 # ---- where the difference goes ----------------------------------------------------------------------
 
 def hop_us(f: Any, iterations: int = 5000) -> float:
-    """µs of one nested worker hop of the watchdog (what each node of an organ takes) around a no-op."""
+    """µs of one worker hop of the watchdog (what a routed organ takes, once for all its nodes) around a no-op."""
     budget = f.runtime.watchdog.budget(1000, cap_s=1.0)
     for _ in range(iterations // 10):
-        f.runtime.watchdog.run_abandonable(lambda: None, "bench.hop", budget, nested=True)
+        f.runtime.watchdog.run_abandonable(lambda: None, "bench.hop", budget)
     begin = time.perf_counter()
     for _ in range(iterations):
-        f.runtime.watchdog.run_abandonable(lambda: None, "bench.hop", budget, nested=True)
+        f.runtime.watchdog.run_abandonable(lambda: None, "bench.hop", budget)
     return (time.perf_counter() - begin) / iterations * 1e6
 
 
-ROUTED_STAGES = [  # (label, module file suffix, function name): cumulative main-thread time of each
+ROUTED_STAGES = [  # (label, module file suffix, function name): cumulative time of each
     ("invoke() in all", "services/invoke.py", "invoke"),
     ("  routing: policy, route table, plan (_prepare)", "services/invoke.py", "_prepare"),
-    ("  the organ, guarded, its nodes included (guarded)", "services/execution.py", "guarded"),
-    ("    a node, guarded (run_member), ×3", "services/execution.py", "run_member"),
-    ("      worker hop: submit + wait (run_abandonable)", "runtime/watchdog.py", "run_abandonable"),
-    ("        waiting on the worker (lock acquire)", "~", "<method 'acquire' of '_thread.lock' objects>"),
+    ("  the organ, guarded, its nodes included (guarded), ×4", "services/execution.py", "guarded"),
+    ("    worker hop: submit + wait (run_abandonable)", "runtime/watchdog.py", "run_abandonable"),
+    ("      waiting on the worker (lock acquire)", "~", "<method 'acquire' of '_thread.lock' objects>"),
+    ("    on the worker: the organ's run (OrganBackend.run)", "backends/organ.py", "run"),
+    ("      a node on the organ's worker (run_member), ×3", "services/execution.py", "run_member"),
+    ("        its budget checked (run_cooperative), ×3", "runtime/watchdog.py", "run_cooperative"),
+    ("        output checks: size, plain JSON (serialized_size), ×4", "domain/json_values.py", "serialized_size"),
     ("    Call set-up: budget, context (__post_init__), ×4", "services/execution.py", "__post_init__"),
     ("    counting: statistics + metrics (count), ×4", "services/execution.py", "count"),
     ("      statistics (stats.record)", "runtime/stats.py", "record"),
-    ("      metric children (labels)", "prometheus_client/metrics.py", "labels"),
     ("  the answer (_answer)", "services/invoke.py", "_answer"),
 ]
 RUN_STAGES = [
     ("organs.run() in all", "services/organs.py", "run"),
     ("  read transaction: begin + end (unit_of_work)", "store/database.py", "unit_of_work"),
-    ("  authorize (policy state from the database)", "services/authorizer.py", "authorize"),
+    ("  policy state, read once for its checks (policy_state)", "services/authorizer.py", "policy_state"),
     ("  organ_record (the node row)", "services/organs.py", "organ_record"),
-    ("  load_template: artifact read, sha256, parse", "store/templates.py", "load_template"),
+    ("  load_template: artifact read, sha256, parse (the organ's; its nodes from the cache)", "store/templates.py",
+     "load_template"),
     ("  the organ, guarded, its nodes included (guarded)", "services/execution.py", "guarded"),
 ]
 
 
-def profile(call: Callable[[dict[str, Any], str], Any], sent: list[tuple[dict[str, Any], str]], n: int,
+def profile(f: Any, call: Callable[[dict[str, Any], str], Any], sent: list[tuple[dict[str, Any], str]], n: int,
             stages: list[tuple[str, str, str]]) -> tuple[list[str], list[str]]:
     """cProfile of `n` messages through `call`: (stage lines, top-10 functions by own time), µs per
-    message. Only the calling thread is profiled: the nodes' work on the workers shows as waiting."""
-    profiler = cProfile.Profile()
+    message. The calling thread and the watchdog's workers are profiled (each job on a worker under a
+    second profiler, merged): the main thread's wait on a worker overlaps the work done there."""
+    profiler, worker = cProfile.Profile(), cProfile.Profile()
+    watchdog = f.runtime.watchdog
+    tracked = watchdog._tracked
+
+    def profiled(job: Any) -> Any:
+        worker.enable()
+        try:
+            return tracked(job)
+        finally:
+            worker.disable()
+
+    watchdog._tracked = profiled
     profiler.enable()
     for i in range(n):
         data, key = sent[i % len(sent)]
         call(data, f"prof-{key}")
     profiler.disable()
-    stats = pstats.Stats(profiler).stats  # (file, line, name) → (cc, nc, tottime, cumtime, callers)
+    watchdog._tracked = tracked
+    merged = pstats.Stats(profiler)
+    if worker.getstats():
+        merged.add(worker)
+    stats = merged.stats  # (file, line, name) → (cc, nc, tottime, cumtime, callers)
     lines = []
     for label, suffix, name in stages:
         found = [(v[1], v[3]) for (file, _, fn), v in stats.items()
@@ -250,11 +269,11 @@ def main() -> None:
                   f"organs.run {per['run'] - per['direct']:.2f} µs (over the direct "
                   f"{per['direct']:.2f} µs)")
             hop = hop_us(f)
-            print(f"one nested worker hop of the watchdog (run_abandonable of a no-op): {hop:.2f} µs; "
-                  f"×3 nodes = {3 * hop:.2f} µs/message")
+            print(f"one worker hop of the watchdog (run_abandonable of a no-op): {hop:.2f} µs, once per message "
+                  "(the organ and its nodes run on one worker)")
             for name, stages in (("routed", ROUTED_STAGES), ("run", RUN_STAGES)):
-                lines, tops = profile(call[name], sent, args.profile, stages)
-                print(f"cProfile of {args.profile} messages, {labels[name]} (main thread only; µs/message, "
+                lines, tops = profile(f, call[name], sent, args.profile, stages)
+                print(f"cProfile of {args.profile} messages, {labels[name]} (main thread and workers; µs/message, "
                       f"inflated by the profiler):")
                 print("\n".join(lines))
                 print("  top functions by own time:")

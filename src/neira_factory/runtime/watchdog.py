@@ -4,7 +4,10 @@ A soft timeout is reported and the call goes on; a hard timeout stops waiting
 and fails the call with kind `timeout`. Sandboxed backends interrupt themselves
 at the deadline they are given; in-process code runs on a worker thread that is
 abandoned at the hard timeout (Python cannot kill a thread; the pool is sized so
-that abandoned workers do not starve the others, and `busy` shows them).
+that abandoned workers do not starve the others, and `busy` shows them). An
+organ runs on one such worker with all its nodes: there, in-process code is
+checked against its own budget when it returns (`run_cooperative`), and the
+organ's hard timeout is the stop.
 
 Both timeouts count from when the call starts on its worker. Time spent waiting
 for a free worker is not the node's: a call that finds no worker within its own
@@ -105,9 +108,20 @@ class Watchdog:
             if time.monotonic() - started > budget.soft_s:
                 self.on_timeout("soft", node_id)
 
+    def run_cooperative(self, fn: Callable[[], T], node_id: str, budget: Budget) -> T:
+        """For in-process code on a worker that is already guarded (an organ's): run here; a call that
+        returns past its hard budget fails with kind `timeout` (a hard timeout), past its soft one is reported."""
+        started = time.monotonic()
+        result = self.run_inline(fn, node_id, budget)
+        if time.monotonic() - started > budget.hard_s:
+            self.on_timeout("hard", node_id)
+            raise ExecutionError(f"{node_id} ran past its hard timeout of {budget.hard_ms} ms", kind="timeout",
+                                 node=node_id, limit_ms=budget.hard_ms)
+        return result
+
     def run_abandonable(self, fn: Callable[[], T], node_id: str, budget: Budget, *, nested: bool = False) -> T:
-        """For in-process code: run on a worker; at the hard timeout stop waiting and fail. `nested`
-        calls (an organ's nodes, whose organ holds a worker already) use their own pool, so organs
+        """For in-process code, or an organ with its nodes: run on a worker; at the hard timeout stop waiting
+        and fail. `nested` calls (inside a budget already: a dry-run's examples) use their own pool, so callers
         filling one pool can never wait for themselves."""
         job = _Job(fn)
         future = (self._nested if nested else self._pool).submit(self._tracked, job)

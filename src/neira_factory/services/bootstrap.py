@@ -145,7 +145,7 @@ def _use_cases(settings: Settings, db: Database, bus: EventBus, tail: EventTail,
                                    rt.runtime_context, auth.cached_policy_state, immune.Deps(tx.write, the_lifecycle))
     the_invoke = invoke.Deps(auth.policy, auth.cached_policy_state, rt.routes, rt.resolved, rt.shadows, rt.stats,
                              metrics, the_execution)
-    the_nodes = nodes.Deps(tx.read, auth.authorize, auth.policy_state, auth.policy, the_execution)
+    the_nodes = nodes.Deps(tx.read, auth.authorize, auth.policy_state, auth.policy, the_execution, rt.resolved.get)
     the_self_edit = self_edit.Deps(tx.write, the_invoke)
     the_dryrun = dryrun.Deps(rt.backends, selector, the_execution, the_self_edit)
     the_fabricate = fabricate.Deps(tx.read, tx.write, auth.authorize, auth.policy_state, metrics, the_dryrun,

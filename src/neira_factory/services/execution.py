@@ -5,8 +5,9 @@ self-interrupting sandbox, on an abandonable worker otherwise) and never raises
 for the node's own failures — dry-runs, organ members and training alike; `count`
 puts the outcome into the version's statistics and the RED/USE metrics; the
 immune system reacts to violations and repeated hard timeouts. `run_member` is
-how an organ runs each of its nodes: each under its own watchdog, inside what is
-left of the organ's budget. `require_open` is the kill switch: a template that
+how an organ runs each of its nodes: all on the organ's one worker, each under its
+own budget inside what is left of the organ's (checked cooperatively; a sandbox
+stops itself). `require_open` is the kill switch: a template that
 needs a closed gate (its backend's, an organ's, a linked node's or member's) is
 refused before it starts.
 """
@@ -50,6 +51,7 @@ class Deps:
     runtime_context: Callable[..., ExecContext]
     cached_policy_state: CachedPolicyState
     immune: immune.Deps
+    children: dict[tuple[str, ...], tuple[Any, Any]] = field(default_factory=dict, compare=False)  # metric series
 
 
 Template = NodeTemplate | OrganTemplate
@@ -147,14 +149,18 @@ class Call:
 
 def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effects: bool,
             cap_s: float | None = None, resolve: Resolve | None = None, live: bool = True,
-            caller: Caller | None = None) -> tuple[Outcome, str, dict[str, int]]:
-    """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker
-    (a nested one inside an organ). Never raises for the node's own failures. A dry-run's examples are
-    not `live`: their errors are not counted and the immune system does not react to them."""
+            caller: Caller | None = None, member: bool = False) -> tuple[Outcome, str, dict[str, int]]:
+    """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker (an organ
+    and all its nodes on one). An organ's `member` runs on its organ's worker: a sandbox stops itself at its
+    deadline, other code is checked against its budget when it returns. Never raises for the node's own
+    failures. A dry-run's examples are not `live`: their errors are not counted and the immune system does
+    not react to them."""
     call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live, caller)
-    if call.backend.interruptible:
+    if member:  # on its organ's worker, under its organ's deadline: a sandbox stops itself, the rest is checked
+        run = f.watchdog.run_inline if call.backend.interruptible else f.watchdog.run_cooperative
+    elif call.backend.interruptible and not isinstance(template, OrganTemplate):
         run = f.watchdog.run_inline
-    else:
+    else:  # in-process code, or an organ whose in-process members run on its worker: a hard stop
         run = partial(f.watchdog.run_abandonable, nested=cap_s is not None)
     try:
         done = call.finish(run(call.run, node_id, call.budget), None, counted=live)
@@ -185,8 +191,12 @@ def count(f: Deps, served: Served, backend: str, outcome: Outcome, usage: dict[s
     kind = outcome.error.kind if outcome.error else None
     operations, memory = usage.get("operations"), usage.get("memory_bytes")
     f.stats.record(served.id, served.state, outcome.ms, kind, operations, memory)
-    m.node_requests.labels(served.route, served.version, served.state, kind or "ok").inc()
-    m.node_duration.labels(served.route, served.version).observe(outcome.ms / 1000)
+    key = (served.route, served.version, served.state, kind or "ok")
+    series = f.children.get(key)
+    if series is None:  # the metric children of a version's outcome, looked up once
+        series = f.children[key] = (m.node_requests.labels(*key), m.node_duration.labels(served.route, served.version))
+    series[0].inc()
+    series[1].observe(outcome.ms / 1000)
     if operations is not None:
         m.sandbox_operations.labels(backend).observe(operations)
     if memory is not None:
@@ -200,7 +210,7 @@ def run_member(f: Deps, member: ResolvedNode, data: Any, ctx: ExecContext) -> An
     left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
     outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
                                       cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000,
-                                      resolve=ctx.resolve, live=ctx.live, caller=Caller.inherited(ctx))
+                                      resolve=ctx.resolve, live=ctx.live, caller=Caller.inherited(ctx), member=True)
     if ctx.side_effects:
         count(f, Served(template.id, member.state, template.route_name, template.version), backend, outcome, usage)
     if outcome.error is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,7 +17,6 @@ from ..domain.references import self_edit_gates
 from ..domain.node import Node
 from ..policy import PolicyEngine
 from ..store.templates import load_template, require_node
-from .routing import resolved_in
 from .execution import Outcome, require_open
 from . import execution
 from .ports import Authorize, PolicyStateOf, Read, UnitOfWork
@@ -28,13 +26,15 @@ NOT_RUNNABLE = (State.DISABLED.value, State.QUARANTINED.value, State.FAILED.valu
 
 @dataclass(frozen=True)
 class Deps:
-    """What reading and running a node uses: a read, the policy, and execution."""
+    """What reading and running a node uses: a read, the policy, execution, and the runtime's cache of the
+    nodes it links to or runs as an organ (what the run itself reaches them by)."""
 
     read: Read
     authorize: Authorize
     policy_state: PolicyStateOf
     policy: PolicyEngine
     execution: execution.Deps
+    resolved: execution.Resolve
 
 
 class NodeSummary(BaseModel):
@@ -112,15 +112,15 @@ def run_version(f: Deps, actor: Actor, pick: Callable[[UnitOfWork], Node],
     """One node or organ version directly, under its watchdog (not counted as its route's traffic);
     a draft runs with side effects off. Raises the node's error."""
     with f.read() as uow:
-        f.authorize(uow, actor, "nodes.run")
+        state = f.policy_state(uow)  # read once: the checks below decide on the same state
+        f.policy.decide(actor, "nodes.run", state).enforce()
         record = pick(uow)
-        f.authorize(uow, actor, "nodes.run", gates=self_edit_gates(record.id, record.route))
+        f.policy.decide(actor, "nodes.run", state, gates=self_edit_gates(record.id, record.route)).enforce()
         if record.state in NOT_RUNNABLE:
             raise Conflict(f"{record.kind} {record.id} is {record.state} and does not run", code="not_runnable",
                            state=record.state)
         template = load_template(uow, record)
-        state = f.policy_state(uow)
-        require_open(state, template, partial(resolved_in, uow))
+        require_open(state, template, f.resolved)
     outcome, _, _ = execution.guarded(f.execution, template, record.id, data, side_effects=not dry_run(record),
                                       caller=execution.Caller.of(f.policy, actor, state))
     if outcome.error is not None:

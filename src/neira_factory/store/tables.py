@@ -24,6 +24,7 @@ nodes = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("row_version", Integer, nullable=False, default=1),
     Index("ix_nodes_kind_state_id", "kind", "state", "id"),  # introspection: counts and organs (0009)
+    Index("ix_nodes_created_at_id", "created_at", "id"),  # a page of the node list, newest first (0010)
 )
 
 transitions = Table(

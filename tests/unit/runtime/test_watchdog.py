@@ -387,3 +387,19 @@ def test_a_queued_call_gets_its_whole_budget_from_when_it_starts(one_worker, rep
     else:
         assert asyncio.run(one_worker.run_async(work, NODE, HARD, interruptible=False)) == "done"
     assert ("hard", NODE) not in reports
+
+
+# ---- cooperative: an organ's member on its organ's worker -------------------------------------------------
+
+def test_cooperative_runs_here_and_reports_a_soft_overrun(watchdog: Watchdog, reports: Reports):
+    here = threading.get_ident()
+    assert watchdog.run_cooperative(lambda: threading.get_ident(), NODE, SOFT) == here
+    assert watchdog.run_cooperative(sleeps(0.3), NODE, SOFT) == "ok"
+    assert reports == [("soft", NODE)]
+
+
+def test_cooperative_fails_a_call_that_returns_past_its_hard_budget(watchdog: Watchdog, reports: Reports):
+    with pytest.raises(ExecutionError) as caught:
+        watchdog.run_cooperative(sleeps(0.4, "too late"), NODE, HARD)
+    assert caught.value.kind == "timeout" and caught.value.extra["limit_ms"] == 300
+    assert reports == [("soft", NODE), ("hard", NODE)]
