@@ -57,6 +57,7 @@ class Watchdog:
         self._nested = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neira-member")
         self._busy = 0
         self._lock = threading.Lock()
+        self._inner: dict[int, str | None] = {}  # worker thread -> the node it runs cooperatively (run_cooperative)
 
     def budget(self, timeout_ms: int, cap_s: float | None = None) -> Budget:
         """The node's own limit, capped by the global hard limit (and by `cap_s`, what is left of an
@@ -95,7 +96,7 @@ class Watchdog:
             done, _ = await asyncio.wait((future,), timeout=max(0.0, job.started + hard_s - time.monotonic()))
         with self._hard_timeouts_counted(node_id):
             if not done:
-                raise self._abandoned(node_id, budget)
+                raise self._abandoned(node_id, budget, self._charged_inside(job))
             return future.result()
 
     def run_inline(self, fn: Callable[[], T], node_id: str, budget: Budget) -> T:
@@ -112,7 +113,13 @@ class Watchdog:
         """For in-process code on a worker that is already guarded (an organ's): run here; a call that
         returns past its hard budget fails with kind `timeout` (a hard timeout), past its soft one is reported."""
         started = time.monotonic()
-        result = self.run_inline(fn, node_id, budget)
+        me = threading.get_ident()
+        outer = self._inner.get(me)
+        self._inner[me] = node_id  # if the enclosing call is abandoned while this runs, this node is charged
+        try:
+            result = self.run_inline(fn, node_id, budget)
+        finally:
+            self._inner[me] = outer
         if time.monotonic() - started > budget.hard_s:
             self.on_timeout("hard", node_id)
             raise ExecutionError(f"{node_id} ran past its hard timeout of {budget.hard_ms} ms", kind="timeout",
@@ -141,7 +148,7 @@ class Watchdog:
                 if future.done():
                     raise
                 future.cancel()
-                raise self._abandoned(node_id, budget) from None
+                raise self._abandoned(node_id, budget, self._charged_inside(job)) from None
 
     @contextmanager
     def _hard_timeouts_counted(self, node_id: str) -> Iterator[None]:
@@ -153,10 +160,20 @@ class Watchdog:
                 self.on_timeout("hard", node_id)
             raise
 
+    def _charged_inside(self, job: "_Job") -> str | None:
+        """The node an abandoned call was running cooperatively (an organ's member that never came back): it is
+        charged a hard timeout of its own, so that repeated ones quarantine it as they would on its own worker."""
+        inside = self._inner.get(job.thread) if job.thread is not None else None
+        if inside is not None:
+            self.on_timeout("hard", inside)
+        return inside
+
     @staticmethod
-    def _abandoned(node_id: str, budget: Budget) -> ExecutionError:
-        return ExecutionError(f"{node_id} ran past its hard timeout of {budget.hard_ms} ms and was abandoned",
-                              kind="timeout", node=node_id, limit_ms=budget.hard_ms)
+    def _abandoned(node_id: str, budget: Budget, inside: str | None = None) -> ExecutionError:
+        extra = {"inside": inside} if inside else {}
+        return ExecutionError(f"{node_id} ran past its hard timeout of {budget.hard_ms} ms and was abandoned"
+                              + (f" (in {inside})" if inside else ""),
+                              kind="timeout", node=node_id, limit_ms=budget.hard_ms, **extra)
 
     @staticmethod
     def _no_worker(node_id: str, budget: Budget) -> ExecutionError:
@@ -184,9 +201,11 @@ class _Job(Generic[T]):
         self.fn = fn
         self.queued = time.monotonic()
         self.started: float | None = None
+        self.thread: int | None = None
         self.began = threading.Event()
 
     def __call__(self) -> T:
+        self.thread = threading.get_ident()
         self.started = time.monotonic()
         self.began.set()
         return self.fn()

@@ -283,7 +283,15 @@ def _reacts(error: ExecutionError | None) -> bool:
 
 
 def _react(f: Deps, node_id: str, error: ExecutionError) -> None:
-    """Integrity mismatches, sandbox violations and repeated hard timeouts quarantine the node."""
+    """Integrity mismatches, sandbox violations and repeated hard timeouts quarantine the node; an organ abandoned
+    while one of its members ran (`inside`) is that member's hard timeout too."""
+    inside = error.extra.get("inside")
+    if inside:
+        _react_one(f, inside, error)
+    _react_one(f, node_id, error)
+
+
+def _react_one(f: Deps, node_id: str, error: ExecutionError) -> None:
     if isinstance(error, IntegrityError):
         immune.quarantine(f.immune, node_id, "integrity", error.reason, {"error": error.body()})
     elif error.extra.get("violation"):

@@ -403,3 +403,20 @@ def test_cooperative_fails_a_call_that_returns_past_its_hard_budget(watchdog: Wa
         watchdog.run_cooperative(sleeps(0.4, "too late"), NODE, HARD)
     assert caught.value.kind == "timeout" and caught.value.extra["limit_ms"] == 300
     assert reports == [("soft", NODE), ("hard", NODE)]
+
+
+def test_an_organ_abandoned_while_a_member_hangs_charges_that_member(watchdog: Watchdog, reports: Reports,
+                                                                    release: threading.Event):
+    """An organ's members run cooperatively on the organ's worker; one that never comes back keeps its worker
+    until the organ is abandoned, and that is a hard timeout of the member as well as of the organ."""
+    member = "analysis.hangs.v1"
+
+    def organ() -> str:
+        watchdog.run_cooperative(lambda: "fine", NODE, SOFT)  # a member that answered is not charged
+        return watchdog.run_cooperative(blocked_until(release), member, SOFT)
+
+    with pytest.raises(ExecutionError) as caught:
+        watchdog.run_abandonable(organ, "organ.svc.v1", HARD)
+    assert caught.value.kind == "timeout" and caught.value.extra["inside"] == member
+    assert ("hard", member) in reports and ("hard", "organ.svc.v1") in reports
+    assert ("hard", NODE) not in reports
