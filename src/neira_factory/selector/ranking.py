@@ -1,7 +1,9 @@
 """Scoring fitting nodes and turning the ranking into a reuse-or-create decision.
 
 Input: the nodes that fit a query (see `matching`), however they were found;
-the index and a linear scan give the same decision for the same nodes.
+the index and a linear scan give the same decision for the same nodes. A score
+depends only on a node's traits (`score`), which lets the index rank without
+scoring every fitting node (see `search`).
 """
 from __future__ import annotations
 
@@ -21,13 +23,17 @@ def decide(query: SelectorQuery, fitting: list[NodeEntry], example: str | None, 
     `example` (`"<id>: <why not>"`) is a node that was considered and did not fit;
     it goes into the reason when nothing fits.
     """
-    if not fitting:
-        why = f" (e.g. {example})" if example else ""
-        return SelectorDecision("create", [], f"no stable or experimental {query.wanted} node fits the request{why}")
     newest = _newest_per_route(fitting)
     wanted = query.signatures()
-    scored = [_candidate(e, query, weights, wanted, _version(e) == newest[e.route]) for e in fitting]
-    ranked = heapq.nsmallest(query.limit, scored, key=lambda c: (-c.score, c.id))
+    scored = [candidate(e, query, weights, _exact(wanted, e), version_rank(e) == newest[e.route]) for e in fitting]
+    return decision_of(query, heapq.nsmallest(query.limit, scored, key=lambda c: (-c.score, c.id)), example, weights)
+
+
+def decision_of(query: SelectorQuery, ranked: list[Candidate], example: str | None, weights: SelectorWeights) -> SelectorDecision:
+    """The decision on the best `query.limit` candidates, already ranked (score desc, then id)."""
+    if not ranked:
+        why = f" (e.g. {example})" if example else ""
+        return SelectorDecision("create", [], f"no stable or experimental {query.wanted} node fits the request{why}")
     best = ranked[0]
     if best.score >= weights.min_score:
         return SelectorDecision("reuse", ranked, f"reuse {best.id}: {best.explanation}, score {best.score:g} >= {weights.min_score:g}")
@@ -46,31 +52,49 @@ def _parts(text: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in text.split(".") if p)
 
 
-def _version(entry: NodeEntry) -> tuple:
+def version_rank(entry: NodeEntry) -> tuple:
+    """How new `entry` is within its route: its version, then the number in its id."""
     return version_key(entry.version), version_number(entry.id) or 0
 
 
 def _newest_per_route(entries: list[NodeEntry]) -> dict[str, tuple]:
     newest: dict[str, tuple] = {}
     for entry in entries:
-        key = _version(entry)
+        key = version_rank(entry)
         if entry.route not in newest or key > newest[entry.route]:
             newest[entry.route] = key
     return newest
 
 
-def _candidate(entry: NodeEntry, query: SelectorQuery, w: SelectorWeights, wanted: tuple, newest: bool) -> Candidate:
-    """Score `entry`; `wanted` holds the query's (input, output) signatures, None where it sets no schema."""
+def _exact(wanted: tuple, entry: NodeEntry) -> bool:
+    return all(sig is None or sig == signature(have) for sig, have in zip(wanted, (entry.input_schema, entry.output_schema)))
+
+
+def score(query: SelectorQuery, w: SelectorWeights, stable: bool, exact: bool, preferred: tuple[bool, bool], newest: bool) -> float:
+    """The score of a fitting node with these traits; `preferred`: (its id is the query's, its version is)."""
+    return _scored(_traits(query, w, stable, exact, preferred, newest))
+
+
+def candidate(entry: NodeEntry, query: SelectorQuery, w: SelectorWeights, exact: bool, newest: bool) -> Candidate:
+    """Score `entry`, a fitting node; `exact`: its io signatures are the query's (where it sets a schema)."""
     stable = entry.state == State.STABLE.value
-    exact = all(sig is None or sig == signature(have) for sig, have in zip(wanted, (entry.input_schema, entry.output_schema)))
-    traits = [
+    preferred = entry.id == query.prefer_id, entry.version == query.prefer_version
+    traits = _traits(query, w, stable, exact, preferred, newest)
+    words = [f"{entry.state} {entry.kind}/{entry.node_type}"] + [label for present, _, label in traits if present and label]
+    return Candidate(entry.id, entry.version, entry.state, _scored(traits), ", ".join(words))
+
+
+def _traits(query: SelectorQuery, w: SelectorWeights, stable: bool, exact: bool, preferred: tuple[bool, bool],
+            newest: bool) -> list[tuple[bool, float, str | None]]:
+    return [
         (query.node_type is not None, w.type_match, None),
         (True, w.io_fit + (w.io_exact if exact else 0.0), "io fits exactly" if exact else "io fits"),
         (True, w.stable if stable else w.experimental, None),
-        (entry.id == query.prefer_id, w.prefer_id, "preferred id"),
-        (entry.version == query.prefer_version, w.prefer_version, "preferred version"),
+        (preferred[0], w.prefer_id, "preferred id"),
+        (preferred[1], w.prefer_version, "preferred version"),
         (newest, w.newest, "newest of its route"),
     ]
-    score = round(sum(weight for present, weight, _ in traits if present), 6)
-    words = [f"{entry.state} {entry.kind}/{entry.node_type}"] + [label for present, _, label in traits if present and label]
-    return Candidate(entry.id, entry.version, entry.state, score, ", ".join(words))
+
+
+def _scored(traits: list[tuple[bool, float, str | None]]) -> float:
+    return round(sum(weight for present, weight, _ in traits if present), 6)

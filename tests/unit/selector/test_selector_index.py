@@ -149,3 +149,52 @@ def test_index_decides_like_a_linear_scan(entries, query):
     expected = decide(query, fitting, None, SelectorWeights())
     got = index.select(query)
     assert (got.decision, got.candidates) == (expected.decision, expected.candidates)
+
+
+def _random_registry(rng, count: int) -> list[NodeEntry]:
+    """Many nodes of one kind, a third of them with open io, several versions per route."""
+    def schema():
+        if rng.random() < 0.35:
+            return {"type": "object"}
+        fields = rng.sample(_FIELDS, rng.randint(1, 3))
+        return {"type": "object", "properties": {f: {"type": rng.choice(["string", "integer"])} for f in fields},
+                "required": fields[:rng.randint(0, 2)]}
+
+    states = ["stable", "stable", "experimental", "draft"]
+    return [NodeEntry(f"analysis.{typ}.r{i // 3}.v{i % 3}", f"analysis.{typ}.r{i // 3}", f"0.{rng.randint(0, 2)}.0",
+                      "analysis", typ, rng.choice(states), schema(), schema())
+            for i in range(count) for typ in [rng.choice("abc")]]
+
+
+def test_large_registries_decide_like_a_linear_scan():
+    """Past a few hundred nodes, open queries walk the bucket's own order instead of sorting plausible nodes."""
+    import random
+
+    rng = random.Random(20)
+    entries = _random_registry(rng, 600)
+    index = SelectorIndex()
+    for entry in entries:
+        index.upsert(entry)
+    registry = {e.id: e for e in entries}
+    for entry in entries[::7]:  # state changes and removals keep the bucket's orders in step
+        registry[entry.id] = replace(entry, state="experimental" if entry.state == "stable" else "stable")
+        index.upsert(registry[entry.id])
+    for entry in entries[::11]:
+        index.remove(entry.id)
+        del registry[entry.id]
+    open_object = {"type": "object"}
+    shapes = [(e, node_type, io) for e in entries[::25] for node_type in (None, e.node_type)
+              for io in ((open_object, open_object), (None, open_object), (e.input_schema, None),
+                         (e.input_schema, e.output_schema), (None, None))]
+    walked = 0
+    for i, (e, node_type, (io_in, io_out)) in enumerate(shapes):
+        limit = i % 5 + 1
+        query = SelectorQuery(kind="analysis", node_type=node_type, input_schema=io_in, output_schema=io_out, limit=limit,
+                              prefer_id=e.id if limit == 2 else None, prefer_version="0.1.0" if limit == 3 else None,
+                              blocked_types=frozenset({"c"}) if limit == 4 else frozenset())
+        fitting = [e for e in registry.values() if why_not(e, query) is None]
+        expected = decide(query, fitting, None, SelectorWeights())
+        got = index.select(query)
+        assert (got.decision, got.candidates) == (expected.decision, expected.candidates), query
+        walked += len(fitting) > 100
+    assert walked > len(shapes) // 4  # many queries had far more fitting nodes than they rank
