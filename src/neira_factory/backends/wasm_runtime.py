@@ -357,8 +357,12 @@ def engine_config(pool_slots: int = 0) -> wasmtime.Config:
 
 
 def _pool_engine(slots: int) -> wasmtime.Engine | None:
-    """An engine with the pooling allocator; None when wasmtime cannot reserve the pool's address space."""
-    engine = wasmtime.Engine(engine_config(slots))
+    """An engine with the pooling allocator; None when wasmtime cannot reserve the pool's address space, or
+    when this wasmtime's C bindings have no pooling allocator (calls then instantiate on demand, alike)."""
+    try:
+        engine = wasmtime.Engine(engine_config(slots))
+    except (AttributeError, wasmtime.WasmtimeError):
+        return None
     return engine if engine.ptr() else None
 
 
