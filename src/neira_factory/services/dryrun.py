@@ -12,7 +12,7 @@ from ..backends.adapter import default_target
 from ..domain.capabilities import BACKEND_GATES, SELF_EDIT_GATE, GateState, is_open
 from ..domain.references import factory_references
 from ..domain.lifecycle import State
-from ..domain.report import Risk, blocking
+from ..domain.report import Risk, blocking, replaces_example
 from ..domain.schemas import schema_fits
 from ..domain.templates import FabricationRequest, NodeTemplate, OrganTemplate
 from ..policy import PolicyState
@@ -136,8 +136,7 @@ def build_report(f: Deps, uow: UnitOfWork, request: FabricationRequest, policy: 
     risks += integrations.risks(found_integrations, template)
     existing = uow.nodes.get(template.id)
     if existing is not None and existing.yields_to(organ=False):
-        risks.append(Risk("replaces_example", "warning", f"{template.id} is an example loaded at start-up and still an "
-                          "untouched draft: creating this template replaces it", "id"))
+        risks.append(replaces_example(template.id, "creating this template"))
     elif existing is not None:
         risks.append(Risk("conflict", "blocking", f"node {template.id} already exists; a new version needs a new id "
                           "(….v2)", "id"))

@@ -20,6 +20,7 @@ from ..domain.errors import BadInput, FactoryError, Forbidden, NotFound
 from ..domain.lifecycle import State, allowed_actions
 from ..domain.reasons import WHY_FIELD, Why
 from ..domain.references import template_gates
+from ..domain.report import replaces_example
 from ..domain.shapes import parse_organ
 from ..domain.templates import NodeTemplate, OrganTemplate
 from ..organs.graph import GraphReport, Member, validate
@@ -138,9 +139,7 @@ def _dry_run(f: Deps, actor: Actor, organ: OrganTemplate) -> OrganBuilt:
         replaces = lifecycle.claim_id(uow, organ.id, organ=True)
         report, graph = _report(f, uow, organ)
     if replaces is not None:
-        report["risks"].append({"code": "replaces_example", "severity": "warning", "field": "id",
-                                "message": f"{organ.id} is an example loaded at start-up and still an untouched "
-                                           "draft: building this organ replaces it"})
+        report["risks"].append(replaces_example(organ.id, "building this organ").to_dict())
     _refuse_blocking(graph, report)
     return OrganBuilt(organ_id=None, state="dry_run", report=report)
 
