@@ -22,6 +22,8 @@ from support import auth, make_settings
 NODE = "analysis.reverse.v7"
 TEMPLATE = {"id": NODE, "version": "0.7.0", "analysis_type": "reverse"}
 WAIT_S = 10.0  # the longest any test waits for something on a stream
+# the writes these tests make; the supervisor's analysis.verdict for the new canary may come between them
+WRITES = {"types": "node.,capability."}
 
 
 @dataclass
@@ -129,19 +131,19 @@ def test_last_event_id_replays_what_was_missed(live):
     # while nobody listens
     create_and_approve(live)
     set_capability(live, "factory_script", "locked")
-    with stream(live, headers={"Last-Event-ID": seen["id"]}) as s:
+    with stream(live, params=WRITES, headers={"Last-Event-ID": seen["id"]}) as s:
         missed = [s.next_event() for _ in range(3)]
         set_capability(live, "factory_script", "experimental")  # and then it follows live
         after = s.next_event()
     assert [m["event"] for m in missed] == ["node.created", "node.transition", "capability.changed"]
     ids = [int(m["id"]) for m in missed] + [int(after["id"])]
-    assert ids == list(range(int(seen["id"]) + 1, int(seen["id"]) + 5))
+    assert int(seen["id"]) < ids[0] < ids[1] < ids[2] < ids[3]
     assert after["event"] == "capability.changed" and after["data"]["data"]["to"] == "experimental"
 
     # the query parameter does the same; the header wins over it
-    with stream(live, params={"last_event_id": ids[1]}) as s:
+    with stream(live, params={**WRITES, "last_event_id": ids[1]}) as s:
         assert [int(s.next_event()["id"]) for _ in range(2)] == ids[2:]
-    with stream(live, params={"last_event_id": 0}, headers={"Last-Event-ID": str(ids[2])}) as s:
+    with stream(live, params={**WRITES, "last_event_id": 0}, headers={"Last-Event-ID": str(ids[2])}) as s:
         assert int(s.next_event()["id"]) == ids[3]
 
 
@@ -153,7 +155,7 @@ def test_a_client_resumes_on_another_replica_and_follows_its_writes_there(live, 
     set_capability(live, "factory_script", "locked")
     other = build_services(make_settings(tmp_path, live.factory.settings.database_url, replica="replica-b"))
     try:
-        with serving(other) as b, stream(b, headers={"Last-Event-ID": seen["id"]}) as s:
+        with serving(other) as b, stream(b, params=WRITES, headers={"Last-Event-ID": seen["id"]}) as s:
             missed = [s.next_event() for _ in range(3)]  # from the event log: b has published none of them
             set_capability(live, "factory_script", "experimental")  # made on the first replica ...
             after = s.next_event()  # ... followed live on the other
@@ -161,9 +163,9 @@ def test_a_client_resumes_on_another_replica_and_follows_its_writes_there(live, 
         other.db.dispose()
     assert [m["event"] for m in missed] == ["node.created", "node.transition", "capability.changed"]
     ids = [int(m["id"]) for m in missed] + [int(after["id"])]
-    assert ids == list(range(int(seen["id"]) + 1, int(seen["id"]) + 5))
+    assert int(seen["id"]) < ids[0] < ids[1] < ids[2] < ids[3]
     assert after["event"] == "capability.changed" and after["data"]["data"]["to"] == "experimental"
-    assert live.factory.bus.recent[-1][0] == ids[-1]  # the same id on both replicas
+    assert ids[-1] in [i for i, *_ in live.factory.bus.recent]  # the same id on both replicas
 
 
 def test_a_replay_says_which_events_are_no_longer_kept(live, monkeypatch):
