@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from neira_factory.domain.actors import SYSTEM  # noqa: E402
-from neira_factory.domain.capabilities import FACTORY_NODE_PREFIX  # noqa: E402
 from neira_factory.runtime.measures import VersionStats  # noqa: E402
 from neira_factory.services import introspection  # noqa: E402
 from neira_factory.services.authorizer import safe_mode_on  # noqa: E402
@@ -65,9 +64,8 @@ def seed(f, n: int) -> None:
 def baseline(f) -> dict:
     with f.read() as uow:
         f.auth.authorize(uow, SYSTEM, "introspection.read")
-        return {"nodes": uow.nodes.count_by_state(exclude_kind="organ", exclude_prefix=FACTORY_NODE_PREFIX),
-                "organs": uow.nodes.count_by_state(kind="organ"),
-                "modules": uow.nodes.count_by_state(prefix=FACTORY_NODE_PREFIX),
+        return {"nodes": uow.nodes.count_by_state("node"), "organs": uow.nodes.count_by_state("organ"),
+                "modules": uow.nodes.count_by_state("module"),
                 "gates": uow.capabilities.all(), "safe_mode": safe_mode_on(uow)}
 
 

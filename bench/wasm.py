@@ -27,7 +27,8 @@ engine; the same through `Linker.instantiate` (imports resolved each time); and 
 fuel, limits and WASI (the backend's engine config) + instantiate, the part of a backend call
 before the module runs, on the on-demand engine and in the pool engine's slots.
 
-Each measure: a warm-up, then `--repeats` runs of `--iterations` calls; the median run counts.
+Each measure: a warm-up, then `--repeats` runs of `--iterations` calls; the median run counts. The backend
+call and the raw call take their runs in turn, so that the machine's other load weighs on both alike.
 Prints µs per call for each line, then the ratio (backend / raw call, echo) last.
 
 Run: `.venv/bin/python bench/wasm.py [--iterations N] [--repeats R] [--modules DIR]`
@@ -53,7 +54,7 @@ import wasmtime
 
 from neira_factory.backends.base import ExecContext
 from neira_factory.backends.wasm import WasmBackend
-from neira_factory.backends.wasm_runtime import Capture, runtime, wasi_config
+from neira_factory.backends.wasm_runtime import runtime, wasi_config
 from neira_factory.domain.templates import NodeTemplate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,6 @@ WORKLOADS = [
 
 def build(out: Path) -> Path:
     subprocess.run([str(ROOT / "scripts" / "build_wasm.sh"), str(out)], check=True)
-    os.environ.setdefault("NEIRA_WASM_PATH", str(out))  # module files must lie in a module directory
     return out
 
 
@@ -81,6 +81,23 @@ def measure(fn: Callable[[], Any], iterations: int, repeats: int, warmup: int) -
             fn()
         runs.append((time.perf_counter() - started) / iterations * 1e6)
     return statistics.median(runs)
+
+
+def measure_pair(a: Callable[[], Any], b: Callable[[], Any], iterations: int, repeats: int,
+                 warmup: int) -> tuple[float, float]:
+    """µs per call of `a` and of `b`: their runs of `iterations` calls taken in turn (a, b, a, b, …), so that
+    the machine's other load weighs on both alike; the median run of each, after `warmup` calls of each."""
+    runs: tuple[list[float], list[float]] = ([], [])
+    for fn in (a, b):
+        for _ in range(warmup):
+            fn()
+    for _ in range(repeats):
+        for fn, out in zip((a, b), runs):
+            started = time.perf_counter()
+            for _ in range(iterations):
+                fn()
+            out.append((time.perf_counter() - started) / iterations * 1e6)
+    return statistics.median(runs[0]), statistics.median(runs[1])
 
 
 class Raw:
@@ -126,7 +143,7 @@ def sandboxed_instance(engine: wasmtime.Engine, pre: wasmtime.InstancePre) -> Ca
         store = wasmtime.Store(engine)
         store.set_fuel(10_000_000)
         store.set_limits(memory_size=64 * 2**20)
-        store.set_wasi(wasi_config(b"", Capture(1024), Capture(1024)))
+        store.set_wasi(wasi_config(b""))
         store.set_epoch_deadline(1000)
         pre.instantiate(store).exports(store)["_initialize"](store)
         store.close()
@@ -147,7 +164,8 @@ def main() -> int:
     parser.add_argument("--modules", type=Path, help="a build_wasm.sh output dir (default: build into a temp dir)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="neira-wasm-bench-") as tmp:
-        modules = args.modules or build(Path(tmp))
+        modules = (args.modules or build(Path(tmp))).resolve()
+        os.environ.setdefault("NEIRA_WASM_PATH", str(modules))  # module files must lie in a module directory
         backend = WasmBackend()
         print(f"wasmtime-py {importlib.metadata.version('wasmtime')}, "
               f"{args.repeats} runs of {args.iterations} calls (median run), epoch tick {runtime().ticker.tick_ms} ms")
@@ -169,8 +187,7 @@ def main() -> int:
                     raise AssertionError(name)
 
             n, r, w = args.iterations, args.repeats, args.warmup
-            us_backend = measure(through_backend, n, r, w)
-            us_raw = measure(raw_call, n, r, w)
+            us_backend, us_raw = measure_pair(through_backend, raw_call, n, r, w)
             ratios[name] = us_backend / us_raw
             print(f"{name:10} backend call (fresh instance) {us_backend:9.1f} µs   raw call (instance reused) "
                   f"{us_raw:8.1f} µs   overhead {us_backend - us_raw:8.1f} µs   ratio {ratios[name]:5.2f}x")

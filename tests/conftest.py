@@ -96,6 +96,16 @@ def factory(tmp_path):
 
 
 @pytest.fixture
+def store_factory(db_url, tmp_path):
+    """A factory on the store under test (`db_url`: SQLite, then PostgreSQL)."""
+    from neira_factory.services.bootstrap import build_services
+
+    f = build_services(make_settings(tmp_path, db_url))
+    yield f
+    f.db.dispose()
+
+
+@pytest.fixture
 def client(factory):
     """An HTTP client on the real app (in-process ASGI) over the `factory` fixture."""
     from fastapi.testclient import TestClient

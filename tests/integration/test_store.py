@@ -1,6 +1,5 @@
 """The store on SQLite and on a real PostgreSQL: migrations, transitions racing, audit atomicity and tamper checks."""
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -9,22 +8,12 @@ from neira_factory.domain.actors import Actor
 from neira_factory.domain.errors import Conflict, FactoryError
 from neira_factory.services import audit, fabricate, lifecycle
 from neira_factory.services.audit import AuditProblem
-from neira_factory.services.bootstrap import build_services
 from neira_factory.store.tables import metadata
-
-from support import make_settings
 
 WRITER = Actor("writer", "write")
 ADMIN = Actor("admin", "admin")
 TEMPLATE = {"id": "analysis.reverse.v1", "version": "0.1.0", "analysis_type": "reverse",
             "examples": [{"input": {"text": "abc"}, "expected": {"text": "cba"}}]}
-
-
-@pytest.fixture
-def store_factory(db_url, tmp_path: Path):
-    f = build_services(make_settings(tmp_path, db_url))
-    yield f
-    f.db.dispose()
 
 
 def test_migrations_create_every_table_and_seed_gates(store_factory):

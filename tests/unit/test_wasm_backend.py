@@ -211,6 +211,47 @@ def test_a_module_needing_more_memory_than_the_cap_does_not_start(backend):
     assert err.kind == "limit_memory" and err.extra["error"] == "memory_minimum"
 
 
+def test_a_refusal_holds_for_its_cap_only(backend):
+    """What a call works out once per module (imports, the abi, the memory split) is kept per cap: the module
+    refused under 1 MiB still runs under 64 MiB, and the other way round."""
+    wat = returning(b'{"ok":true}', pages=40)
+    small, large = (from_wat(wat, limits={"memory_mb": mb}) for mb in (1, 64))
+    for _ in range(2):
+        assert failure(backend, small).extra["error"] == "memory_minimum"
+        assert backend.run(large, {}, context()) == {"ok": True}
+
+
+ECHO_TO_STDOUT = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "neira_alloc") (param i32) (result i32) (i32.const 4096))
+  (func (export "neira_run") (param $ptr i32) (param $len i32) (result i64)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32)) (i64.extend_i32_u (local.get $len)))))"""
+
+
+def test_calls_on_several_threads_each_keep_their_own_stdout():
+    """Six threads on a pool of four slots: calls in a slot and calls on demand, side by side."""
+    backend, t = WasmBackend(Runtime(pool_slots=4), ArtifactReader()), from_wat(ECHO_TO_STDOUT)
+    logs: dict[int, list[list[str]]] = {i: [] for i in range(6)}
+
+    def calls(i: int) -> None:
+        for n in range(25):
+            ctx = context()
+            assert backend.run(t, {"thread": i, "n": n}, ctx) == {"thread": i, "n": n}
+            logs[i].append(ctx.log)
+
+    threads = [threading.Thread(target=calls, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for i, seen in logs.items():
+        assert seen == [[f'stdout: {{"thread":{i},"n":{n}}}'] for n in range(25)]
+
+
 def test_deep_recursion_is_stopped_by_the_stack_limit(backend, modules):
     err = failure(backend, from_file(modules / "hostile" / "recurse.wasm"))
     assert err.kind == "limit" and err.extra["error"] == "stack_overflow"

@@ -85,6 +85,7 @@ from ..domain.templates import NodeTemplate
 from ..immune.integrity import IntegrityError
 from .base import ExecContext, ExecutionError
 from .wasm_allowance import MAX_TABLES, TABLE_ELEMENT_BYTES, Allowance, allowance
+from . import wasm_exports
 from .wasm_exports import ABIS, OPTIONAL, REQUIRED, SHAPES, Exports, call as call_export
 from .wasm_host import Capture, Host
 from .wasm_traps import backtrace, trap_code, trap_message
@@ -169,6 +170,27 @@ def import_findings(compiled: Compiled) -> list[Risk]:
     return risks
 
 
+def refusal(compiled: Compiled, abi: str, cap_mb: int) -> tuple[str, dict[str, Any]] | tuple[()]:
+    """Why no call of the module under this abi and memory cap may start: (what, the ExecutionError's fields); ()
+    when calls may. The same for every call, so a call works it out once per (abi, cap): `Compiled.memo`."""
+    forbidden = compiled.forbidden_imports()
+    if forbidden:
+        names = ", ".join(f"{i.module}.{i.name}" for i in forbidden[:5])
+        return (f"the module imports {names}, beyond WASI preview 1: refused",
+                {"kind": "policy", "violation": True, "error": "forbidden_import"})
+    if compiled.pre is None:
+        return (f"the module's imports cannot be linked: {compiled.link_error}",
+                {"kind": "exception", "error": "unresolved_import"})
+    problems = [r for r in abi_findings(compiled, abi) if r.severity == "blocking"]
+    if problems:
+        return problems[0].message, {"kind": "exception", "error": problems[0].code, "field": problems[0].field}
+    room = allowance(compiled, cap_mb * MIB)
+    if room.problem:
+        return (f"{room.problem[1]} (its cap is {cap_mb} MiB, memory and tables together)",
+                {"kind": "limit_memory", "error": room.problem[0], "memory_bytes": compiled.memory_min_bytes})
+    return ()
+
+
 def describe(compiled: Compiled, spec: WasmSpec) -> dict[str, Any]:
     """What the dry-run shows of a module."""
     return {"sha256": compiled.sha256, "bytes": compiled.size, "abi": spec.abi,
@@ -219,22 +241,21 @@ class Call:
         pooled = rt.pooled(compiled)
         self.slot = pooled is not None and rt.slots.acquire(blocking=False)
         self.pre = pooled if self.slot else compiled.pre
-        self.store = wasmtime.Store(rt.pool_engine if self.slot else rt.engine)
+        self.store = wasm_exports.Store(rt.pool_engine if self.slot else rt.engine)
         self.store.set_fuel(budget.fuel)
         self.store.set_limits(memory_size=budget.room.memory, table_elements=budget.room.table_elements, instances=1,
                               tables=MAX_TABLES, memories=1)
         self.host = Host(Capture(MAX_OUTPUT_BYTES + 1), Capture(MAX_STDERR_BYTES))
         self.stdout, self.stderr = self.host.stdout, self.host.stderr
         if compiled.uses_wasi:
-            self.store.set_wasi(wasi_config(stdin, self.stdout, self.stderr))
+            self.store.set_wasi(wasi_config(stdin))
         self.memory: wasmtime.Memory | None = None
         self.exports: Exports | None = None
 
     def instantiate(self) -> None:
         self.host.deadline = time.monotonic() + self.budget.timeout_ms / 1000
         self.store.set_epoch_deadline(self.rt.ticker.ticks(self.budget.timeout_ms))
-        instance = self.pre.instantiate(self.store)
-        self.exports = Exports(self.store, instance)
+        self.exports = Exports.instantiate(self.store, self.pre)
         memory = self.exports.get("memory")
         self.memory = memory if isinstance(memory, wasmtime.Memory) else None
 
@@ -246,7 +267,7 @@ class Call:
     def memory_bytes(self) -> int:
         """The memory's size and the tables' that can grow (a fixed-size table is part of the module)."""
         try:
-            total = self.memory.data_len(self.store) if self.memory is not None else 0
+            total = wasm_exports.size(self.store, self.memory) if self.memory is not None else 0
             for name in self.compiled.table_exports:
                 total += self.exports[name].size(self.store) * TABLE_ELEMENT_BYTES
             return total
@@ -283,22 +304,22 @@ class Call:
         """The payload into memory the module allocated with neira_alloc: (ptr, len)."""
         n = len(payload)
         ptr = self.invoke("neira_alloc", n) & 0xFFFFFFFF
-        size = self.memory.data_len(self.store)
+        size = wasm_exports.size(self.store, self.memory)
         if ptr == 0 or ptr + n > size:
             raise AllocationFailed(n, ptr, size)
         if n:
-            self.memory.write(self.store, payload, ptr)
+            wasm_exports.write(self.store, self.memory, payload, ptr)
         return ptr, n
 
     def read(self, packed: int) -> bytes:
         packed &= 0xFFFFFFFFFFFFFFFF
         ptr, n = packed >> 32, packed & 0xFFFFFFFF
-        size = self.memory.data_len(self.store)
+        size = wasm_exports.size(self.store, self.memory)
         if ptr + n > size:
             raise BadOutput(f"neira_run returned ptr {ptr} and length {n}, beyond the memory's {size} bytes")
         if n > MAX_OUTPUT_BYTES:
             raise BadOutput(f"the output has {n} bytes; at most {MAX_OUTPUT_BYTES}")
-        return bytes(self.memory.read(self.store, ptr, ptr + n)) if n else b""
+        return wasm_exports.read(self.store, self.memory, ptr, n) if n else b""
 
     def close(self) -> None:
         self.exports = self.memory = None
@@ -460,26 +481,13 @@ class WasmBackend:
         except CompileError as exc:
             raise ExecutionError(f"{node}: the module does not compile: {exc.reason}", kind="exception", node=node,
                                  error="invalid_module") from None
-        forbidden = compiled.forbidden_imports()
-        if forbidden:
-            names = ", ".join(f"{i.module}.{i.name}" for i in forbidden[:5])
-            raise ExecutionError(f"{node}: the module imports {names}, beyond WASI preview 1: refused",
-                                 kind="policy", node=node, violation=True, error="forbidden_import")
-        if compiled.pre is None:
-            raise ExecutionError(f"{node}: the module's imports cannot be linked: {compiled.link_error}",
-                                 kind="exception", node=node, error="unresolved_import")
-        problems = compiled.memo.get(spec.abi)
-        if problems is None:
-            problems = compiled.memo[spec.abi] = [r for r in abi_findings(compiled, spec.abi)
-                                                  if r.severity == "blocking"]
-        if problems:
-            raise ExecutionError(f"{node}: {problems[0].message}", kind="exception", node=node,
-                                 error=problems[0].code, field=problems[0].field)
+        key = ("refusal", spec.abi, limits.memory_mb)
+        refused = compiled.memo.get(key)
+        if refused is None:
+            refused = compiled.memo[key] = refusal(compiled, spec.abi, limits.memory_mb)
+        if refused:
+            raise ExecutionError(f"{node}: {refused[0]}", node=node, **refused[1])
         room = allowance(compiled, limits.memory_mb * MIB)
-        if room.problem:
-            raise ExecutionError(f"{node}: {room.problem[1]} (its cap is {limits.memory_mb} MiB, memory and tables "
-                                 f"together)", kind="limit_memory", node=node, error=room.problem[0],
-                                 memory_bytes=compiled.memory_min_bytes)
         # the caller's deadline is the node's own timeout less the way here, unless an enclosing budget is tighter
         own = timeout_ms >= limits.timeout_ms - max(DEADLINE_SLACK_MS, limits.timeout_ms / 20)
         return compiled, Budget(limits.fuel, limits.memory_mb * MIB, room, timeout_ms, own)

@@ -34,24 +34,23 @@ import binascii
 import ctypes
 import hashlib
 import os
+import queue
 import stat
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
+from wasmtime._wasi import CUSTOM_OUTPUTS, custom_call
 
 from ..config import VAR_DIR_ENV, var_dir_from_env
 from ..domain.backend_kinds import WasmSpec
 from . import wasm_binary, wasm_host
 from .wasm_binary import BinaryError, Table
-from .wasm_host import Capture
 
 WASI_MODULE = "wasi_snapshot_preview1"
 # WASI preview 1, every function (wasmtime links them all; with no preopens, env or sockets most fail)
@@ -373,6 +372,25 @@ def _linker(engine: wasmtime.Engine) -> wasmtime.Linker:
     return linker
 
 
+class Slots:
+    """The pool's instances not in use, a token each (a SimpleQueue's get and put cost a tenth of a semaphore's)."""
+
+    def __init__(self, n: int):
+        self._free: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(n):
+            self._free.put(None)
+
+    def acquire(self, blocking: bool = False) -> bool:
+        try:
+            self._free.get(block=blocking)
+        except queue.Empty:
+            return False
+        return True
+
+    def release(self) -> None:
+        self._free.put(None)
+
+
 class Runtime:
     """The process's engines (on-demand, and pooled: `pooled`), linkers, ticker and compiled modules."""
 
@@ -381,7 +399,7 @@ class Runtime:
         self.linker = _linker(self.engine)
         self.pool_engine = _pool_engine(pool_slots) if pool_slots > 0 else None
         self.pool_linker = _linker(self.pool_engine) if self.pool_engine else None
-        self.slots = threading.BoundedSemaphore(max(1, pool_slots))  # the pool's instances not in use
+        self.slots = Slots(max(1, pool_slots))
         self.ticker = EpochTicker(self.engine, tick or tick_ms(), also=(self.pool_engine,) if self.pool_engine else ())
         self.cache_size = cache_size
         self._compiled: OrderedDict[str, Compiled | CompileError] = OrderedDict()
@@ -495,19 +513,22 @@ class EpochTicker:
         up must not stop a call that has only just started."""
         return max(1, int(ms // self.tick_ms)) + self.owed()
 
-    @contextmanager
-    def running(self) -> Iterator[None]:
+    def running(self) -> EpochTicker:
+        """`with ticker.running():` the epoch advances while the block runs (the ticker is its own context
+        manager: a call pays for no generator)."""
+        return self
+
+    def __enter__(self) -> None:
         with self._cond:
             self._active += 1
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="neira-wasm-epoch", daemon=True)
                 self._thread.start()
             self._cond.notify()
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._active -= 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._active -= 1
 
     def _loop(self) -> None:
         tick_s = self.tick_ms / 1000
@@ -528,13 +549,24 @@ class EpochTicker:
 
 # -- WASI per call --------------------------------------------------------------------------------
 
-def wasi_config(stdin: bytes, stdout: Capture, stderr: Capture) -> wasmtime.WasiConfig:
+def _route(stream: str) -> int:
+    """A handle, kept for good, of wasmtime-py's custom outputs: it writes into `stream` (stdout or stderr) of the
+    call running on this thread (`wasm_host.current()`: a WASI call runs on the thread that called the module)."""
+    return CUSTOM_OUTPUTS.allocate(lambda chunk: getattr(wasm_host.current(), stream)(chunk))
+
+
+STREAMS = (_route("stdout"), _route("stderr"))
+KEEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(lambda handle: None)  # a config's end leaves STREAMS in place
+
+
+def wasi_config(stdin: bytes) -> wasmtime.WasiConfig:
     """No preopened directories, no environment, no arguments (WasiConfig's defaults), stdin from
-    bytes (empty: end of file at once), stdout and stderr into the captures (`wasm_host.fd_write`
-    writes there itself; these catch a write by any other call)."""
+    bytes (empty: end of file at once), stdout and stderr into the running call's captures (`wasm_host.fd_write`
+    writes there itself; these catch a write by any other call). The two outputs are the same process-wide
+    routes for every config (`STREAMS`), so a call allocates no callback of its own."""
     config = wasmtime.WasiConfig()
-    config.stdout_custom = stdout
-    config.stderr_custom = stderr
+    ffi.wasi_config_set_stdout_custom(config.ptr(), custom_call, STREAMS[0], KEEP)
+    ffi.wasi_config_set_stderr_custom(config.ptr(), custom_call, STREAMS[1], KEEP)
     if stdin:
         _stdin_bytes(config, stdin)
     return config

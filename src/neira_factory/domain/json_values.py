@@ -43,6 +43,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # json.loads given a keyword builds one per call
+
+
 def parse(raw: bytes | str, root: str) -> Any:
     """The JSON value of `raw`; NotJSON when it is not UTF-8, not JSON, or holds what `problem` refuses."""
     if isinstance(raw, bytes):
@@ -52,7 +55,9 @@ def parse(raw: bytes | str, root: str) -> Any:
             raise NotJSON(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})", root,
                           exc.start) from None
     try:
-        value = json.loads(raw, parse_constant=_no_constant)
+        if raw.startswith("\ufeff"):  # what json.loads refuses before it decodes
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+        value = _DECODER.decode(raw)
     except json.JSONDecodeError as exc:
         raise NotJSON(f"malformed JSON at character {exc.pos}: {exc.msg}", root, exc.pos) from None
     except RecursionError:

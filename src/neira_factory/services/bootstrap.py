@@ -13,7 +13,7 @@ from ..backends.catalog import build_backends
 from ..backends.memory_access import MemoryAccess
 from ..config import Settings
 from ..domain.actors import SYSTEM
-from ..domain.capabilities import DEFAULT_GATES, FACTORY_NODE_PREFIX, GateState
+from ..domain.capabilities import DEFAULT_GATES, GateState
 from ..domain.events import Event
 from ..domain.lifecycle import LIVE
 from ..immune.seal import AuditSeal
@@ -185,7 +185,7 @@ def _count_active(read: Read) -> float:
     """For the gauge: NaN while the database cannot answer, so /metrics still serves everything else."""
     try:
         with read() as uow:
-            counts = uow.nodes.count_by_state(exclude_kind="organ", exclude_prefix=FACTORY_NODE_PREFIX)
+            counts = uow.nodes.count_by_state("node")  # neither organs nor the factory's own modules
     except SQLAlchemyError:
         return float("nan")
     return float(sum(counts.get(s.value, 0) for s in LIVE))

@@ -1,8 +1,9 @@
 """Keeps this replica's SelectorIndex in step with the database.
 
-The index lives in memory; the database is the truth. Before a decision, one
-aggregate query tells whether any node was added or moved (by this replica or
-another); only the changed rows are then reloaded.
+The index lives in memory; the database is the truth. Before a decision, the
+registry's mark (one row, bumped by a trigger with every node write) tells
+whether any node was added or moved (by this replica or another); only the
+changed rows are then reloaded.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class SelectorSync:
         self.db = db
         self.index = SelectorIndex()
         self._known: dict[str, int] = {}
-        self._mark: tuple[int, int] | None = None
+        self._mark: int | None = None
         self._lock = threading.Lock()
 
     def refresh(self, uow: UnitOfWork) -> None:

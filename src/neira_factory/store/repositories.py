@@ -102,27 +102,20 @@ class NodeRepository:
     def all(self) -> list[Node]:
         return [_node(r) for r in self.conn.execute(select(t.nodes))]
 
-    def version_mark(self) -> tuple[int, int]:
-        """(how many nodes, the sum of their row versions): it changes whenever a node is added or moved."""
-        count, total = self.conn.execute(select(func.count(), func.coalesce(func.sum(t.nodes.c.row_version), 0))).one()
-        return count, total
+    def version_mark(self) -> int:
+        """The registry's mark: it goes up with every committed write to a node, on any replica (revision 0011's
+        triggers), and reading it reads one row, however many nodes there are."""
+        return self.conn.execute(select(t.registry_mark.c.version).where(t.registry_mark.c.id == 1)).scalar_one()
 
     def row_versions(self) -> dict[str, int]:
         """Every node's id and row version."""
         return {node_id: version for node_id, version in self.conn.execute(select(t.nodes.c.id, t.nodes.c.row_version))}
 
-    def count_by_state(self, *, kind: str | None = None, exclude_kind: str | None = None,
-                       prefix: str | None = None, exclude_prefix: str | None = None) -> dict[str, int]:
-        q = select(t.nodes.c.state, func.count())
-        if kind is not None:
-            q = q.where(t.nodes.c.kind == kind)
-        if exclude_kind is not None:
-            q = q.where(t.nodes.c.kind != exclude_kind)
-        if prefix is not None:
-            q = q.where(t.nodes.c.id.startswith(prefix, autoescape=True))
-        if exclude_prefix is not None:
-            q = q.where(~t.nodes.c.id.startswith(exclude_prefix, autoescape=True))
-        return {state: n for state, n in self.conn.execute(q.group_by(t.nodes.c.state))}
+    def count_by_state(self, group: str) -> dict[str, int]:
+        """How many nodes of a group (`node`, `organ`, `module`: the factory's own) are in each state, as the
+        triggers on `nodes` keep them (revision 0011): a few rows read, however many nodes there are."""
+        c = t.node_counts.c
+        return {state: n for state, n in self.conn.execute(select(c.state, c.n).where(c.grp == group, c.n > 0))}
 
     def move(self, record: Node, to_state: State | str, *, prev_state: State | str | None) -> Node | None:
         """Conditional update on (state, row_version): None when someone else moved it first."""

@@ -27,6 +27,21 @@ nodes = Table(
     Index("ix_nodes_created_at_id", "created_at", "id"),  # a page of the node list, newest first (0010)
 )
 
+registry_mark = Table(  # one row (id 1): its version goes up with every write to nodes (triggers, revision 0011)
+    "registry_mark",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+node_counts = Table(  # nodes by introspection's group (node, organ, module) and state (triggers, revision 0011)
+    "node_counts",
+    metadata,
+    Column("grp", String(16), primary_key=True),
+    Column("state", String(20), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
 transitions = Table(
     "transitions",
     metadata,
