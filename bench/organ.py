@@ -19,7 +19,8 @@ The baseline: the same three implementations called in sequence in this process
 next), on the same messages. Every message is distinct (its text and its key), and every output
 of every timed run is checked to equal the direct one's.
 
-Each side: a warm-up, then `--repeats` runs of `--messages` messages; the median run counts.
+Each side: a warm-up, then `--repeats` runs of `--messages` messages, the sides taking turns run by run; the
+median run counts.
 Prints messages/s and µs per message for the three, the overhead per message, where it goes
 (the cost of one worker hop of the watchdog, and a cProfile over `--profile` messages of the
 routed path and of `organs.run`, the watchdog's workers included: time by stage, and the top functions), the statistics the traffic left (the organ's
@@ -114,25 +115,29 @@ def callers(f: Any, ctx: Any) -> dict[str, Callable[[dict[str, Any], str], Any]]
             "direct": direct}
 
 
-def timed(call: Callable[[dict[str, Any], str], Any], sent: list[tuple[dict[str, Any], str]],
-          expected: list[Any], repeats: int, warmup: int, label: str) -> float:
-    """Median over `repeats` runs of messages/s; every output of every run checked against `expected`."""
-    for i in range(warmup):
-        data, key = sent[i % len(sent)]
-        call(data, f"warm-{key}")
-    runs = []
+def timed(calls: dict[str, Callable[[dict[str, Any], str], Any]], sent: list[tuple[dict[str, Any], str]],
+          expected: list[Any], repeats: int, warmup: int) -> dict[str, float]:
+    """name → median over `repeats` runs of messages/s. The sides take turns, one run each per round, so that
+    a machine that gets busier or quieter meanwhile weighs on all of them alike; every output of every run is
+    checked against `expected`."""
+    for call in calls.values():
+        for i in range(warmup):
+            data, key = sent[i % len(sent)]
+            call(data, f"warm-{key}")
+    runs: dict[str, list[float]] = {name: [] for name in calls}
     for r in range(repeats):
-        outputs = [None] * len(sent)
-        begin = time.perf_counter()
-        for i, (data, key) in enumerate(sent):
-            outputs[i] = call(data, key)
-        runs.append(len(sent) / (time.perf_counter() - begin))
-        wrong = [i for i, (got, want) in enumerate(zip(outputs, expected)) if got != want]
-        if wrong:
-            i = wrong[0]
-            raise SystemExit(f"{label}, run {r}: {len(wrong)} outputs differ from the direct ones; first, "
-                             f"message {i} {sent[i][0]!r}: {outputs[i]!r} != {expected[i]!r}")
-    return statistics.median(runs)
+        for name, call in calls.items():
+            outputs = [None] * len(sent)
+            begin = time.perf_counter()
+            for i, (data, key) in enumerate(sent):
+                outputs[i] = call(data, key)
+            runs[name].append(len(sent) / (time.perf_counter() - begin))
+            wrong = [i for i, (got, want) in enumerate(zip(outputs, expected)) if got != want]
+            if wrong:
+                i = wrong[0]
+                raise SystemExit(f"{name}, run {r}: {len(wrong)} outputs differ from the direct ones; first, "
+                                 f"message {i} {sent[i][0]!r}: {outputs[i]!r} != {expected[i]!r}")
+    return {name: statistics.median(rates) for name, rates in runs.items()}
 
 
 # ---- where the difference goes ----------------------------------------------------------------------
@@ -157,7 +162,7 @@ ROUTED_STAGES = [  # (label, module file suffix, function name): cumulative time
     ("    on the worker: the organ's run (OrganBackend.run)", "backends/organ.py", "run"),
     ("      a node on the organ's worker (run_member), ×3", "services/execution.py", "run_member"),
     ("        its budget checked (run_cooperative), ×3", "runtime/watchdog.py", "run_cooperative"),
-    ("        output checks: size, plain JSON (serialized_size), ×4", "domain/json_values.py", "serialized_size"),
+    ("        output checks: size, plain JSON (serialized_size), ×3", "domain/json_values.py", "serialized_size"),
     ("    Call set-up: budget, context (__post_init__), ×4", "services/execution.py", "__post_init__"),
     ("    counting: statistics + metrics (count), ×4", "services/execution.py", "count"),
     ("      statistics (stats.record)", "runtime/stats.py", "record"),
@@ -258,11 +263,9 @@ def main() -> None:
             labels = {"routed": "organ, routed: invoke(\"organ.bench\")",
                       "run": "organ, direct: organs.run()",
                       "direct": "the three impls in sequence"}
-            rates = {}
-            for name in ("routed", "run", "direct"):
-                rates[name] = timed(call[name], sent, expected, args.repeats, args.warmup, labels[name])
-                print(f"{labels[name]:<38} {rates[name]:10.1f} messages/s  {1e6 / rates[name]:8.2f} µs/message",
-                      flush=True)
+            rates = timed(call, sent, expected, args.repeats, args.warmup)
+            for name, rate in rates.items():
+                print(f"{labels[name]:<38} {rate:10.1f} messages/s  {1e6 / rate:8.2f} µs/message", flush=True)
 
             per = {k: 1e6 / v for k, v in rates.items()}
             print(f"overhead per message: routed {per['routed'] - per['direct']:.2f} µs, "

@@ -7,8 +7,6 @@ import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +31,13 @@ class BackendLoad:
         self._busy: Counter[str] = Counter()
         self._last_error: dict[str, LastError] = {}
 
-    def queue(self, backend: str) -> Ticket:
-        """A call of `backend` handed to the watchdog: waiting until its `running` block begins."""
-        with self._lock:
-            self._queued[backend] += 1
-        return Ticket(self, backend)
+    def queue(self, backend: str, *, waiting: bool = True) -> Ticket:
+        """A call of `backend` handed to the watchdog: waiting until its `running` block begins (unless it is
+        not `waiting`: an organ's node, run on its organ's worker)."""
+        if waiting:
+            with self._lock:
+                self._queued[backend] += 1
+        return Ticket(self, backend, waiting)
 
     def failed(self, backend: str, kind: str, node: str, message: str) -> None:
         with self._lock:
@@ -62,28 +62,32 @@ class Ticket:
     """One call's place in its backend's counts: queued until `running`, busy inside it, gone after `close`.
     The moves happen under the load's lock, so a waiter giving up as its worker begins counts once."""
 
-    def __init__(self, load: BackendLoad, backend: str):
+    def __init__(self, load: BackendLoad, backend: str, waiting: bool = True):
         self._load = load
         self._backend = backend
-        self._waiting = True
+        self._waiting = waiting
 
     def _leave_queue(self) -> None:  # under the lock
         if self._waiting:
             self._waiting = False
             self._load._queued[self._backend] -= 1
 
-    @contextmanager
-    def running(self) -> Iterator[None]:
+    def running(self) -> Ticket:
+        """`with ticket.running():` the call is busy inside the block."""
+        return self
+
+    def __enter__(self) -> None:
         with self._load._lock:
             self._leave_queue()
             self._load._busy[self._backend] += 1
-        try:
-            yield
-        finally:
-            with self._load._lock:
-                self._load._busy[self._backend] -= 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._load._lock:
+            self._load._busy[self._backend] -= 1
 
     def close(self) -> None:
-        """The call is over; one that never began (no free worker) leaves the queue here."""
-        with self._load._lock:
-            self._leave_queue()
+        """The call is over; one that never began (no free worker) leaves the queue here. (`_waiting` only ever
+        turns false, under the lock: one seen false needs no lock.)"""
+        if self._waiting:
+            with self._load._lock:
+                self._leave_queue()

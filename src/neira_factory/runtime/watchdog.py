@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from ..backends import ExecutionError
 
@@ -37,8 +36,7 @@ REPEATED_WITHIN_S = 60.0  # … within this many seconds quarantine it
 QUEUE_POLL_S = 0.05  # how often a waiter on the event loop looks whether its queued call has begun
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):  # a tuple: made for every call
     soft_s: float
     hard_s: float
 
@@ -103,8 +101,9 @@ class Watchdog:
         """For a backend that stops itself at its deadline: run here, report soft overruns."""
         started = time.monotonic()
         try:
-            with self._hard_timeouts_counted(node_id):
-                return fn()
+            return fn()
+        except ExecutionError as exc:
+            raise self._counted(exc, node_id)
         finally:
             if time.monotonic() - started > budget.soft_s:
                 self.on_timeout("soft", node_id)
@@ -112,15 +111,21 @@ class Watchdog:
     def run_cooperative(self, fn: Callable[[], T], node_id: str, budget: Budget) -> T:
         """For in-process code on a worker that is already guarded (an organ's): run here; a call that
         returns past its hard budget fails with kind `timeout` (a hard timeout), past its soft one is reported."""
-        started = time.monotonic()
         me = threading.get_ident()
-        outer = self._inner.get(me)
-        self._inner[me] = node_id  # if the enclosing call is abandoned while this runs, this node is charged
+        inner = self._inner
+        outer = inner.get(me)
+        inner[me] = node_id  # if the enclosing call is abandoned while this runs, this node is charged
+        started = time.monotonic()
         try:
-            result = self.run_inline(fn, node_id, budget)
+            result = fn()
+        except ExecutionError as exc:
+            raise self._counted(exc, node_id)
         finally:
-            self._inner[me] = outer
-        if time.monotonic() - started > budget.hard_s:
+            inner[me] = outer
+            took = time.monotonic() - started
+            if took > budget.soft_s:
+                self.on_timeout("soft", node_id)
+        if took > budget.hard_s:
             self.on_timeout("hard", node_id)
             raise ExecutionError(f"{node_id} ran past its hard timeout of {budget.hard_ms} ms", kind="timeout",
                                  node=node_id, limit_ms=budget.hard_ms)
@@ -129,17 +134,25 @@ class Watchdog:
     def run_abandonable(self, fn: Callable[[], T], node_id: str, budget: Budget, *, nested: bool = False) -> T:
         """For in-process code, or an organ with its nodes: run on a worker; at the hard timeout stop waiting
         and fail. `nested` calls (inside a budget already: a dry-run's examples) use their own pool, so callers
-        filling one pool can never wait for themselves."""
+        filling one pool can never wait for themselves. A call done within its soft budget of being handed over
+        (most are) is waited for once; only a slower one looks at when its worker began."""
         job = _Job(fn)
         future = (self._nested if nested else self._pool).submit(self._tracked, job)
-        if not job.began.wait(budget.hard_s) and future.cancel():
+        try:
+            return future.result(timeout=budget.soft_s)  # less than its soft budget since it began
+        except FutureTimeout:
+            if future.done():  # the node itself raised TimeoutError: its failure, not our deadline
+                raise
+        except ExecutionError as exc:
+            raise self._counted(exc, node_id)
+        if not job.began(max(0.0, job.queued + budget.hard_s - time.monotonic())) and future.cancel():
             raise self._no_worker(node_id, budget)
-        job.began.wait()  # it began as the wait ran out (cancel refuses a running call)
+        job.began()  # it began as the wait ran out (cancel refuses a running call)
         with self._hard_timeouts_counted(node_id):
             try:
                 return future.result(timeout=max(0.0, job.started + budget.soft_s - time.monotonic()))
             except FutureTimeout:
-                if future.done():  # the node itself raised TimeoutError: its failure, not our deadline
+                if future.done():
                     raise
                 self.on_timeout("soft", node_id)
             try:
@@ -156,9 +169,13 @@ class Watchdog:
         try:
             yield
         except ExecutionError as exc:
-            if exc.kind == "timeout":
-                self.on_timeout("hard", node_id)
-            raise
+            raise self._counted(exc, node_id)
+
+    def _counted(self, exc: ExecutionError, node_id: str) -> ExecutionError:
+        """`exc`, counted as a hard timeout of `node_id` when it is a `timeout`: to be raised again."""
+        if exc.kind == "timeout":
+            self.on_timeout("hard", node_id)
+        return exc
 
     def _charged_inside(self, job: "_Job") -> str | None:
         """The node an abandoned call was running cooperatively (an organ's member that never came back): it is
@@ -202,13 +219,21 @@ class _Job(Generic[T]):
         self.queued = time.monotonic()
         self.started: float | None = None
         self.thread: int | None = None
-        self.began = threading.Event()
+        self._begun = threading.Lock()  # held until a worker begins the call (lighter than an Event)
+        self._begun.acquire()
 
     def __call__(self) -> T:
         self.thread = threading.get_ident()
         self.started = time.monotonic()
-        self.began.set()
+        self._begun.release()
         return self.fn()
+
+    def began(self, timeout: float | None = None) -> bool:
+        """Whether a worker has begun the call, waiting for it up to `timeout` seconds (None: until it has)."""
+        if self._begun.acquire(timeout=-1 if timeout is None else timeout):
+            self._begun.release()  # so that a later wait sees it too
+            return True
+        return False
 
 
 class HardTimeouts:

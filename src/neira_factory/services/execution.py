@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from ..backends import Backends, ExecContext, ExecutionError, ResolvedNode
@@ -52,9 +52,16 @@ class Deps:
     cached_policy_state: CachedPolicyState
     immune: immune.Deps
     children: dict[tuple[str, ...], tuple[Any, Any]] = field(default_factory=dict, compare=False)  # metric series
+    plans: dict[int, MemberPlan] = field(default_factory=dict, compare=False)  # id(ResolvedNode) -> its plan
+
+    @cached_property
+    def member(self) -> Callable[[ResolvedNode, Any, ExecContext], Any]:
+        """How an organ run with these deps runs each of its nodes (`run_member`), made once."""
+        return partial(run_member, self)
 
 
 Template = NodeTemplate | OrganTemplate
+PLANS = 10_000  # member plans kept (all dropped past it: the next runs make them again)
 Resolve = Callable[[str], ResolvedNode | None]
 
 
@@ -81,6 +88,27 @@ class Served:
 
 
 @dataclass(frozen=True)
+class MemberPlan:
+    """What counting and checking an organ's member needs that does not change while it stays resolved: made
+    once per resolved version (a changed node is resolved anew, a new object, and gets a new plan)."""
+
+    member: ResolvedNode
+    served: Served
+    cap: int  # its output cap (Backends.output_cap)
+
+
+def member_plan(f: Deps, member: ResolvedNode) -> MemberPlan:
+    plan = f.plans.get(id(member))
+    if plan is None or plan.member is not member:  # the id of one that is gone may be reused: never its plan
+        if len(f.plans) >= PLANS:
+            f.plans.clear()
+        template = member.template
+        plan = f.plans[id(member)] = MemberPlan(member, Served(template.id, member.state, template.route_name,
+                                                               template.version), f.backends.output_cap(template))
+    return plan
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who a call runs for and what it shares: the actor, how its policy actions are checked (a memory node's
     reads and writes), and a dry-run's throwaway state."""
@@ -93,10 +121,6 @@ class Caller:
     def of(cls, policy: PolicyEngine, actor: Actor, state: PolicyState) -> Caller:
         """`actor` under `state`: each action it takes is decided by the policy engine (Forbidden if not)."""
         return cls(actor, lambda action: policy.decide(actor, action, state).enforce())
-
-    @classmethod
-    def inherited(cls, ctx: ExecContext) -> Caller:
-        return cls(ctx.actor, ctx.permit, ctx.scratch)
 
 
 @dataclass
@@ -111,7 +135,8 @@ class Call:
     cap_s: float | None = None  # what is left of an enclosing organ's budget
     resolve: Resolve | None = None  # how linked nodes and members are found; default: the runtime's cache
     live: bool = True  # not a dry-run: errors are counted and the immune system reacts (members inherit it)
-    caller: Caller | None = None  # who it runs for (members inherit it); None: the factory itself
+    caller: Caller | ExecContext | None = None  # who it runs for (a member: its organ's context); None: the factory
+    member: bool = False  # an organ's node, begun on its organ's worker: never queued for one
 
     def __post_init__(self) -> None:
         self.backend = self.f.backends.get(self.template.backend or "adapter")
@@ -120,13 +145,14 @@ class Call:
                                           deadline=time.monotonic() + self.budget.hard_s)
         if self.resolve is not None:
             self.ctx.resolve = self.resolve
-        self.ctx.closed = self.f.cached_policy_state().closed
+        self.ctx.closed = self.f.cached_policy_state().closed  # read per call: a gate closed mid-organ stops the rest
         self.ctx.live = self.live
         if self.caller is not None:
             self.ctx.actor, self.ctx.permit, self.ctx.scratch = self.caller.actor, self.caller.permit, self.caller.scratch
-        self.ctx.member = partial(run_member, self.f)
+        self.ctx.member = self.f.member
         self.started = time.perf_counter()
-        self.ticket = self.f.load.queue(self.backend.name)  # queued until a worker runs it
+        # queued until a worker runs it (a member is on its organ's worker already)
+        self.ticket = self.f.load.queue(self.backend.name, waiting=not self.member)
 
     def run(self) -> Any:
         # the budget counts from when the node starts (time spent waiting for a worker is the waiter's to bound)
@@ -149,13 +175,13 @@ class Call:
 
 def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effects: bool,
             cap_s: float | None = None, resolve: Resolve | None = None, live: bool = True,
-            caller: Caller | None = None, member: bool = False) -> tuple[Outcome, str, dict[str, int]]:
+            caller: Caller | ExecContext | None = None, member: bool = False) -> tuple[Outcome, str, dict[str, int]]:
     """Run a template under its watchdog budget, here (a sandbox) or on an abandonable worker (an organ
     and all its nodes on one). An organ's `member` runs on its organ's worker: a sandbox stops itself at its
     deadline, other code is checked against its budget when it returns. Never raises for the node's own
     failures. A dry-run's examples are not `live`: their errors are not counted and the immune system does
     not react to them."""
-    call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live, caller)
+    call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live, caller, member)
     if member:  # on its organ's worker, under its organ's deadline: a sandbox stops itself, the rest is checked
         run = f.watchdog.run_inline if call.backend.interruptible else f.watchdog.run_cooperative
     elif call.backend.interruptible and not isinstance(template, OrganTemplate):
@@ -205,16 +231,20 @@ def count(f: Deps, served: Served, backend: str, outcome: Outcome, usage: dict[s
 
 def run_member(f: Deps, member: ResolvedNode, data: Any, ctx: ExecContext) -> Any:
     """One node of an organ: under its own watchdog, within the organ's remaining time; counted as
-    that node's traffic when the organ runs for real."""
+    that node's traffic when the organ runs for real. Its output, checked by its own run, is marked checked in
+    the organ's context (`ExecContext.checked`): the organ's answer, when it is that very output, is not measured
+    again."""
     template = member.template
+    plan = member_plan(f, member)
     left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
     outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
                                       cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000,
-                                      resolve=ctx.resolve, live=ctx.live, caller=Caller.inherited(ctx), member=True)
+                                      resolve=ctx.resolve, live=ctx.live, caller=ctx, member=True)
     if ctx.side_effects:
-        count(f, Served(template.id, member.state, template.route_name, template.version), backend, outcome, usage)
+        count(f, plan.served, backend, outcome, usage)
     if outcome.error is not None:
         raise outcome.error
+    ctx.checked = (outcome.output, plan.cap)
     return outcome.output
 
 
