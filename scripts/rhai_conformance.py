@@ -15,6 +15,9 @@ import sys
 from collections import defaultdict
 
 from neira_factory.rhai import Engine, RhaiError, Scope
+from neira_factory.rhai.options import LanguageOptions
+
+OPTIONS = set(LanguageOptions.__dataclass_fields__)
 
 DEBUG_DEFAULTS = {"max_call_levels": 8, "max_expr_depth": 32, "max_function_expr_depth": 16}
 RESULT_TYPES = {
@@ -26,6 +29,7 @@ RESULT_TYPES = {
     "unit": lambda v: v is None,
     "array": lambda v: type(v) is list,
     "map": lambda v: type(v) is dict,
+    "blob": lambda v: type(v) is bytes,
 }
 
 
@@ -53,13 +57,16 @@ def make_engine(case):
             kwargs[key] = limits[key]
     if "max_expr_depth" in limits or "max_function_expr_depth" in limits:
         kwargs["max_expr_depths"] = (limits.get("max_expr_depth", 64), limits.get("max_function_expr_depth", 32))
-    disabled, fail_prop = [], False
+    disabled, fail_prop, options = [], False, {}
     for name, args in case.get("engine_setup", {}).get("calls", []):
         if name == "disable_symbol":
             disabled.extend(args)
         elif name == "set_fail_on_invalid_map_property":
             fail_prop = bool(args[0])
-    return Engine(fail_on_invalid_map_property=fail_prop, disabled_symbols=disabled, **kwargs)
+        elif name.startswith("set_") and name[4:] in OPTIONS:
+            options[name[4:]] = bool(args[0])
+    return Engine(fail_on_invalid_map_property=fail_prop, disabled_symbols=disabled,
+                  options=LanguageOptions(**options), **kwargs)
 
 
 def run_method(engine, method, script, scope):
@@ -79,7 +86,7 @@ def replay_scope(engine, ops):
     for op in ops or []:
         kind = op["op"]
         if kind == "push":
-            scope.push(op["name"], op["value"])
+            scope.push(op["name"], bytes(op["value"]) if op.get("type") == "blob" else op["value"])
         elif kind == "push_constant":
             scope.push_constant(op["name"], op["value"])
         elif kind == "set_value":
@@ -136,6 +143,8 @@ def run_case(case):
         want_type = RESULT_TYPES.get(case.get("type"))
         if case["method"] in ("eval", "eval_expression") and want_type and not want_type(got):
             raise OutputTypeMismatch(f"result {got!r} is not {case['type']}")
+        if type(got) is bytes:  # a BLOB comes back as bytes; the cases list its byte values
+            got = list(got)
     except (RhaiError, OutputTypeMismatch) as e:
         kind = getattr(e, "kind", "ErrorMismatchOutputType")
         if case["kind"] == "error":

@@ -175,8 +175,9 @@ TABLE = [
 ]
 # Refused at create (the dry-run's blocking risk), so never run: (name, template fields, the risk's code).
 REFUSED = [
+    # a script imports only the stable version of another script node's route: "os" is none
     ("rhai-module-import", {"script": {"source": 'import "os" as os; fn run(input) { os::system("ls") }'}},
-     "syntax_error"),
+     "bad_import"),
     ("wasm-forbidden-import", {"wasm": {"module": "hostile/forbidden.wasm"}}, "forbidden_import"),
 ]
 NOT_RUNNABLE = ["hostile/forbidden.wasm"]

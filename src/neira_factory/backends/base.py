@@ -67,6 +67,11 @@ class ExecContext:
     actor: Actor | None = None  # who the call runs for (None: the factory itself: a dry-run, training, a shadow)
     permit: Callable[[str], None] | None = None  # raises Forbidden when `actor` may not do a policy action
     scratch: dict[str, Any] = field(default_factory=dict)  # throwaway state a dry-run's examples share
+    # an organ's last member's output and the cap it was checked against: the organ's answer, if it is that very
+    # object and the organ's cap is no lower, is not measured again
+    checked: tuple[Any, int] | None = None
+    # the stable version of a route (a script's `import "route"`), from the runtime's route cache; None: none
+    stable: Callable[[str], ResolvedNode | None] = lambda route: None
 
     def deeper(self) -> "ExecContext":
         if self.depth + 1 > MAX_LINK_DEPTH:

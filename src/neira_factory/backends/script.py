@@ -45,6 +45,10 @@ Errors become `ExecutionError(kind=…, node=template.id)`:
 The body of such an error carries `error` (the Rhai error kind) and, when known,
 `line` and `column` (of the innermost failing expression, inside script functions too).
 
+`import "route" as m;` loads the stable version of another script node's route as a module
+(`script_modules.py`): only routes the source names as string literals, script nodes, with the
+script gate open; bounded in depth, cycles and size.
+
 Compiled scripts are cached per (sha256 of the source, limits), least recently
 used first out; the Python code generated from a script does not depend on the
 timeout's value, so one compiled script serves every deadline.
@@ -69,6 +73,7 @@ from ..rhai.engine import _locate  # the engine's own position lookup (innermost
 from ..rhai.packages.registry import FUNCS
 from ..rhai.runtime.values import RhaiRange, Timestamp, from_python, to_python
 from .base import ExecContext, ExecutionError
+from .script_modules import NodeModules, literal_imports
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +83,8 @@ STRING_BYTES_PER_CHAR = 4
 BYTES_PER_ELEMENT = 64
 CACHE_SIZE = 256
 MAX_LOG_LINES = 1000  # print/debug lines kept per call
-LIMIT_ERRORS = {"ErrorTooManyOperations", "ErrorDataTooLarge", "ErrorStackOverflow", "ErrorTooManyVariables"}
+LIMIT_ERRORS = {"ErrorTooManyOperations", "ErrorDataTooLarge", "ErrorStackOverflow", "ErrorTooManyVariables",
+                "ErrorTooManyModules"}
 NATIVE_NAMES = {name for name, _ in FUNCS}
 
 
@@ -103,6 +109,14 @@ class ScriptAST(AST):
 
     def compiled(self, limits):
         return super().compiled(replace(limits, timeout_ms=1 if limits.timeout_ms else 0))
+
+    @property
+    def imports(self) -> tuple[list[str], list]:
+        """(the routes the script imports as string literals, its other `import`s), found once."""
+        found = self.__dict__.get("_imports")
+        if found is None:
+            found = self.__dict__["_imports"] = literal_imports(self.script)
+        return found
 
 
 class CompileCache:
@@ -318,6 +332,9 @@ class ScriptBackend:
             except (RhaiError, RecursionError) as exc:
                 risks.append(Risk("bad_param", "blocking", f"param {name} cannot be passed to a script: {exc}",
                                   f"params.{name}"))
+        risks += [Risk("dynamic_import", "blocking", f"line {n.line}, column {n.col}: a script imports only a route "
+                       'named as a string literal (import "route" as m)', "script.source")
+                  for n in compiled.imports[1]]
         try:
             risks += unknown_calls(compiled.script)
         except Exception:  # the walk is advisory
@@ -357,6 +374,9 @@ class ScriptBackend:
             raise ExecutionError(f"{node}: the input cannot be passed to a script: {reason}", kind="bad_input",
                                  node=node) from None
         engine = engine_for(limits, timeout_ms)
+        paths, dynamic = compiled.imports
+        if paths or dynamic:
+            engine.set_module_resolver(NodeModules(ctx, paths))
         lines: list[str] = []
         try:
             result = engine.call_fn(compiled, ENTRY, argument, constants=constants, log=lines)

@@ -1,15 +1,26 @@
 """Every name a template uses for a node or a route, with the field that holds it.
 
 The self_edit gate governs the factory's own modules (`factory.*`): whoever names one — as the template's
-id or route, a link, a chain step, a routing rule's or the fallback's target, an organ member — changes or
-reads what the factory decides with, so each of those places counts (services check the gate on all of them).
+id or route, a link, a chain step, a routing rule's or the fallback's target, an organ member, a script's
+`import` — changes or reads what the factory decides with, so each of those places counts (services check the
+gate on all of them).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from .capabilities import BACKEND_GATES, FACTORY_NODE_PREFIX, SELF_EDIT_GATE
 from .templates import NodeTemplate, OrganTemplate
+
+# `import "route" [as alias]` in a script node's Rhai source (a literal path; the script backend refuses others)
+SCRIPT_IMPORT = re.compile(r'\bimport\s+"([^"\\\n]*)"')
+MAX_SCRIPT_IMPORTS = 64  # distinct routes a script may import (each is looked up, and linked, by the dry-run)
+
+
+def script_imports(source: str) -> list[str]:
+    """The routes a script's source names in `import "…"` (a comment's too: this errs on the safe side)."""
+    return list(dict.fromkeys(m.group(1) for m in SCRIPT_IMPORT.finditer(source)))
 
 
 def named(template: NodeTemplate | OrganTemplate) -> Iterator[tuple[str, str]]:
@@ -29,6 +40,8 @@ def named(template: NodeTemplate | OrganTemplate) -> Iterator[tuple[str, str]]:
         yield from ((f"adapter.routes.{i}.to", rule.to) for i, rule in enumerate(spec.routes))
         if spec.fallback is not None:
             yield "adapter.fallback", spec.fallback
+    if template.script is not None:
+        yield from ((f"script.imports.{i}", path) for i, path in enumerate(script_imports(template.script.source)))
 
 
 def is_factory_name(name: str | None) -> bool:

@@ -22,6 +22,23 @@ class Node:
         return f"{type(self).__name__}({inner})"
 
 
+def finds(node, pred) -> bool:
+    """Whether ``pred`` holds for ``node`` or any node inside it (closures included)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if pred(n):
+            return True
+        for f in n.fields:
+            v = getattr(n, f)
+            for item in v if isinstance(v, list) else (v,):
+                if isinstance(item, tuple):
+                    item = item[-1]
+                if isinstance(item, Node):
+                    stack.append(item)
+    return False
+
+
 def _node(name: str, fields: str, doc: str) -> type[Node]:
     names = tuple(fields.split())
     return type(name, (Node,), {"__slots__": names, "fields": names, "__doc__": doc})
@@ -41,6 +58,9 @@ Index = _node("Index", "target index safe", "`target[index]` (`safe` for `?[`)."
 Prop = _node("Prop", "target name safe", "`target.name` property access (`safe` for `?.`).")
 Call = _node("Call", "name args", "A function call `name(args)`.")
 MethodCall = _node("MethodCall", "target name args safe", "A method call `target.name(args)`.")
+ScopedCall = _node("ScopedCall", "name args", "`name!(args)`: a script function run in the caller's scope.")
+ModVar = _node("ModVar", "path name", "`m::sub::name`: a variable exported by an imported module.")
+ModCall = _node("ModCall", "path name args", "`m::sub::name(args)`: a function of an imported module.")
 Closure = _node("Closure", "params body", "An anonymous function `|params| body`.")
 If = _node("If", "cond then other", "`if cond {then} else other` (other may be None).")
 Switch = _node("Switch", "subject cases default", "`switch` with a list of SwitchCase and a default.")
@@ -59,13 +79,17 @@ Break = _node("Break", "value", "`break` with optional value.")
 Continue = _node("Continue", "", "`continue`.")
 Return = _node("Return", "value", "`return` with optional value.")
 Throw = _node("Throw", "value", "`throw` with optional value.")
+Import = _node("Import", "path alias", "`import path as alias` (alias may be None).")
+Export = _node("Export", "name alias", "`export name as alias` (top level only; a no-op when not a module).")
 FnDef = _node("FnDef", "name params body", "A script function definition.")
 
 
 class Script:
-    """A parsed script: top-level statements plus function definitions."""
+    """A parsed script: top-level statements plus function definitions; ``private`` holds the
+    keys of functions a module does not export, ``scoped`` whether any call uses ``!``."""
 
-    __slots__ = ("stmts", "functions", "source")
+    __slots__ = ("stmts", "functions", "source", "private", "scoped")
 
-    def __init__(self, stmts, functions, source):
+    def __init__(self, stmts, functions, source, private=frozenset(), scoped=False):
         self.stmts, self.functions, self.source = stmts, functions, source
+        self.private, self.scoped = private, scoped

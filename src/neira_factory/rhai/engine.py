@@ -12,17 +12,23 @@ last run's log in the calling thread).
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from .compiler import compile_script
 from .errors import (ErrorDataTooLarge, ErrorFunctionNotFound, ErrorRuntime, ErrorStackOverflow,
                      RhaiError, parse_error)
 from .limits import Limits
 from .packages.registry import STANDARD, Registry
+from .options import DEFAULT
+from .options import check as check_options
 from .parser import parse
 from .runtime.calls import UNBOUND
 from .runtime.context import Context
+from .runtime.modules import build_module
 from .runtime.values import from_python, to_python
 from .scope import Scope
+
+MAX_EVAL_CHARS = 256 * 1024  # the longest text ``eval`` compiles: lexing one long token is not charged as it goes
 
 
 class AST:
@@ -63,12 +69,19 @@ def _locate(err, tb):
     return err
 
 
+def _scope_names(scope, constants):
+    """(variable names, constant names) a script will see at its top level."""
+    if isinstance(scope, Scope):
+        return set(scope.values) | set(constants or ()), scope.constants | set(constants or ())
+    return set(scope or ()) | set(constants or ()), set(constants or ())
+
+
 class Engine:
     """A Rhai script engine with Rhai's limits (0 or None = unlimited)."""
 
     def __init__(self, max_operations=0, max_call_levels=64, max_expr_depths=(64, 32),
                  max_string_size=0, max_array_size=0, max_map_size=0, max_variables=0,
-                 timeout_ms=0, fail_on_invalid_map_property=False, disabled_symbols=(),
+                 timeout_ms=0, fail_on_invalid_map_property=False, disabled_symbols=(), options=DEFAULT,
                  max_tokens=Limits.max_tokens):
         self.limits = Limits.build(
             max_expr_depths=max_expr_depths, max_operations=max_operations,
@@ -78,7 +91,9 @@ class Engine:
         )
         self.fail_on_invalid_map_property = fail_on_invalid_map_property
         self.disabled_symbols = frozenset(disabled_symbols)
+        self.options = options  # language options (``rhai.options``): what compiling refuses
         self.natives = STANDARD  # the standard package (its registry is built once, for every engine)
+        self.module_resolver = None  # what ``import`` asks (rhai.modules); none: ErrorModuleNotFound
         self._local = threading.local()
 
     def register_global_module(self, package) -> Engine:
@@ -86,6 +101,21 @@ class Engine:
         compiles from now on, ahead of those registered before (Rhai's ``register_global_module``)."""
         self.natives = Registry((package, *self.natives.packages))
         return self
+
+    def set_module_resolver(self, resolver) -> Engine:
+        """Set what ``import "path"`` asks for modules (see ``rhai.modules``; None: no module)."""
+        self.module_resolver = resolver
+        return self
+
+    def module_from_ast(self, ast: AST, scope=None, log=None):
+        """Run the top level of ``ast`` (on ``scope``, a ``Scope``) and make a ``Module`` of it
+        (Rhai's ``Module::eval_ast_as_new``): its ``export``ed variables, non-private
+        functions and top-level imports."""
+        c = Context(self.limits, {}, ast.natives, self, [] if log is None else log)
+        try:
+            return build_module(c, 0, "<ast>", ast, scope)
+        except RhaiError as e:
+            raise _locate(e, e.__traceback__) from None
 
     @property
     def log(self) -> list:
@@ -98,9 +128,14 @@ class Engine:
         return getattr(self._local, "ops", 0)
 
     # -- compiling ---------------------------------------------------------
-    def compile(self, source: str, expression_only=False) -> AST:
+    def compile(self, source: str, expression_only=False, scope=None, constants=None) -> AST:
+        """Parse ``source``; the language options are checked against the variables of the
+        ``scope`` (a ``Scope`` or a dict) and ``constants`` it will run with."""
         try:
-            return AST(parse(source, self.limits, expression_only, self.disabled_symbols), self.natives)
+            script = parse(source, self.limits, expression_only, self.disabled_symbols)
+            if not self.options.default:
+                check_options(script, self.options, *_scope_names(scope, constants))
+            return AST(script, self.natives)
         except RecursionError:
             raise parse_error("ExprTooDeep", "expression nested too deeply") from None
 
@@ -110,22 +145,27 @@ class Engine:
     def compile_eval(self, source: str, meter, natives):
         """``source`` compiled for ``eval`` in a run calling the native functions of ``natives``:
         lexing, parsing and compiling are charged to ``meter`` (the run's operations, which also
-        watch its deadline) as they go."""
+        watch its deadline) as they go; a text over ``MAX_EVAL_CHARS`` is refused unread."""
+        if len(source) > MAX_EVAL_CHARS:
+            raise parse_error("ScriptTooLarge",
+                              f"script too large: {len(source)} characters, more than {MAX_EVAL_CHARS}")
         try:
-            return compile_script(parse(source, self.limits, False, self.disabled_symbols, meter),
-                                  self.limits, natives, meter)
+            script = parse(source, self.limits, False, self.disabled_symbols, meter)
+            if not self.options.default:  # strict variables aside: an eval text sees its caller's
+                check_options(script, replace(self.options, strict_variables=False))
+            return compile_script(script, self.limits, natives, meter)
         except RecursionError:
             raise parse_error("ExprTooDeep", "expression nested too deeply") from None
 
     # -- running -------------------------------------------------------------
     def eval(self, source: str, scope=None, constants=None, log=None):
-        return self.eval_ast(self.compile(source), scope, constants, log)
+        return self.eval_ast(self.compile(source, False, scope, constants), scope, constants, log)
 
     def run(self, source: str, scope=None, constants=None, log=None) -> None:
-        self.eval_ast(self.compile(source), scope, constants, log)
+        self.eval_ast(self.compile(source, False, scope, constants), scope, constants, log)
 
     def eval_expression(self, source: str, scope=None, constants=None, log=None):
-        return self.eval_ast(self.compile_expression(source), scope, constants, log)
+        return self.eval_ast(self.compile(source, True, scope, constants), scope, constants, log)
 
     def eval_ast(self, ast: AST, scope=None, constants=None, log=None):
         return to_python(self._execute(ast, scope, constants, log, None))

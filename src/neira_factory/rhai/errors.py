@@ -64,6 +64,10 @@ ErrorTooManyVariables = _kind("ErrorTooManyVariables", False)
 ErrorStackOverflow = _kind("ErrorStackOverflow", False)
 ErrorDataTooLarge = _kind("ErrorDataTooLarge", False)
 ErrorTerminated = _kind("ErrorTerminated", False)
+ErrorModuleNotFound = _kind("ErrorModuleNotFound")
+ErrorInModule = _kind("ErrorInModule")
+ErrorTooManyModules = _kind("ErrorTooManyModules", False)
+ErrorDataRace = _kind("ErrorDataRace")
 
 
 def parse_error(inner: str, message: str, line: int = 0, column: int = 0) -> RhaiError:

@@ -254,7 +254,9 @@ class Lexer:
         return chr(code)
 
     def check_size(self, s, line, col):
-        if self.max_string_size and len(s) > self.max_string_size:
+        """A literal's size is its UTF-8 bytes, as Rhai measures it when parsing."""
+        limit = self.max_string_size
+        if limit and len(s) > limit // 4 and len(s.encode("utf-8", "surrogatepass")) > limit:
             raise self.error("LiteralTooLarge", "string literal is too large", line, col)
         return s
 
@@ -272,6 +274,10 @@ class Lexer:
                 raise self.error("UnterminatedString", "unterminated string literal", line, col)
             c = src[self.i]
             if c == quote:
+                if quote == '"' and src.startswith('""', self.i):  # a doubled quote is one quote
+                    out.append(quote)
+                    self.i += 2
+                    continue
                 self.i += 1
                 return self.check_size("".join(out), line, col)
             if c == "\\":

@@ -10,7 +10,8 @@ from ..training.objectives import contains
 from ..backends import Backends
 from ..backends.adapter import default_target
 from ..domain.capabilities import BACKEND_GATES, SELF_EDIT_GATE, GateState, is_open
-from ..domain.references import factory_references
+from ..domain.ids import is_valid_id
+from ..domain.references import MAX_SCRIPT_IMPORTS, factory_references, script_imports
 from ..domain.lifecycle import State
 from ..domain.report import Risk, blocking, replaces_example
 from ..domain.schemas import schema_fits
@@ -20,6 +21,8 @@ from ..store.templates import load_template, template_digest
 from . import execution, integrations, self_edit
 from .selector_sync import SelectorSync
 from .ports import UnitOfWork
+
+SCRIPT_GATE = BACKEND_GATES["script"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,34 @@ def _links(f: Deps, uow: UnitOfWork, template: NodeTemplate, risks: list[Risk],
             severity = "blocking" if record.state in ("disabled", "quarantined", "rolled_back") else "warning"
             risks.append(Risk("link_not_stable", severity, f"linked node {link} is {record.state}", f"links.{i}"))
     return deps, links, found
+
+
+def _imports(uow: UnitOfWork, template: NodeTemplate, policy: PolicyState, risks: list[Risk]) -> list[dict[str, Any]]:
+    """A script's `import "route"`s as links: each to the stable version of a script node, while the script gate
+    is open (a blocking risk otherwise)."""
+    if template.script is None or template.backend != "script":
+        return []
+    gate_state = policy.gates.get(SCRIPT_GATE, "unknown")
+    routes, links = script_imports(template.script.source), []
+    if len(routes) > MAX_SCRIPT_IMPORTS:  # each is a lookup: refused for their number, none looked up
+        risks.append(Risk("bad_import", "blocking", f"the script imports {len(routes)} routes, at most "
+                          f"{MAX_SCRIPT_IMPORTS} allowed", "script.source"))
+        return links
+    for i, route in enumerate(routes):
+        where, records = f"script.imports.{i}", uow.nodes.list(route=route, limit=1000) if is_valid_id(route) else []
+        stable = next((r for r in records if r.state is State.STABLE), None)
+        linked = load_template(uow, stable) if stable is not None else None
+        problem = ("is the node's own route" if route == template.route_name else
+                   "has no node" if not records else
+                   f"has no stable version (newest: {records[0].id}, {records[0].state})" if stable is None else
+                   f"is served by {stable.id}, a {linked.backend} node, not a script node"
+                   if linked is not None and linked.backend != "script" else
+                   f"needs gate {SCRIPT_GATE}, which is {gate_state}" if not is_open(gate_state) else None)
+        links.append({"id": stable.id if stable is not None else route, "route": route, "import": True,
+                      "state": stable.state if stable is not None else "missing", "ok": problem is None})
+        if problem is not None:
+            risks.append(Risk("bad_import", "blocking", f'import "{route}": the route {problem}', where))
+    return links
 
 
 def _compat(template: NodeTemplate, found: dict[str, NodeTemplate], risks: list[Risk]) -> list[dict[str, Any]]:
@@ -144,6 +175,7 @@ def build_report(f: Deps, uow: UnitOfWork, request: FabricationRequest, policy: 
     if is_open(gate_state):  # a closed gate is answered before the payload is parsed or compiled
         risks += backend.check(template)
     deps, links, found = _links(f, uow, template, risks, planned or {})
+    links += _imports(uow, template, policy, risks)
     compat = _compat(template, found, risks)
     if template.kind == "action" or backend.side_effects(template):
         risks.append(Risk("side_effects", "warning", "this node acts on the world; dry-runs keep side effects off"))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import Backends, ExecContext, ResolvedNode
+from ..domain.errors import FactoryError
 from ..nervous.metrics import FactoryMetrics
 from ..runtime.backend_load import BackendLoad
 from ..runtime.caches import RouteCaches
@@ -46,7 +47,15 @@ class Runtime:
     def runtime_context(self, *, side_effects: bool, deadline: float) -> ExecContext:
         """The context of a routed invocation: linked nodes come from the cache, not a transaction."""
         return ExecContext(side_effects=side_effects, resolve=self.resolved.get, execute=self.backends.execute,
-                           output_dir=self.output_dir, deadline=deadline)
+                           output_dir=self.output_dir, deadline=deadline, stable=self.stable)
+
+    def stable(self, route: str) -> ResolvedNode | None:
+        """The stable version of `route` from the route cache (dropped when the route's versions change)."""
+        try:
+            version = self.routes.get(route).stable
+        except FactoryError:
+            return None
+        return None if version is None else ResolvedNode(version.template, version.record.state)
 
     def _on_timeout(self, kind: str, node_id: str) -> None:
         self.metrics.watchdog_timeouts.labels(kind).inc()

@@ -292,8 +292,8 @@ def test_eval_compiles_on_the_operation_budget_and_the_deadline():
 
 # -- every built-in ----------------------------------------------------------------------------------
 SWEEP_SETUP = ('let s = "ab\\n"; s.pad(3_000_000, "ab\\n"); let a = []; a.pad(200_000, "xy"); '
-               "let m = parse_json(J); let f = |x, y| true;")
-SWEEP_ARGS = {int: "2", float: "2.0", str: "s", bool: "true", list: "a", dict: "m"}
+               "let m = parse_json(J); let f = |x, y| true; let b = blob(200_000, 7);")
+SWEEP_ARGS = {int: "2", float: "2.0", str: "s", bool: "true", list: "a", dict: "m", bytearray: "b"}
 
 
 def _argument(spec) -> str:
@@ -319,7 +319,7 @@ def _calls():
 @pytest.mark.parametrize("call", sorted(set(_calls())))
 def test_every_builtin_in_a_loop_over_large_values_meets_the_deadline(call):
     """Large values (a 3M-character string full of escapes, a 200,000-element array, a 20,000-entry
-    map): a built-in that worked on them without charging it would let the loop run far past its
+    map, a 200,000-byte BLOB): a built-in that worked on them without charging it would let the loop run far past its
     timeout, as the clock is read only as operations are counted."""
     engine = Engine(max_operations=10**12, timeout_ms=50, max_string_size=1 << 23,
                     max_array_size=1 << 20, max_map_size=1 << 20)

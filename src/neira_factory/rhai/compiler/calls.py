@@ -19,12 +19,17 @@ class CallCompiler:
         args = self.exprs(node.args)
         if (name, n) in self.m.script.functions:
             self.count()
-            code = f"F_{name}_{n}(c, d + 1, _UNB, {self.args_code(args)})" if n else \
-                f"F_{name}_{n}(c, d + 1, _UNB)"
+            reads = self.m.borrowed((name, n))  # passed as they are: the function only reads them
+            plist = ", ".join(v.code if i in reads else self.owned(v) for i, v in enumerate(args))
+            code = f"F_{name}_{n}(c, d + 1, _UNB, {plist})" if n else f"F_{name}_{n}(c, d + 1, _UNB)"
             return self.call_code(code)
         b = self.lookup(name)
         if b is not None:
             return self.call_code(f"_cptr(c, d, {b.py}, [{self.args_code(args)}])[0]")
+        if name == "eval" and n == 1:
+            return self.e_eval(args[0])
+        if name == "is_shared" and n == 1 and self.is_shared(node.args[0]):
+            return Val("True", "bool", True, True)
         if name == "is_def_var" and n == 1 and isinstance(node.args[0], A.Const):
             known = self.lookup(str(node.args[0].value)) is not None
             if known or not self.has_scope:
@@ -45,9 +50,17 @@ class CallCompiler:
         return self.checked(self.after_call(node.args[0], name, res) if args else res)
 
     def e_methodcall(self, node):
+        if node.name == "is_shared" and not node.args and self.is_shared(node.target):
+            return Val("True", "bool", True, True)
         vals = self.exprs([node.target, *node.args])
         target, args = (self.nullable if node.safe else self.materialize)(vals[0]), vals[1:]
+        if node.name == "call" and args and self.is_shared(node.target):
+            cell = f"(lambda: {self.lookup(node.target.name).py}).__closure__[0]"
+            self.emit(f"_race({args[0].code}, {cell})")
+        if self.len_fast(node, target, args):
+            return Val(f"len({target.code})", "int", True)
         call = f"_cm(c, d, {self.k(node.name)}, {target.code}, [{self.args_code(args)}])"
+        call = self.push_fast(node, target, args, call)
         writes = node.name in self.m.fn_names or node.name == "call" or (
             node.name in self.m.natives.str_mutators and target.ty not in ("array", "map"))
         if node.safe:
@@ -57,7 +70,10 @@ class CallCompiler:
         r, nt = self.tmp(), self.tmp()
         res = self.call_code(call)
         self.emit(f"{r}, {nt} = {res.code}")
-        self.write_back(node.target, target.code, nt)
+        # a native method leaves an array the same array and a string a string
+        native = node.name not in self.m.fn_names and node.name != "call"
+        self.write_back(node.target, target.code, nt,
+                        target.ty if native and target.ty in (None, "array", "str") else "any")
         self.after_call(node.target, node.name)
         return self.checked(Val(r, "any", True, True))
 

@@ -4,6 +4,7 @@ lowered to Python statements that leave their value in a temporary."""
 from __future__ import annotations
 
 from .. import ast as A
+from .borrow import only_read
 from ..runtime.values import RhaiRange
 from .val import UNIT, Val
 
@@ -21,6 +22,8 @@ class ControlCompiler:
     """``FnCompiler``'s statement-like expressions (a mixin)."""
 
     def compound(self, node, want) -> Val:
+        if want and type(node) is A.Block:  # (a block's value keeps its type)
+            return self.materialize(self.block(node.stmts, True))
         result = self.tmp() if want else None
         getattr(self, "x_" + type(node).__name__.lower())(node, result)
         if result is None:
@@ -88,7 +91,7 @@ class ControlCompiler:
         self.loops.append(loop)
         self.block(body.stmts, False)
         self.loops.pop()
-        self.flush()
+        self.flush(True)  # the back-edge: the limits are checked once per iteration
 
     def x_while(self, node, result):
         self.start_loop(result)
@@ -122,7 +125,7 @@ class ControlCompiler:
             self.emit(f"if {flag}: break")
             cond = self.cond(node.cond)
             self.emit(f"if {cond}: break" if node.until else f"if not {cond}: break")
-            self.flush()
+            self.flush(True)
 
     def start_loop(self, result):
         if result is not None:
@@ -140,8 +143,9 @@ class ControlCompiler:
             else:
                 seq = f"_irange({lo.code}, {hi.code}, {it.op == '..='})"
             var_ty = "int"
-        else:
-            seq = f"_iter(c, {self.expr(it).code})"
+        else:  # elements the body only reads are not copied
+            shallow = node.var in only_read((node.var,), node.body, self.m.script.functions)
+            seq = f"{'_iterv' if shallow else '_iter'}(c, {self.expr(it).code})"
             var_ty = "any"
         var = self.declare(node.var, False)
         self.m.types.assign(var.key, var_ty)
@@ -160,15 +164,18 @@ class ControlCompiler:
 
     def x_try(self, node, result):
         self.sync_out()
+        outer_run, self.max_run = self.max_run, 0
         self.emit("try:")
         with self.indent():
             v = self.block(node.body.stmts, result is not None)
             self.set_result(result, v)
             self.sync_out()
+        lost, self.max_run = self.max_run, max(outer_run, self.max_run)
         err = self.tmp()
         self.emit(f"except BaseException as {err}:")
         with self.indent():
             self.sync_in()
+            self.count(lost)  # the work an error cut short was not counted yet: count the most it can be
             self.scopes.append({})
             saved_live = self.live
             if node.var is not None:

@@ -33,7 +33,10 @@ class ExpressionCompiler:
 
     def cond(self, node) -> str:
         v = self.expr(node)
-        return v.code if v.ty == "bool" else f"_truth({v.code})"
+        if v.ty == "bool":
+            return v.code
+        x = self.nullable(v).code  # (a name: Python warns of ``is`` with a literal)
+        return f"({x} is True or {x} is not False and _truth({x}))"
 
     def exprs(self, nodes) -> list[Val]:
         """Compile expressions left to right, keeping evaluation order when a
@@ -65,6 +68,9 @@ class ExpressionCompiler:
 
     def e_interp(self, node):
         parts = self.exprs(node.parts)
+        fast = self.interp_fast(parts)
+        if fast is not None:
+            return fast
         return self.checked(Val(f"_interp(c, {', '.join(p.code for p in parts)})", "str", True))
 
     def var_read(self, node) -> Val:
@@ -75,6 +81,8 @@ class ExpressionCompiler:
             return Val(f"_FnPtr({self.k(node.name)})", "fnptr", True)
         if self.has_scope:
             return Val(f"_sget(S, {self.k(node.name)})")
+        if self.kind != "main":  # a constant of the run's scope, as Rhai's optimizer inlines it
+            return Val(f"_fconst(c, {self.k(node.name)})")
         return Val(f"_novar({self.k(node.name)})")
 
     def e_var(self, node):
@@ -103,7 +111,10 @@ class ExpressionCompiler:
     def e_unary(self, node):
         v = self.expr(node.operand)
         if node.op == "!":
-            return Val(f"(not {v.code})" if v.ty == "bool" else f"_not({v.code})", "bool", True)
+            if v.ty == "bool":
+                return Val(f"(not {v.code})", "bool", True)
+            x = self.nullable(v).code  # (``_not`` raises unless a bool)
+            return Val(f"({x} is False or {x} is not True and _not({x}))", "bool", True)
         if node.op == "-":
             if v.ty == "float":
                 return Val(f"(-{v.code})", "float", True)
@@ -116,46 +127,64 @@ class ExpressionCompiler:
             return self.short_circuit(node)
         left, right = self.exprs([node.left, node.right])
         if op in ("in", "!in"):
-            code = f"_in(c, {right.code}, {left.code})"
-            return Val(code if op == "in" else f"(not {code})", "bool", True)
+            v = self.in_map(left, right)
+            return v if op == "in" else Val(f"(not {v.code})", "bool", True)
         if op in ("..", "..="):
             return Val(f"_range({left.code}, {right.code}, {op == '..='})", "range", True)
         return self.binop(op, left, right)
 
     def binop(self, op, left: Val, right: Val) -> Val:
         lt, rt = left.ty, right.ty
-        lc, rc = left.code, right.code
         if op in COMPARE:
-            pyop = op
-            if (lt in NUMERIC and rt in NUMERIC) or (lt == rt == "bool" and op in ("==", "!=")):
-                return Val(f"({lc} {pyop} {rc})", "bool", True)
-            guard = self.int_guard(left, right)
+            # ints compare exactly; floats with Rhai's epsilon (``_lt`` and the like)
+            if lt == rt == "int" or (lt == rt == "bool" and op in ("==", "!=")):
+                return Val(f"({left.code} {op} {right.code})", "bool", True)
+            guard, left, right = self.int_guard(left, right)
+            lc, rc = left.code, right.code
             if guard:
-                return Val(f"({lc} {pyop} {rc} if {guard} else {COMPARE[op]}(c, {lc}, {rc}))", "bool", True)
-            return Val(f"{COMPARE[op]}(c, {lc}, {rc})", "bool", True)
+                return Val(f"({lc} {op} {rc} if {guard} else {COMPARE[op]}(c, {lc}, {rc}))", "bool", True)
+            return self.text_compare(op, left, right)
         helper = ARITH[op]
         if lt == rt == "int" and op in ("&", "|", "^"):
-            return Val(f"({lc} {op} {rc})", "int", True)
-        if lt == rt == "int" and op in ("%", "/") and rc.isdigit() and int(rc) > 0:
-            t = self.tmp()
-            pyop = "%" if op == "%" else "//"
-            return Val(f"({t} {pyop} {rc} if ({t} := {lc}) >= 0 else {helper}(c, {t}, {rc}))", "int", True)
+            return Val(f"({left.code} {op} {right.code})", "int", True)
+        if op in ("%", "/"):
+            return self.divmod_op(op, left, right)
         if op in ("+", "-", "*"):
             if lt == rt == "int":
-                return Val(self.checked_int(op, lc, rc, right), "int", True)
+                return Val(self.checked_int(op, left.code, right.code, right), "int", True)
             if (lt == "float" and rt in NUMERIC) or (rt == "float" and lt in NUMERIC):
-                return Val(f"({lc} {op} {rc})", "float", True)
+                return Val(f"({left.code} {op} {right.code})", "float", True)
             if op == "+" and lt == rt == "str":
-                return self.checked(Val(f"({lc} + {rc})", "str", True))
-            guard = self.int_guard(left, right)
+                return self.checked(Val(f"({left.code} + {right.code})", "str", True))
+            guard, left, right = self.int_guard(left, right)
             if guard:
                 t = self.tmp()
-                fast = self.checked_int(op, lc, rc, right, t, bare=True)
-                return Val(f"({t} if {guard} and {fast} else {helper}(c, {lc}, {rc}))",
+                fast = self.checked_int(op, left.code, right.code, right, t, bare=True)
+                return Val(f"({t} if {guard} and {fast} else {helper}(c, {left.code}, {right.code}))",
                            self.arith_type(op, lt, rt), True)
-        ty = self.arith_type(op, lt, rt)
-        return self.checked(Val(f"{helper}(c, {lc}, {rc})", ty, True)) if ty in ("str", "any") \
-            else Val(f"{helper}(c, {lc}, {rc})", ty, True)
+        return self.general_op(helper, op, left, right)
+
+    def general_op(self, helper, op, left, right):
+        ty = self.arith_type(op, left.ty, right.ty)
+        v = Val(f"{helper}(c, {left.code}, {right.code})", ty, True)
+        return self.checked(v) if ty in ("str", "any") else v
+
+    def divmod_op(self, op, left, right):
+        """``%`` and ``/``: Python's operators when both sides are ints, the left one not
+        negative and the right one positive (where Rhai's truncating division agrees)."""
+        pyop = "%" if op == "%" else "//"
+        if left.ty == right.ty == "int" and right.code.isdigit() and int(right.code) > 0:
+            t = self.tmp()
+            return Val(f"({t} {pyop} {right.code} if ({t} := {left.code}) >= 0 else "
+                       f"{ARITH[op]}(c, {t}, {right.code}))", "int", True)
+        if left.ty not in ("int", "any") or right.ty not in ("int", "any"):
+            return self.general_op(ARITH[op], op, left, right)
+        left, right = self.simple(left), self.simple(right)
+        lc, rc = left.code, right.code
+        tests = [f"type({v.code}) is int" for v in (left, right) if v.ty != "int"]
+        tests += [f"{lc} >= 0", "" if rc.isdigit() and int(rc) > 0 else f"{rc} > 0"]
+        return Val(f"({lc} {pyop} {rc} if {' and '.join(filter(None, tests))} else "
+                   f"{ARITH[op]}(c, {lc}, {rc}))", self.arith_type(op, left.ty, right.ty), True)
 
     def checked_int(self, op, lc, rc, right, t=None, bare=False):
         """i64-checked int arithmetic.  With ``bare``, just the range test that
@@ -173,13 +202,19 @@ class ExpressionCompiler:
         return f"({t} if {test} else _ovf())"
 
     def int_guard(self, left: Val, right: Val):
-        """A type test making the int fast path valid, or None when not worth it."""
-        if not (_simple(left.code) and _simple(right.code)):
-            return None
+        """A type test making the int fast path valid (None when not needed or ruled out by
+        the types) and the operands, moved into temporaries when the test needs them."""
         if left.ty not in ("int", "any") or right.ty not in ("int", "any"):
-            return None
+            return None, left, right
+        if left.ty == right.ty == "int":
+            return None, left, right
+        left, right = self.simple(left), self.simple(right)
         tests = [f"type({v.code}) is int" for v in (left, right) if v.ty != "int"]
-        return " and ".join(tests) or None
+        return " and ".join(tests), left, right
+
+    def simple(self, v: Val) -> Val:
+        """``v`` as a name or number, fit to appear more than once in the code."""
+        return v if _simple(v.code) else self.materialize(v)
 
     @staticmethod
     def arith_type(op, lt, rt):
@@ -223,16 +258,14 @@ class ExpressionCompiler:
 
     def e_index(self, node):
         target, idx = self.exprs([node.target, node.index])
-        code = f"_getidx(c, {target.code}, {idx.code})"
         if node.safe or after_elvis(node.target):
             target = self.nullable(target)
-            code = f"(None if {target.code} is None else _getidx(c, {target.code}, {idx.code}))"
-        return Val(code)
+            return Val(f"(None if {target.code} is None else _getidx(c, {target.code}, {idx.code}))")
+        return self.index_read(target, idx)
 
     def e_prop(self, node):
         target = self.expr(node.target)
-        code = f"_getprop(c, {target.code}, {self.k(node.name)})"
         if node.safe or after_elvis(node.target):
             target = self.nullable(target)
-            code = f"(None if {target.code} is None else _getprop(c, {target.code}, {self.k(node.name)}))"
-        return Val(code)
+            return Val(f"(None if {target.code} is None else _getprop(c, {target.code}, {self.k(node.name)}))")
+        return self.prop_read(target, self.k(node.name))

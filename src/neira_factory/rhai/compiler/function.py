@@ -11,7 +11,9 @@ from .calls import CallCompiler
 from .control import ControlCompiler, Loop
 from .emitter import Indent, Lines
 from .expressions import ExpressionCompiler
+from .fast import LEAF_NODES, LOOP_FREE, FastPaths, made_of
 from .module import Module
+from .scoped import ScopedCompiler
 from .scopes import SCALARS, Binding
 from .statements import StatementCompiler
 from .val import UNIT, Checked, Val
@@ -19,22 +21,10 @@ from .val import UNIT, Checked, Val
 
 def mentions_this(node) -> bool:
     """Whether ``this`` appears anywhere inside ``node``."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, A.This):
-            return True
-        for f in n.fields:
-            v = getattr(n, f)
-            for item in v if isinstance(v, list) else (v,):
-                if isinstance(item, tuple):
-                    item = item[-1]
-                if isinstance(item, A.Node):
-                    stack.append(item)
-    return False
+    return A.finds(node, lambda n: isinstance(n, A.This))
 
 
-class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCompiler):
+class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCompiler, ScopedCompiler, FastPaths):
     """Compiles the body of one Python function (main, script function or closure)."""
 
     def __init__(self, module: Module, kind, parent=None, params=(), has_scope=False, body=None):
@@ -46,11 +36,16 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         self.scopes = [{}]
         self.loops: list[Loop] = []
         self.pending = 0
+        self.max_run = 0  # the most operations counted at once (see ``flush``)
         self.live = 0
         self.max_live = module.limits.max_variables
         self.nonlocals: set[str] = set()
         self.has_scope = has_scope
+        self.own_scope = False  # a script function with an ``eval``: its own dynamic scope ``S``
+        self.prologue: list[str] = []  # lines run first (``eval``'s saved values, see ``scoped``)
+        self.block_saves: dict = {}  # per block: Python name -> its value saved by an ``eval`` shadowing it
         self.counting = module.limits.counting
+        self.leaf = False  # see ``flush``
         self.sized = module.limits.sized
         self.exports: list[Binding] = []
         self.catching: list[str] = []
@@ -87,9 +82,17 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         while fc is not None:
             for scope in reversed(fc.scopes):
                 if name in scope:
+                    if fc is not self:  # captured by a closure: shared (see ``is_shared``)
+                        self.m.types.assign(("shared", scope[name].key), "any")
                     return scope[name]
             fc = fc.parent
         return None
+
+    def is_shared(self, node) -> bool:
+        """Whether ``node`` names a variable that a closure captures (known from the previous
+        compile pass; Rhai shares a variable once a closure captures it)."""
+        b = self.lookup(node.name) if isinstance(node, A.Var) else None
+        return b is not None and self.m.types.get(("shared", b.key)) is not None
 
     def btype(self, b):
         return self.m.type_of(b)
@@ -106,8 +109,12 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         self.emit(f"{b.py} = {self.owned(v)}")
 
     def owned(self, v: Val) -> str:
+        """Code for ``v`` as a value of its own: arrays and maps not freshly made are copied
+        (a name holding a scalar at run time is passed on without a call)."""
         if v.fresh or v.ty in SCALARS:
             return v.code
+        if v.code.isidentifier():
+            return f"({v.code} if type({v.code}) in _SC else _cp(c, {v.code}))"
         return f"_cp(c, {v.code})"
 
     def materialize(self, v: Val) -> Val:
@@ -130,26 +137,42 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
     def count(self, n=1):
         self.pending += n
 
-    def flush(self):
+    def flush(self, check=False):
+        """Count the operations pending; ``check`` the limit too (at loop back-edges, calls
+        and returns: between them, code does work bounded by its size).  A ``leaf`` function
+        (no loop) counts straight into ``c``; one that calls is checked as it starts, one that
+        does not by whoever called it.  An error
+        raised before the count loses at most ``max_run`` operations: a ``try`` and a function
+        that it leaves count that many (``x_try``, ``body_function``)."""
+        self.max_run = max(self.max_run, self.pending)
         if self.counting and self.pending:
-            self.emit(f"_o += {self.pending}")
+            if self.leaf:
+                self.emit(f"c.ops += {self.pending}")
+            else:
+                self.emit(f"_o += {self.pending}")
+                if check:
+                    self.emit("if _o > _L: _L = c.tick(_o)")
+        elif self.counting and check and not self.leaf:
             self.emit("if _o > _L: _L = c.tick(_o)")
         self.pending = 0
 
     def sync_out(self):
-        self.flush()
-        if self.counting:
+        self.flush(True)
+        if self.counting and not self.leaf:
             self.emit("c.ops = _o")
 
     def sync_in(self):
-        if self.counting:
+        if self.counting and not self.leaf:
             self.emit("_o = c.ops; _L = c.lim")
 
     def call_code(self, code, ty="any", fresh=True) -> Val:
-        """Emit a call that may run script code (keeping the op counter in sync)."""
+        """Emit a call that may run script code (keeping the op counter in sync; a ``leaf``
+        function counts its block once, at its end: what the run's counter lacks meanwhile is
+        at most one block per call level)."""
         if not self.counting:
             return Val(code, ty, fresh)
-        self.sync_out()
+        if not self.leaf:
+            self.sync_out()
         t = self.tmp()
         self.emit(f"{t} = {code}")
         self.sync_in()
@@ -166,7 +189,7 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         self.scopes.append({})
         saved_live = self.live
         try:
-            return self.statements(stmts, want)
+            return self.end_block(self.statements(stmts, want))
         finally:
             self.scopes.pop()
             self.live = saved_live
@@ -210,7 +233,7 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         return self.compound(node, True)
 
     def emit_return(self, v: Val):
-        if self.uses_this or self.kind == "closure":
+        if self.uses_this or self.kind != "main":  # (a function's result is a value of its own)
             v = Val(self.owned(v), v.ty, True)
         if self.counting or self.uses_this:
             v = self.materialize(v)
@@ -224,17 +247,25 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         inner = Lines()
         outer, self.lines = self.lines, inner
         self.count()
-        if self.counting:
+        self.leaf = self.counting and made_of(body, LOOP_FREE)
+        if self.counting and not self.leaf:
             self.emit("_o = c.ops; _L = c.lim")
+        elif self.leaf and not made_of(body, LEAF_NODES):  # it calls: checked once per call, here
+            self.emit("if c.ops > c.lim: c.tick(c.ops)")
         self.emit("if d > c.maxd: _stk()")
+        if self.own_scope:
+            self.emit("S = _Scope()")
         v = self.block(body.stmts, True) if isinstance(body, A.Block) else self.stmt(body, True)
         self.emit_return(v)
         self.lines = outer
         plist = "".join(f", {b.py}" for b in self.params)
-        self.emit(f"def {pyname}(c, d, this{plist}):")
+        this = "this" if self.uses_this else "_this"  # see ``calls.bind``
+        self.emit(f"def {pyname}(c, d, {this}{plist}):")
         with self.indent():
             if self.nonlocals:
                 self.emit(f"nonlocal {', '.join(sorted(self.nonlocals))}")
+            for line in self.prologue:
+                self.emit(line)
             for b in self.params:
                 self.m.types.force(b.key)
             self.emit("try:")
@@ -242,6 +273,8 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
                 self.lines.extend(inner)
             self.emit("except _RhaiError as _e:")
             with self.indent():
+                if self.counting and self.max_run:
+                    self.emit(f"c.ops += {self.max_run}")  # the work done since the last count
                 self.emit(f"raise _wrap(_e, {self.k(rhai_name)}) from None")
 
 
@@ -251,9 +284,11 @@ EXPRESSIONS = {
     A.ArrayLit: FnCompiler.e_arraylit, A.MapLit: FnCompiler.e_maplit,
     A.Unary: FnCompiler.e_unary, A.Binary: FnCompiler.e_binary, A.Index: FnCompiler.e_index,
     A.Prop: FnCompiler.e_prop, A.Call: FnCompiler.e_call, A.MethodCall: FnCompiler.e_methodcall,
-    A.Closure: FnCompiler.e_closure,
+    A.Closure: FnCompiler.e_closure, A.ScopedCall: FnCompiler.e_scopedcall,
+    A.ModVar: FnCompiler.e_modvar, A.ModCall: FnCompiler.e_modcall,
 }
 STATEMENTS = {
     A.Let: FnCompiler.s_let, A.Assign: FnCompiler.s_assign, A.Break: FnCompiler.s_break,
     A.Continue: FnCompiler.s_continue, A.Return: FnCompiler.s_return, A.Throw: FnCompiler.s_throw,
+    A.Import: FnCompiler.s_import, A.Export: FnCompiler.s_export,
 }

@@ -4,6 +4,7 @@ temporaries and inferred types, the native functions it may call, the meter of a
 from __future__ import annotations
 
 from ..lexer import METER_EVERY
+from .borrow import borrowed
 from .emitter import Constants
 from .scopes import Binding, TypeTable
 
@@ -24,6 +25,15 @@ class Module:
         self.temps = 0
         self.closures = 0
         self.fn_names = {name for name, _ in script.functions}
+        self._borrowed: dict = {}
+        self.exported: list = []  # (alias, Python name) of the ``export``ed top-level variables
+
+    def borrowed(self, key) -> frozenset:
+        """Positions of the parameters the script function ``key`` only reads (see ``borrow``)."""
+        found = self._borrowed.get(key)
+        if found is None:
+            found = self._borrowed[key] = borrowed(self.script.functions[key], self.script.functions)
+        return found
 
     def visit(self):
         """One more syntax node compiled (charged to the meter every ``METER_EVERY``)."""

@@ -9,6 +9,7 @@ from ..runtime.prelude import PRELUDE
 from .emitter import Lines
 from .function import FnCompiler
 from .module import Module
+from .scoped import mentions_eval
 from .scopes import TypeTable
 
 MAX_PASSES = 6
@@ -18,9 +19,13 @@ def _module_source(script, limits, natives, types, all_any, meter):
     m = Module(script, limits, natives, types, all_any, meter)
     out = Lines()
     for (name, arity), fn in script.functions.items():
-        fc = FnCompiler(m, "fn", None, fn.params, body=fn.body)
+        dynamic = mentions_eval(fn.body)
+        fc = FnCompiler(m, "fn", None, fn.params, has_scope=dynamic, body=fn.body)
+        fc.own_scope = dynamic
         fc.body_function(f"F_{name}_{arity}", fn.params, fn.body, name)
         out.extend(fc.lines)
+        if script.scoped:
+            _scoped_variant(m, out, name, arity, fn)
     main = FnCompiler(m, "main", None, (), has_scope=True)
     if main.counting:
         main.emit("_o = c.ops; _L = c.lim")
@@ -28,15 +33,30 @@ def _module_source(script, limits, natives, types, all_any, meter):
     exports = ", ".join(f"({main.k(b.name)}, {b.py!r}, {b.const})" for b in main.exports)
     out.emit("def main(c, S, d=0):")
     out.level += 1
+    for line in main.prologue:
+        out.emit(line)
     out.emit("try:")
     out.level += 1
     out.extend(main.lines)
     out.level -= 1
     out.emit("finally:")
     out.level += 1
-    out.emit(f"S.export(locals(), ({exports}{',' if main.exports else ''}))")
+    exported = "".join(f"({main.k(alias)}, {py!r}), " for alias, py in m.exported)
+    out.emit(f"S.export(locals(), ({exports}{',' if main.exports else ''}){f', ({exported})' if exported else ''})")
     out.level -= 2
     return out, m
+
+
+def _scoped_variant(m, out, name, arity, fn):
+    """``B_name_arity(c, d, this, S, *args)``: the function run on the caller's scope ``S``
+    (for ``name!(args)``): names it does not declare are the caller's variables."""
+    fc = FnCompiler(m, "fn", None, fn.params, has_scope=True, body=fn.body)
+    fc.body_function(f"_B_{name}_{arity}", fn.params, fn.body, name)
+    out.emit(f"def B_{name}_{arity}(c, d, this, S, *args):")
+    out.level += 1
+    out.extend(fc.lines)
+    out.emit(f"return _B_{name}_{arity}(c, d, this, *args)")
+    out.level -= 1
 
 
 class Compiled:
@@ -55,6 +75,8 @@ class Compiled:
         g["__rhai_pos__"] = self.posmap
         exec(self.code, g)  # noqa: S102 - our own generated code; script data lives in constants
         fns = {key: g[f"F_{key[0]}_{key[1]}"] for key in self.fn_keys}
+        fns.update({(*key, "!"): g[f"B_{key[0]}_{key[1]}"] for key in self.fn_keys
+                    if f"B_{key[0]}_{key[1]}" in g})  # scoped variants (``name!(args)``)
         return g["main"], fns
 
 

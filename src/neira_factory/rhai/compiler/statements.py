@@ -25,6 +25,8 @@ class StatementCompiler:
     def s_assign(self, node):
         target = node.target
         value = self.expr(node.value)
+        if node.op == "+" and self.str_append(target, value):
+            return
         if node.op is None:
             self.assign(target, lambda old: value)
         else:
@@ -38,7 +40,7 @@ class StatementCompiler:
         if op == "+" and old.ty not in ("int", "float", "str", None):
             if self.sized:
                 return Val(f"_addas(c, {old.code}, {self.owned(value)})", "any", True)
-            return Val(f"_adda(c, {old.code}, {self.owned(value)})", "any", True)
+            return self.add_assign(old, value)
         if op == "??":
             return Val(f"({old.code} if {old.code} is not None else {value.code})", "any")
         return self.binop(op, old, value)
@@ -56,7 +58,7 @@ class StatementCompiler:
         self.emit("break")
 
     def s_continue(self, node):
-        self.flush()
+        self.flush(True)
         self.emit("break" if self.loops[-1].flag else "continue")
 
     def s_return(self, node):
@@ -114,25 +116,31 @@ class StatementCompiler:
     def assign_member(self, target, base, make):
         args = "s(c, " if self.sized else "(c, "  # _setidxs/_setprops report stores and check sizes
         if isinstance(target, A.Index):
-            idx = self.materialize(self.expr(target.index))
-            old = Val(f"_getidx(c, {base.code}, {idx.code})")
-            v = make(old)
-            new = f"_setidx{args}{base.code}, {idx.code}, {self.owned(v)})"
+            key = self.materialize(self.expr(target.index))
+            v = make(self.index_expr(base, key))
+            setter, tests = f"_setidx{args}", self.store_tests(base, key)
         else:
-            key = self.k(target.name)
-            old = Val(f"_getprop(c, {base.code}, {key})")
-            v = make(old)
-            new = f"_setprop{args}{base.code}, {key}, {self.owned(v)})"
-        n = self.tmp()
-        self.emit(f"{n} = {new}")
-        self.write_back(target.target, base.code, n)
+            key = Val(self.k(target.name), "str", True, True)
+            v = make(self.prop_read(base, key.code))
+            setter, tests = f"_setprop{args}", self.store_tests(base, None)
 
-    def write_back(self, target, old_code, new_code):
+        def slow(value_code):
+            n = self.tmp()
+            self.emit(f"{n} = {setter}{base.code}, {key.code}, {value_code})")
+            # storing into an array or map changes it in place: the variable keeps its type
+            self.write_back(target.target, base.code, n, base.ty if base.ty in (None, "array", "map") else "any")
+
+        if tests:
+            self.store_fast(tests, base, key.code, v, lambda val: slow(val.code))
+        else:
+            slow(self.owned(v))
+
+    def write_back(self, target, old_code, new_code, ty="any"):
         if not self.assignable(target):
             return
         self.emit(f"if {new_code} is not {old_code}:")
         with self.indent():
-            self.assign(target, lambda _old: Val(new_code, "any", True, True))
+            self.assign(target, lambda _old: Val(new_code, ty, True, True))
 
     def assignable(self, e):
         if isinstance(e, A.Var):

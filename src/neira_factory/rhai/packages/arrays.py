@@ -16,7 +16,7 @@ from itertools import repeat
 
 from ..errors import ErrorDataTooLarge, ErrorFunctionNotFound, ErrorMismatchDataType
 from ..runtime.access import slice_bounds, span, start_of, tail_from, within
-from ..runtime.calls import callback
+from ..runtime.calls import arity_of, bind, direct
 from ..runtime.ops import contains as has
 from ..runtime.ops import eq
 from ..runtime.sizes import MEASURED, measure_any
@@ -41,16 +41,26 @@ def _put_this(c, arr, i, this):
     if this is not old:
         arr[i] = this
         c.stored(arr, (this,), (old,))
-    else:
-        c.check_size(arr)
+    elif c.sizes is not None:
+        c.sizes.check(arr)
 
 
-def _pred(c, d, f, arr, i):
-    r, this = callback(c, d, f, arr[i], arr[i], i)
-    _put_this(c, arr, i, this)
+def _pred(c, call, arr, i):
+    """Call the predicate ``call`` (see ``calls.bind``) on element ``i``."""
+    x = arr[i]
+    r, this = call(x, x, i)
+    if this is not arr[i] or c.sizes is not None:
+        _put_this(c, arr, i, this)
     if type(r) is not bool:
-        raise ErrorMismatchDataType(f"Boolean expected from callback, found {type_name(r)}")
+        raise _not_bool(r)
     return r
+
+
+BOOL = frozenset((bool,))
+
+
+def _not_bool(r):
+    return ErrorMismatchDataType(f"Boolean expected from callback, found {type_name(r)}")
 
 
 ARRAYS.native("len", ARR, getter=True)(len)
@@ -125,8 +135,8 @@ def truncate(arr, n):
 
 @ARRAYS.native("chop", ARR, INT)
 def chop(arr, n):
-    if n > 0:
-        del arr[:max(len(arr) - n, 0)]
+    """Keep the last ``n`` elements (none when ``n`` <= 0, as in Rhai)."""
+    del arr[:max(len(arr) - n, 0) if n > 0 else len(arr)]
 
 
 @ARRAYS.native("reverse", ARR, cost=ARGS)
@@ -197,7 +207,7 @@ def index_of_from(c, d, arr, v, start):
     start = start_of(arr, start)
     if type(v) in (FnPtr, str) and (type(v) is FnPtr or ((v, 1) in c.fns)):
         for i in range(start, len(arr)):
-            if _pred(c, d, _fn(v), arr, i):
+            if _pred(c, bind(c, d, _fn(v)), arr, i):
                 return i
         return -1
     for i in range(start, len(arr)):
@@ -240,39 +250,66 @@ def dedup(c, d, arr):
 
 @ARRAYS.native("zip", ARR, ARR, FNP, ctx=True, shares=True, calls=True)
 def zip_(c, d, a, b, f):
-    return [callback(c, d, f, None, x, y)[0] for x, y in zip(a, b)]
+    call = bind(c, d, f)
+    return [call(None, x, y)[0] for x, y in zip(a, b)]
 
 
 # -- higher-order ----------------------------------------------------------------
+def _results(c, d, f, arr):
+    """The callback ``f``'s results on each element (and its index, when it takes one), the
+    closure called straight (see ``calls.direct``); None when it cannot be."""
+    fn = direct(c, f, (1, 2))
+    if fn is None:
+        return None
+    out, d1, indexed = [], d + 1, arity_of(fn) == 2
+    for lo, hi in c.spans(len(arr)):
+        part = arr[lo:hi]
+        if indexed:
+            out += [fn(c, d1, x, copy(c, x) if type(x) in CONTAINERS else x, i) for i, x in enumerate(part, lo)]
+        else:
+            out += [fn(c, d1, x, copy(c, x) if type(x) in CONTAINERS else x) for x in part]
+    return out
+
+
 @ARRAYS.native("map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def map_(c, d, arr, f):
-    f = _fn(f)
-    out = []
+    out = _results(c, d, _fn(f), arr)
+    if out is not None:
+        return out
+    call, out = bind(c, d, _fn(f)), []
     for i in range(len(arr)):
-        r, this = callback(c, d, f, arr[i], arr[i], i)
-        _put_this(c, arr, i, this)
+        x = arr[i]
+        r, this = call(x, x, i)
+        if this is not arr[i] or c.sizes is not None:
+            _put_this(c, arr, i, this)
         out.append(r)
     return out
 
 
 @ARRAYS.native("for_each", ARR, FNP, ctx=True, calls=True)
 def for_each(c, d, arr, f):
+    call = bind(c, d, f)
     for i in range(len(arr)):
-        _put_this(c, arr, i, callback(c, d, f, arr[i], i)[1])
+        _put_this(c, arr, i, call(arr[i], i)[1])
 
 
 @ARRAYS.native("filter", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def filter_(c, d, arr, f):
-    f = _fn(f)
-    return [arr[i] for i in range(len(arr)) if _pred(c, d, f, arr, i)]
+    part, hits = arr[:], _results(c, d, _fn(f), arr)
+    if hits is not None:
+        if not set(map(type, hits)) <= BOOL:
+            raise _not_bool(next(r for r in hits if type(r) is not bool))
+        return [x for x, hit in zip(part, hits) if hit]
+    call = bind(c, d, _fn(f))
+    return [arr[i] for i in range(len(arr)) if _pred(c, call, arr, i)]
 
 
 
 def _partition(c, d, f, arr):
     """(elements the predicate holds for, the others), each in order; one pass."""
-    hit, rest = [], []
+    hit, rest, call = [], [], bind(c, d, f)
     for i, x in enumerate(arr):
-        (hit if _pred(c, d, f, arr, i) else rest).append(x)
+        (hit if _pred(c, call, arr, i) else rest).append(x)
     return hit, rest
 
 
@@ -300,30 +337,30 @@ def drain_range(arr, r):
 
 @ARRAYS.native("some", ARR, (FnPtr, str), ctx=True, aliases=("any",), calls=True)
 def some(c, d, arr, f):
-    f = _fn(f)
-    return any(_pred(c, d, f, arr, i) for i in range(len(arr)))
+    call = bind(c, d, _fn(f))
+    return any(_pred(c, call, arr, i) for i in range(len(arr)))
 
 
 @ARRAYS.native("all", ARR, (FnPtr, str), ctx=True, calls=True)
 def all_(c, d, arr, f):
-    f = _fn(f)
-    return all(_pred(c, d, f, arr, i) for i in range(len(arr)))
+    call = bind(c, d, _fn(f))
+    return all(_pred(c, call, arr, i) for i in range(len(arr)))
 
 
 @ARRAYS.native("find", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def find(c, d, arr, f):
-    f = _fn(f)
+    call = bind(c, d, _fn(f))
     for i in range(len(arr)):
-        if _pred(c, d, f, arr, i):
+        if _pred(c, call, arr, i):
             return arr[i]
     return None
 
 
 @ARRAYS.native("find_map", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def find_map(c, d, arr, f):
-    f = _fn(f)
+    call = bind(c, d, _fn(f))
     for i in range(len(arr)):
-        r, this = callback(c, d, f, arr[i], arr[i], i)
+        r, this = call(arr[i], arr[i], i)
         _put_this(c, arr, i, this)
         if r is not None:
             return r
@@ -331,10 +368,21 @@ def find_map(c, d, arr, f):
 
 
 def _reduce(c, d, arr, f, acc, order):
-    f = _fn(f)
+    fn = direct(c, _fn(f), (2, 3))
+    if fn is not None:
+        d1, order, indexed = d + 1, list(order), arity_of(fn) == 3
+        for lo, hi in c.spans(len(order)):
+            for i in order[lo:hi]:
+                x = arr[i]
+                x = copy(c, x) if type(x) in CONTAINERS else x
+                acc = fn(c, d1, arr[i], acc, x, i) if indexed else fn(c, d1, arr[i], acc, x)
+        return acc
+    call, sizes = bind(c, d, _fn(f), owned=1), c.sizes
     for i in order:
-        acc, _ = callback(c, d, f, arr[i], acc, arr[i], i, owned=1)
-        c.check_size(arr)  # the callback's ``this`` is the element itself
+        x = arr[i]
+        acc = call(x, acc, x, i)[0]
+        if sizes is not None:
+            sizes.check(arr)  # the callback's ``this`` is the element itself
     return acc
 
 
@@ -373,10 +421,17 @@ def sort(c, d, arr):
 
 @ARRAYS.native("sort", ARR, (FnPtr, str), ctx=True, calls=True)
 def sort_by(c, d, arr, f):
-    f = _fn(f)
+    call, fn, d1 = bind(c, d, _fn(f)), direct(c, _fn(f), (2,)), d + 1
 
     def cmp(a, b):
-        r = callback(c, d, f, None, a, b)[0]
+        if fn is None:
+            r = call(None, a, b)[0]
+        else:  # one operation per comparison, as ``call`` charges it
+            c.work += 1
+            if c.work > c.wlim:
+                c.charge(0)
+            r = fn(c, d1, None, copy(c, a) if type(a) in CONTAINERS else a,
+                   copy(c, b) if type(b) in CONTAINERS else b)
         if type(r) is bool:
             return -1 if r else 1
         if type(r) is not int:

@@ -1,4 +1,4 @@
-"""Core package: type_of, print/debug (captured to the run log), conversions,
+"""Core package: type_of, is_shared, print/debug (captured to the run log), conversions,
 function pointers (Fn, call, curry), is_def_fn, eval, timestamps and range()."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from ..errors import ErrorArithmetic, ErrorFunctionNotFound
 from ..runtime.calls import UNBOUND, call_ptr
 from ..runtime.text import debug, display
 from ..runtime.values import INT_MAX, FnPtr, RhaiRange, Timestamp, type_name
+from ..runtime.modules import eval_in
 from ..scope import Scope
 from .package import ANY, ARGS, Package
 from .types import FNP, INT, NUM, STR, TS
@@ -17,12 +18,17 @@ from .types import FNP, INT, NUM, STR, TS
 CORE = Package("core")
 
 MAX_ARGS = 10
-EVAL_OPS = 1000  # Python compiles even one token's worth of script in about as long as this many operations
 
 
 @CORE.native("type_of", ANY)
 def type_of(v):
     return type_name(v)
+
+
+@CORE.native("is_shared", ANY)
+def is_shared(v):
+    """A value passed on is never shared; the compiler answers for a variable a closure captured."""
+    return False
 
 
 @CORE.native("print", ANY, ctx=True)
@@ -113,11 +119,9 @@ def ts_diff(a, b):
 
 @CORE.native("eval", STR, ctx=True, calls=True)
 def eval_(c, d, script):
-    """Evaluate script text in a fresh scope (sharing functions, log and budget); compiling
-    it is charged to the run as it goes, on top of ``EVAL_OPS`` for compiling at all."""
-    c.charge(EVAL_OPS)
-    main, fns = c.engine.compile_eval(script, c.charge, c.natives).instantiate()
-    return c.run_nested(main, fns, Scope(), d + 1)
+    """Evaluate script text in a fresh scope (called through a pointer or with a name the
+    compiler could not see; a direct ``eval(text)`` call runs in the caller's scope)."""
+    return eval_in(c, d, Scope(), script)
 
 
 @CORE.native("range", INT, INT)

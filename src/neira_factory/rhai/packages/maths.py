@@ -9,7 +9,7 @@ from ..errors import ErrorArithmetic, ErrorBitFieldBounds
 from ..runtime.ops import ci
 from ..runtime.values import INT_MAX, INT_MIN
 from .package import ARGS, Package
-from .types import FLT, INT, NUM, STR
+from .types import BOOL, FLT, INT, NUM, RNG, STR
 
 MATHS = Package("maths")
 
@@ -234,34 +234,88 @@ def to_binary(x):
 
 
 # -- bit fields -------------------------------------------------------------------
-def _bits(start, n):
-    if start < 0:
-        start += 64
-    if not 0 <= start < 64 or n < 0:
-        raise ErrorBitFieldBounds(f"bit-field {start}..+{n} out of bounds")
-    return start, min(n, 64 - start)
+# Positions as Rhai's bit-field package reads them: a negative bit counts from the MSB; a
+# position outside the 64 bits is an error; a count is clamped to the bits left (a count
+# <= 0 reads 0 and writes nothing); a range ``a..b`` starts at ``max(a, 0)``.
+def _bit(i):
+    j = i + 64 if i < 0 else i
+    if not 0 <= j < 64:
+        raise ErrorBitFieldBounds(f"bit-field index {i} out of bounds: only 64 bits in bit-field")
+    return j
+
+
+def _span(start, n):
+    j = _bit(start)
+    return j, min(n, 64 - j)
+
+
+def _range(r):
+    start = max(r.start, 0)
+    if r.inclusive:
+        return start, max(r.end, start - 1) - start + 1
+    return start, max(r.end, start) - start
+
+
+def _signed(r):
+    r &= (1 << 64) - 1
+    return r - (1 << 64) if r > INT_MAX else r
+
+
+@MATHS.native("get_bit", INT, INT)
+def get_bit(x, i):
+    return bool((x >> _bit(i)) & 1)
+
+
+@MATHS.native("set_bit", INT, INT, BOOL, strmut=True)
+def set_bit(x, i, on):
+    bit = 1 << _bit(i)
+    return _signed(x | bit if on else x & ~bit), None
 
 
 @MATHS.native("get_bits", INT, INT, INT)
 def get_bits(x, start, n):
-    start, n = _bits(start, n)
-    return (x >> start) & ((1 << n) - 1)
+    if n <= 0:
+        return 0
+    start, n = _span(start, n)
+    return x if n == 64 else (x >> start) & ((1 << n) - 1)
+
+
+@MATHS.native("get_bits", INT, RNG)
+def get_bits_range(x, r):
+    return get_bits(x, *_range(r))
 
 
 @MATHS.native("set_bits", INT, INT, INT, INT, strmut=True)
 def set_bits(x, start, n, value):
-    start, n = _bits(start, n)
+    if n <= 0:
+        return x, None
+    start, n = _span(start, n)
     mask = ((1 << n) - 1) << start
-    r = ((x & ~mask) | ((value << start) & mask)) & ((1 << 64) - 1)
-    return (r - (1 << 64) if r > INT_MAX else r), None
+    return _signed((x & ~mask) | ((value << start) & mask)), None
+
+
+@MATHS.native("set_bits", INT, RNG, INT, strmut=True)
+def set_bits_range(x, r, value):
+    return set_bits(x, *_range(r), value)
 
 
 @MATHS.native("bits", INT, INT, INT)
 def bits(x, start, n):
-    start, n = _bits(start, n)
+    """The bits from ``start`` on (at most ``n``), lowest first, as booleans."""
+    start, n = _span(start, max(n, 0))
     return [bool((x >> i) & 1) for i in range(start, start + n)]
+
+
+@MATHS.native("bits", INT, INT)
+def bits_from(x, start):
+    return bits(x, start, 64)
+
+
+@MATHS.native("bits", INT, RNG)
+def bits_range(x, r):
+    return bits(x, *_range(r))
 
 
 @MATHS.native("bits", INT)
 def all_bits(x):
-    return [bool((x >> i) & 1) for i in range(64)]
+    return bits(x, 0, 64)

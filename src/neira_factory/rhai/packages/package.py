@@ -33,7 +33,7 @@ def work(values) -> int:
     n = 0
     for v in values:
         t = type(v)
-        if t is str or t is list or t is dict:
+        if t is str or t is list or t is dict or t is bytearray:
             n += len(v)
     return n // BULK
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .arrays import ARRAYS
+from .blobs import BLOBS
 from .core import CORE
 from .json import JSON
 from .maps import MAPS
@@ -12,7 +13,7 @@ from .strings import STRINGS
 
 
 class StandardPackage(Package):
-    """The core, array, string, map, math and JSON packages (Rhai's ``StandardPackage``)."""
+    """The core, array, BLOB, string, map, math and JSON packages (Rhai's ``StandardPackage``)."""
 
     def __init__(self):
-        super().__init__("standard", CORE, ARRAYS, STRINGS, MAPS, MATHS, JSON)
+        super().__init__("standard", CORE, ARRAYS, BLOBS, STRINGS, MAPS, MATHS, JSON)

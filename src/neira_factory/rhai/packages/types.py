@@ -9,6 +9,7 @@ STR = str
 CHR = Char
 TXT = (str, Char)
 ARR = list
+BLB = bytearray
 MAP = dict
 BOOL = bool
 FNP = FnPtr

@@ -22,6 +22,8 @@ class TokenCursor:
         self.loops = 0
         self.in_fn = False
         self.functions = {}
+        self.private: set = set()
+        self.scoped = False
         self.disabled = disabled
 
     @property

@@ -269,12 +269,27 @@ class ExpressionParser:
             return A.GlobalVar(pos, self.ident())
         if w == "fn":
             raise self.error("WrongFnDefinition", "functions can only be defined at global level")
+        if w in ("break", "continue", "return", "throw"):  # a jump used as a value: ``x ?? break 42``
+            return A.Block(pos, [self.statement()])
         self.check_name(t)
         self.next()
         if self.at("::"):
-            raise self.error("ModuleUndefined", f"module '{w}' is not defined")
+            return self.module_path(pos, w)
         if self.at("("):
             return A.Call(pos, w, self.args())
         if self.at("!") and self.peek().kind == "(":
-            raise self.error("BadInput", "calling a function in the caller's scope ('!') is not supported")
+            self.next()
+            self.scoped = True
+            return A.ScopedCall(pos, w, self.args())
         return A.Var(pos, w)
+
+    def module_path(self, pos, first):
+        """``first::a::b`` (a module variable) or ``first::a::f(args)`` (a module function)."""
+        path = [first]
+        while self.at("::"):
+            self.next()
+            path.append(self.ident("name after '::'"))
+        name = path.pop()
+        if self.at("("):
+            return A.ModCall(pos, path, name, self.args())
+        return A.ModVar(pos, path, name)

@@ -30,19 +30,24 @@ def parse(source: str, limits, expression_only=False, disabled=frozenset(), mete
         _check_expression(e)
         return A.Script([e], {}, source)
     stmts = p.parse_script()
-    return A.Script(stmts, p.functions, source)
+    return A.Script(stmts, p.functions, source, frozenset(p.private), p.scoped)
 
 
 def _check_expression(e):
-    """Expression-only mode forbids statements (declarations, loops) anywhere inside."""
+    """Expression-only mode forbids statements (declarations, loops) anywhere inside, and
+    blocks other than the one-expression bodies of ``if``, ``switch`` arms and closures."""
     bad = (A.Let, A.While, A.Loop, A.DoLoop, A.For, A.Assign, A.Try, A.Break, A.Continue, A.Return, A.Throw)
     stack = [e]
+    bodies = set()  # ids of the blocks that are bodies
     while stack:
         n = stack.pop()
         if isinstance(n, bad):
             raise parse_error("BadInput", "statements are not allowed in expressions", n.line, n.col)
-        if isinstance(n, A.Block) and len(n.stmts) != 1:
+        if isinstance(n, A.Block) and (len(n.stmts) != 1 or id(n) not in bodies):
             raise parse_error("BadInput", "statement blocks are not allowed in expressions", n.line, n.col)
+        if isinstance(n, (A.If, A.SwitchCase, A.Closure, A.Interp)):
+            bodies.update(id(x) for x in (getattr(n, "then", None), getattr(n, "other", None),
+                                          getattr(n, "body", None), *getattr(n, "parts", ())))
         if isinstance(n, A.If) and n.other is None:
             raise parse_error("BadInput", "if without else is not allowed in expressions", n.line, n.col)
         for f in n.fields:

@@ -30,7 +30,9 @@ class StatementParser:
                 self.next()
                 continue
             st = self.statement(top)
-            if st is not None:
+            if type(st) is list:
+                stmts.extend(st)
+            elif st is not None:
                 stmts.append(st)
             if self.at(";"):
                 self.next()
@@ -69,8 +71,12 @@ class StatementParser:
             if w in ("return", "throw"):
                 self.next()
                 return (A.Return if w == "return" else A.Throw)(self.pos(t), self.opt_value())
-            if w in ("import", "export"):
-                raise self.error("BadInput", f"'{w}' (modules) is not supported")
+            if w == "import":
+                return self.import_stmt()
+            if w == "export":
+                if not top or self.in_fn:
+                    raise self.error("WrongExport", "'export' can only be used at global level")
+                return self.export_stmt()
             if w in STMT_KEYWORDS:
                 return self.statement_form()
         elif t.kind == "{":
@@ -121,8 +127,39 @@ class StatementParser:
             value = self.expr()
         return A.Let(self.pos(kw), name, value, kw.value == "const")
 
+    def import_stmt(self):
+        """``import path [as alias]``: ``path`` is any expression (a string at run time)."""
+        kw = self.next()
+        path = self.expr()
+        alias = None
+        if self.at_kw("as"):
+            self.next()
+            alias = self.ident("module alias")
+        return A.Import(self.pos(kw), path, alias)
+
+    def export_stmt(self):
+        """``export let|const x = ...`` or ``export x [as y], ...``: a list of statements
+        (a ``Let`` and/or ``Export`` ones) that the top-level statement list takes in."""
+        kw = self.next()
+        if self.at_kw("let") or self.at_kw("const"):
+            let = self.let()
+            return [let, A.Export(self.pos(kw), let.name, let.name)]
+        items = []
+        while True:
+            name = self.ident()
+            alias = name
+            if self.at_kw("as"):
+                self.next()
+                alias = self.ident("export alias")
+            items.append(A.Export(self.pos(kw), name, alias))
+            if not self.at(","):
+                break
+            self.next()
+        return items
+
     def fn_def(self):
-        if self.at_kw("private"):
+        private = self.at_kw("private")
+        if private:
             self.next()
         kw = self.next()
         name_tok = self.tok
@@ -146,3 +183,5 @@ class StatementParser:
         body = self.block()
         self.depth, self.max_depth, self.loops, self.in_fn = saved
         self.functions[key] = A.FnDef(self.pos(kw), name, params, body)
+        if private:
+            self.private.add(key)

@@ -113,19 +113,86 @@ def callback(c, d, ptr, this, *args, owned=0):
     values of the callback's own, as in Rhai (which clones them): array/map arguments
     are copied, except the first ``owned`` ones (already the callee's, e.g. reduce's
     accumulator).  Each call counts one operation, whatever ``ptr`` runs."""
-    c.charge(1)
+    return bind(c, d, ptr, owned)(this, *args)
+
+
+def _own(c, args, owned):
+    return [copy(c, a) if i >= owned and type(a) in CONTAINERS else a for i, a in enumerate(args)]
+
+
+def _charge_one(c):
+    c.work += 1
+    if c.work > c.wlim:
+        c.charge(0)
+
+
+def bind(c, d, ptr, owned=0):
+    """``callback`` with ``ptr`` resolved once, for a native function's loop of calls: a
+    function ``(this, *args) -> (result, new this)``.  A closure is called directly."""
     if type(ptr) is not FnPtr:
         raise ErrorFunctionNotFound(f"expected a function pointer, found {type_name(ptr)}")
-    n = len(ptr.curry)
-    if ptr.fn is not None:
-        want = arity_of(ptr.fn) - n
-    else:
-        want = next((k for k in range(len(args), -1, -1) if (ptr.name, n + k) in c.fns), len(args))
-    args = args[:max(want, 0)]
-    if NESTED.isdisjoint(map(type, args)):
-        return call_ptr(c, d, ptr, list(args), this)
-    args = [copy(c, a) if i >= owned and type(a) in CONTAINERS else a for i, a in enumerate(args)]
-    return call_ptr(c, d, ptr, args, this)
+    fn = ptr.fn
+    if fn is None or ptr.curry:
+        n = len(ptr.curry)
+
+        def call_any(this, *args):
+            _charge_one(c)
+            want = arity_of(fn) - n if fn is not None else next(
+                (k for k in range(len(args), -1, -1) if (ptr.name, n + k) in c.fns), len(args))
+            args = args[:max(want, 0)]
+            return call_ptr(c, d, ptr, list(args) if NESTED.isdisjoint(map(type, args))
+                            else _own(c, args, owned), this)
+
+        return call_any
+    want, d1 = arity_of(fn), d + 1
+    plain = fn.__code__.co_varnames[2] != "this"  # compiled without ``this``: it cannot change it
+    if plain and want == 1:
+        def call1(this, a, *_):
+            c.work += 1
+            if c.work > c.wlim:
+                c.charge(0)
+            return fn(c, d1, this, copy(c, a) if owned == 0 and type(a) in NESTED else a), this
+
+        return call1
+    if plain and want == 2:
+        def call2(this, a, b, *_):
+            c.work += 1
+            if c.work > c.wlim:
+                c.charge(0)
+            return fn(c, d1, this, copy(c, a) if owned == 0 and type(a) in NESTED else a,
+                      copy(c, b) if type(b) in NESTED else b), this
+
+        return call2
+
+    def call(this, *args):
+        c.work += 1
+        if c.work > c.wlim:
+            c.charge(0)
+        if len(args) != want:
+            if len(args) < want:
+                raise ErrorFunctionNotFound(f"Function not found: {ptr.name} with {len(args)} arguments")
+            args = args[:want]
+        if not NESTED.isdisjoint(map(type, args)):
+            args = _own(c, args, owned)
+        if plain:
+            return fn(c, d1, this, *args), this
+        c.this_out = this
+        return fn(c, d1, this, *args), c.this_out
+
+    return call
+
+
+def direct(c, ptr, wants):
+    """The compiled closure behind ``ptr`` when a native may call it straight, as
+    ``fn(c, d + 1, this, *args)`` with as many arguments of its own as it takes (one of
+    ``wants``), charging the calls itself (``Context.spans``): a closure, not curried, that
+    never changes ``this``, in a run without data-size limits; else None."""
+    if type(ptr) is not FnPtr or ptr.fn is None or ptr.curry or c.sizes is not None:
+        return None
+    fn = ptr.fn
+    if arity_of(fn) not in wants or fn.__code__.co_varnames[2] == "this":
+        return None
+    return fn
 
 
 def get_native(c, name, target):

@@ -31,7 +31,8 @@ class Context:
     """Mutable state of one running script."""
 
     __slots__ = ("ops", "lim", "max_ops", "deadline", "limits", "log", "fns", "natives", "maxd",
-                 "this_out", "constants", "engine", "sizes", "work", "wlim", "log_left", "max_string")
+                 "this_out", "constants", "engine", "sizes", "work", "wlim", "log_left", "max_string",
+                 "imports", "modules", "scope_constants")
 
     def __init__(self, limits, fns, natives, engine=None, log=None, constants=None):
         self.limits = limits
@@ -48,8 +49,11 @@ class Context:
         self.maxd = limits.max_call_levels or NO_LIMIT
         self.this_out = None
         self.constants = constants or {}
+        self.scope_constants = frozenset(self.constants)  # the run's Scope constants, seen in functions
         self.engine = engine
         self.sizes = Sizes(limits, self.clock) if limits.sized else None
+        self.imports: dict = {}  # modules imported at the top level, by alias (functions see them)
+        self.modules: list = []  # paths of the modules being built (cycle and depth checks)
 
     # -- operations and the deadline ------------------------------------------
     @property
@@ -143,15 +147,3 @@ class Context:
         elif self.log_left >= 0:
             self.log.append("… print output over the string size limit not kept")
         self.log_left = left if left >= 0 else -1
-
-    # -- eval ------------------------------------------------------------------
-    def run_nested(self, main, fns, scope, d):
-        """Run a compiled ``eval`` text on this context: its functions shadow the caller's
-        while it runs, its top-level constants stay its own; counters, sizes, log and
-        deadline are shared."""
-        saved = self.fns, self.constants
-        self.fns, self.constants = {**self.fns, **fns}, dict(self.constants)
-        try:
-            return main(self, scope, d)
-        finally:
-            self.fns, self.constants = saved

@@ -10,12 +10,14 @@ comparisons); a string result is sized before it is built.
 from __future__ import annotations
 
 import math
+import sys
 
 from ..errors import ErrorArithmetic, ErrorMismatchDataType, fn_not_found
 from .text import display
 from .values import INT_MAX, INT_MIN, Char, RhaiRange, Timestamp, copy, type_name
 
 NUM = (int, float)
+EPSILON = sys.float_info.epsilon
 
 
 def no_op(op, *args):
@@ -86,6 +88,7 @@ def add(c, a, b):
         r.update(copy(c, b))
         return r
     if ta is bytearray and tb is bytearray:
+        c.fits(items=len(a) + len(b))
         c.charge_bulk(len(a) + len(b))
         return a + b
     return native_op(c, "+", a, b)
@@ -109,6 +112,9 @@ def add_assign(c, a, b):
         elif type(b) is bytearray:
             c.charge_bulk(len(b))
             a.extend(b)
+        elif _is_text(b):
+            c.charge_bulk(len(b))
+            a.extend(b.encode("utf-8"))
         else:
             raise no_op("+=", a, b)
         return a
@@ -129,6 +135,11 @@ def add_assign_sized(c, a, b):
         keys = sum(len(k) for k in b if k not in a)
         add_assign(c, a, b)
         c.stored(a, [a[k] for k in b], removed, chars=keys)
+        return a
+    if ta is bytearray:
+        n = len(a)
+        add_assign(c, a, b)
+        c.stored(a, a[n:])
         return a
     return c.check_size(add_assign(c, a, b))
 
@@ -288,8 +299,26 @@ def _comparable(c, a, b):
     return None
 
 
+def float_cmp(a, b):
+    """-1, 0 or 1 comparing two numbers of which one is a float, as Rhai does: equal when they
+    differ by less than the float epsilon scaled to the larger magnitude (the bare epsilon when
+    one is zero); None when one is NaN."""
+    a, b = float(a), float(b)
+    if a == b:
+        return 0
+    d = a - b
+    if d != d:
+        return None
+    tol = EPSILON if a == 0.0 or b == 0.0 else max(abs(a), abs(b)) * EPSILON
+    if abs(d) < tol:
+        return 0
+    return 1 if d > 0 else -1
+
+
 def eq(c, a, b):
     ta, tb = type(a), type(b)
+    if (ta is float or tb is float) and _nums(a, b):
+        return float_cmp(a, b) == 0
     if ta is tb:
         if ta is list:
             return len(a) == len(b) and all(
@@ -317,6 +346,9 @@ def ne(c, a, b):
 
 def _ordering(op, test):
     def run(c, a, b):
+        if (type(a) is float or type(b) is float) and _nums(a, b):
+            r = float_cmp(a, b)
+            return r is not None and test(r, 0)
         pair = _comparable(c, a, b)
         if pair is None:
             return False
@@ -351,7 +383,8 @@ def contains(c, container, item):
             return item in container.as_range()
         raise no_op("contains", container, item)
     if t is bytearray and type(item) is int:
-        return item in container
+        c.charge_bulk(len(container))
+        return (item & 0xFF) in container
     raise no_op("contains", container, item)
 
 

@@ -4,10 +4,10 @@ code only calls these helpers."""
 
 from __future__ import annotations
 
-from ..errors import (ErrorAssignmentToConstant, ErrorFor, ErrorMismatchDataType, ErrorRuntime,
+from ..errors import (ErrorAssignmentToConstant, ErrorDataRace, ErrorFor, ErrorMismatchDataType, ErrorRuntime,
                       ErrorStackOverflow, ErrorDataTooLarge, ErrorTooManyVariables,
                       ErrorUnboundThis, ErrorVariableNotFound, RhaiError)
-from . import access, calls, ops
+from . import access, calls, modules, ops
 from .text import brief, joined
 from .values import INT_MAX, INT_MIN, Char, FnPtr, RhaiRange, copy
 
@@ -51,6 +51,13 @@ def stack_overflow():
     raise ErrorStackOverflow("stack overflow: too many nested function calls")
 
 
+def scope_const(c, name):
+    """A name no declaration binds, read in a function: a constant of the run's scope."""
+    if name in c.scope_constants:
+        return c.constants[name]
+    raise ErrorVariableNotFound(f"Variable not found: {name}")
+
+
 def global_const(c, name):
     try:
         return c.constants[name]
@@ -75,6 +82,15 @@ def iterate(c, v):
     raise ErrorFor(f"cannot iterate over {type(v).__name__ if t not in (dict, int, float) else brief(v)}")
 
 
+def iterate_values(c, v):
+    """``iterate`` for a loop that only reads its variable: an array's elements are not copied
+    (the array itself is, shallowly, so that the loop walks it as it was)."""
+    if type(v) is list:
+        c.charge_bulk(len(v))
+        return v[:]
+    return iterate(c, v)
+
+
 def int_range(a, b, inclusive):
     if type(a) is int and type(b) is int:
         return range(a, b + 1 if inclusive else b)
@@ -82,8 +98,9 @@ def int_range(a, b, inclusive):
 
 
 def same(c, a, b):
-    """Switch-case match: same type and equal."""
-    return type(a) is type(b) and ops.eq(c, a, b)
+    """Switch-case match: same type and equal (floats exactly: Rhai matches cases by hash)."""
+    t = type(a)
+    return t is type(b) and (a == b if t is float else ops.eq(c, a, b))
 
 
 def interp(c, *parts):
@@ -102,6 +119,12 @@ def interp(c, *parts):
     c.fits(chars=n)
     c.charge_bulk(n)
     return "".join(texts)
+
+
+def charged(c, text):
+    """A string that compiled code built at C speed, charged to the run ``c`` by its length."""
+    c.charge_bulk(len(text))
+    return text
 
 
 def throw(value):
@@ -130,6 +153,13 @@ def caught(e):
     return info
 
 
+def data_race(f, cell):
+    """``x.call(f, ...)`` where the closure ``f`` captured the variable ``x`` (its ``cell``):
+    ``x`` would be both ``this`` and shared with the closure, Rhai's data race."""
+    if type(f) is FnPtr and f.fn is not None and any(x is cell for x in f.fn.__closure__ or ()):
+        raise ErrorDataRace("data race: the variable is both 'this' and captured by the closure")
+
+
 def check_bool(v):
     if type(v) is bool:
         return v
@@ -149,13 +179,17 @@ PRELUDE = {
     "_in": ops.contains, "_range": ops.make_range, "_irange": int_range,
     "_getidx": access.get_index, "_setidx": access.set_index, "_setidxs": access.set_index_sized,
     "_getprop": access.get_prop, "_setprop": access.set_prop, "_setprops": access.set_prop_sized,
-    "_cp": copy, "_call": calls.call_fn, "_callr": calls.call_fn_ref, "_cm": calls.call_method,
-    "_cptr": calls.call_ptr, "_wrap": calls.wrap_fn_error, "_UNB": calls.UNBOUND,
+    "_cp": copy, "_SC": frozenset((int, float, bool, str, type(None))), "_call": calls.call_fn, "_callr": calls.call_fn_ref, "_cm": calls.call_method,
+    "_cptr": calls.call_ptr, "_race": data_race, "_wrap": calls.wrap_fn_error, "_UNB": calls.UNBOUND,
     "_FnPtr": FnPtr, "_Char": Char, "_RhaiError": RhaiError,
     "_sget": scope_get, "_sset": scope_set, "_novar": no_var, "_cerr": const_error, "_unbound": unbound,
-    "_tmv": too_many_vars, "_stk": stack_overflow, "_gconst": global_const,
-    "_iter": iterate, "_same": same, "_interp": interp, "_throw": throw, "_caught": caught,
+    "_tmv": too_many_vars, "_stk": stack_overflow, "_gconst": global_const, "_fconst": scope_const,
+    "_iter": iterate, "_iterv": iterate_values, "_same": same, "_interp": interp, "_charged": charged, "_throw": throw, "_caught": caught,
     "type": type, "int": int, "str": str, "float": float, "bool": bool, "list": list, "dict": dict,
-    "range": range, "enumerate": enumerate, "Exception": Exception, "BaseException": BaseException,
+    "range": range, "enumerate": enumerate, "Exception": Exception, "IndexError": IndexError, "BaseException": BaseException,
     "locals": locals, "len": len,
+    "_lend": modules.lend, "_reclaim": modules.reclaim, "_evalin": modules.eval_in,
+    "_scall": modules.call_scoped, "_import": modules.import_module, "_gmod": modules.global_module,
+    "_mvar": modules.module_var, "_mcall": modules.call_module, "_Scope": modules.Scope,
+    "_NOSAVE": modules.NOSAVE,
 }

@@ -3,6 +3,7 @@
 A value is measured as Rhai measures it: the array elements and map entries it
 holds at every depth, and the characters of all the strings inside it added up
 (a string held twice counts twice: that is what it costs to copy or serialise).
+A BLOB counts its bytes as array elements (as in Rhai).
 Beyond Rhai, map keys count as characters too, and a function pointer holds its
 curried arguments and, for a closure, the values it captured.  Measuring a large container again after each insert would
 make a loop of n inserts O(n²), so ``Sizes`` remembers the measures of the few
@@ -29,8 +30,8 @@ from __future__ import annotations
 from ..errors import ErrorDataTooLarge
 from .values import Char, FnPtr
 
-MEASURED = frozenset({list, dict, str, FnPtr})
-HOLDERS = frozenset({list, dict, FnPtr})
+MEASURED = frozenset({list, dict, str, FnPtr, bytearray})
+HOLDERS = frozenset({list, dict, FnPtr, bytearray})
 MIN_REMEMBERED = 64  # array elements + map entries; smaller containers are measured each time
 MAX_ROOTS = 16
 LONG = 1 << 20  # a string this long took long enough to build to look at the clock
@@ -89,6 +90,10 @@ def measure(v, clock=None):
                 stack.append(y)
             elif t is str:
                 strings += len(y)
+            elif t is bytearray:  # grows in place like a list: tracked in ``nested``
+                arrays += len(y)
+                nested[id(y)] = nested.get(id(y), 0) + 1
+                found.append(y)
             elif t is FnPtr:
                 if y.curry:
                     stack.append(y.curry)  # never changed in place: not tracked in ``nested``
@@ -105,6 +110,8 @@ def measure_any(v, clock=None):
         return measure(v, clock)[:3]
     if t is str:
         return 0, 0, len(v)
+    if t is bytearray:
+        return len(v), 0, 0
     if t is FnPtr:
         arrays, maps, strings = measure([v], clock)[:3]
         return arrays - 1, maps, strings
@@ -207,8 +214,8 @@ class Sizes:
         nested = found = None
         for x in added:
             t = type(x)
-            if t is list or t is dict:
-                a, m, s, ids, inside = measure(x, self.clock)
+            if t is list or t is dict or t is bytearray:  # a BLOB: its bytes, tracked in ``nested``
+                a, m, s, ids, inside = (len(x), 0, 0, {}, ()) if t is bytearray else measure(x, self.clock)
                 arrays, maps, strings = arrays + a, maps + m, strings + s
                 ids[id(x)] = ids.get(id(x), 0) + 1
                 if nested is None:
@@ -224,7 +231,7 @@ class Sizes:
                 a, m, s = measure_any(x, self.clock)
                 arrays, maps, strings = arrays + a, maps + m, strings + s
         slots = len(added) - len(removed)
-        in_list = type(target) is list
+        in_list = type(target) is not dict  # a list or a BLOB
         key = id(target)
         roots = self.roots
         own = roots.get(key)
@@ -253,7 +260,7 @@ class Sizes:
 
     def slots(self, target, n):
         """``target`` gained (or lost) ``n`` scalar slots."""
-        key, in_list = id(target), type(target) is list
+        key, in_list = id(target), type(target) is not dict
         for r in self.roots.values():
             times = 1 if r.obj is target else r.nested.get(key) if n > 0 else None
             if times:

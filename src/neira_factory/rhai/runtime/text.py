@@ -202,8 +202,8 @@ def scalar_debug(v) -> str:
         return f"Fn({v.name})"
     if t is RhaiRange:
         return f"{v.start}..{'=' if v.inclusive else ''}{v.end}"
-    if t is bytearray:
-        return "[" + v.hex() + "]"
+    if t is bytearray:  # hex digits, a space after every 8 bytes (as Rhai prints a BLOB)
+        return "[" + v.hex(" ", -8) + "]" if len(v) > 8 else "[" + v.hex() + "]"
     if t is Timestamp:
         return "<timestamp>"
     return f"<{type_name(v)}>"
@@ -289,7 +289,12 @@ def _json_scalar(out, v):
         out.put("null")
     elif t is FnPtr:
         out.json_string(v.name)
-    else:  # ranges, blobs, timestamps: their display text
+    elif t is bytearray:  # a BLOB: the array of its byte values
+        out.put("[")
+        for i in range(0, len(v), CHUNK):
+            out.put(("," if i else "") + ",".join(map(str, v[i:i + CHUNK])))
+        out.put("]")
+    else:  # ranges, timestamps: their display text
         out.json_string(scalar_debug(v))
 
 

@@ -3,7 +3,7 @@
 Mapping: ``()``→None, bool→bool, i64→int, f64→float, string→str, char→``Char``
 (a one-character ``str`` subclass), array→list, map→dict, blob→bytearray,
 ranges→``RhaiRange``, function pointers→``FnPtr``, timestamps→``Timestamp``.
-Arrays and maps have value semantics in Rhai, so storing one copies it (``copy``).
+Arrays, maps and BLOBs have value semantics in Rhai, so storing one copies it (``copy``).
 """
 
 from __future__ import annotations
@@ -91,14 +91,14 @@ def type_name(v) -> str:
     return TYPE_NAMES.get(t, t.__name__)
 
 
-CONTAINERS = (list, dict)
+CONTAINERS = (list, dict, bytearray)  # mutable values: copied when stored (Rhai's value semantics)
 
 
 NESTED = frozenset(CONTAINERS)
 
 
 def copy(c, v):
-    """Deep copy of arrays and maps (Rhai value semantics); other values are immutable.
+    """Deep copy of arrays, maps and BLOBs (Rhai value semantics); other values are immutable.
     A flat array or map (the common case) is copied at C speed.  The work is charged to
     the run ``c`` (see ``Context.spans``)."""
     t = type(v)
