@@ -5,7 +5,7 @@ import pytest
 
 from neira_factory.backends import ExecutionError
 from neira_factory.domain.actors import SYSTEM
-from neira_factory.services import fabricate, lifecycle, organs
+from neira_factory.services import capabilities, execution, fabricate, lifecycle, organs
 from neira_factory.services.bootstrap import build_services
 from neira_factory.services.invoke import invoke
 
@@ -60,3 +60,25 @@ def test_each_member_is_counted_and_none_is_left_queued_or_busy(f):
     assert {n.id: n.requests for n in status.nodes} == {"analysis.reverse.v1": 6, "analysis.echo.v1": 5}
     assert f.runtime.load.of("adapter") | {"last_error": None} == {"busy": 0, "queued": 0, "last_error": None}
     assert f.runtime.load.of("organ") | {"last_error": None} == {"busy": 0, "queued": 0, "last_error": None}
+
+
+def test_a_gate_closed_while_an_organ_runs_stops_its_remaining_members(f):
+    """Members run in their organ's context, which reads the gates again for each member: the adapter gate locked
+    as the second member is looked up refuses it (a policy error naming it), and the first has run."""
+    live_organ(f, "organ.gated.v1")
+    organ = f.runtime.routes.get("organ.gated").stable.template
+    looked_up = []
+
+    def resolve(node_id):
+        looked_up.append(node_id)
+        if node_id == NODES[1]:
+            capabilities.set_capability(f.capabilities, SYSTEM, "factory_adapter", "locked", "test")
+        return f.runtime.resolved.get(node_id)
+
+    outcome = execution.guarded(f.execution, organ, organ.id, {"text": "ab"}, side_effects=True, resolve=resolve)[0]
+    assert looked_up == NODES
+    error = outcome.error
+    assert (error.kind, error.extra["node"], error.extra["capability"]) == ("policy", NODES[1], "factory_adapter")
+    assert [(step["node"], step["ok"]) for step in error.extra["trace"]] == [(NODES[0], True), (NODES[1], False)]
+    f.flush_stats()
+    assert {n.id: n.requests for n in organs.status(f.organs, SYSTEM, organ.id).nodes} == {NODES[0]: 1, NODES[1]: 1}

@@ -63,6 +63,39 @@ def test_the_size_is_about_the_json_text(value):
     assert len(text) <= serialized_size(value, 10**9) <= 1.5 * len(text) + 2
 
 
+class Text(str):
+    """Not a plain string: `problem` names it."""
+
+
+@pytest.mark.parametrize("value", [{"text": "xobdnas", "n": -12345, "big": 10**30, "x": 1.5, "ok": True, "no": None},
+                                   {}, "plain", "naïve"])
+def test_a_flat_object_is_measured_in_one_pass_as_the_full_walk_measures_it(value):
+    assert json_values.flat_size(value) == serialized_size(value, 10**9)
+    assert json_values.problem(value, "output") is None
+
+
+@pytest.mark.parametrize("value", [{"a": {"b": 1}}, [1], 1.5, {"x": float("nan")}, {"t": "a\ud800"}, "a\ud800",
+                                   {1: "a"}, {"k": Text("a")}, {"t": "naïve"}, {"naïve": 1}])
+def test_any_other_shape_or_anything_not_plain_is_left_to_the_full_walks(value):
+    assert json_values.flat_size(value) is None
+
+
+@pytest.mark.parametrize("output", [{"x": float("inf")}, {"t": "a\ud800"}, {"k": Text("a")}, {1: "a"}, "a\ud800"])
+def test_a_flat_output_that_is_not_plain_json_is_bad_output(output):
+    with pytest.raises(ExecutionError) as caught:
+        Backends(Returns(output)).execute(node(), {}, ctx())
+    assert caught.value.kind == "bad_output" and "not plain JSON" in caught.value.reason
+
+
+def test_a_flat_output_past_the_cap_is_bad_output():
+    # the object 1 + 2, its key 4 + 3, its value 95 + 2: 107 characters, as the full walk counts them
+    assert serialized_size({"text": "x" * 95}, 10**9) == 107
+    assert Backends(Returns({"text": "x" * 95}), max_output_bytes=107).execute(node(), {}, ctx()) == {"text": "x" * 95}
+    with pytest.raises(ExecutionError) as caught:
+        Backends(Returns({"text": "x" * 96}), max_output_bytes=107).execute(node(), {}, ctx())
+    assert caught.value.kind == "bad_output" and caught.value.extra["limit_bytes"] == 107
+
+
 def test_shared_references_count_each_time_and_the_walk_stops_at_the_cap():
     started = time.perf_counter()
     size = serialized_size(SHARED, 16 * MIB)

@@ -165,6 +165,33 @@ def serialized_size(value: Any, cap: int, known: dict[int, tuple[int, Any]] | No
     return total
 
 
+def flat_size(value: Any) -> int | None:
+    """`serialized_size` of a value of the commonest shape, an object of plain scalars (or a string), found plain
+    JSON in the same pass (what `problem` would find nothing in); None for any other shape or for anything
+    `problem` would name: the full walks then measure and check it."""
+    t = type(value)
+    if t is str:
+        return len(value) + 2 if value.isascii() or SURROGATE.search(value) is None else None
+    if t is not dict:
+        return None
+    total = 4 * len(value) + 2
+    for k, v in value.items():
+        t = type(v)
+        if type(k) is not str or not k.isascii():
+            return None
+        if t is str:
+            if not v.isascii():
+                return None
+            total += len(k) + len(v) + 2
+        elif t is int:
+            total += len(k) + v.bit_length() // 3 + 2
+        elif v is None or t is bool or (t is float and math.isfinite(v)):
+            total += len(k) + SCALAR_CHARS[t]
+        else:
+            return None
+    return total
+
+
 def _keys_size(obj: dict) -> int:
     try:
         return sum(map(len, obj))

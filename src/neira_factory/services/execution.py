@@ -6,8 +6,8 @@ for the node's own failures — dry-runs, organ members and training alike; `cou
 puts the outcome into the version's statistics and the RED/USE metrics; the
 immune system reacts to violations and repeated hard timeouts. `run_member` is
 how an organ runs each of its nodes: all on the organ's one worker, each under its
-own budget inside what is left of the organ's (checked cooperatively; a sandbox
-stops itself). `require_open` is the kill switch: a template that
+own budget inside what is left of the organ's (checked cooperatively, in the
+organ's own context; a sandbox stops itself). `require_open` is the kill switch: a template that
 needs a closed gate (its backend's, an organ's, a linked node's or member's) is
 refused before it starts.
 """
@@ -28,7 +28,7 @@ from ..domain.templates import NodeTemplate, OrganTemplate
 from ..immune.integrity import IntegrityError
 from ..policy import PolicyEngine, PolicyState
 from ..nervous.metrics import FactoryMetrics
-from ..runtime.backend_load import BackendLoad
+from ..runtime.backend_load import BackendLoad, Ticket
 from ..runtime.measures import CLIENT_ERRORS
 from ..runtime.stats import StatsRecorder
 from ..runtime.watchdog import HardTimeouts, Watchdog
@@ -95,6 +95,9 @@ class MemberPlan:
     member: ResolvedNode
     served: Served
     cap: int  # its output cap (Backends.output_cap)
+    backend: str
+    here: bool  # in-process code (not a self-interrupting sandbox): run in its organ's context (_member_here)
+    busy: Ticket  # its place in its backend's busy count: never queued, so it holds no state and is reused
 
 
 def member_plan(f: Deps, member: ResolvedNode) -> MemberPlan:
@@ -103,8 +106,11 @@ def member_plan(f: Deps, member: ResolvedNode) -> MemberPlan:
         if len(f.plans) >= PLANS:
             f.plans.clear()
         template = member.template
+        backend = f.backends.get(template.backend or "adapter")
         plan = f.plans[id(member)] = MemberPlan(member, Served(template.id, member.state, template.route_name,
-                                                               template.version), f.backends.output_cap(template))
+                                                               template.version), f.backends.output_cap(template),
+                                                backend.name, not backend.interruptible,
+                                                f.load.queue(backend.name, waiting=False))
     return plan
 
 
@@ -164,13 +170,20 @@ class Call:
                counted: bool = True) -> tuple[Outcome, str, dict[str, int]]:
         """(outcome, backend name, resource usage); a defect in the node's code becomes an `exception` error."""
         self.ticket.close()
-        error = exc if isinstance(exc, ExecutionError) or exc is None else ExecutionError.defect(self.node_id, exc)
-        if error is not None and counted:
-            self.f.metrics.exec_errors.labels(error.kind).inc()
-            if error.kind not in CLIENT_ERRORS:  # a client's bad input is not its backend's failure (nor shown)
-                self.f.load.failed(self.backend.name, error.kind, self.node_id, str(error))
+        error = None if exc is None else failure(self.f, self.backend.name, self.node_id, exc, counted)
         outcome = Outcome(output, error, (time.perf_counter() - self.started) * 1000, self.ctx.trace)
         return outcome, self.backend.name, self.ctx.usage
+
+
+def failure(f: Deps, backend: str, node_id: str, exc: Exception, counted: bool) -> ExecutionError:
+    """A run's exception as its ExecutionError (a defect in the node's code: an `exception` one), counted in the
+    metrics and its backend's last error when `counted`."""
+    error = exc if isinstance(exc, ExecutionError) else ExecutionError.defect(node_id, exc)
+    if counted:
+        f.metrics.exec_errors.labels(error.kind).inc()
+        if error.kind not in CLIENT_ERRORS:  # a client's bad input is not its backend's failure (nor shown)
+            f.load.failed(backend, error.kind, node_id, str(error))
+    return error
 
 
 def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effects: bool,
@@ -182,8 +195,8 @@ def guarded(f: Deps, template: Template, node_id: str, data: Any, *, side_effect
     failures. A dry-run's examples are not `live`: their errors are not counted and the immune system does
     not react to them."""
     call = Call(f, template, node_id, data, side_effects, cap_s, resolve, live, caller, member)
-    if member:  # on its organ's worker, under its organ's deadline: a sandbox stops itself, the rest is checked
-        run = f.watchdog.run_inline if call.backend.interruptible else f.watchdog.run_cooperative
+    if member:  # a sandbox on its organ's worker, under its organ's deadline: it stops itself (run_member)
+        run = f.watchdog.run_inline
     elif call.backend.interruptible and not isinstance(template, OrganTemplate):
         run = f.watchdog.run_inline
     else:  # in-process code, or an organ whose in-process members run on its worker: a hard stop
@@ -213,16 +226,20 @@ async def guarded_async(f: Deps, template: Template, node_id: str, data: Any, *,
 
 def count(f: Deps, served: Served, backend: str, outcome: Outcome, usage: dict[str, int]) -> None:
     """The outcome into the version's statistics and the metrics."""
+    recorded(f, served, backend, outcome.ms, outcome.error.kind if outcome.error else None, usage)
+
+
+def recorded(f: Deps, served: Served, backend: str, ms: float, kind: str | None, usage: dict[str, int]) -> None:
+    """`count` of a run that took `ms` and failed with `kind` (None: it did not)."""
     m = f.metrics
-    kind = outcome.error.kind if outcome.error else None
     operations, memory = usage.get("operations"), usage.get("memory_bytes")
-    f.stats.record(served.id, served.state, outcome.ms, kind, operations, memory)
+    f.stats.record(served.id, served.state, ms, kind, operations, memory)
     key = (served.route, served.version, served.state, kind or "ok")
     series = f.children.get(key)
     if series is None:  # the metric children of a version's outcome, looked up once
         series = f.children[key] = (m.node_requests.labels(*key), m.node_duration.labels(served.route, served.version))
     series[0].inc()
-    series[1].observe(outcome.ms / 1000)
+    series[1].observe(ms / 1000)
     if operations is not None:
         m.sandbox_operations.labels(backend).observe(operations)
     if memory is not None:
@@ -230,22 +247,63 @@ def count(f: Deps, served: Served, backend: str, outcome: Outcome, usage: dict[s
 
 
 def run_member(f: Deps, member: ResolvedNode, data: Any, ctx: ExecContext) -> Any:
-    """One node of an organ: under its own watchdog, within the organ's remaining time; counted as
-    that node's traffic when the organ runs for real. Its output, checked by its own run, is marked checked in
-    the organ's context (`ExecContext.checked`): the organ's answer, when it is that very output, is not measured
-    again."""
-    template = member.template
+    """One node of an organ, on the organ's worker: under its own budget, within the organ's remaining time;
+    counted as that node's traffic when the organ runs for real. In-process code runs in its organ's context
+    (`_member_here`), a sandbox under its own guarded call. Its output, checked by its own run, is marked checked
+    in the organ's context (`ExecContext.checked`): the organ's answer, when it is that very output, is not
+    measured again."""
     plan = member_plan(f, member)
-    left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
-    outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
-                                      cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000,
-                                      resolve=ctx.resolve, live=ctx.live, caller=ctx, member=True)
+    if plan.here:
+        output = _member_here(f, plan, data, ctx)
+    else:
+        template = member.template
+        left = ctx.deadline - time.monotonic() if ctx.deadline is not None else None
+        outcome, backend, usage = guarded(f, template, template.id, data, side_effects=ctx.side_effects,
+                                          cap_s=max(0.0, left) if left is not None else f.watchdog.hard_ms / 1000,
+                                          resolve=ctx.resolve, live=ctx.live, caller=ctx, member=True)
+        if ctx.side_effects:
+            count(f, plan.served, backend, outcome, usage)
+        if outcome.error is not None:
+            raise outcome.error
+        output = outcome.output
+    ctx.checked = (output, plan.cap)
+    return output
+
+
+def _member_here(f: Deps, plan: MemberPlan, data: Any, ctx: ExecContext) -> Any:
+    """An in-process member run in its organ's context, no second one made: for its run the context gets the
+    member's deadline (its budget within what is left of the organ's, checked cooperatively: `run_cooperative`,
+    which also names it if the organ is abandoned meanwhile) and the gates closed now (one closed mid-organ stops
+    it); the organ's deadline is put back after, and what the member's own links add to the usage and the trace
+    is taken out again (the member's usage). Counted, and its failures reacted to, as `guarded` does."""
+    template = plan.member.template
+    node_id, watchdog, deadline, trace = template.id, f.watchdog, ctx.deadline, ctx.trace
+    steps = len(trace)
+    now = time.monotonic()
+    budget = watchdog.budget(template.limits.timeout_ms, max(0.0, deadline - now) if deadline is not None
+                             else watchdog.hard_ms / 1000)
+    ctx.deadline, ctx.closed, ctx.checked = now + budget.hard_s, f.cached_policy_state().closed, None
+    started = time.perf_counter()
+    error = output = None
+    try:
+        with plan.busy:
+            output = watchdog.run_cooperative(partial(f.backends.execute, template, data, ctx), node_id, budget)
+    except Exception as exc:
+        error = failure(f, plan.backend, node_id, exc, ctx.live)
+    finally:
+        ctx.deadline, usage = deadline, ctx.usage
+        if usage:  # the organ's own is empty: this is the member's
+            ctx.usage = {}
+        if len(trace) > steps:
+            del trace[steps:]
     if ctx.side_effects:
-        count(f, plan.served, backend, outcome, usage)
-    if outcome.error is not None:
-        raise outcome.error
-    ctx.checked = (outcome.output, plan.cap)
-    return outcome.output
+        recorded(f, plan.served, plan.backend, (time.perf_counter() - started) * 1000,
+                 error.kind if error is not None else None, usage)
+    if error is not None:
+        if ctx.live and _reacts(error):
+            _react(f, node_id, error)
+        raise error
+    return output
 
 
 def dry_run_examples(f: Deps, uow: UnitOfWork, template: Template, inputs: Iterable[Any]) -> Iterator[Outcome]:
