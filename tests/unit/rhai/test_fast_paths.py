@@ -65,6 +65,37 @@ CALLBACKS = [  # map/filter/reduce calling closures straight
     ("[5, 6, 7].reduce(|acc, x| if acc == () { x } else { acc + x })", 18),
     ("[1, 2].map(|x| this * 2)", [2, 4]),
     ("[1, 2].map(|x, i, j| x)", Err("ErrorFunctionNotFound")),
+    # closures of plain syntax run their loop compiled (``batch_function``)
+    ("let a = [[1], [2]]; let b = a.map(|x| { x[0] = 5; x }); [a, b]", [[[1], [2]], [[5], [5]]]),
+    ("let a = [[1], [2]]; let b = a.map(|x| x); b[0][0] = 7; a", [[1], [2]]),
+    ("let n = 0; let s = [1, 2, 3].reduce(|acc, x| { n += x; acc + x }, 0); [n, s]", [6, 6]),
+    ("[1, 2, 3, 4].map(|x| if x % 2 == 0 { x } else { -x })", [-1, 2, -3, 4]),
+    ("[1, 9223372036854775807].map(|x| x + 1)", Err("ErrorInFunctionCall")),
+    ("[1, 9223372036854775807].reduce(|acc, x| acc + x, 0)", Err("ErrorInFunctionCall")),
+    ("[3, 1, 2].filter(|x| x > 1)", [3, 2]),
+    ("[3, 1, 2].filter(|x| if x > 1 { true } else { 0 })", Err("ErrorMismatchDataType")),
+]
+
+TYPED = [  # a function called with typed arguments runs its variant for those types
+    ("fn f(x) { x + 1 } [f(1), f(\"a\"), f(1.5)]", [2, "a1", 2.5]),
+    ("fn f(x) { x + 1 } let a = [f(1)]; a.push(f(\"a\")); a", [2, "a1"]),
+    ("fn f(x) { x = \"s\"; x } f(1)", "s"),
+    ("fn f(n) { if n == 0 { [] } else { f(n - 1) } } let a = f(2); a.push(1); [a, f(2)]", [[1], []]),
+    ("fn tak(x, y, z) { if y < x { tak(tak(x - 1, y, z), tak(y - 1, z, x), tak(z - 1, x, y)) } else { z } }"
+     " tak(12, 8, 4)", 5),
+    ("fn d(n) { if n == 0 { 0 } else { 1 + d(n - 1) } } d(20) + d(\"x\".len())", 21),
+    ("fn f(x) { x * x } f(4_000_000_000)", Err("ErrorInFunctionCall")),
+    ("fn f(x) { x - 1 } f(-9223372036854775807 - 1)", Err("ErrorInFunctionCall")),
+    ("fn f(x) { throw x; } fn g(x) { f(x) + 1 } g(1)", Err("ErrorInFunctionCall")),
+    ("fn f(x) { if x > 0 { f(x - 1) } else { `${x}` } } f(3) + \"!\"", "0!"),
+    # a loop variable over a range of literals that nothing assigns needs no overflow test
+    ("let s = 0; for i in 0..4 { s += i * 3 + 1; } s", 22),
+    ("let s = 0; for i in 0..=9223372036854775807 { s = i + 1; if i > 2 { break; } } s", 4),
+    ("let s = 0; for i in 0..3 { i = 9223372036854775807; s = i * 2; } s", Err("ErrorArithmetic")),
+    ("let s = 0; for i in 0..3 { let f = || { i = 9223372036854775807; }; f.call(); s = i * 2; } s",
+     Err("ErrorArithmetic")),
+    ("let s = 0; for i in 0..2 { s = i * 9223372036854775807 - 9223372036854775807 - 2; } s",
+     Err("ErrorArithmetic")),
 ]
 
 ERRORS = [
@@ -82,7 +113,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("engine", [Engine(), Engine(max_operations=10**7),
                                     Engine(max_array_size=100, max_map_size=100, max_string_size=1000)])
-@pytest.mark.parametrize("cases", [VALUES, BORROWED, LOOPS, CALLBACKS, ERRORS])
+@pytest.mark.parametrize("cases", [VALUES, BORROWED, LOOPS, CALLBACKS, TYPED, ERRORS])
 def test_fast_paths_keep_the_semantics(engine, cases):
     check_cases(engine, cases)
 
@@ -108,10 +139,34 @@ def test_operations_are_counted_on_the_fast_paths(script):
     assert kind_of(Engine(timeout_ms=100), script) == "ErrorTerminated"
 
 
+def test_typed_variants_keep_the_call_depth():
+    script = "fn d(n) { if n == 0 { 0 } else { 1 + d(n - 1) } } d(50)"
+    assert Engine(max_call_levels=100, max_operations=10**6).eval(script) == 50
+    assert kind_of(Engine(max_call_levels=20, max_operations=10**6), script) == "ErrorStackOverflow"
+
+
 def test_leaf_closures_count_their_operations():
     engine = Engine(max_operations=10**9)
     engine.run("let a = []; a.pad(1000, 1); a.map(|x| x + 1 + 2 + 3);")
     assert engine.last_operations > 4000  # each of the 1,000 calls counts its own nodes
+
+
+@pytest.mark.parametrize("compiled, one_by_one, extra", [
+    ("map(|x| { x + 1 })", "map(|x| { return x + 1; })", 0),
+    # (``return if …`` counts the ``if`` as an expression too: one more per call)
+    ("map(|x| { if x > 500 { x } else { x + 1 } })", "map(|x| { return if x > 500 { x } else { x + 1 }; })", 1000),
+    ("filter(|x| { x > 500 })", "filter(|x| { return x > 500; })", 0),
+    ("reduce(|s, x| { s + x }, 0)", "reduce(|s, x| { return s + x; }, 0)", 0),
+])
+def test_compiled_callback_loops_count_as_calls_one_by_one(compiled, one_by_one, extra):
+    """A callback's loop compiled into the closure (``batch_function``) counts what the calls
+    one by one count (a closure with ``return`` is called one by one)."""
+    counts = []
+    for call in (compiled, one_by_one):
+        engine = Engine(max_operations=10**9)
+        engine.run(f"let a = []; for i in 0..1000 {{ a.push(i); }} a.{call};")
+        counts.append(engine.last_operations)
+    assert counts[0] > 3000 and counts[0] + extra == counts[1], counts
 
 
 def test_sized_pushes_are_still_checked():

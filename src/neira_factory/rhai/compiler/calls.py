@@ -5,6 +5,7 @@ pointers and closures; and the data-size checks after a call that may have grown
 from __future__ import annotations
 
 from .. import ast as A
+from .fast import batched
 from .val import Val
 
 
@@ -21,8 +22,9 @@ class CallCompiler:
             self.count()
             reads = self.m.borrowed((name, n))  # passed as they are: the function only reads them
             plist = ", ".join(v.code if i in reads else self.owned(v) for i, v in enumerate(args))
-            code = f"F_{name}_{n}(c, d + 1, _UNB, {plist})" if n else f"F_{name}_{n}(c, d + 1, _UNB)"
-            return self.call_code(code)
+            fn = self.m.callee((name, n), args)
+            code = f"{fn}(c, d + 1, _UNB, {plist})" if n else f"{fn}(c, d + 1, _UNB)"
+            return self.call_code(code, self.m.ret_type(fn))
         b = self.lookup(name)
         if b is not None:
             return self.call_code(f"_cptr(c, d, {b.py}, [{self.args_code(args)}])[0]")
@@ -60,9 +62,14 @@ class CallCompiler:
         if self.len_fast(node, target, args):
             return Val(f"len({target.code})", "int", True)
         call = f"_cm(c, d, {self.k(node.name)}, {target.code}, [{self.args_code(args)}])"
-        call = self.push_fast(node, target, args, call)
         writes = node.name in self.m.fn_names or node.name == "call" or (
             node.name in self.m.natives.str_mutators and target.ty not in ("array", "map"))
+        if not (writes and self.assignable(node.target)):
+            pushed = self.push_fast(node, target, args, call)
+            if pushed is not None:
+                return self.checked(self.after_call(node.target, node.name, pushed))
+        else:  # (a string's ``push`` changes the string: its new value is stored back)
+            call = self.push_pair(node, target, args, call)
         if node.safe:
             call = f"((None, None) if {target.code} is None else {call})"
         if not (writes and self.assignable(node.target)):
@@ -118,4 +125,9 @@ class CallCompiler:
         fc = type(self)(self.m, "closure", self, node.params, self.has_scope, node.body)
         fc.body_function(name, node.params, node.body, f"anon${self.m.closures}")
         self.lines.extend(fc.lines)
+        if not self.sized and batched(node):  # (callbacks are called one by one with data-size limits)
+            bc = type(self)(self.m, "closure", self, node.params, self.has_scope, node.body)
+            bc.batch_function(f"{name}_all", node.body, f"anon${self.m.closures}")
+            self.lines.extend(bc.lines)
+            self.emit(f"{name}.{'fold' if len(node.params) == 2 else 'each'} = {name}_all")
         return Val(f"_FnPtr({self.k(f'anon${self.m.closures}')}, None, {name})", "fnptr", True)

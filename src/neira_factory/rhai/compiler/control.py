@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import ast as A
 from .borrow import only_read
 from ..runtime.values import RhaiRange
+from .scopes import join
 from .val import UNIT, Val
 
 
@@ -18,6 +19,18 @@ class Loop:
         self.result, self.flag = result, flag
 
 
+def literal_span(node):
+    """The least and greatest value of the variable of the ``for`` loop ``node`` over a range
+    of int literals that nothing in its body assigns, or None."""
+    it = node.iterable
+    if not (isinstance(it, A.Binary) and it.op in ("..", "..=") and all(
+            type(e) is A.Const and type(e.value) is int for e in (it.left, it.right))):
+        return None
+    if A.finds(node.body, lambda n: type(n) is A.Assign and type(n.target) is A.Var and n.target.name == node.var):
+        return None
+    return it.left.value, it.right.value - (it.op == "..")
+
+
 class ControlCompiler:
     """``FnCompiler``'s statement-like expressions (a mixin)."""
 
@@ -28,14 +41,17 @@ class ControlCompiler:
         getattr(self, "x_" + type(node).__name__.lower())(node, result)
         if result is None:
             return UNIT
-        return Val(result, "any", False, True)
+        # (every value an ``if`` or a ``switch`` may take is set by ``set_result``)
+        return Val(result, self.results.get(result) if type(node) in (A.If, A.Switch) else "any", False, True)
 
     def set_result(self, result, v: Val):
         if result is not None:
+            self.results[result] = join(self.results.get(result), v.ty)
             self.emit(f"{result} = {v.code}")
 
-    def branch(self, body, result):
+    def branch(self, body, result, carry=0):
         with self.indent():
+            self.count(carry)
             v = self.block(body.stmts, result is not None) if isinstance(body, A.Block) \
                 else self.stmt(body, result is not None)
             self.set_result(result, v)
@@ -43,16 +59,19 @@ class ControlCompiler:
 
     def x_if(self, node, result):
         cond = self.cond(node.cond)
-        self.flush()
+        carry, self.pending = self.pending, 0  # (what is pending is counted with each branch)
         self.emit(f"if {cond}:")
-        self.branch(node.then, result)
+        self.branch(node.then, result, carry)
         if node.other is not None:
             self.emit("else:")
-            self.branch(node.other, result)
-        elif result is not None:
+            self.branch(node.other, result, carry)
+        elif result is not None or carry:
             self.emit("else:")
             with self.indent():
-                self.emit(f"{result} = None")
+                if result is not None:
+                    self.set_result(result, UNIT)
+                self.count(carry)
+                self.flush()
 
     def x_block(self, node, result):
         v = self.block(node.stmts, result is not None)
@@ -96,11 +115,17 @@ class ControlCompiler:
     def x_while(self, node, result):
         self.start_loop(result)
         self.flush()
-        self.emit("while True:")
+        saved, self.lines.items = self.lines.items, []  # (the condition's statements, if any)
+        self.lines.level += 1
+        self.count()
+        cond = self.cond(node.cond)
+        pre, self.lines.items = self.lines.items, saved
+        self.lines.level -= 1
+        self.emit(f"while {cond}:" if not pre else "while True:")
         with self.indent():
-            self.count()
-            cond = self.cond(node.cond)
-            self.emit(f"if not {cond}: break")
+            if pre:
+                self.lines.items.extend(pre)
+                self.emit(f"if not {cond}: break")
             self.loop_body(node.body, Loop(result))
 
     def x_loop(self, node, result):
@@ -149,6 +174,9 @@ class ControlCompiler:
             var_ty = "any"
         var = self.declare(node.var, False)
         self.m.types.assign(var.key, var_ty)
+        span = literal_span(node)
+        if span is not None:
+            self.bounds[var.py] = span
         self.flush()
         if node.idx is not None:
             idx = self.declare(node.idx, False)

@@ -35,7 +35,8 @@ class ExpressionCompiler:
         v = self.expr(node)
         if v.ty == "bool":
             return v.code
-        x = self.nullable(v).code  # (a name: Python warns of ``is`` with a literal)
+        # (a name: Python warns of ``is`` with a literal; a variable is read twice in one expression)
+        x = v.code if v.code.isidentifier() else self.nullable(v).code
         return f"({x} is True or {x} is not False and _truth({x}))"
 
     def exprs(self, nodes) -> list[Val]:
@@ -155,7 +156,7 @@ class ExpressionCompiler:
             if (lt == "float" and rt in NUMERIC) or (rt == "float" and lt in NUMERIC):
                 return Val(f"({left.code} {op} {right.code})", "float", True)
             if op == "+" and lt == rt == "str":
-                return self.checked(Val(f"({left.code} + {right.code})", "str", True))
+                return self.checked(self.text_sum(left, right))
             guard, left, right = self.int_guard(left, right)
             if guard:
                 t = self.tmp()
@@ -189,6 +190,8 @@ class ExpressionCompiler:
     def checked_int(self, op, lc, rc, right, t=None, bare=False):
         """i64-checked int arithmetic.  With ``bare``, just the range test that
         also assigns ``t`` (used inside a type-guarded fast path)."""
+        if not bare and self.fits_i64(op, lc, rc):
+            return f"({lc} {op} {rc})"
         t = t or self.tmp()
         const = right.code.isdigit()
         if op == "+" and const:
@@ -200,6 +203,23 @@ class ExpressionCompiler:
         if bare:
             return test
         return f"({t} if {test} else _ovf())"
+
+    def int_span(self, code):
+        """The least and greatest value of the int ``code``, when known: a literal, or a loop
+        variable of a range of literals that nothing assigns (``x_for``)."""
+        if code in self.bounds:
+            return self.bounds[code]
+        text = code[1:-1] if code.startswith("(") and code.endswith(")") else code
+        return (int(text), int(text)) if text.lstrip("-").isdigit() else None
+
+    def fits_i64(self, op, lc, rc) -> bool:
+        """Whether ``lc op rc`` (``+``, ``-`` or ``*`` of ints) is within i64 whatever the
+        operands' values (the greatest and least results are at the corners of their spans)."""
+        a, b = self.int_span(lc), self.int_span(rc)
+        if a is None or b is None:
+            return False
+        ends = [x + y if op == "+" else x - y if op == "-" else x * y for x in a for y in b]
+        return int(MIN_LIT) <= min(ends) and max(ends) <= int(MAX_LIT)
 
     def int_guard(self, left: Val, right: Val):
         """A type test making the int fast path valid (None when not needed or ruled out by

@@ -26,6 +26,13 @@ def made_of(body, kinds) -> bool:
     return not A.finds(body, lambda n: type(n) not in kinds)
 
 
+def batched(node) -> bool:
+    """Whether the closure ``node`` gets a ``FnCompiler.batch_function`` too: one or two
+    parameters, a body of ``LEAF_NODES`` alone, no ``return`` and no ``this``."""
+    return len(node.params) in (1, 2) and made_of(node.body, LEAF_NODES) and not A.finds(
+        node.body, lambda n: type(n) in (A.Return, A.This))
+
+
 class FastPaths:
     """``FnCompiler``'s inline fast paths (a mixin)."""
 
@@ -117,15 +124,35 @@ class FastPaths:
         line = f"{base.code}[{idx_code}] = {v.code}"
         self.in_place([(test, line, bounded) for test, bounded in tests], lambda: slow(v))
 
-    def push_fast(self, node, target: Val, args, call) -> str:
-        """The method call ``call`` (``(result, new this)``), or for ``array.push(value)``
-        with the standard ``push`` and no data-size limits, ``value`` appended in place when
-        the target is an array (``append`` returns the result, ``()``)."""
-        if (self.sized or node.safe or node.name != "push" or len(args) != 1 or "push" in self.m.fn_names
-                or getattr(self.m.natives.resolve("push", [[], 0]), "fn", None) is not push):
+    def push_ok(self, node, args) -> bool:
+        """Whether ``node`` is ``array.push(value)`` with the standard ``push`` and no
+        data-size limits, to append in place when the target is an array."""
+        return not (self.sized or node.safe or node.name != "push" or len(args) != 1 or "push" in self.m.fn_names
+                    or getattr(self.m.natives.resolve("push", [[], 0]), "fn", None) is not push)
+
+    def push_pair(self, node, target: Val, args, call) -> str:
+        """The method call ``call`` (``(result, new this)``), appending in place (``push_ok``)
+        when the target is an array."""
+        if not self.push_ok(node, args):
             return call
         t = target.code
         return f"(({t}.append({self.owned(args[0])}), {t}) if type({t}) is list else {call})"
+
+    def push_fast(self, node, target: Val, args, call) -> Val | None:
+        """For ``push_ok``, ``value`` appended in place when the target is an array, else the
+        method call ``call`` (``(result, new this)``) as ``call_code`` makes it: its value
+        (``()``); else None."""
+        if not self.push_ok(node, args):
+            return None
+        t, r = target.code, self.tmp()
+        self.flush()  # (the operations pending are counted on both paths)
+        self.emit(f"if type({t}) is list:")
+        with self.indent():
+            self.emit(f"{t}.append({self.owned(args[0])}); {r} = None")
+        self.emit("else:")
+        with self.indent():
+            self.emit(f"{r} = {self.call_code(f'{call}[0]').code}")
+        return Val(r, "any", True, True)
 
     def len_fast(self, node, target: Val, args) -> bool:
         """Whether ``target.len()`` is Python's ``len``: an array or a string (by the inferred
@@ -148,6 +175,8 @@ class FastPaths:
 
     def in_map(self, item: Val, container: Val) -> Val:
         """``item in container``: a string key looked up in a map in place."""
+        if not container.stable:  # (``_in`` takes the container first: the item is evaluated first)
+            item = self.materialize(item)
         code = f"_in(c, {container.code}, {item.code})"
         if item.ty not in ("str", "any") or container.ty not in ("map", "any"):
             return Val(code, "bool", True)
@@ -171,20 +200,42 @@ class FastPaths:
         return Val(f"({t} if {guard} and {test} else _adda(c, {old.code}, {self.owned(value)}))", "any", True)
 
     def str_append(self, target, value: Val) -> bool:
-        """``s += value`` for a string variable ``s`` and a value of no known type (no data-size
-        limits): appended as CPython appends in place (``s = s + t``) when the value is a
-        string, the general ``+`` otherwise.  Whether it was compiled so."""
+        """``s += value`` for a string variable ``s`` (no data-size limits): appended as CPython
+        appends in place (``s = s + t``) when the value is a string (charged by the new
+        length, see ``charge_text``), the general ``+`` otherwise.  Whether it was compiled so."""
         b = self.lookup(target.name) if isinstance(target, A.Var) else None
-        if self.sized or b is None or b.const or self.btype(b) != "str" or value.ty in ("str", None):
+        if self.sized or b is None or b.const or self.btype(b) != "str" or value.ty is None:
             return False
         value = self.simple(value)
+        if value.ty == "str":
+            self.store(b, Val(f"{b.py} + {value.code}", "str", True))
+            self.charge_text(b.py)
+            return True
         self.emit(f"if type({value.code}) is str:")
         with self.indent():
             self.store(b, Val(f"{b.py} + {value.code}", "str", True))
+            self.charge_text(b.py)
         self.emit("else:")
         with self.indent():
             self.assign(target, lambda old: self.compound_value("+", old, value))
         return True
+
+    def charge_text(self, name):
+        """Charge the string in ``name``, just built at C speed, by its length when long, as
+        ``concat`` charges it (counting on): copying a long string on every turn of a loop is
+        work that ``max_operations`` bounds."""
+        if self.counting:
+            self.emit(f"if len({name}) >= {BULK}: c.charge_bulk(len({name}))")
+
+    def text_sum(self, left: Val, right: Val) -> Val:
+        """``left + right`` of two strings, charged by its length when long (counting on; with
+        data-size limits, by ``concat``, which checks the size first)."""
+        if self.sized:
+            return Val(f"_add(c, {left.code}, {right.code})", "str", True)
+        if not self.counting:
+            return Val(f"({left.code} + {right.code})", "str", True)
+        t = self.tmp()
+        return Val(f"({t} if len({t} := {left.code} + {right.code}) < {BULK} else _charged(c, {t}))", "str", True)
 
     def interp_fast(self, parts) -> Val | None:
         """A back-tick string of ints and strings built as a Python f-string (without

@@ -11,6 +11,7 @@ from .calls import CallCompiler
 from .control import ControlCompiler, Loop
 from .emitter import Indent, Lines
 from .expressions import ExpressionCompiler
+from .borrow import only_read
 from .fast import LEAF_NODES, LOOP_FREE, FastPaths, made_of
 from .module import Module
 from .scoped import ScopedCompiler
@@ -49,6 +50,10 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         self.sized = module.limits.sized
         self.exports: list[Binding] = []
         self.catching: list[str] = []
+        self.pyname = None  # a script function's Python name: its results' type is kept
+        self.sig = None  # a variant's parameter types (see ``Module.callee``)
+        self.results: dict = {}  # the type of each ``if``/``switch`` result (see ``set_result``)
+        self.bounds: dict = {}  # Python name of a loop variable -> its least and greatest values
         self.params = [self.declare(p, False) for p in params]
 
     # -- helpers -----------------------------------------------------------
@@ -148,10 +153,10 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         if self.counting and self.pending:
             if self.leaf:
                 self.emit(f"c.ops += {self.pending}")
+            elif check:
+                self.emit(f"if (_o := _o + {self.pending}) > _L: _L = c.tick(_o)")
             else:
                 self.emit(f"_o += {self.pending}")
-                if check:
-                    self.emit("if _o > _L: _L = c.tick(_o)")
         elif self.counting and check and not self.leaf:
             self.emit("if _o > _L: _L = c.tick(_o)")
         self.pending = 0
@@ -233,8 +238,11 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
         return self.compound(node, True)
 
     def emit_return(self, v: Val):
+        if self.pyname is not None:
+            self.m.types.assign(("ret", self.pyname), v.ty)
         if self.uses_this or self.kind != "main":  # (a function's result is a value of its own)
-            v = Val(self.owned(v), v.ty, True)
+            owned = self.owned(v)
+            v = Val(owned, v.ty, True, v.stable and owned == v.code)
         if self.counting or self.uses_this:
             v = self.materialize(v)
         self.sync_out()
@@ -266,8 +274,11 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
                 self.emit(f"nonlocal {', '.join(sorted(self.nonlocals))}")
             for line in self.prologue:
                 self.emit(line)
-            for b in self.params:
-                self.m.types.force(b.key)
+            for i, b in enumerate(self.params):
+                if self.sig is None:
+                    self.m.types.force(b.key)
+                else:
+                    self.m.types.assign(b.key, self.sig[i])
             self.emit("try:")
             with self.indent():
                 self.lines.extend(inner)
@@ -276,6 +287,64 @@ class FnCompiler(StatementCompiler, ControlCompiler, ExpressionCompiler, CallCom
                 if self.counting and self.max_run:
                     self.emit(f"c.ops += {self.max_run}")  # the work done since the last count
                 self.emit(f"raise _wrap(_e, {self.k(rhai_name)}) from None")
+
+    def batch_function(self, pyname, body, rhai_name):
+        """Compile a closure of one or two parameters whose body is made of ``LEAF_NODES``
+        alone (no ``return``, no ``this``) again, as ``pyname(c, d, xs, pred)`` (one parameter:
+        its results on each of ``xs``, for ``map``/``filter``; a ``pred``icate's stop at the first
+        that is no bool) or ``pyname(c, d, acc, xs)`` (two: the accumulator folded over ``xs``,
+        for ``reduce``): the loop of calls runs inside, and the operations are counted in a local
+        (or, when each call counts the same, from the number of results), added to the run's at
+        the end (the native calls it on steps of ``Context.spans``, which check the limits)."""
+        fold = len(self.params) == 2
+        inner, per = self.batch_body(body, fold)
+        done = f"len(_r) * {per}" if per else "_o"  # the operations of the calls done
+        x = self.params[-1].py
+        self.emit(f"def {pyname}(c, d, _acc, _xs):" if fold else f"def {pyname}(c, d, _xs, _p=False):")
+        with self.indent():
+            if self.nonlocals:
+                self.emit(f"nonlocal {', '.join(sorted(self.nonlocals))}")
+            for b in self.params:
+                self.m.types.force(b.key)
+            self.emit("if d > c.maxd: _stk()")
+            self.emit("_o = 0" if fold else "_o = 0; _r = []; _put = _r.append")
+            self.emit("try:")
+            with self.indent():
+                self.emit(f"for {x} in _xs:")
+                with self.indent():
+                    self.lines.extend(inner)
+            self.emit("except _RhaiError as _e:")
+            with self.indent():
+                self.emit(f"c.ops += {done} + {self.max_run}")  # the work done since the last count
+                self.emit(f"raise _wrap(_e, {self.k(rhai_name)}) from None")
+            self.emit(f"c.ops += {done}")
+            self.emit(f"return {'_acc' if fold else '_r'}")
+
+    def batch_body(self, body, fold):
+        """The lines of one call in ``batch_function``'s loop, and the operations each call
+        counts when all count the same (their count then left out of the lines), else 0."""
+        inner = Lines()
+        outer, self.lines = self.lines, inner
+        self.leaf = False  # (counted into ``_o``, never checked here)
+        x = self.params[-1].py
+        if fold:
+            self.emit(f"{self.params[0].py} = _acc")
+        name = self.params[-1].name  # (an element the call only reads is not copied)
+        if name not in only_read((name,), body, self.m.script.functions):
+            self.emit(f"{x} = ({x} if type({x}) in _SC else _cp(c, {x}))")
+        self.count()
+        v = self.block(body.stmts, True) if isinstance(body, A.Block) else self.stmt(body, True)
+        self.emit(f"{'_acc' if fold else '_v'} = {self.owned(v)}")
+        self.flush()
+        counts = [text for _, text, _ in inner.items if text.startswith("_o += ")]
+        per = 0
+        if not fold and len(counts) == 1 and inner.items[-1][1] == counts[0] and inner.items[-1][0] == 0:
+            per = int(inner.items.pop()[1][len("_o += "):])
+        if not fold:  # a predicate's (``_p``) first result that is no bool ends the step, last
+            self.emit("if _p and type(_v) is not bool: _put(_v); break")
+            self.emit("_put(_v)")
+        self.lines = outer
+        return inner, per
 
 
 EXPRESSIONS = {

@@ -43,6 +43,11 @@ class TypeTable:
     def force(self, key):
         self.current[key] = "any"
 
+    def assign_sig(self, key, sig):
+        """Join the argument types ``sig`` of one call into the signature kept at ``key``."""
+        old = self.current.get(key)
+        self.current[key] = sig if old is None else tuple(map(join, old, sig))
+
     def next_pass(self) -> bool:
         """Start another pass; False once types are stable."""
         stable = self.current == self.previous

@@ -13,19 +13,24 @@ from .scoped import mentions_eval
 from .scopes import TypeTable
 
 MAX_PASSES = 6
+VARIANT_KEYS = 10**7  # the bindings of the variant of the i-th function are numbered from (i + 1) × this
 
 
-def _module_source(script, limits, natives, types, all_any, meter):
+def _module_source(script, limits, natives, types, all_any, meter, variants=False):
     m = Module(script, limits, natives, types, all_any, meter)
+    m.variants = variants
     out = Lines()
     for (name, arity), fn in script.functions.items():
         dynamic = mentions_eval(fn.body)
         fc = FnCompiler(m, "fn", None, fn.params, has_scope=dynamic, body=fn.body)
         fc.own_scope = dynamic
+        fc.pyname = f"F_{name}_{arity}"
         fc.body_function(f"F_{name}_{arity}", fn.params, fn.body, name)
         out.extend(fc.lines)
         if script.scoped:
             _scoped_variant(m, out, name, arity, fn)
+    for i, ((name, arity), fn) in enumerate(script.functions.items()):
+        _variant(m, out, i, name, arity, fn)
     main = FnCompiler(m, "main", None, (), has_scope=True)
     if main.counting:
         main.emit("_o = c.ops; _L = c.lim")
@@ -45,6 +50,22 @@ def _module_source(script, limits, natives, types, all_any, meter):
     out.emit(f"S.export(locals(), ({exports}{',' if main.exports else ''}){f', ({exported})' if exported else ''})")
     out.level -= 2
     return out, m
+
+
+def _variant(m, out, i, name, arity, fn):
+    """``I_name_arity``: the function compiled for arguments of the types its typed direct calls
+    pass (see ``Module.callee``), if it has any; its bindings are numbered apart, so that
+    variants appearing in a later pass leave the others' types where they were."""
+    sig = m.variant_sig((name, arity))
+    if sig is None:
+        return
+    saved, m.bindings = m.bindings, (i + 1) * VARIANT_KEYS
+    fc = FnCompiler(m, "fn", None, fn.params, body=fn.body)
+    fc.sig = sig
+    fc.pyname = f"I_{name}_{arity}"
+    fc.body_function(fc.pyname, fn.params, fn.body, name)
+    out.extend(fc.lines)
+    m.bindings = saved
 
 
 def _scoped_variant(m, out, name, arity, fn):
@@ -84,11 +105,15 @@ def compile_script(script, limits, natives, meter=None) -> Compiled:
     """``script`` compiled to Python, to call the native functions of the registry ``natives``;
     ``meter`` (a callable taking a count) is charged for the nodes compiled and the lines
     generated, before Python compiles them."""
-    types = TypeTable()
-    for _ in range(MAX_PASSES):
-        out, m = _module_source(script, limits, natives, types, False, meter)
-        if not types.next_pass():
-            break
+    for variants in (True, False):  # (types that settle without variants: a last resort before none)
+        types = TypeTable()
+        for _ in range(MAX_PASSES):
+            out, m = _module_source(script, limits, natives, types, False, meter, variants)
+            if not types.next_pass():
+                break
+        else:
+            continue
+        break
     else:
         out, m = _module_source(script, limits, natives, types, True, meter)
     text, posmap = out.render()

@@ -27,11 +27,12 @@ class StatementCompiler:
         value = self.expr(node.value)
         if node.op == "+" and self.str_append(target, value):
             return
+        if not isinstance(target, (A.Var, A.This)):  # (Rhai evaluates the value before the target)
+            value = self.materialize(value)
         if node.op is None:
-            self.assign(target, lambda old: value)
+            # (a value with no side effect: the container and the index are read after it)
+            self.assign(target, lambda old: value, plain=value.stable or value.code.isidentifier())
         else:
-            if not isinstance(target, (A.Var, A.This)):
-                value = self.materialize(value)
             self.assign(target, lambda old: self.compound_value(node.op, old, value))
         if isinstance(target, (A.Index, A.Prop)):
             self.recheck(target.target)
@@ -75,9 +76,11 @@ class StatementCompiler:
         self.emit(f"_throw({v.code})")
 
     # -- assignment targets --------------------------------------------------
-    def assign(self, target, make):
+    def assign(self, target, make, plain=False):
         """Store ``make(old_value)`` into an assignable expression, writing back
-        changed immutable containers (strings, bit fields) up the chain."""
+        changed immutable containers (strings, bit fields) up the chain; ``plain``: ``make``
+        emits no code (a plain ``=``), so a variable as the container or the index is not
+        moved into a temporary first."""
         self.at(target)
         if isinstance(target, A.Var):
             b = self.lookup(target.name)
@@ -105,18 +108,21 @@ class StatementCompiler:
         if b is not None and b.const:
             self.emit(f"_cerr({self.k(b.name)})")
             return
-        base = (self.nullable if target.safe else self.materialize)(self.expr(target.target))
+        base = self.expr(target.target)
+        if not (plain and base.code.isidentifier()):
+            base = (self.nullable if target.safe else self.materialize)(base)
         if target.safe:
             self.emit(f"if {base.code} is not None:")
             with self.indent():
-                self.assign_member(target, base, make)
+                self.assign_member(target, base, make, plain)
             return
-        self.assign_member(target, base, make)
+        self.assign_member(target, base, make, plain)
 
-    def assign_member(self, target, base, make):
+    def assign_member(self, target, base, make, plain=False):
         args = "s(c, " if self.sized else "(c, "  # _setidxs/_setprops report stores and check sizes
         if isinstance(target, A.Index):
-            key = self.materialize(self.expr(target.index))
+            key = self.expr(target.index)
+            key = key if plain and key.code.isidentifier() else self.materialize(key)
             v = make(self.index_expr(base, key))
             setter, tests = f"_setidx{args}", self.store_tests(base, key)
         else:

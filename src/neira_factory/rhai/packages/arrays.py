@@ -56,9 +56,6 @@ def _pred(c, call, arr, i):
     return r
 
 
-BOOL = frozenset((bool,))
-
-
 def _not_bool(r):
     return ErrorMismatchDataType(f"Boolean expected from callback, found {type_name(r)}")
 
@@ -255,16 +252,29 @@ def zip_(c, d, a, b, f):
 
 
 # -- higher-order ----------------------------------------------------------------
-def _results(c, d, f, arr):
+def _results(c, d, f, arr, pred=False):
     """The callback ``f``'s results on each element (and its index, when it takes one), the
-    closure called straight (see ``calls.direct``); None when it cannot be."""
+    closure called straight (see ``calls.direct``); None when it cannot be.  A ``pred``icate's
+    results must be bools: the first that is not stops it (no later call runs, as in Rhai)."""
     fn = direct(c, f, (1, 2))
     if fn is None:
         return None
     out, d1, indexed = [], d + 1, arity_of(fn) == 2
+    each = getattr(fn, "each", None)  # the closure's loop over a step, compiled (``batch_function``)
     for lo, hi in c.spans(len(arr)):
         part = arr[lo:hi]
-        if indexed:
+        if each is not None:
+            out += each(c, d1, part, pred)
+            if pred and out and type(out[-1]) is not bool:
+                raise _not_bool(out[-1])
+        elif pred:
+            for i, x in enumerate(part, lo):
+                y = copy(c, x) if type(x) in CONTAINERS else x
+                r = fn(c, d1, x, y, i) if indexed else fn(c, d1, x, y)
+                if type(r) is not bool:
+                    raise _not_bool(r)
+                out.append(r)
+        elif indexed:
             out += [fn(c, d1, x, copy(c, x) if type(x) in CONTAINERS else x, i) for i, x in enumerate(part, lo)]
         else:
             out += [fn(c, d1, x, copy(c, x) if type(x) in CONTAINERS else x) for x in part]
@@ -295,10 +305,8 @@ def for_each(c, d, arr, f):
 
 @ARRAYS.native("filter", ARR, (FnPtr, str), ctx=True, shares=True, calls=True)
 def filter_(c, d, arr, f):
-    part, hits = arr[:], _results(c, d, _fn(f), arr)
+    part, hits = arr[:], _results(c, d, _fn(f), arr, pred=True)
     if hits is not None:
-        if not set(map(type, hits)) <= BOOL:
-            raise _not_bool(next(r for r in hits if type(r) is not bool))
         return [x for x, hit in zip(part, hits) if hit]
     call = bind(c, d, _fn(f))
     return [arr[i] for i in range(len(arr)) if _pred(c, call, arr, i)]
@@ -371,7 +379,11 @@ def _reduce(c, d, arr, f, acc, order):
     fn = direct(c, _fn(f), (2, 3))
     if fn is not None:
         d1, order, indexed = d + 1, list(order), arity_of(fn) == 3
+        fold = getattr(fn, "fold", None)  # the closure's loop over a step, compiled (``batch_function``)
         for lo, hi in c.spans(len(order)):
+            if fold is not None:
+                acc = fold(c, d1, acc, [arr[i] for i in order[lo:hi]])
+                continue
             for i in order[lo:hi]:
                 x = arr[i]
                 x = copy(c, x) if type(x) in CONTAINERS else x
