@@ -62,6 +62,9 @@ def invoke(client: TestClient, data: Any, key: str | None = None, route: str = R
     return client.post(f"/invoke/{route}", json={"input": data, **({"key": key} if key else {})}, headers=WRITE)
 
 
+ERRORS: list[dict] = []  # the bodies of the failed requests `traffic` made, for assertion messages
+
+
 def traffic(client: TestClient, n: int, data: Any = None, offset: int = 0) -> dict[str, int]:
     """n requests with distinct keys; how many each version served (errors counted under 'error:<node>')."""
     served: dict[str, int] = {}
@@ -70,6 +73,8 @@ def traffic(client: TestClient, n: int, data: Any = None, offset: int = 0) -> di
         response = invoke(client, payload, key=f"user-{i}")
         body = response.json()
         name = body["node_id"] if response.status_code == 200 else f"error:{body.get('node')}"
+        if response.status_code != 200:
+            ERRORS.append(body)
         served[name] = served.get(name, 0) + 1
     return served
 

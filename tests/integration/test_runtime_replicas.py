@@ -8,7 +8,7 @@ from neira_factory.api.app import create_app
 from neira_factory.services.bootstrap import build_services
 from neira_factory.config.tokens import TokenRegistry
 
-from runtime_support import WRITE, analysis, invoke, make_candidate, make_stable, template, traffic
+from runtime_support import ERRORS, WRITE, analysis, invoke, make_candidate, make_stable, template, traffic
 from support import make_settings
 
 TTL_MS = 200
@@ -28,6 +28,7 @@ def test_statistics_of_two_replicas_add_up_and_changes_propagate(tmp_path, fresh
         served_one = traffic(one, 80)
         served_two = traffic(two, 80, offset=1000)
         assert served_two.get(v2, 0) > 0, "the second replica routes to the candidate the first one approved"
+        assert not any(k.startswith("error:") for k in {**served_one, **served_two}), ERRORS[-3:]
         f2.flush_stats()
         report = analysis(one, v2)  # flushes replica-a, reads both
         assert report["stats"]["requests"] == served_one.get(v2, 0) + served_two.get(v2, 0)

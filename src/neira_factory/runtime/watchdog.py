@@ -141,8 +141,8 @@ class Watchdog:
         try:
             return future.result(timeout=budget.soft_s)  # less than its soft budget since it began
         except FutureTimeout:
-            if future.done():  # the node itself raised TimeoutError: its failure, not our deadline
-                raise
+            if future.done():  # it ended as the wait ran out, or raised TimeoutError itself: its outcome stands
+                return self._settled(future, node_id)
         except ExecutionError as exc:
             raise self._counted(exc, node_id)
         if not job.began(max(0.0, job.queued + budget.hard_s - time.monotonic())) and future.cancel():
@@ -153,13 +153,13 @@ class Watchdog:
                 return future.result(timeout=max(0.0, job.started + budget.soft_s - time.monotonic()))
             except FutureTimeout:
                 if future.done():
-                    raise
+                    return future.result()
                 self.on_timeout("soft", node_id)
             try:
                 return future.result(timeout=max(0.0, job.started + budget.hard_s - time.monotonic()))
             except FutureTimeout:
                 if future.done():
-                    raise
+                    return future.result()
                 future.cancel()
                 raise self._abandoned(node_id, budget, self._charged_inside(job)) from None
 
@@ -168,6 +168,13 @@ class Watchdog:
         """A `timeout` failure — ours, or the node's own deadline — counts as a hard timeout."""
         try:
             yield
+        except ExecutionError as exc:
+            raise self._counted(exc, node_id)
+
+    def _settled(self, future, node_id: str):
+        """The outcome of a call that is done: its value, or its own error (a `timeout` counted as hard)."""
+        try:
+            return future.result()
         except ExecutionError as exc:
             raise self._counted(exc, node_id)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -154,6 +155,38 @@ def test_abandonable_node_raising_builtin_timeout_error_is_not_a_watchdog_timeou
         watchdog.run_abandonable(upstream_timeout, NODE, SOFT)
     assert time.monotonic() - started < SOFT.hard_s
     assert reports == []
+
+
+class _LateFuture:
+    """A future whose timed waits run out just as the call ends: they wait for it, then time out anyway."""
+
+    def __init__(self, future) -> None:
+        self._future = future
+
+    def result(self, timeout=None):
+        if timeout is None:
+            return self._future.result()
+        concurrent.futures.wait([self._future])
+        raise concurrent.futures.TimeoutError()
+
+    def __getattr__(self, name):
+        return getattr(self._future, name)
+
+
+@pytest.mark.parametrize("budget", [SOFT, Budget(soft_s=0.0, hard_s=2.0)], ids=["soft-wait", "hard-wait"])
+def test_abandonable_call_that_ends_as_a_wait_runs_out_keeps_its_answer(watchdog: Watchdog, reports: Reports,
+                                                                         monkeypatch, budget):
+    """A call done between a wait's timing out and the look at whether it is done is answered, not failed:
+    the wait's TimeoutError is not the node's (a flaky replica test lost one request this way under load)."""
+    submit = watchdog._pool.submit
+    monkeypatch.setattr(watchdog._pool, "submit", lambda *a, **k: _LateFuture(submit(*a, **k)))
+    assert watchdog.run_abandonable(lambda: "answer", NODE, budget) == "answer"
+
+    def failing() -> None:
+        raise ExecutionError("its own failure", kind="exception", node=NODE)
+
+    with pytest.raises(ExecutionError, match="its own failure"):
+        watchdog.run_abandonable(failing, NODE, budget)
 
 
 # run_inline
