@@ -138,13 +138,12 @@ class Watchdog:
         (most are) is waited for once; only a slower one looks at when its worker began."""
         job = _Job(fn)
         future = (self._nested if nested else self._pool).submit(self._tracked, job)
-        try:
-            return future.result(timeout=budget.soft_s)  # less than its soft budget since it began
-        except FutureTimeout:
-            if future.done():  # it ended as the wait ran out, or raised TimeoutError itself: its outcome stands
-                return self._settled(future, node_id)
-        except ExecutionError as exc:
-            raise self._counted(exc, node_id)
+        with self._hard_timeouts_counted(node_id):
+            try:
+                return future.result(timeout=budget.soft_s)  # less than its soft budget since it began
+            except FutureTimeout:
+                if future.done():  # it ended as the wait ran out, or raised TimeoutError itself: its outcome stands
+                    return future.result()
         if not job.began(max(0.0, job.queued + budget.hard_s - time.monotonic())) and future.cancel():
             raise self._no_worker(node_id, budget)
         job.began()  # it began as the wait ran out (cancel refuses a running call)
@@ -168,13 +167,6 @@ class Watchdog:
         """A `timeout` failure — ours, or the node's own deadline — counts as a hard timeout."""
         try:
             yield
-        except ExecutionError as exc:
-            raise self._counted(exc, node_id)
-
-    def _settled(self, future, node_id: str):
-        """The outcome of a call that is done: its value, or its own error (a `timeout` counted as hard)."""
-        try:
-            return future.result()
         except ExecutionError as exc:
             raise self._counted(exc, node_id)
 
